@@ -1,0 +1,3 @@
+"""Zoho CRM OAuth tokens kept in the Django database, encrypted, for the Zoho CRM Python SDK."""
+
+__version__ = "0.1.0.dev0"

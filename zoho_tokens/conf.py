@@ -1,0 +1,164 @@
+"""The one place that reads ``settings.ZOHO_TOKENS``.
+
+Every value is read live on each access, so ``override_settings`` and pytest-django's
+``settings`` fixture work, and nothing is ever written back onto ``django.conf.settings``.
+Import the ready-made instance: ``from zoho_tokens.conf import zoho_settings``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+
+from zoho_tokens.datacenters import DATA_CENTERS, DataCenter, normalize_origin
+
+#: Scopes the app needs at the least: CRM data, plus the two reads the SDK makes to find
+#: out who a token belongs to (``"<email>:<org zgid>"``).
+DEFAULT_SCOPES: tuple[str, ...] = (
+    "ZohoCRM.modules.ALL",
+    "ZohoCRM.users.READ",
+    "ZohoCRM.org.READ",
+)
+
+#: Every key ``ZOHO_TOKENS`` understands, with its default. The README's settings table is
+#: checked against this mapping by the test suite.
+DEFAULTS: dict[str, Any] = {
+    "CLIENT_ID": None,
+    "CLIENT_SECRET": None,
+    "SCOPES": DEFAULT_SCOPES,
+    "DATA_CENTER": "us",
+    "ACCOUNTS_URL": None,
+    "API_DOMAIN": None,
+    "REDIRECT_URI": None,
+    "ENCRYPTION_KEYS": None,
+    "REFRESH_MARGIN": 60,
+    "HTTP_TIMEOUT": 10.0,
+    "STATE_MAX_AGE": 600,
+    "LOGIN": False,
+    "LOGIN_CREATE_USERS": False,
+    "CONNECT_REDIRECT_URL": "/",
+    "SDK_RESOURCE_PATH": None,
+}
+
+
+class ZohoTokensSettings:
+    """Typed, live access to ``settings.ZOHO_TOKENS`` with defaults filled in."""
+
+    def _get(self, key: str) -> Any:
+        configured = getattr(settings, "ZOHO_TOKENS", None) or {}
+        return configured.get(key, DEFAULTS[key])
+
+    def raw(self, key: str) -> Any:
+        """The value exactly as configured, or None when absent (for the system checks)."""
+        return (getattr(settings, "ZOHO_TOKENS", None) or {}).get(key)
+
+    @property
+    def configured_keys(self) -> set[str]:
+        """The keys present in the user's ``ZOHO_TOKENS`` dict (for the system checks)."""
+        return set(getattr(settings, "ZOHO_TOKENS", None) or {})
+
+    @property
+    def CLIENT_ID(self) -> str | None:
+        """The OAuth client id registered in Zoho's API console."""
+        return self._get("CLIENT_ID")
+
+    @property
+    def CLIENT_SECRET(self) -> str | None:
+        """The OAuth client secret that goes with ``CLIENT_ID``."""
+        return self._get("CLIENT_SECRET")
+
+    @property
+    def SCOPES(self) -> list[str]:
+        """Scopes requested at consent, as a list (a comma-separated string is accepted)."""
+        value = self._get("SCOPES")
+        if isinstance(value, str):
+            return [scope.strip() for scope in value.split(",") if scope.strip()]
+        return list(value)
+
+    @property
+    def DATA_CENTER(self) -> str:
+        """The location code of the default data centre (``us``, ``eu``, ``in`` ...)."""
+        return str(self._get("DATA_CENTER")).lower()
+
+    @property
+    def data_center(self) -> DataCenter:
+        """The default data centre, with ``ACCOUNTS_URL`` and ``API_DOMAIN`` applied."""
+        base = DATA_CENTERS.get(self.DATA_CENTER, DATA_CENTERS["us"])
+        return DataCenter(
+            location=base.location,
+            accounts_server=normalize_origin(self._get("ACCOUNTS_URL") or "")
+            or base.accounts_server,
+            api_domain=(self._get("API_DOMAIN") or base.api_domain).rstrip("/"),
+        )
+
+    @property
+    def ACCOUNTS_URL(self) -> str | None:
+        """An accounts server that overrides the data centre's (a proxy, or the fake Zoho)."""
+        value = self._get("ACCOUNTS_URL")
+        return normalize_origin(value) if value else None
+
+    @property
+    def API_DOMAIN(self) -> str | None:
+        """A CRM API domain that overrides the data centre's."""
+        value = self._get("API_DOMAIN")
+        return value.rstrip("/") if value else None
+
+    @property
+    def REDIRECT_URI(self) -> str | None:
+        """The redirect URI registered at Zoho; None means the callback view's absolute URL."""
+        return self._get("REDIRECT_URI")
+
+    @property
+    def ENCRYPTION_KEYS(self) -> Sequence[str] | None:
+        """Fernet keys, newest first; None means keys derived from ``SECRET_KEY``."""
+        value = self._get("ENCRYPTION_KEYS")
+        if isinstance(value, str):
+            return [value]
+        return value
+
+    @property
+    def REFRESH_MARGIN(self) -> float:
+        """Seconds before expiry at which an access token is refreshed ahead of use."""
+        return float(self._get("REFRESH_MARGIN"))
+
+    @property
+    def HTTP_TIMEOUT(self) -> float:
+        """Seconds to wait for Zoho Accounts before giving up (connect and read)."""
+        return float(self._get("HTTP_TIMEOUT"))
+
+    @property
+    def STATE_MAX_AGE(self) -> int:
+        """Seconds an OAuth ``state`` stays valid between connect and callback."""
+        return int(self._get("STATE_MAX_AGE"))
+
+    @property
+    def LOGIN(self) -> bool:
+        """Whether anonymous visitors may log in to Django through Zoho."""
+        return bool(self._get("LOGIN"))
+
+    @property
+    def LOGIN_CREATE_USERS(self) -> bool:
+        """Whether log in with Zoho may create a Django user when no email matches."""
+        return bool(self._get("LOGIN_CREATE_USERS"))
+
+    @property
+    def CONNECT_REDIRECT_URL(self) -> str:
+        """Where the callback sends the user when no safe ``next`` was given."""
+        return str(self._get("CONNECT_REDIRECT_URL"))
+
+    @property
+    def SDK_RESOURCE_PATH(self) -> str | None:
+        """Folder where the SDK caches field metadata; None means a temporary folder."""
+        return self._get("SDK_RESOURCE_PATH")
+
+    def trusted_accounts_servers(self) -> set[str]:
+        """Every accounts server that may receive our client secret."""
+        servers = {dc.accounts_server for dc in DATA_CENTERS.values()}
+        if self.ACCOUNTS_URL:
+            servers.add(self.ACCOUNTS_URL)
+        return servers
+
+
+zoho_settings = ZohoTokensSettings()

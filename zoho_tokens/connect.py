@@ -1,0 +1,128 @@
+"""Turning a grant code into a stored token: the OAuth callback and the admin's Self Client
+form both end here.
+
+Nothing is written unless every step succeeded (exchange, identification), and an earlier
+token of the same Zoho user is updated in place, never duplicated.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from zoho_tokens import oauth, signals
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.datacenters import by_accounts_server
+from zoho_tokens.exceptions import ZohoOAuthError
+from zoho_tokens.models import TokenStatus, ZohoToken
+
+logger = logging.getLogger(__name__)
+
+
+def connect_with_code(
+    code: str,
+    *,
+    accounts_server: str,
+    redirect_uri: str | None,
+    user: Any = None,
+    location: str | None = None,
+) -> ZohoToken:
+    """Exchange ``code`` at ``accounts_server``, find out whose token it is, and store it.
+
+    ``user`` is the Django user to link (None for an org-level Self Client token; an
+    existing link is then kept). The accounts server is checked against the allow-list
+    before anything is sent. When the Zoho user already had a token for this client, that
+    row is updated and its superseded refresh token revoked at Zoho, because Zoho keeps at
+    most 20 refresh tokens per user and silently drops the oldest.
+
+    Raises :class:`~zoho_tokens.exceptions.ZohoOAuthError` (or a subclass); nothing is stored
+    then.
+    """
+    host = oauth.trusted_accounts_server(accounts_server)
+    data_center = by_accounts_server(host)
+    grant = oauth.exchange_code(code, accounts_server=host, redirect_uri=redirect_uri)
+    api_domain = (
+        grant.api_domain
+        or (data_center.api_domain if data_center else None)
+        or zoho_settings.data_center.api_domain
+    )
+    try:
+        identity = oauth.identify(grant.access_token, api_domain=api_domain)
+    except ZohoOAuthError:
+        _revoke_quietly(grant.refresh_token, host)
+        raise
+    if not grant.refresh_token:
+        raise ZohoOAuthError(
+            "Zoho returned no refresh token (was access_type=offline asked for?); "
+            "the connection would stop working within the hour.",
+            error="no_refresh_token",
+        )
+
+    values = {
+        "client_id": zoho_settings.CLIENT_ID,
+        "accounts_server": host,
+        "location": (data_center.location if data_center else None)
+        or location
+        or zoho_settings.DATA_CENTER,
+        "api_domain": api_domain,
+        "redirect_url": redirect_uri,
+    }
+    try:
+        row, created, superseded = _store(identity.user_name, grant, values, user)
+    except IntegrityError:
+        # Another request stored this Zoho user in the meantime: update that row instead.
+        row, created, superseded = _store(identity.user_name, grant, values, user)
+    if superseded is not None and superseded[0] != grant.refresh_token:
+        _revoke_quietly(*superseded)
+    signals.token_saved.send(sender=ZohoToken, token=row, created=created)
+    logger.info("Zoho token %s stored for %s.", row.pk, identity.user_name)
+    return row
+
+
+def _store(
+    user_name: str, grant: oauth.TokenGrant, values: dict[str, Any], user: Any
+) -> tuple[ZohoToken, bool, tuple[str, str] | None]:
+    """Write the new token onto the Zoho user's row (or a new one).
+
+    Returns the row, whether it is new, and the superseded ``(refresh token, accounts
+    server)`` to revoke, if any.
+    """
+    with transaction.atomic():
+        row = (
+            ZohoToken.objects.select_for_update()
+            .with_user_name(user_name)
+            .filter(client_id=values["client_id"])
+            .first()
+        )
+        created = row is None
+        superseded = None
+        if row is None:
+            row = ZohoToken()
+        elif row.refresh_token_encrypted and row.refresh_token:
+            superseded = (row.refresh_token, row.accounts_server or values["accounts_server"])
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.set_user_name(user_name)
+        row.client_secret = zoho_settings.CLIENT_SECRET
+        row.refresh_token = grant.refresh_token
+        row.access_token = grant.access_token
+        row.expires_at_ms = grant.expires_at_ms
+        row.grant_token = None
+        row.set_status(TokenStatus.ACTIVE)
+        row.remote_revoke_pending = False
+        if user is not None:
+            row.user = user
+        row.save()
+    return row, created, superseded
+
+
+def _revoke_quietly(refresh_token: str | None, accounts_server: str) -> None:
+    """Revoke a refresh token we will not keep; a failure is logged, never raised."""
+    if not refresh_token:
+        return
+    try:
+        oauth.revoke_refresh_token(refresh_token, accounts_server=accounts_server)
+    except ZohoOAuthError as err:
+        logger.warning("Could not revoke a superseded Zoho refresh token: %s", err)

@@ -1,0 +1,78 @@
+"""The Zoho data centres: where each location's accounts server and CRM API live.
+
+A user's data centre is decided by Zoho at consent time and reported back to us in the
+callback's ``accounts-server`` parameter, which comes from the browser. This table is the
+allow-list that decides which hosts may ever receive our client secret.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(frozen=True)
+class DataCenter:
+    """One Zoho data centre: its short location code, accounts server and CRM API domain."""
+
+    location: str
+    accounts_server: str
+    api_domain: str
+
+    @property
+    def token_url(self) -> str:
+        """The OAuth token endpoint, as the SDK's ``Environment.accounts_url`` expects it."""
+        return f"{self.accounts_server}/oauth/v2/token"
+
+
+DATA_CENTERS: dict[str, DataCenter] = {
+    dc.location: dc
+    for dc in (
+        DataCenter("us", "https://accounts.zoho.com", "https://www.zohoapis.com"),
+        DataCenter("eu", "https://accounts.zoho.eu", "https://www.zohoapis.eu"),
+        DataCenter("in", "https://accounts.zoho.in", "https://www.zohoapis.in"),
+        DataCenter("au", "https://accounts.zoho.com.au", "https://www.zohoapis.com.au"),
+        DataCenter("jp", "https://accounts.zoho.jp", "https://www.zohoapis.jp"),
+        DataCenter("ca", "https://accounts.zohocloud.ca", "https://www.zohoapis.ca"),
+        DataCenter("sa", "https://accounts.zoho.sa", "https://www.zohoapis.sa"),
+        DataCenter("cn", "https://accounts.zoho.com.cn", "https://www.zohoapis.com.cn"),
+        # Zoho has not published the UK API domain alongside the SDK (it has no UK class);
+        # it follows the naming every other data centre uses.
+        DataCenter("uk", "https://accounts.zoho.uk", "https://www.zohoapis.uk"),
+    )
+}
+
+
+def normalize_origin(url: str) -> str:
+    """Reduce a URL to ``scheme://host[:port]`` in lower case, for exact comparisons.
+
+    Paths, queries, user info and trailing slashes are dropped, so that
+    ``https://accounts.zoho.eu/`` and ``HTTPS://Accounts.Zoho.EU`` compare equal while
+    ``https://accounts.zoho.eu.evil.example`` does not.
+    """
+    parts = urlsplit(url.strip())
+    if not parts.scheme or not parts.hostname:
+        return ""
+    host = parts.hostname.lower()
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme.lower()}://{host}{port}"
+
+
+def by_accounts_server(url: str) -> DataCenter | None:
+    """The data centre whose accounts server is ``url``, or None for any other host."""
+    origin = normalize_origin(url)
+    for dc in DATA_CENTERS.values():
+        if dc.accounts_server == origin:
+            return dc
+    return None
+
+
+def by_api_domain(url: str) -> DataCenter | None:
+    """The data centre whose CRM API domain (production, sandbox or developer) is ``url``."""
+    origin = normalize_origin(url)
+    for dc in DATA_CENTERS.values():
+        host = urlsplit(dc.api_domain).hostname or ""
+        suffix = host.removeprefix("www.")
+        if origin in {f"https://{prefix}.{suffix}" for prefix in ("www", "sandbox", "developer")}:
+            return dc
+    return None

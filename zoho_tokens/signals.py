@@ -1,0 +1,26 @@
+"""Signals sent by django-zoho-tokens' domain code (never by the admin or views alone).
+
+Every signal is sent with ``sender=ZohoToken`` and ``token=<the ZohoToken instance>``.
+Receivers must not expect secrets in any argument beyond the token itself.
+
+``token_saved(token, created)``
+    A token row was written by the store or by a connect (callback, Self Client form).
+    ``created`` is True for a new row.
+``token_refreshed(token)``
+    The app refreshed the access token at Zoho and stored the new one.
+``token_revoked(token, remote)``
+    The token was made unusable. ``remote`` is True when Zoho confirmed the revocation,
+    False when the remote revocation is still pending (Zoho was unreachable).
+``reauth_required(token, error)``
+    Zoho refused to refresh the token (``invalid_code``): the user must connect again.
+    ``error`` is Zoho's error code.
+"""
+
+from __future__ import annotations
+
+from django.dispatch import Signal
+
+token_saved = Signal()
+token_refreshed = Signal()
+token_revoked = Signal()
+reauth_required = Signal()

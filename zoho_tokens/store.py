@@ -1,0 +1,296 @@
+"""``DjangoTokenStore``: the Zoho SDK's ``TokenStore`` on top of the ``ZohoToken`` model.
+
+Hand it to the SDK::
+
+    Initializer.initialize(environment=..., token=OAuthToken(...), store=DjangoTokenStore())
+
+It follows the SDK's own stores where they are right (the order in which tokens are matched,
+filling only the fields the caller left empty) and departs from them where they are wrong:
+ids come from the database, never from ``max(id) + 1``; concurrent saves of one Zoho user
+give one row; failures raise instead of being logged and swallowed; no SQL is built from
+strings; and secrets are encrypted.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+from zoho_tokens import signals
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.datacenters import by_api_domain
+from zoho_tokens.exceptions import ZohoTokensError
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
+
+logger = logging.getLogger(__name__)
+
+#: The error code of every ``SDKException`` this store raises (the SDK's own constant).
+TOKEN_STORE_ERROR = "TOKEN_STORE"
+
+#: Largest id a database ``bigint`` holds; longer digit strings cannot name a row.
+MAX_ID = 2**63 - 1
+
+#: How often a save is retried when the database reports a deadlock or a busy lock.
+SAVE_ATTEMPTS = 5
+
+T = TypeVar("T")
+
+
+def _name_of(token: OAuthToken) -> str | None:
+    signature = token.get_user_signature()
+    name = signature.get_name() if signature is not None else None
+    return name or None
+
+
+def parse_token_id(token_id: object) -> int | None:
+    """The row id named by the SDK's string id, or None when it cannot name a row."""
+    text = str(token_id).strip() if token_id is not None else ""
+    if not text.isascii() or not text.isdigit():
+        return None
+    value = int(text)
+    return value if 0 < value <= MAX_ID else None
+
+
+def _is_transient(err: DatabaseError) -> bool:
+    """Deadlocks, lock timeouts and busy SQLite files: retrying the transaction helps."""
+    if isinstance(err, IntegrityError):
+        return True
+    if not isinstance(err, OperationalError):
+        return False
+    cause = err.__cause__
+    code = getattr(cause, "args", (None,))[0] if cause is not None else None
+    sqlstate = getattr(cause, "sqlstate", None)
+    message = str(err).lower()
+    return (
+        code in {1205, 1213}  # MySQL/MariaDB: lock wait timeout, deadlock
+        or sqlstate in {"40001", "40P01", "55P03"}  # PostgreSQL: serialization, deadlock, lock
+        or "database is locked" in message  # SQLite
+    )
+
+
+def _matching(token: OAuthToken, rows: ZohoTokenQuerySet) -> ZohoTokenQuerySet | None:
+    """Rows that ``token`` refers to, in the SDK's order of precedence.
+
+    User name first; then the access token, only when the token carries no client
+    credentials; then the grant token, then the refresh token, only with client credentials.
+    (The SDK's DBStore gets this last condition's ``and``/``or`` precedence wrong.)
+    """
+    client_id = token.get_client_id()
+    client_secret = token.get_client_secret()
+    name = _name_of(token)
+    if name:
+        rows = rows.with_user_name(name)
+        return rows.filter(client_id=client_id) if client_id else rows
+    access_token = token.get_access_token()
+    if access_token and client_id is None and client_secret is None:
+        return rows.with_secret("access_token", access_token)
+    grant_token = token.get_grant_token()
+    refresh_token = token.get_refresh_token()
+    if (grant_token or refresh_token) and client_id and client_secret:
+        if grant_token:
+            return rows.with_secret("grant_token", grant_token).filter(client_id=client_id)
+        return rows.with_secret("refresh_token", refresh_token).filter(client_id=client_id)
+    return None
+
+
+def fill_missing(token: OAuthToken, row: ZohoToken) -> OAuthToken:
+    """Copy the row's values into the fields of ``token`` that are None (the SDK's rule)."""
+    if token.get_id() is None:
+        token.set_id(str(row.pk))
+    if token.get_user_signature() is None and row.user_name:
+        token.set_user_signature(UserSignature(row.user_name))
+    if token.get_client_id() is None:
+        token.set_client_id(row.client_id)
+    if token.get_client_secret() is None:
+        token.set_client_secret(row.client_secret)
+    if token.get_refresh_token() is None:
+        token.set_refresh_token(row.refresh_token)
+    if token.get_access_token() is None:
+        token.set_access_token(row.access_token)
+    if token.get_grant_token() is None:
+        token.set_grant_token(row.grant_token)
+    if token.get_expires_in() is None and row.expires_at_ms is not None:
+        # The SDK calls len() on the expiry: it must be a string.
+        token.set_expires_in(str(row.expires_at_ms))
+    if token.get_redirect_url() is None:
+        token.set_redirect_url(row.redirect_url)
+    if token.get_api_domain() is None:
+        token.set_api_domain(row.api_domain)
+    return token
+
+
+def to_oauth_token(row: ZohoToken) -> OAuthToken:
+    """A fully populated SDK token for ``row``."""
+    return fill_missing(OAuthToken(id=str(row.pk)), row)
+
+
+def apply_token(row: ZohoToken, token: OAuthToken) -> None:
+    """Write the values ``token`` carries onto ``row``; what it lacks is kept.
+
+    A new refresh token (one this row has never held) means a new consent, which makes a
+    revoked or re-authorisation-needing row active again.
+    """
+    name = _name_of(token)
+    if name:
+        row.set_user_name(name)
+    if token.get_client_id():
+        row.client_id = token.get_client_id()
+    if token.get_client_secret():
+        row.client_secret = token.get_client_secret()
+    refresh_token = token.get_refresh_token()
+    if refresh_token:
+        is_new_consent = not row.with_refresh_digest(refresh_token)
+        row.refresh_token = refresh_token
+        if is_new_consent and row.status != TokenStatus.ACTIVE:
+            row.set_status(TokenStatus.ACTIVE)
+            row.remote_revoke_pending = False
+    if token.get_access_token():
+        row.access_token = token.get_access_token()
+    if token.get_grant_token():
+        row.grant_token = token.get_grant_token()
+    expires_in = token.get_expires_in()
+    if expires_in not in (None, ""):
+        row.expires_at_ms = int(expires_in)
+    if token.get_redirect_url():
+        row.redirect_url = token.get_redirect_url()
+    api_domain = token.get_api_domain()
+    if api_domain:
+        row.api_domain = api_domain.rstrip("/")
+    if not row.accounts_server:
+        # A token saved by the SDK names only its API domain; its accounts server follows
+        # from the data-centre table, else from the configured default.
+        data_center = by_api_domain(row.api_domain or "") or zoho_settings.data_center
+        row.accounts_server = data_center.accounts_server
+        row.location = data_center.location
+
+
+class DjangoTokenStore(TokenStore):
+    """The SDK's ``TokenStore``, kept in the Django database through the ORM.
+
+    ``using`` names the database alias (default: the router's choice for ``ZohoToken``).
+    Every failure raises the SDK's ``SDKException`` with the cause attached.
+    """
+
+    def __init__(self, *, using: str | None = None) -> None:
+        self.using = using
+
+    def __repr__(self) -> str:
+        return f"DjangoTokenStore(using={self.using!r})"
+
+    def _rows(self) -> ZohoTokenQuerySet:
+        rows = ZohoToken.objects.all()
+        return rows.using(self.using) if self.using else rows
+
+    def _guard(self, operation: str, action: Callable[[], T]) -> T:
+        try:
+            return action()
+        except (ZohoTokensError, DatabaseError) as err:
+            # Never a secret here: our messages carry none, and database errors only ever
+            # see ciphertexts and digests.
+            logger.error("Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err)
+            raise SDKException(
+                code=TOKEN_STORE_ERROR,
+                message=f"DjangoTokenStore.{operation} failed: ",
+                cause=err,
+            ) from err
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def find_token(self, token: OAuthToken) -> OAuthToken | None:
+        """Fill ``token``'s empty fields from its stored row and return it; None when no
+        active row matches."""
+
+        def find() -> OAuthToken | None:
+            rows = _matching(token, self._rows().usable())
+            row = rows.order_by("-updated_at").first() if rows is not None else None
+            return fill_missing(token, row) if row is not None else None
+
+        return self._guard("find_token", find)
+
+    def find_token_by_id(self, id: str) -> OAuthToken | None:
+        """A fully populated token for the active row ``id``; None for any other string."""
+
+        def find() -> OAuthToken | None:
+            pk = parse_token_id(id)
+            if pk is None:
+                return None
+            row = self._rows().usable().filter(pk=pk).first()
+            return to_oauth_token(row) if row is not None else None
+
+        return self._guard("find_token_by_id", find)
+
+    def get_tokens(self) -> list[OAuthToken]:
+        """Every stored token, fully populated, in one query."""
+        return self._guard(
+            "get_tokens", lambda: [to_oauth_token(row) for row in self._rows().order_by("pk")]
+        )
+
+    # -- writing ---------------------------------------------------------------------------
+
+    def save_token(self, token: OAuthToken) -> None:
+        """Update the row ``token`` matches (by id, else in the SDK's order), else insert
+        one; set the row's id on ``token``.
+
+        One Zoho user and client never get two rows, even when several processes save at
+        once: the database's unique constraint decides, and the loser updates the winner's
+        row. Deadlocks and busy locks are retried a few times.
+        """
+
+        def save() -> None:
+            for attempt in range(1, SAVE_ATTEMPTS + 1):
+                try:
+                    row, created = self._save_once(token)
+                    break
+                except DatabaseError as err:
+                    if attempt == SAVE_ATTEMPTS or not _is_transient(err):
+                        raise
+                    time.sleep(random.uniform(0.005, 0.02) * attempt)  # noqa: S311 (jitter)
+            token.set_id(str(row.pk))
+            signals.token_saved.send(sender=ZohoToken, token=row, created=created)
+
+        self._guard("save_token", save)
+
+    def _save_once(self, token: OAuthToken) -> tuple[ZohoToken, bool]:
+        rows = self._rows()
+        with transaction.atomic(using=rows.db):
+            row = None
+            pk = parse_token_id(token.get_id())
+            if pk is not None:
+                row = rows.select_for_update().filter(pk=pk).first()
+            if row is None:
+                matching = _matching(token, rows)
+                if matching is not None:
+                    row = matching.select_for_update().order_by("-updated_at").first()
+            created = row is None
+            if row is None:
+                row = ZohoToken()
+            apply_token(row, token)
+            row.save(using=rows.db)
+        return row, created
+
+    def delete_token(self, id: str) -> None:
+        """Delete the row ``id``; an id naming no row is not an error."""
+
+        def delete() -> None:
+            pk = parse_token_id(id)
+            if pk is not None:
+                self._rows().filter(pk=pk).delete()
+
+        self._guard("delete_token", delete)
+
+    def delete_tokens(self) -> None:
+        """Delete every stored token."""
+
+        def delete() -> None:
+            self._rows().delete()
+
+        self._guard("delete_tokens", delete)
