@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 
 import dj_database_url
 import pymysql
@@ -21,6 +22,14 @@ DATABASES = {
         conn_max_age=0,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file rather than Django's in-memory test database, because the concurrency tests
+    # open it from several processes; one file per run, so parallel runs never share it.
+    # The timeout lets writers queue behind a refresh in flight instead of failing at once.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.path.join(tempfile.gettempdir(), f"test-zoho-tokens-{os.getpid()}.sqlite3")
+    }
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
@@ -42,6 +51,7 @@ MIDDLEWARE = [
 ]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
+    "zoho_tokens.backends.ZohoAccountBackend",
 ]
 ROOT_URLCONF = "tests.urls"
 TEMPLATES = [

@@ -23,7 +23,11 @@ USER_LOOKUP_SCOPES = ("ZohoCRM.users.READ", "ZohoCRM.org.READ")
 def _is_http_url(value: Any) -> bool:
     if not isinstance(value, str):
         return False
-    parts = urlsplit(value)
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
+    except ValueError:
+        return False
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 

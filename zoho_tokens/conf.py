@@ -8,7 +8,7 @@ Import the ready-made instance: ``from zoho_tokens.conf import zoho_settings``.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 
@@ -47,8 +47,13 @@ class ZohoTokensSettings:
     """Typed, live access to ``settings.ZOHO_TOKENS`` with defaults filled in."""
 
     def _get(self, key: str) -> Any:
-        configured = getattr(settings, "ZOHO_TOKENS", None) or {}
-        return configured.get(key, DEFAULTS[key])
+        # A key set to None (typically ``os.environ.get(...)``) means "use the default".
+        value = (getattr(settings, "ZOHO_TOKENS", None) or {}).get(key)
+        return DEFAULTS[key] if value is None else value
+
+    def _get_optional_str(self, key: str) -> str | None:
+        value = self._get(key)
+        return None if value is None else str(value)
 
     def raw(self, key: str) -> Any:
         """The value exactly as configured, or None when absent (for the system checks)."""
@@ -62,12 +67,12 @@ class ZohoTokensSettings:
     @property
     def CLIENT_ID(self) -> str | None:
         """The OAuth client id registered in Zoho's API console."""
-        return self._get("CLIENT_ID")
+        return self._get_optional_str("CLIENT_ID")
 
     @property
     def CLIENT_SECRET(self) -> str | None:
         """The OAuth client secret that goes with ``CLIENT_ID``."""
-        return self._get("CLIENT_SECRET")
+        return self._get_optional_str("CLIENT_SECRET")
 
     @property
     def SCOPES(self) -> list[str]:
@@ -108,7 +113,7 @@ class ZohoTokensSettings:
     @property
     def REDIRECT_URI(self) -> str | None:
         """The redirect URI registered at Zoho; None means the callback view's absolute URL."""
-        return self._get("REDIRECT_URI")
+        return self._get_optional_str("REDIRECT_URI")
 
     @property
     def ENCRYPTION_KEYS(self) -> Sequence[str] | None:
@@ -116,7 +121,7 @@ class ZohoTokensSettings:
         value = self._get("ENCRYPTION_KEYS")
         if isinstance(value, str):
             return [value]
-        return value
+        return cast("Sequence[str] | None", value)
 
     @property
     def REFRESH_MARGIN(self) -> float:
@@ -151,7 +156,7 @@ class ZohoTokensSettings:
     @property
     def SDK_RESOURCE_PATH(self) -> str | None:
         """Folder where the SDK caches field metadata; None means a temporary folder."""
-        return self._get("SDK_RESOURCE_PATH")
+        return self._get_optional_str("SDK_RESOURCE_PATH")
 
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""

@@ -50,11 +50,19 @@ def normalize_origin(url: str) -> str:
     ``https://accounts.zoho.eu/`` and ``HTTPS://Accounts.Zoho.EU`` compare equal while
     ``https://accounts.zoho.eu.evil.example`` does not.
     """
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+        port_number = parts.port
+    except ValueError:
+        # A bad port or IPv6 literal: the value may come from a browser, so it is no origin
+        # rather than an error.
+        return ""
     if not parts.scheme or not parts.hostname:
         return ""
     host = parts.hostname.lower()
-    port = f":{parts.port}" if parts.port else ""
+    if ":" in host:
+        host = f"[{host}]"  # IPv6 literals keep their brackets, as URLs need them
+    port = f":{port_number}" if port_number else ""
     return f"{parts.scheme.lower()}://{host}{port}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timedelta
+from datetime import timezone as dt_timezone
 from typing import ClassVar
 
 from django.conf import settings
@@ -176,7 +177,7 @@ class ZohoToken(models.Model):
         """The access token's expiry as an aware datetime."""
         if self.expires_at_ms is None:
             return None
-        return datetime.fromtimestamp(self.expires_at_ms / 1000, tz=timezone.utc)
+        return datetime.fromtimestamp(self.expires_at_ms / 1000, tz=dt_timezone.utc)
 
     def access_expires_within(self, seconds: float) -> bool:
         """Whether the access token is missing or expires within ``seconds`` from now."""

@@ -28,8 +28,9 @@ from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 from zoho_tokens import signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import by_api_domain
-from zoho_tokens.exceptions import ZohoTokensError
-from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
+from zoho_tokens.refresh import ensure_fresh
 
 logger = logging.getLogger(__name__)
 
@@ -96,9 +97,14 @@ def _matching(token: OAuthToken, rows: ZohoTokenQuerySet) -> ZohoTokenQuerySet |
     grant_token = token.get_grant_token()
     refresh_token = token.get_refresh_token()
     if (grant_token or refresh_token) and client_id and client_secret:
+        rows = rows.filter(client_id=client_id)
         if grant_token:
-            return rows.with_secret("grant_token", grant_token).filter(client_id=client_id)
-        return rows.with_secret("refresh_token", refresh_token).filter(client_id=client_id)
+            by_grant = rows.with_secret("grant_token", grant_token)
+            # Like the SDK's stores, a grant token nobody holds still lets the refresh
+            # token match (a new code sent along with a known refresh token).
+            if not refresh_token or by_grant.exists():
+                return by_grant
+        return rows.with_secret("refresh_token", refresh_token)
     return None
 
 
@@ -131,6 +137,41 @@ def fill_missing(token: OAuthToken, row: ZohoToken) -> OAuthToken:
 def to_oauth_token(row: ZohoToken) -> OAuthToken:
     """A fully populated SDK token for ``row``."""
     return fill_missing(OAuthToken(id=str(row.pk)), row)
+
+
+def _fresh(row: ZohoToken) -> ZohoToken | None:
+    """``row`` refreshed if its access token is (nearly) expired; None when it was revoked
+    or deleted while this worker waited for the refresh lock (as if it had not matched)."""
+    try:
+        return ensure_fresh(row)
+    except NoUsableTokenError:
+        return None
+
+
+def _is_stale(expires_in: object) -> bool:
+    try:
+        expires_at_ms = int(str(expires_in))
+    except ValueError:
+        return True
+    return expires_at_ms - now_ms() <= zoho_settings.REFRESH_MARGIN * 1000
+
+
+def hand_out(token: OAuthToken, row: ZohoToken) -> OAuthToken:
+    """:func:`fill_missing`, except that a stale access token the caller holds gives way to
+    the row's fresh one.
+
+    The SDK's rule (never overwrite what the caller set) would otherwise hand an expired
+    access token straight back, and the SDK would then refresh it on its own, unlocked. An
+    access token the caller set without an expiry is the caller's choice and is kept.
+    """
+    held = token.get_access_token()
+    expires_in = token.get_expires_in()
+    if held and expires_in not in (None, "") and _is_stale(expires_in):
+        fresh = row.access_token
+        if fresh and fresh != held and row.expires_at_ms is not None:
+            token.set_access_token(fresh)
+            token.set_expires_in(str(row.expires_at_ms))
+    return fill_missing(token, row)
 
 
 def apply_token(row: ZohoToken, token: OAuthToken) -> None:
@@ -193,9 +234,9 @@ class DjangoTokenStore(TokenStore):
     def _guard(self, operation: str, action: Callable[[], T]) -> T:
         try:
             return action()
-        except (ZohoTokensError, DatabaseError) as err:
+        except (ZohoTokensError, DatabaseError, ValueError) as err:
             # Never a secret here: our messages carry none, and database errors only ever
-            # see ciphertexts and digests.
+            # see ciphertexts and digests. (ValueError: a malformed expiry from the caller.)
             logger.error("Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err)
             raise SDKException(
                 code=TOKEN_STORE_ERROR,
@@ -207,23 +248,32 @@ class DjangoTokenStore(TokenStore):
 
     def find_token(self, token: OAuthToken) -> OAuthToken | None:
         """Fill ``token``'s empty fields from its stored row and return it; None when no
-        active row matches."""
+        active row matches.
+
+        A stored access token that is missing or expires within ``REFRESH_MARGIN`` is
+        refreshed first, once for all workers (see :mod:`zoho_tokens.refresh`); refresh
+        failures raise ``SDKException`` with the cause attached (``ReauthorizationRequired``
+        when Zoho refused the refresh token)."""
 
         def find() -> OAuthToken | None:
             rows = _matching(token, self._rows().usable())
             row = rows.order_by("-updated_at").first() if rows is not None else None
-            return fill_missing(token, row) if row is not None else None
+            row = _fresh(row) if row is not None else None
+            return hand_out(token, row) if row is not None else None
 
         return self._guard("find_token", find)
 
     def find_token_by_id(self, id: str) -> OAuthToken | None:
-        """A fully populated token for the active row ``id``; None for any other string."""
+        """A fully populated token for the active row ``id``; None for any other string.
+
+        Refreshed first when needed, exactly as in :meth:`find_token`."""
 
         def find() -> OAuthToken | None:
             pk = parse_token_id(id)
             if pk is None:
                 return None
             row = self._rows().usable().filter(pk=pk).first()
+            row = _fresh(row) if row is not None else None
             return to_oauth_token(row) if row is not None else None
 
         return self._guard("find_token_by_id", find)

@@ -13,6 +13,7 @@ shut down when the server stops, so no client is left waiting on a dead server.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -164,10 +165,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _abort(self) -> None:
         """Close the socket now, so the client sees a dropped connection, not a reply."""
-        try:
+        with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
-        except OSError:
-            pass
 
     def log_message(self, format: str, *args: Any) -> None:
         if self.server.log_requests:
@@ -178,6 +177,9 @@ class _Server(ThreadingHTTPServer):
     """A ``ThreadingHTTPServer`` that tracks its open connections so it can cut them."""
 
     daemon_threads = True
+    # socketserver's default backlog of 5 makes concurrency tests with many workers stall
+    # on SYN retries; accept them all at once instead.
+    request_queue_size = 128
     # Never join handler threads on close: a handler sleeping in a "slow" fault must not
     # hold up stop().
     block_on_close = False
@@ -205,10 +207,8 @@ class _Server(ThreadingHTTPServer):
         with self._connections_lock:
             connections = list(self._connections)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hung up, or a connection we cut at shutdown, is not an error.
@@ -242,8 +242,7 @@ class LoopbackServer:
         """``http://127.0.0.1:<port>``; only available while running."""
         if self._server is None:
             raise RuntimeError("the server is not running; call start() first")
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{LOOPBACK}:{self._server.server_port}"
 
     def start(self) -> None:
         """Bind the socket and start serving in a daemon thread."""

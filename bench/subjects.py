@@ -1,0 +1,311 @@
+"""The stores under test, each behind the same five operations.
+
+Every operation is prepared outside the timed region (building the SDK's ``OAuthToken``
+argument, say) and returned as a callable; only that call is timed. Seeding appends
+tokens, so one subject grows from 1,000 to 100,000 tokens across the run.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import sqlite3
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
+from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+from bench import data
+from bench.data import TokenData
+
+#: The operations, in report order: (key, label).
+OPERATIONS = (
+    ("find_user", "find_token by user name"),
+    ("find_refresh", "find_token by refresh token"),
+    ("find_id", "find_token_by_id"),
+    ("save", "save_token (update)"),
+    ("get_tokens", "get_tokens"),
+)
+
+Call = Callable[[], Any]
+
+#: The SDK's documented schema for ``DBStore`` (its README), which ``DBStore`` expects.
+SDK_TABLE_SCHEMA = (
+    "(id varchar(10) NOT NULL, user_name varchar(255) NOT NULL, client_id varchar(255), "
+    "client_secret varchar(255), refresh_token varchar(255), access_token varchar(255), "
+    "grant_token varchar(255), expiry_time varchar(20), redirect_url varchar(255), "
+    "api_domain varchar(255), PRIMARY KEY (id))"
+)
+
+
+class Subject(ABC):
+    """A store under test."""
+
+    #: Short name, used in the report.
+    name: str
+    #: Why this subject behaves as it does (one line in the report).
+    note: str = ""
+
+    @abstractmethod
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        """Append ``rows`` to the store, in bulk."""
+
+    @abstractmethod
+    def op(self, operation: str, row: TokenData, round_: int) -> Call:
+        """A prepared call of ``operation`` on ``row`` (``round_`` varies saved values)."""
+
+    def check(self, row: TokenData) -> None:
+        """Fail loudly unless all three lookups find ``row`` (so no "fast" miss is timed)."""
+        for operation in ("find_user", "find_refresh", "find_id"):
+            found = self.op(operation, row, 0)()
+            refresh = found.get_refresh_token() if found is not None else None
+            if refresh != row.refresh_token:
+                raise AssertionError(f"{self.name}: {operation} did not find token {row.number}")
+
+    def close(self) -> None:
+        """Release connections and files."""
+
+
+class SdkStoreSubject(Subject):
+    """Any ``TokenStore``, driven exactly as the SDK drives it."""
+
+    def __init__(self, name: str, store: TokenStore, note: str = "") -> None:
+        self.name = name
+        self.store = store
+        self.note = note
+
+    def token_id(self, row: TokenData) -> str:
+        """The id this store gave ``row``."""
+        return row.sdk_id
+
+    def op(self, operation: str, row: TokenData, round_: int) -> Call:
+        store = self.store
+        if operation == "find_user":
+            by_name = OAuthToken(user_signature=UserSignature(row.user_name))
+            return lambda: store.find_token(by_name)
+        if operation == "find_refresh":
+            by_refresh = OAuthToken(
+                client_id=data.CLIENT_ID,
+                client_secret=data.CLIENT_SECRET,
+                refresh_token=row.refresh_token,
+            )
+            return lambda: store.find_token(by_refresh)
+        if operation == "find_id":
+            token_id = self.token_id(row)
+            return lambda: store.find_token_by_id(token_id)
+        if operation == "save":
+            refreshed = self.refreshed_token(row, round_)
+            return lambda: store.save_token(refreshed)
+        if operation == "get_tokens":
+            return store.get_tokens
+        raise ValueError(operation)
+
+    def refreshed_token(self, row: TokenData, round_: int) -> OAuthToken:
+        """The token the SDK saves after a refresh: found by id, new access token and expiry."""
+        token = OAuthToken(
+            id=self.token_id(row),
+            user_signature=UserSignature(row.user_name),
+            client_id=data.CLIENT_ID,
+            client_secret=data.CLIENT_SECRET,
+            refresh_token=row.refresh_token,
+            access_token=data.new_access_token(row.number, round_),
+            redirect_url=data.REDIRECT_URL,
+            api_domain=data.API_DOMAIN,
+        )
+        token.set_expires_in(str(row.expires_at_ms + round_))
+        return token
+
+
+class FileStoreSubject(SdkStoreSubject):
+    """The SDK's ``FileStore``: a CSV file read (and for saves rewritten) on every call."""
+
+    def __init__(self, path: str) -> None:
+        from zohocrmsdk.src.com.zoho.api.authenticator.store.file_store import FileStore
+
+        if os.path.exists(path):
+            os.remove(path)
+        self.path = path
+        super().__init__(
+            "FileStore (SDK, CSV)",
+            FileStore(path),
+            "reads the whole CSV per call; save rewrites it",
+        )
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        with open(self.path, "a", newline="") as handle:
+            csv.writer(handle).writerows(
+                ["" if value is None else value for value in row.sdk_row()] for row in rows
+            )
+
+
+class DBStoreSubject(SdkStoreSubject):
+    """The SDK's ``DBStore`` on MariaDB, in the table its README documents."""
+
+    def __init__(self, connect: Callable[[], Any], database: str, table: str, **kwargs: Any) -> None:
+        from zohocrmsdk.src.com.zoho.api.authenticator.store.db_store import DBStore
+
+        self.connect = connect
+        self.table = table
+        with_connection(connect, f"DROP TABLE IF EXISTS `{table}`", f"CREATE TABLE `{table}` {SDK_TABLE_SCHEMA}")
+        super().__init__(
+            "DBStore (SDK, MariaDB)",
+            DBStore(database_name=database, table_name=table, **kwargs),
+            "new connection per call; no index on user_name or refresh_token",
+        )
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        # Ids are seeded here: DBStore's own max(id)+1 over a varchar column repeats ids
+        # after ten rows ('9' > '10'), so inserting through save_token cannot seed it.
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            for batch in data.batched(rows, 2000):
+                cursor.executemany(
+                    f"INSERT INTO `{self.table}` VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)",
+                    [row.sdk_row() for row in batch],
+                )
+            connection.commit()
+        finally:
+            connection.close()
+
+
+def with_connection(connect: Callable[[], Any], *statements: str) -> None:
+    """Run ``statements`` on a new DB-API connection and commit."""
+    connection = connect()
+    try:
+        cursor = connection.cursor()
+        for statement in statements:
+            cursor.execute(statement)
+        connection.commit()
+    finally:
+        connection.close()
+
+
+class KaizenSubject(SdkStoreSubject):
+    """Zoho's Kaizen SQLite sample (see :mod:`bench.kaizen_store`)."""
+
+    def __init__(self, path: str) -> None:
+        from bench.kaizen_store import KaizenSQLiteStore
+
+        if os.path.exists(path):
+            os.remove(path)
+        self.path = path
+        super().__init__(
+            "Kaizen sample (SQLite)",
+            KaizenSQLiteStore(path),
+            "new sqlite3 connection per call; primary key is the only index",
+        )
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        from bench.kaizen_store import INSERT
+
+        connection = sqlite3.connect(self.path)
+        with connection:
+            connection.executemany(INSERT, [row.sdk_row() for row in rows])
+        connection.close()
+
+
+class DjangoSubject(SdkStoreSubject):
+    """``DjangoTokenStore`` on one database alias."""
+
+    def __init__(self, label: str, alias: str, ciphers: Any) -> None:
+        from zoho_tokens.store import DjangoTokenStore
+
+        self.alias = alias
+        self.ciphers = ciphers
+        self.ids: dict[int, str] = {}
+        super().__init__(
+            f"DjangoTokenStore ({label})",
+            DjangoTokenStore(using=alias),
+            "ORM; indexed digests; secrets decrypted per call",
+        )
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        from zoho_tokens.models import ZohoToken
+
+        manager = ZohoToken.objects.using(self.alias)
+        for batch in data.batched(rows, 1000):
+            manager.bulk_create([self.ciphers.model(row) for row in batch])
+
+    def remember_ids(self, rows: Sequence[TokenData]) -> None:
+        """Look up the primary keys the database gave ``rows`` (for find_token_by_id)."""
+        from zoho_tokens.fields import plain_digest
+        from zoho_tokens.models import ZohoToken
+
+        by_digest = {plain_digest(row.user_name): row.number for row in rows}
+        for batch in data.batched(list(by_digest), 500):
+            found = ZohoToken.objects.using(self.alias).filter(user_name_digest__in=batch)
+            for digest, pk in found.values_list("user_name_digest", "pk"):
+                self.ids[by_digest[digest]] = str(pk)
+
+    def token_id(self, row: TokenData) -> str:
+        return self.ids[row.number]
+
+
+class FloorSubject(Subject):
+    """The floor: one parameterised statement on an already-open ``sqlite3`` connection.
+
+    Same columns as the SDK's table, plaintext, with indexes on user name and refresh
+    token; a read is one indexed SELECT, a save one UPDATE by primary key and a commit.
+    Nothing is built or decrypted: this is what the database itself costs.
+    """
+
+    name = "floor (raw sqlite3)"
+    note = "open connection; one indexed statement"
+
+    def __init__(self, path: str) -> None:
+        if os.path.exists(path):
+            os.remove(path)
+        self.connection = sqlite3.connect(path)
+        self.connection.executescript(
+            "CREATE TABLE tokens (id INTEGER PRIMARY KEY, user_name TEXT NOT NULL, "
+            "client_id TEXT, client_secret TEXT, refresh_token TEXT, access_token TEXT, "
+            "grant_token TEXT, expiry_time TEXT, redirect_url TEXT, api_domain TEXT);"
+            "CREATE INDEX tokens_user_name ON tokens (user_name);"
+            "CREATE INDEX tokens_refresh_token ON tokens (refresh_token);"
+        )
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        with self.connection:
+            self.connection.executemany(
+                "INSERT INTO tokens VALUES (?,?,?,?,?,?,?,?,?,?)",
+                [(row.number, *row.sdk_row()[1:]) for row in rows],
+            )
+
+    def op(self, operation: str, row: TokenData, round_: int) -> Call:
+        execute = self.connection.execute
+        if operation == "find_user":
+            name = (row.user_name,)
+            return lambda: execute("SELECT * FROM tokens WHERE user_name = ?", name).fetchone()
+        if operation == "find_refresh":
+            refresh = (row.refresh_token,)
+            return lambda: execute(
+                "SELECT * FROM tokens WHERE refresh_token = ?", refresh
+            ).fetchone()
+        if operation == "find_id":
+            key = (row.number,)
+            return lambda: execute("SELECT * FROM tokens WHERE id = ?", key).fetchone()
+        if operation == "save":
+            values = (data.new_access_token(row.number, round_), str(row.expires_at_ms), row.number)
+            return lambda: self._update(values)
+        if operation == "get_tokens":
+            return lambda: execute("SELECT * FROM tokens").fetchall()
+        raise ValueError(operation)
+
+    def _update(self, values: tuple[Any, ...]) -> None:
+        self.connection.execute(
+            "UPDATE tokens SET access_token = ?, expiry_time = ? WHERE id = ?", values
+        )
+        self.connection.commit()
+
+    def check(self, row: TokenData) -> None:
+        for operation in ("find_user", "find_refresh", "find_id"):
+            found = self.op(operation, row, 0)()
+            if found is None or found[4] != row.refresh_token:
+                raise AssertionError(f"{self.name}: {operation} did not find token {row.number}")
+
+    def close(self) -> None:
+        self.connection.close()

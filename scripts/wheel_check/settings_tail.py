@@ -1,0 +1,14 @@
+# Appended by scripts/check_wheel.py to the settings.py that `django-admin startproject`
+# wrote: the app added the way the README tells a user to add it.
+# ruff: noqa: F821, I002  (appended after the generated settings, which define INSTALLED_APPS)
+
+import os
+
+INSTALLED_APPS += ["zoho_tokens"]
+
+ZOHO_TOKENS = {
+    "CLIENT_ID": os.environ.get("WHEEL_CHECK_CLIENT_ID", "1000.WHEELCHECKCLIENT"),
+    "CLIENT_SECRET": "wheel-check-client-secret",
+    "DATA_CENTER": "eu",
+    "ENCRYPTION_KEYS": [os.environ["WHEEL_CHECK_ENCRYPTION_KEY"]],
+}

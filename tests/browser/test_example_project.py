@@ -1,0 +1,191 @@
+"""What a person sees in the example project, clicked through in headless Chromium.
+
+The consent page is the fake Zoho's real HTML page, and every button is a real click; the
+fake Zoho and the live server are real HTTP servers on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.browser.conftest import LEADS, ZOHO_EMAIL, Screenshots
+from zoho_tokens.models import TokenStatus, ZohoToken
+
+pytestmark = pytest.mark.browser
+
+
+def connect_zoho(page: Any, live_server: Any, screenshot: Screenshots) -> None:
+    """From the home page: Connect Zoho CRM, Accept on the consent page, back home."""
+    page.goto(f"{live_server.url}/")
+    screenshot(page, "home-not-connected")
+    page.click("#connect")
+    page.wait_for_selector("#accept")
+    screenshot(page, "zoho-consent")
+    page.click("#accept")
+    page.wait_for_url(f"{live_server.url}/")
+    screenshot(page, "home-connected")
+
+
+def open_admin(page: Any, url: str) -> None:
+    """Open an admin page in a window wide enough for every changelist column."""
+    page.set_viewport_size({"width": 1500, "height": 760})
+    page.goto(url)
+
+
+def revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> None:
+    """Tick every token on the admin changelist and run "Revoke selected tokens"."""
+    open_admin(page, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
+    page.check("#action-toggle")
+    page.select_option("select[name=action]", "revoke_selected")
+    page.click("button[name=index]")
+    page.wait_for_selector("ul.messagelist")
+    screenshot(page, "admin-revoked")
+
+
+def test_connecting_shows_connected_as_the_zoho_user(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+
+    assert f"Connected as {ZOHO_EMAIL}" in logged_in.inner_text("#connection")
+
+
+def test_connected_home_shows_data_centre_and_active_status(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+
+    assert logged_in.inner_text(".data-centre").startswith("US")
+    assert logged_in.inner_text(".badge.status") == "Active"
+
+
+def test_leads_page_lists_the_leads_read_through_the_sdk(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+
+    logged_in.goto(f"{live_server.url}/leads/")
+    screenshot(logged_in, "leads")
+
+    names = logged_in.locator("#leads tr.lead td:first-child").all_inner_texts()
+    assert names == [f"{lead['First_Name']} {lead['Last_Name']}" for lead in zoho.leads]
+    assert len(names) == LEADS
+    assert zoho.crm_calls[-1].user_email == ZOHO_EMAIL
+
+
+def test_admin_changelist_shows_the_token_without_its_secrets(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    token = ZohoToken.objects.get()
+
+    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
+    screenshot(logged_in, "admin-changelist")
+    html = logged_in.content()
+
+    assert token.user_name in logged_in.inner_text("#result_list")
+    assert token.refresh_token not in html
+    assert token.access_token not in html
+    assert token.client_secret not in html
+
+
+def test_admin_token_page_shows_secrets_masked(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    token = ZohoToken.objects.get()
+
+    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/{token.pk}/change/")
+    screenshot(logged_in, "admin-token")
+    text = logged_in.inner_text("#content")
+
+    assert token.masked("refresh_token") in text
+    assert token.refresh_token not in logged_in.content()
+
+
+def test_admin_revoke_action_revokes_the_token_here_and_at_zoho(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    refresh_token = ZohoToken.objects.get().refresh_token
+
+    revoke_in_admin(logged_in, live_server, screenshot)
+
+    assert "Revoked" in logged_in.inner_text("#result_list")
+    assert ZohoToken.objects.get().status == TokenStatus.REVOKED
+    assert not zoho.is_refresh_token_active(refresh_token)
+
+
+def test_home_shows_revoked_status_after_admin_revocation(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    revoke_in_admin(logged_in, live_server, screenshot)
+
+    logged_in.goto(f"{live_server.url}/")
+    screenshot(logged_in, "home-revoked")
+
+    assert logged_in.inner_text(".badge.status") == "Revoked"
+    assert logged_in.is_visible(".reconnect")
+
+
+def test_leads_page_asks_to_reconnect_after_admin_revocation(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    revoke_in_admin(logged_in, live_server, screenshot)
+    calls_before = len(zoho.crm_calls)
+
+    logged_in.goto(f"{live_server.url}/leads/")
+    screenshot(logged_in, "leads-reconnect")
+
+    assert "Connect Zoho CRM again" in logged_in.inner_text("#reconnect-needed")
+    assert len(zoho.crm_calls) == calls_before
+
+
+def test_disconnect_button_revokes_the_connection(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    refresh_token = ZohoToken.objects.get().refresh_token
+
+    logged_in.click(".disconnect")
+    logged_in.wait_for_selector("#messages")
+    screenshot(logged_in, "home-disconnected")
+
+    assert "disconnected" in logged_in.inner_text("#messages")
+    assert ZohoToken.objects.get().status == TokenStatus.REVOKED
+    assert not zoho.is_refresh_token_active(refresh_token)
+
+
+def test_denying_consent_shows_a_friendly_message_and_stores_nothing(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    logged_in.click("#connect")
+    logged_in.wait_for_selector("#deny")
+    screenshot(logged_in, "zoho-consent")
+    logged_in.click("#deny")
+    logged_in.wait_for_selector("#zoho-tokens-denied-message")
+    screenshot(logged_in, "consent-denied")
+
+    assert "nothing was saved" in logged_in.inner_text("#zoho-tokens-denied-message")
+    assert not ZohoToken.objects.exists()
+
+
+def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
+    page: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    page.goto(f"{live_server.url}/")
+    screenshot(page, "home-anonymous")
+    page.click("#sign-in-with-zoho")
+    page.wait_for_selector("#accept")
+    screenshot(page, "zoho-consent")
+    page.click("#accept")
+    page.wait_for_url(f"{live_server.url}/")
+    screenshot(page, "signed-in-with-zoho")
+
+    assert page.inner_text("#signed-in-as") == ZOHO_EMAIL
+    assert f"signed in with Zoho as {ZOHO_EMAIL}" in page.inner_text("#messages")
+    assert f"Connected as {ZOHO_EMAIL}" in page.inner_text("#connection")

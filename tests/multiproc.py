@@ -1,0 +1,196 @@
+"""Run calls in separate processes against the test database, all starting together.
+
+The concurrency tests need what web and task workers have in production: separate
+processes, each with its own database connection. Children are started with the "spawn"
+method (a fresh interpreter, nothing inherited but what is passed), call
+``django.setup()`` with the suite's settings, point the default database at the test
+database the parent created, and wait on a barrier so that their calls overlap.
+
+The functions they run live here, at module level, so that "spawn" can import them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import multiprocessing
+import os
+import queue
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+#: Seconds a whole run may take before the children are killed and the test fails.
+#: Generous: starting sixteen interpreters on a busy two-core machine takes half a minute.
+RUN_TIMEOUT = 300.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one child's call returned (or raised), and when it ran (epoch seconds)."""
+
+    index: int
+    value: Any
+    error: str | None
+    started: float
+    finished: float
+
+
+@dataclass(frozen=True)
+class ChildSetup:
+    """What a child needs to work like the parent: its database and its ZOHO_TOKENS."""
+
+    database: dict[str, Any]
+    zoho_tokens: dict[str, Any]
+
+    @classmethod
+    def from_parent(cls) -> ChildSetup:
+        """The parent's current settings (after pytest-django created the test database)."""
+        from django.conf import settings
+        from django.db import connection
+
+        return cls(
+            database={"NAME": connection.settings_dict["NAME"]},
+            zoho_tokens=dict(settings.ZOHO_TOKENS),
+        )
+
+
+#: One call for a child: a function of this module and its arguments.
+Call = tuple[Callable[..., Any], tuple[Any, ...]]
+
+
+def run_together(
+    setup: ChildSetup, calls: Sequence[Call], *, timeout: float = RUN_TIMEOUT
+) -> list[Outcome]:
+    """Make each ``(function, args)`` call of ``calls`` in its own process, all released
+    at the same moment; return the outcomes in the order of ``calls``."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(len(calls))
+    results = context.Queue()
+    children = [
+        context.Process(
+            target=_child,
+            args=(setup, barrier, results, index, function, args),
+            name=f"zoho-tokens-test-{index}",
+        )
+        for index, (function, args) in enumerate(calls)
+    ]
+    for child in children:
+        child.start()
+    outcomes: dict[int, Outcome] = {}
+    deadline = time.monotonic() + timeout
+    try:
+        while len(outcomes) < len(children):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(
+                    f"only {len(outcomes)} of {len(children)} processes answered "
+                    f"within {timeout:g} seconds"
+                )
+            try:
+                outcome = results.get(timeout=min(remaining, 1.0))
+            except queue.Empty:
+                if not any(child.is_alive() for child in children):
+                    raise RuntimeError(
+                        f"every process exited, but only {len(outcomes)} answered"
+                    ) from None
+                continue
+            outcomes[outcome.index] = outcome
+    finally:
+        for child in children:
+            child.join(timeout=max(deadline - time.monotonic(), 5))
+            if child.is_alive():
+                child.kill()
+                child.join(timeout=5)
+    return [outcomes[index] for index in range(len(children))]
+
+
+def _child(
+    setup: ChildSetup,
+    barrier: Any,
+    results: Any,
+    index: int,
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+) -> None:
+    started = time.time()
+    try:
+        _set_up_django(setup)
+        from django.db import connection
+
+        connection.ensure_connection()  # connect before the start, not in the race
+        _warm_up()
+        barrier.wait(timeout=RUN_TIMEOUT)
+        started = time.time()
+        value = function(*args)
+        results.put(Outcome(index, value, None, started, time.time()))
+    except BaseException as err:  # reported to the parent, which fails the test
+        barrier.abort()  # don't keep the others waiting for a child that will not come
+        results.put(Outcome(index, None, f"{type(err).__name__}: {err}", started, time.time()))
+    finally:
+        from django.db import connections
+
+        connections.close_all()
+
+
+def _set_up_django(setup: ChildSetup) -> None:
+    os.environ["DJANGO_SETTINGS_MODULE"] = "tests.settings"
+    from django.conf import settings
+
+    # Before django.setup(), so that no connection is made to the non-test database.
+    settings.DATABASES["default"].update(setup.database)
+    settings.ZOHO_TOKENS = setup.zoho_tokens
+    import django
+
+    django.setup()
+
+
+def _warm_up() -> None:
+    """Import what the calls use before the start: sixteen interpreters importing the SDK
+    at once on a small machine take seconds, which would spread the calls out."""
+    for module in (
+        "zohocrmsdk.src.com.zoho.api.authenticator.oauth_token",
+        "zohocrmsdk.src.com.zoho.crm.api.user_signature",
+        "zoho_tokens.store",
+    ):
+        importlib.import_module(module)
+
+
+# -- what the children run ---------------------------------------------------------------
+
+
+def find_access_token(user_name: str) -> str | None:
+    """``DjangoTokenStore().find_token`` for a token known by its user name, as the SDK
+    calls it; returns the access token it hands out."""
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+    from zoho_tokens.store import DjangoTokenStore
+
+    token = DjangoTokenStore().find_token(OAuthToken(user_signature=UserSignature(user_name)))
+    return token.get_access_token() if token is not None else None
+
+
+def find_access_token_by_id(token_id: str) -> str | None:
+    """``DjangoTokenStore().find_token_by_id``; returns the access token it hands out."""
+    from zoho_tokens.store import DjangoTokenStore
+
+    token = DjangoTokenStore().find_token_by_id(token_id)
+    return token.get_access_token() if token is not None else None
+
+
+def save_token(fields: dict[str, str]) -> str:
+    """``DjangoTokenStore().save_token`` of a token built from ``fields`` (``OAuthToken``
+    keyword arguments, plus ``user_name`` and ``expires_in``); returns the id it got."""
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+    from zoho_tokens.store import DjangoTokenStore
+
+    fields = dict(fields)
+    user_name = fields.pop("user_name")
+    expires_in = fields.pop("expires_in")
+    token = OAuthToken(user_signature=UserSignature(user_name), **fields)
+    token.set_expires_in(expires_in)
+    DjangoTokenStore().save_token(token)
+    return token.get_id()

@@ -1,0 +1,126 @@
+"""Many workers, one token table: separate processes, each with its own connection.
+
+Each test starts its processes with "spawn" (see ``tests/multiproc.py``), releases them
+together on a barrier, and lets the fake Zoho (in this process, on 127.0.0.1) slow its
+token endpoint down with ``delay`` so that the calls really overlap. The rows must be
+committed for the children to see them, hence ``transaction=True``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests import multiproc
+from tests.multiproc import ChildSetup, run_together
+from zoho_tokens.connect import connect_with_code
+from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.testing import TOKEN_PATH, FakeZoho
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+
+PROCESSES = 16
+
+#: Seconds the fake waits before answering a token request: much longer than it takes
+#: the released processes to reach it, much shorter than the run's timeout.
+DELAY = 1.5
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+    return zoho_tokens_settings
+
+
+@pytest.fixture
+def child_setup(fake: FakeZoho) -> ChildSetup:
+    """The test database and the ZOHO_TOKENS pointing at the fake, for the children."""
+    return ChildSetup.from_parent()
+
+
+def expired_token(fake: FakeZoho, email: str) -> ZohoToken:
+    """A token of ``email`` connected through the fake, whose access token has expired."""
+    if fake.consenting_user.email != email:
+        fake.add_user(email)
+    row = connect_with_code(fake.issue_code(email), accounts_server=fake.url, redirect_uri=None)
+    ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
+    return ZohoToken.objects.get(pk=row.pk)
+
+
+def refresh_requests(fake: FakeZoho) -> list:
+    return [r for r in fake.requests if r.params.get("grant_type") == "refresh_token"]
+
+
+def errors(outcomes: list[multiproc.Outcome]) -> list[str]:
+    return [outcome.error for outcome in outcomes if outcome.error is not None]
+
+
+def test_sixteen_processes_on_one_expired_token_share_a_single_refresh(fake, child_setup):
+    row = expired_token(fake, "ada@example.com")
+    fake.reset_counts()
+    fake.delay = DELAY
+    # Half come in as the SDK does without an id (by user name), half with the id.
+    calls = [(multiproc.find_access_token, (row.user_name,))] * (PROCESSES // 2) + [
+        (multiproc.find_access_token_by_id, (str(row.pk),))
+    ] * (PROCESSES // 2)
+
+    outcomes = run_together(child_setup, calls)
+
+    assert errors(outcomes) == []
+    assert fake.count(TOKEN_PATH, grant_type="refresh_token") == 1
+    stored = ZohoToken.objects.get(pk=row.pk).access_token
+    assert stored != row.access_token
+    assert [outcome.value for outcome in outcomes] == [stored] * PROCESSES
+    assert fake.is_access_token_active(stored)
+
+
+def test_sixteen_processes_saving_one_zoho_user_leave_one_row(fake, child_setup):
+    user_name = "ada@example.com:700000001"
+    calls = [
+        (
+            multiproc.save_token,
+            (
+                {
+                    "user_name": user_name,
+                    "client_id": fake.client_id,
+                    "client_secret": fake.client_secret,
+                    "refresh_token": f"1000.rt{index:02d}.refresh-token-of-save-{index}",
+                    "access_token": f"1000.at{index:02d}.access-token-of-save-{index}",
+                    "expires_in": str(now_ms() + 3_600_000),
+                },
+            ),
+        )
+        for index in range(PROCESSES)
+    ]
+
+    outcomes = run_together(child_setup, calls)
+
+    assert errors(outcomes) == []
+    rows = list(ZohoToken.objects.all())
+    assert len(rows) == 1
+    assert {outcome.value for outcome in outcomes} == {str(rows[0].pk)}
+    assert rows[0].refresh_token in {args[0]["refresh_token"] for _, args in calls}
+
+
+def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake, child_setup):
+    ada = expired_token(fake, "ada@example.com")
+    grace = expired_token(fake, "grace@example.com")
+    fake.reset_counts()
+    fake.delay = DELAY
+
+    outcomes = run_together(
+        child_setup,
+        [
+            (multiproc.find_access_token_by_id, (str(ada.pk),)),
+            (multiproc.find_access_token_by_id, (str(grace.pk),)),
+        ],
+    )
+
+    assert errors(outcomes) == []
+    first, second = sorted(request.timestamp for request in refresh_requests(fake))
+    # Had the second refresh waited for the first, it would have reached Zoho only after
+    # the first was answered, at least DELAY later.
+    assert second - first < DELAY
+    assert max(o.started for o in outcomes) < min(o.finished for o in outcomes)
+    assert {outcomes[0].value, outcomes[1].value} == {
+        ZohoToken.objects.get(pk=ada.pk).access_token,
+        ZohoToken.objects.get(pk=grace.pk).access_token,
+    }

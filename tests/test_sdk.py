@@ -1,0 +1,407 @@
+"""``zoho_tokens.sdk.acting_as``: SDK calls run as one user, and never leak to the next."""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connections
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.record import ResponseWrapper as RecordsWrapper
+from zohocrmsdk.src.com.zoho.crm.api.users import GetUsersParam, UsersOperations
+from zohocrmsdk.src.com.zoho.crm.api.users import ResponseWrapper as UsersWrapper
+
+from zoho_tokens.connect import connect_with_code
+from zoho_tokens.exceptions import NoUsableTokenError
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.revocation import revoke_token
+from zoho_tokens.sdk import NoUserToken, acting_as, ensure_initialized, file_upload_url
+from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.testing import DEFAULT_SCOPES, FakeZoho, FakeZohoUser
+
+THREADS = 8
+BLOCKS_PER_THREAD = 200
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
+    return zoho_tokens_settings
+
+
+def make_user(name: str):
+    return get_user_model().objects.create_user(name, f"{name}@example.com", "pw")
+
+
+def connect(fake: FakeZoho, user, email: str, *, accounts_server: str | None = None) -> ZohoToken:
+    """Store a token of the fake's user ``email`` for the Django ``user``."""
+    if all(known.email != email for known in fake.users):
+        fake.add_user(email, email.partition("@")[0].title())
+    code = fake.issue_code(user=email, scopes=DEFAULT_SCOPES)
+    return connect_with_code(
+        code, accounts_server=accounts_server or fake.url, redirect_uri=None, user=user
+    )
+
+
+def current_zoho_email() -> str:
+    """Ask the CRM, through the SDK, who the current user is."""
+    params = ParameterMap()
+    params.add(GetUsersParam.type, "CurrentUser")
+    response = UsersOperations().get_users(params)
+    body = response.get_object()
+    assert isinstance(body, UsersWrapper), body
+    return body.get_users()[0].get_email()
+
+
+def thread_init():
+    return getattr(Initializer.LOCAL, "init", None)
+
+
+# -- acting as one user ----------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_calls_in_the_block_carry_the_users_access_token(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+    fake.reset_counts()
+
+    with acting_as(alice):
+        current_zoho_email()
+
+    assert [call.access_token for call in fake.crm_calls] == [token.access_token]
+
+
+@pytest.mark.django_db
+def test_calls_in_the_block_run_as_the_users_zoho_user(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+
+    with acting_as(alice):
+        assert current_zoho_email() == "alice.zoho@example.com"
+
+
+@pytest.mark.django_db
+def test_acting_as_a_token_uses_that_token(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+    second = connect(fake, alice, "alice.other@example.com")
+
+    with acting_as(second) as used:
+        assert current_zoho_email() == "alice.other@example.com"
+    assert used.pk == second.pk
+
+
+@pytest.mark.django_db
+def test_acting_as_an_org_level_token_without_user(fake: FakeZoho) -> None:
+    org_token = connect(fake, None, "admin@example.com")
+
+    with acting_as(org_token):
+        assert current_zoho_email() == "admin@example.com"
+
+
+@pytest.mark.django_db
+def test_acting_as_a_user_picks_their_most_recently_connected_token(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.old@example.com")
+    connect(fake, alice, "alice.new@example.com")
+
+    with acting_as(alice):
+        assert current_zoho_email() == "alice.new@example.com"
+
+
+@pytest.mark.django_db
+def test_records_can_be_read_in_the_block(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+
+    with acting_as(alice):
+        response = RecordOperations("Leads").get_records()
+
+    body = response.get_object()
+    assert isinstance(body, RecordsWrapper)
+    assert [record.get_key_value("Last_Name") for record in body.get_data()] == [
+        lead["Last_Name"] for lead in fake.leads
+    ]
+
+
+@pytest.mark.django_db
+def test_calls_go_to_the_tokens_own_data_centre(fake: FakeZoho, settings) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    connect(fake, alice, "alice.zoho@example.com")
+    with FakeZoho(
+        client_id=fake.client_id,
+        client_secret=fake.client_secret,
+        location="eu",
+        users=[FakeZohoUser("bob.eu@example.com", "Bob Europa", zgid="800000002")],
+    ) as europe:
+        # Bob connected while this site's ACCOUNTS_URL pointed at the other data centre.
+        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": europe.url}
+        connect(europe, bob, "bob.eu@example.com")
+        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": fake.url}
+        fake.reset_counts()
+        europe.reset_counts()
+
+        with acting_as(bob):
+            assert current_zoho_email() == "bob.eu@example.com"
+        with acting_as(alice):
+            assert current_zoho_email() == "alice.zoho@example.com"
+
+        assert len(europe.crm_calls) == 1
+        assert len(fake.crm_calls) == 1
+
+
+@pytest.mark.django_db
+def test_an_expired_access_token_is_refreshed_at_the_tokens_accounts_server(
+    fake: FakeZoho,
+) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+    ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
+
+    with acting_as(alice):
+        assert current_zoho_email() == "alice.zoho@example.com"
+
+    assert fake.count("/oauth/v2/token", grant_type="refresh_token") == 1
+
+
+# -- restoring the thread's SDK user ---------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_block_sets_the_threads_sdk_user(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+
+    with acting_as(alice):
+        assert thread_init().token.get_id() == str(token.pk)
+
+
+@pytest.mark.django_db
+def test_leaving_the_block_restores_no_sdk_user(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+
+    with acting_as(alice):
+        pass
+
+    assert thread_init() is None
+
+
+@pytest.mark.django_db
+def test_leaving_the_block_by_an_exception_restores_the_sdk_user(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+
+    with pytest.raises(ZeroDivisionError), acting_as(alice):
+        1 / 0  # noqa: B018
+
+    assert thread_init() is None
+
+
+@pytest.mark.django_db
+def test_nested_blocks_restore_the_outer_user(fake: FakeZoho) -> None:
+    alice, bob = make_user("alice"), make_user("bob")
+    connect(fake, alice, "alice.zoho@example.com")
+    connect(fake, bob, "bob.zoho@example.com")
+
+    with acting_as(alice):
+        with acting_as(bob):
+            assert current_zoho_email() == "bob.zoho@example.com"
+        assert current_zoho_email() == "alice.zoho@example.com"
+
+
+@pytest.mark.django_db
+def test_a_call_after_the_block_does_not_run_as_the_last_user(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+    with acting_as(alice):
+        current_zoho_email()
+    fake.reset_counts()
+
+    with pytest.raises(SDKException, match="CRM call outside acting_as"):
+        current_zoho_email()
+    assert fake.crm_calls == []
+
+
+@pytest.mark.django_db
+def test_the_process_wide_initializer_refuses_crm_calls(fake: FakeZoho) -> None:
+    ensure_initialized()
+
+    assert isinstance(Initializer.initializer.token, NoUserToken)
+    assert isinstance(Initializer.initializer.store, DjangoTokenStore)
+    with pytest.raises(SDKException, match="CRM call outside acting_as"):
+        current_zoho_email()
+    assert fake.requests == []
+
+
+@pytest.mark.django_db
+def test_the_sdk_is_initialised_once(fake: FakeZoho) -> None:
+    ensure_initialized()
+    first = Initializer.initializer
+
+    ensure_initialized()
+
+    assert Initializer.initializer is first
+
+
+@pytest.mark.django_db
+def test_the_sdk_keeps_the_configured_resource_path(fake: FakeZoho, tmp_path) -> None:
+    ensure_initialized()
+
+    assert Initializer.initializer.resource_path == str(tmp_path)
+
+
+# -- no usable token -------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_a_user_without_a_token_gets_a_clear_error(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+
+    with pytest.raises(NoUsableTokenError, match="they have not connected Zoho CRM"):
+        acting_as(alice).__enter__()
+    assert thread_init() is None
+
+
+@pytest.mark.django_db
+def test_a_user_whose_token_was_revoked_gets_a_clear_error(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    revoke_token(connect(fake, alice, "alice.zoho@example.com"))
+
+    with pytest.raises(NoUsableTokenError, match="was revoked"), acting_as(alice):
+        pass
+
+
+@pytest.mark.django_db
+def test_a_user_whose_token_needs_reauthorisation_gets_a_clear_error(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+    token.mark_needs_reauth()
+    token.save()
+
+    with pytest.raises(NoUsableTokenError, match="connect Zoho CRM again"), acting_as(alice):
+        pass
+
+
+@pytest.mark.django_db
+def test_a_revoked_token_object_gets_a_clear_error(fake: FakeZoho) -> None:
+    token = connect(fake, make_user("alice"), "alice.zoho@example.com")
+    revoke_token(token)
+
+    with pytest.raises(NoUsableTokenError, match=f"Zoho token {token.pk} is not usable"):
+        acting_as(token).__enter__()
+
+
+@pytest.mark.django_db
+def test_an_anonymous_user_gets_a_clear_error(fake: FakeZoho) -> None:
+    from django.contrib.auth.models import AnonymousUser
+
+    with pytest.raises(NoUsableTokenError, match="anonymous"), acting_as(AnonymousUser()):
+        pass
+
+
+@pytest.mark.django_db
+def test_a_token_revoked_during_the_block_stops_the_next_call(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+
+    def revoke_between_two_calls() -> None:
+        with acting_as(alice):
+            current_zoho_email()
+            revoke_token(token)
+            fake.reset_counts()
+            current_zoho_email()
+
+    with pytest.raises(NoUsableTokenError, match="no longer usable"):
+        revoke_between_two_calls()
+    assert fake.requests == []
+    assert thread_init() is None
+
+
+def test_file_upload_url_follows_the_data_centre() -> None:
+    assert file_upload_url("https://www.zohoapis.eu") == "https://content.zohoapis.eu"
+    assert file_upload_url("https://sandbox.zohoapis.com.au") == "https://content.zohoapis.com.au"
+    assert file_upload_url("http://127.0.0.1:8000") == "http://127.0.0.1:8000"
+
+
+# -- threads ---------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_thread_starts_without_sdk_user_after_another_ran_a_block(
+    fake: FakeZoho,
+) -> None:
+    alice = make_user("alice")
+    connect(fake, alice, "alice.zoho@example.com")
+    seen: list[object] = []
+
+    def worker() -> None:
+        try:
+            with acting_as(alice):
+                current_zoho_email()
+            seen.append(thread_init())
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    thread.join()
+
+    assert seen == [None]
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_interleaved_blocks_in_many_threads_never_use_another_users_token(
+    fake: FakeZoho,
+) -> None:
+    emails = ["ann@example.com", "ben@example.com", "cat@example.com"]
+    users = [make_user(email.partition("@")[0]) for email in emails]
+    tokens = [connect(fake, user, email) for user, email in zip(users, emails, strict=True)]
+    owner_of = {token.access_token: email for token, email in zip(tokens, emails, strict=True)}
+    fake.reset_counts()
+    start = threading.Barrier(THREADS)
+    wrong: list[tuple[str, str]] = []
+    leaked: list[object] = []
+    errors: list[BaseException] = []
+
+    def worker(index: int) -> None:
+        try:
+            start.wait()
+            for block in range(BLOCKS_PER_THREAD):
+                expected = emails[(index + block) % len(emails)]
+                with acting_as(users[(index + block) % len(users)]):
+                    answered = current_zoho_email()
+                if answered != expected:
+                    wrong.append((expected, answered))
+                if thread_init() is not None:
+                    leaked.append(thread_init())
+        except BaseException as err:  # reported by the main thread
+            errors.append(err)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(THREADS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert errors == []
+    assert wrong == []
+    assert leaked == []
+    calls = fake.crm_calls
+    assert len(calls) == THREADS * BLOCKS_PER_THREAD
+    assert all(owner_of.get(call.access_token) == call.user_email for call in calls)
+    planned = Counter(
+        emails[(index + block) % len(emails)]
+        for index, block in itertools.product(range(THREADS), range(BLOCKS_PER_THREAD))
+    )
+    assert Counter(call.user_email for call in calls) == planned

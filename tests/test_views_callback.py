@@ -1,0 +1,493 @@
+"""The callback view, against the fake Zoho over its real socket: the happy path, every
+rejection, and Zoho failing."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.test import Client
+
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.testing import Endpoint, FakeZoho, FakeZohoUser, FaultKind
+
+pytestmark = pytest.mark.django_db
+
+CALLBACK_URI = "http://testserver/zoho/callback/"
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
+
+
+@pytest.fixture
+def client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+    return zoho_tokens_settings
+
+
+def start(client: Client, next_url: str | None = None) -> str:
+    """Run the connect view; return the authorization URL it redirected to."""
+    suffix = f"?{urlencode({'next': next_url})}" if next_url else ""
+    return client.get(f"/zoho/connect/{suffix}")["Location"]
+
+
+def consented(client: Client, fake: FakeZoho, next_url: str | None = None) -> str:
+    """Connect, consent at the fake: the callback URL Zoho sends the browser to."""
+    return fake.consent(start(client, next_url))
+
+
+def with_params(url: str, **changes: str | None) -> str:
+    """``url`` with query parameters replaced (or removed, for None)."""
+    split = urlsplit(url)
+    query = {key: values[0] for key, values in parse_qs(split.query).items()}
+    for key, value in changes.items():
+        key = key.replace("_", "-")
+        if value is None:
+            query.pop(key, None)
+        else:
+            query[key] = value
+    return split._replace(query=urlencode(query)).geturl()
+
+
+def token_requests(fake: FakeZoho) -> int:
+    return fake.count("/oauth/v2/token")
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+# -- the happy path --------------------------------------------------------------------------
+
+
+def test_callback_stores_the_token_for_the_logged_in_user(
+    client: Client, fake: FakeZoho, user
+) -> None:
+    client.get(consented(client, fake))
+
+    row = ZohoToken.objects.get()
+    assert row.user == user
+    assert row.user_name == fake.consenting_user.sdk_user_name
+    assert row.status == TokenStatus.ACTIVE
+
+
+def test_callback_stores_a_refresh_token_that_is_live_at_zoho(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+
+    assert fake.is_refresh_token_active(ZohoToken.objects.get().refresh_token)
+
+
+def test_callback_records_the_accounts_server_api_domain_and_location(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+
+    row = ZohoToken.objects.get()
+    assert row.accounts_server == fake.url
+    assert row.api_domain == fake.url
+    assert row.location == fake.location
+
+
+def test_callback_redirects_to_the_default_url_with_a_message(
+    client: Client, fake: FakeZoho
+) -> None:
+    response = client.get(consented(client, fake))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert messages_of(response) == [f"Zoho CRM is connected as {fake.consenting_user.email}."]
+
+
+def test_callback_redirects_to_the_configured_default_url(
+    client: Client, fake: FakeZoho, settings
+) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "CONNECT_REDIRECT_URL": "/crm/"}
+
+    response = client.get(consented(client, fake))
+
+    assert response["Location"] == "/crm/"
+
+
+def test_callback_redirects_to_a_safe_next(client: Client, fake: FakeZoho) -> None:
+    response = client.get(consented(client, fake, next_url="/crm/leads/"))
+
+    assert response["Location"] == "/crm/leads/"
+
+
+def test_callback_ignores_an_unsafe_next(client: Client, fake: FakeZoho) -> None:
+    response = client.get(consented(client, fake, next_url="https://evil.example/phish"))
+
+    assert response["Location"] == "/"
+
+
+def test_callback_exchanges_with_the_same_redirect_uri_it_sent(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+
+    (exchange,) = [r for r in fake.requests if r.params.get("grant_type") == "authorization_code"]
+    assert exchange.params["redirect_uri"] == CALLBACK_URI
+
+
+def test_callback_exchanges_with_the_configured_redirect_uri(
+    client: Client, fake: FakeZoho, settings
+) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "REDIRECT_URI": CALLBACK_URI + "?via=conf"}
+    callback = consented(client, fake)
+
+    client.get(with_params(callback, via=None))
+
+    (exchange,) = [r for r in fake.requests if r.params.get("grant_type") == "authorization_code"]
+    assert exchange.params["redirect_uri"] == CALLBACK_URI + "?via=conf"
+
+
+def test_callback_identifies_the_zoho_user_on_the_returned_api_domain(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+
+    assert [call.path for call in fake.crm_calls] == ["/crm/v8/users", "/crm/v8/org"]
+
+
+def test_each_logged_in_user_gets_their_own_token(client: Client, fake: FakeZoho, user) -> None:
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    other = Client()
+    other.force_login(bob)
+    fake.add_user("bob.zoho@example.com", "Bob Zoho")
+    client.get(consented(client, fake))
+    other.get(fake.consent(start(other), user="bob.zoho@example.com"))
+
+    assert ZohoToken.objects.get(user=user).email == fake.consenting_user.email
+    assert ZohoToken.objects.get(user=bob).email == "bob.zoho@example.com"
+
+
+def test_reconnecting_updates_the_same_row(client: Client, fake: FakeZoho) -> None:
+    client.get(consented(client, fake))
+    client.get(consented(client, fake))
+
+    assert ZohoToken.objects.count() == 1
+
+
+def test_reconnecting_revokes_the_superseded_refresh_token_at_zoho(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+    first = ZohoToken.objects.get().refresh_token
+    client.get(consented(client, fake))
+
+    assert ZohoToken.objects.get().refresh_token != first
+    assert not fake.is_refresh_token_active(first)
+    assert fake.is_refresh_token_active(ZohoToken.objects.get().refresh_token)
+
+
+# -- rejected state --------------------------------------------------------------------------
+
+
+def test_callback_without_state_is_rejected(client: Client, fake: FakeZoho) -> None:
+    response = client.get(with_params(consented(client, fake), state=None))
+
+    assert response.status_code == 400
+    assert "came without its security token" in response.content.decode()
+
+
+def test_callback_with_a_forged_state_is_rejected(client: Client, fake: FakeZoho) -> None:
+    response = client.get(with_params(consented(client, fake), state="forged-state-value"))
+
+    assert response.status_code == 400
+    assert "was not started from this browser session" in response.content.decode()
+
+
+def test_callback_with_another_sessions_state_is_rejected(
+    client: Client, fake: FakeZoho, user
+) -> None:
+    callback = consented(client, fake)
+    attacker = Client()
+    attacker.force_login(user)
+
+    response = attacker.get(callback)
+
+    assert response.status_code == 400
+    assert ZohoToken.objects.count() == 0
+
+
+def test_callback_with_a_replayed_state_is_rejected(client: Client, fake: FakeZoho) -> None:
+    callback = consented(client, fake)
+    client.get(callback)
+    replay = with_params(callback, code=fake.issue_code(redirect_uri=CALLBACK_URI))
+
+    response = client.get(replay)
+
+    assert response.status_code == 400
+    assert "was already used once" in response.content.decode()
+
+
+def test_a_replayed_state_exchanges_nothing(client: Client, fake: FakeZoho) -> None:
+    callback = consented(client, fake)
+    client.get(callback)
+    client.get(with_params(callback, code=fake.issue_code(redirect_uri=CALLBACK_URI)))
+
+    assert token_requests(fake) == 1
+
+
+def test_callback_with_an_expired_state_is_rejected(
+    client: Client, fake: FakeZoho, settings
+) -> None:
+    import time
+
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "STATE_MAX_AGE": 1}
+    callback = consented(client, fake)
+    time.sleep(1.1)
+
+    response = client.get(callback)
+
+    assert response.status_code == 400
+    assert "expired" in response.content.decode()
+
+
+def test_rejected_states_write_nothing_and_exchange_nothing(client: Client, fake: FakeZoho) -> None:
+    callback = consented(client, fake)
+    client.get(with_params(callback, state=None))
+    client.get(with_params(callback, state="forged"))
+
+    assert ZohoToken.objects.count() == 0
+    assert token_requests(fake) == 0
+
+
+# -- Zoho's answer is not a code ---------------------------------------------------------------
+
+
+def test_denied_consent_shows_a_friendly_page(client: Client, fake: FakeZoho) -> None:
+    callback = fake.consent(start(client), accept=False)
+
+    response = client.get(callback)
+
+    assert response.status_code == 200
+    assert "You did not allow access to your Zoho CRM" in response.content.decode()
+
+
+def test_denied_consent_writes_nothing(client: Client, fake: FakeZoho) -> None:
+    client.get(fake.consent(start(client), accept=False))
+
+    assert ZohoToken.objects.count() == 0
+    assert token_requests(fake) == 0
+
+
+def test_another_error_from_zoho_is_reported(client: Client, fake: FakeZoho) -> None:
+    callback = with_params(consented(client, fake), code=None, error="server_error")
+
+    response = client.get(callback)
+
+    assert response.status_code == 400
+    assert "server_error" in response.content.decode()
+    assert ZohoToken.objects.count() == 0
+
+
+def test_callback_without_code_is_rejected(client: Client, fake: FakeZoho) -> None:
+    response = client.get(with_params(consented(client, fake), code=None))
+
+    assert response.status_code == 400
+    assert "no authorisation code" in response.content.decode()
+    assert token_requests(fake) == 0
+
+
+def test_a_spoofed_accounts_server_receives_no_request(client: Client, fake: FakeZoho) -> None:
+    with FakeZoho(client_id=fake.client_id, client_secret=fake.client_secret) as impostor:
+        callback = with_params(consented(client, fake), accounts_server=impostor.url)
+
+        response = client.get(callback)
+
+        assert response.status_code == 400
+        assert impostor.requests == []
+    assert "not a Zoho data centre" in response.content.decode()
+    assert ZohoToken.objects.count() == 0
+    assert token_requests(fake) == 0
+
+
+@pytest.mark.parametrize(
+    "accounts_server",
+    ["https://accounts.zoho.com.evil.example", "https://evil.example/accounts.zoho.com"],
+)
+def test_a_look_alike_accounts_server_is_rejected(
+    client: Client, fake: FakeZoho, accounts_server: str
+) -> None:
+    response = client.get(with_params(consented(client, fake), accounts_server=accounts_server))
+
+    assert response.status_code == 400
+    assert ZohoToken.objects.count() == 0
+
+
+def test_callback_without_accounts_server_uses_the_one_the_flow_started_at(
+    client: Client, fake: FakeZoho
+) -> None:
+    response = client.get(with_params(consented(client, fake), accounts_server=None))
+
+    assert response.status_code == 302
+    assert ZohoToken.objects.get().accounts_server == fake.url
+
+
+def test_callback_refuses_post(client: Client, fake: FakeZoho) -> None:
+    assert client.post("/zoho/callback/").status_code == 405
+
+
+# -- Zoho failing ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("invalid_code", 400),
+        ("http_500", 502),
+        ("html", 502),
+        ("malformed", 502),
+        ("down", 502),
+        ("throttle", 503),
+    ],
+)
+def test_a_failed_exchange_shows_an_error_page_and_stores_nothing(
+    client: Client, fake: FakeZoho, kind: FaultKind, status: int
+) -> None:
+    callback = consented(client, fake)
+    fake.fail("exchange", kind)
+
+    response = client.get(callback)
+
+    assert response.status_code == status
+    assert "Nothing was saved" in response.content.decode()
+    assert ZohoToken.objects.count() == 0
+
+
+def test_an_exchange_timeout_shows_an_error_page(client: Client, fake: FakeZoho, settings) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.3}
+    fake.slow_seconds = 1.0
+    callback = consented(client, fake)
+    fake.fail("exchange", "slow")
+
+    response = client.get(callback)
+
+    assert response.status_code == 502
+    assert "did not answer within" in response.content.decode()
+    assert ZohoToken.objects.count() == 0
+
+
+def test_a_wrong_client_secret_shows_that_zoho_refused(
+    client: Client, fake: FakeZoho, settings
+) -> None:
+    callback = consented(client, fake)
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "CLIENT_SECRET": "not-the-secret"}
+
+    response = client.get(callback)
+
+    assert response.status_code == 502
+    assert "invalid_client" in response.content.decode()
+    assert ZohoToken.objects.count() == 0
+
+
+def test_an_unusable_code_says_to_connect_again(client: Client, fake: FakeZoho) -> None:
+    callback = consented(client, fake)
+    fake.fail("exchange", "invalid_code")
+
+    response = client.get(callback)
+
+    assert "already used or has expired" in response.content.decode()
+
+
+def test_a_failed_identification_stores_nothing_and_revokes_the_fresh_token(
+    client: Client, fake: FakeZoho
+) -> None:
+    callback = consented(client, fake)
+    fake.fail("crm", "http_500")
+
+    response = client.get(callback)
+
+    assert response.status_code == 502
+    assert ZohoToken.objects.count() == 0
+    assert [rt.active for rt in fake.refresh_tokens] == [False]
+
+
+@pytest.mark.parametrize(("endpoint", "kind"), [("exchange", "down"), ("crm", "malformed")])
+def test_a_failed_reconnect_leaves_the_earlier_token_as_it_was(
+    client: Client, fake: FakeZoho, endpoint: Endpoint, kind: FaultKind
+) -> None:
+    client.get(consented(client, fake))
+    before = ZohoToken.objects.get()
+    callback = consented(client, fake)
+    fake.fail(endpoint, kind)
+
+    client.get(callback)
+
+    after = ZohoToken.objects.get()
+    assert after.refresh_token == before.refresh_token
+    assert after.access_token == before.access_token
+    assert after.status == TokenStatus.ACTIVE
+    assert fake.is_refresh_token_active(after.refresh_token)
+
+
+def test_the_error_page_offers_to_connect_again_with_the_same_next(
+    client: Client, fake: FakeZoho
+) -> None:
+    callback = consented(client, fake, next_url="/crm/")
+    fake.fail("exchange", "down")
+
+    response = client.get(callback)
+
+    assert 'href="/zoho/connect/?next=%2Fcrm%2F"' in response.content.decode()
+
+
+def test_the_error_page_shows_no_secret(client: Client, fake: FakeZoho) -> None:
+    callback = consented(client, fake)
+    fake.fail("exchange", "malformed")
+
+    body = client.get(callback).content.decode()
+
+    assert fake.client_secret not in body
+    assert parse_qs(urlsplit(callback).query)["code"][0] not in body
+
+
+def test_callback_names_the_token_after_the_zoho_user_who_consented(
+    client: Client, fake: FakeZoho
+) -> None:
+    fake.add_user(FakeZohoUser("eve@example.eu", "Eve Europa", zgid="800000002"))
+    client.get(fake.consent(start(client), user="eve@example.eu"))
+
+    assert ZohoToken.objects.get().user_name == "eve@example.eu:800000002"
+
+
+# -- templates -------------------------------------------------------------------------------
+
+
+def test_the_error_page_is_a_complete_html_page(client: Client, fake: FakeZoho) -> None:
+    body = client.get(with_params(consented(client, fake), state="forged")).content.decode()
+
+    assert body.lstrip().startswith("<!DOCTYPE html>")
+    assert "<title>This link cannot be used</title>" in body
+
+
+def test_the_pages_can_be_put_in_the_sites_own_layout(
+    client: Client, fake: FakeZoho, settings, tmp_path
+) -> None:
+    (tmp_path / "zoho_tokens").mkdir()
+    (tmp_path / "site_base.html").write_text(
+        "<html><body><nav>My site</nav>{% block content %}{% endblock %}</body></html>"
+    )
+    (tmp_path / "zoho_tokens" / "base.html").write_text(
+        '{% extends "site_base.html" %}'
+        "{% block content %}{% block zoho_tokens_content %}{% endblock %}{% endblock %}"
+    )
+    settings.TEMPLATES = [{**settings.TEMPLATES[0], "DIRS": [str(tmp_path)]}]
+
+    body = client.get(with_params(consented(client, fake), state="forged")).content.decode()
+
+    assert body.startswith("<html><body><nav>My site</nav>")
+    assert "was not started from this browser session" in body

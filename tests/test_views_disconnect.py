@@ -1,0 +1,267 @@
+"""The disconnect view: POST with CSRF, revocation at Zoho, and Zoho being unreachable."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.messages import get_messages
+from django.test import Client
+
+from zoho_tokens.connect import connect_with_code
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.testing import FakeZoho
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+    return zoho_tokens_settings
+
+
+@pytest.fixture
+def user():
+    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
+
+
+@pytest.fixture
+def client(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def connect(fake: FakeZoho, user, email: str | None = None) -> ZohoToken:
+    """A token for ``user``, consented by the fake's user ``email``."""
+    if email is not None and all(known.email != email for known in fake.users):
+        fake.add_user(email, email.partition("@")[0].title())
+    code = fake.issue_code(user=email)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user)
+
+
+@pytest.fixture
+def token(fake: FakeZoho, user) -> ZohoToken:
+    return connect(fake, user)
+
+
+def messages_of(response) -> list[str]:
+    return [str(message) for message in get_messages(response.wsgi_request)]
+
+
+def test_get_shows_a_confirmation_form(client: Client, token: ZohoToken) -> None:
+    response = client.get("/zoho/disconnect/")
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert 'id="zoho-tokens-disconnect-form"' in body
+    assert token.email in body
+
+
+def test_get_revokes_nothing(client: Client, token: ZohoToken, fake: FakeZoho) -> None:
+    client.get("/zoho/disconnect/")
+
+    token.refresh_from_db()
+    assert token.status == TokenStatus.ACTIVE
+    assert fake.revoked_tokens == []
+
+
+def test_the_confirmation_form_posts_with_a_csrf_token(client: Client, token: ZohoToken) -> None:
+    body = client.get("/zoho/disconnect/").content.decode()
+
+    assert 'name="csrfmiddlewaretoken"' in body
+
+
+def test_post_without_csrf_token_is_refused(user, token: ZohoToken, fake: FakeZoho) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+
+    response = client.post("/zoho/disconnect/")
+
+    assert response.status_code == 403
+    token.refresh_from_db()
+    assert token.status == TokenStatus.ACTIVE
+    assert fake.revoked_tokens == []
+
+
+def test_post_with_csrf_token_revokes(user, token: ZohoToken) -> None:
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(user)
+    client.get("/zoho/disconnect/")
+
+    response = client.post(
+        "/zoho/disconnect/", {"csrfmiddlewaretoken": client.cookies["csrftoken"].value}
+    )
+
+    assert response.status_code == 302
+    token.refresh_from_db()
+    assert token.status == TokenStatus.REVOKED
+
+
+def test_disconnect_revokes_the_refresh_token_at_its_accounts_server(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    refresh_token = token.refresh_token
+
+    client.post("/zoho/disconnect/")
+
+    assert not fake.is_refresh_token_active(refresh_token)
+    assert fake.count("/oauth/v2/token/revoke") == 1
+
+
+def test_disconnect_wipes_the_tokens_secrets(client: Client, token: ZohoToken) -> None:
+    client.post("/zoho/disconnect/")
+
+    token.refresh_from_db()
+    assert token.refresh_token_encrypted == ""
+    assert token.access_token_encrypted == ""
+    assert not token.remote_revoke_pending
+
+
+def test_disconnect_redirects_with_a_message(client: Client, token: ZohoToken) -> None:
+    response = client.post("/zoho/disconnect/")
+
+    assert response["Location"] == "/"
+    assert messages_of(response) == ["Zoho CRM is disconnected, and access was revoked at Zoho."]
+
+
+def test_disconnect_redirects_to_a_safe_next(client: Client, token: ZohoToken) -> None:
+    response = client.post("/zoho/disconnect/", {"next": "/settings/"})
+
+    assert response["Location"] == "/settings/"
+
+
+def test_disconnect_ignores_an_unsafe_next(client: Client, token: ZohoToken) -> None:
+    response = client.post("/zoho/disconnect/", {"next": "https://evil.example/"})
+
+    assert response["Location"] == "/"
+
+
+def test_disconnect_with_zoho_unreachable_makes_the_token_unusable(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    fake.fail("revoke", "down")
+
+    client.post("/zoho/disconnect/")
+
+    token.refresh_from_db()
+    assert token.status == TokenStatus.REVOKED
+    assert not token.is_usable
+    assert token.access_token_encrypted == ""
+
+
+def test_disconnect_with_zoho_unreachable_remembers_the_remote_revocation(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    refresh_token = token.refresh_token
+    fake.fail("revoke", "down")
+
+    client.post("/zoho/disconnect/")
+
+    token.refresh_from_db()
+    assert token.remote_revoke_pending
+    assert token.refresh_token == refresh_token
+    assert fake.is_refresh_token_active(refresh_token)
+
+
+def test_disconnect_with_zoho_unreachable_says_the_revocation_is_pending(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    fake.fail("revoke", "down")
+
+    response = client.post("/zoho/disconnect/")
+
+    assert messages_of(response) == [
+        "Zoho CRM is disconnected here, but Zoho could not be reached: the revocation at "
+        "Zoho is pending and will be retried."
+    ]
+
+
+def test_disconnecting_again_finishes_a_pending_revocation(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    refresh_token = token.refresh_token
+    fake.fail("revoke", "down", times=1)
+    client.post("/zoho/disconnect/")
+
+    client.post("/zoho/disconnect/")
+
+    token.refresh_from_db()
+    assert not token.remote_revoke_pending
+    assert not fake.is_refresh_token_active(refresh_token)
+
+
+def test_disconnect_revokes_every_token_of_the_user(
+    client: Client, fake: FakeZoho, user, token: ZohoToken
+) -> None:
+    second = connect(fake, user, "alice.other@example.com")
+
+    response = client.post("/zoho/disconnect/")
+
+    assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.REVOKED}
+    assert not fake.is_refresh_token_active(second.refresh_token)
+    assert messages_of(response) == [
+        "Zoho CRM is disconnected: 2 connections were revoked at Zoho."
+    ]
+
+
+def test_disconnect_of_one_token_leaves_the_others(
+    client: Client, fake: FakeZoho, user, token: ZohoToken
+) -> None:
+    second = connect(fake, user, "alice.other@example.com")
+
+    client.post("/zoho/disconnect/", {"token": str(second.pk)})
+
+    token.refresh_from_db()
+    second.refresh_from_db()
+    assert token.status == TokenStatus.ACTIVE
+    assert second.status == TokenStatus.REVOKED
+
+
+def test_disconnect_leaves_other_users_tokens_alone(
+    client: Client, fake: FakeZoho, token: ZohoToken
+) -> None:
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    bobs = connect(fake, bob, "bob@example.com")
+
+    client.post("/zoho/disconnect/", {"token": str(bobs.pk)})
+    client.post("/zoho/disconnect/")
+
+    bobs.refresh_from_db()
+    assert bobs.status == TokenStatus.ACTIVE
+    assert fake.is_refresh_token_active(bobs.refresh_token)
+
+
+def test_disconnect_without_a_token_says_so(client: Client, fake: FakeZoho) -> None:
+    response = client.post("/zoho/disconnect/")
+
+    assert messages_of(response) == ["There was no Zoho CRM connection to disconnect."]
+    assert fake.requests == []
+
+
+def test_disconnect_requires_login(token: ZohoToken) -> None:
+    response = Client().post("/zoho/disconnect/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
+    token.refresh_from_db()
+    assert token.status == TokenStatus.ACTIVE
+
+
+def test_a_disconnected_user_can_connect_again(
+    client: Client, fake: FakeZoho, token: ZohoToken
+) -> None:
+    client.post("/zoho/disconnect/")
+
+    client.get(fake.consent(client.get("/zoho/connect/")["Location"]))
+
+    token.refresh_from_db()
+    assert token.status == TokenStatus.ACTIVE
+    assert fake.is_refresh_token_active(token.refresh_token)
+
+
+def test_the_pages_show_pending_messages(client: Client, fake: FakeZoho) -> None:
+    client.post("/zoho/disconnect/")
+
+    body = client.get("/zoho/disconnect/").content.decode()
+
+    assert "There was no Zoho CRM connection to disconnect." in body

@@ -1,0 +1,368 @@
+"""The admin for Zoho tokens: see every connection, cut one off, add a Self Client token.
+
+Secrets are never rendered: the change page shows them masked (last four characters at
+most) through read-only display methods, and no form field is built on a secret column.
+Tokens are added only through OAuth or the Self Client page, never through a plain add
+form; revoking (and deleting) goes through :func:`zoho_tokens.revocation.revoke_token`,
+like the disconnect view and the cleanup command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
+from django.db.models import Q, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils import formats
+from django.utils.timezone import template_localtime
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from zoho_tokens.exceptions import TokenDecryptionError
+from zoho_tokens.forms import SelfClientGrantForm
+from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, now_ms
+from zoho_tokens.revocation import RevocationResult, revoke_token
+
+#: Secrets and lookup digests: never a form field (they are not editable anyway).
+NEVER_IN_FORMS = (
+    "client_secret_encrypted",
+    "refresh_token_encrypted",
+    "refresh_token_digest",
+    "access_token_encrypted",
+    "access_token_digest",
+    "grant_token_encrypted",
+    "grant_token_digest",
+    "user_name_digest",
+)
+
+
+def display_status_q(status: str, at_ms: int) -> Q:
+    """The rows whose :attr:`ZohoToken.display_status` is ``status`` at ``at_ms``."""
+    access_expired = (
+        Q(access_token_encrypted="") | Q(expires_at_ms__isnull=True) | Q(expires_at_ms__lte=at_ms)
+    )
+    if status == DisplayStatus.ACTIVE:
+        return Q(status=TokenStatus.ACTIVE) & ~access_expired
+    if status == DisplayStatus.EXPIRED:
+        return Q(status=TokenStatus.ACTIVE) & access_expired
+    return Q(status=status)
+
+
+class DisplayStatusFilter(admin.SimpleListFilter):
+    """Filter by the status people see, which splits "active" by access-token expiry."""
+
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
+        return list(DisplayStatus.choices)
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[ZohoToken]) -> QuerySet[ZohoToken]:
+        value = self.value()
+        if value not in DisplayStatus.values:
+            return queryset
+        return queryset.filter(display_status_q(value, now_ms()))
+
+
+def _masked(token: ZohoToken, name: str) -> str:
+    try:
+        return token.masked(name)
+    except TokenDecryptionError:
+        return str(_("(cannot be decrypted with the configured keys)"))
+
+
+def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult]) -> None:
+    """Tell the admin how many tokens were revoked, and how many still wait for Zoho."""
+    results = list(results)
+    revoked = len(results)
+    pending = [result for result in results if not result.remote_done]
+    if revoked:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d Zoho token was revoked.",
+                "%(count)d Zoho tokens were revoked.",
+                revoked,
+            )
+            % {"count": revoked},
+        )
+    if pending:
+        reasons = "; ".join(sorted({result.reason for result in pending if result.reason}))
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)d of them is not revoked at Zoho yet: it can no longer be used "
+                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
+                "%(count)d of them are not revoked at Zoho yet: they can no longer be used "
+                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
+                len(pending),
+            )
+            % {"count": len(pending), "reasons": reasons},
+        )
+
+
+def _is_revocable(token: ZohoToken) -> bool:
+    return token.status != TokenStatus.REVOKED or token.remote_revoke_pending
+
+
+@admin.register(ZohoToken)
+class ZohoTokenAdmin(admin.ModelAdmin):
+    """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
+
+    list_display = (
+        "user",
+        "user_name",
+        "location",
+        "status_label",
+        "access_expiry",
+        "last_refreshed_at",
+        "updated_at",
+    )
+    list_display_links = ("user", "user_name")
+    list_filter = (DisplayStatusFilter, "location")
+    # Never token values: they are encrypted, and searching by them would be an oracle.
+    search_fields = ("user__username", "user__email", "user_name")
+    list_select_related = ("user",)
+    ordering = ("-updated_at",)
+    actions = ("revoke_selected",)
+    raw_id_fields = ("user",)
+    exclude = NEVER_IN_FORMS
+    readonly_fields = (
+        "user_name",
+        "client_id",
+        "location",
+        "accounts_server",
+        "api_domain",
+        "redirect_url",
+        "status_label",
+        "status_changed_at",
+        "remote_revoke_pending",
+        "access_expiry",
+        "last_refreshed_at",
+        "created_at",
+        "updated_at",
+        "masked_client_secret",
+        "masked_refresh_token",
+        "masked_access_token",
+        "masked_grant_token",
+    )
+    fieldsets = (
+        (None, {"fields": ("user", "user_name", "client_id")}),
+        (
+            _("Data centre"),
+            {"fields": ("location", "accounts_server", "api_domain", "redirect_url")},
+        ),
+        (
+            _("Status"),
+            {
+                "fields": (
+                    "status_label",
+                    "status_changed_at",
+                    "remote_revoke_pending",
+                    "access_expiry",
+                    "last_refreshed_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+        (
+            _("Secrets (masked)"),
+            {
+                "fields": (
+                    "masked_client_secret",
+                    "masked_refresh_token",
+                    "masked_access_token",
+                    "masked_grant_token",
+                )
+            },
+        ),
+    )
+
+    # -- columns and read-only fields --------------------------------------------------
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_label(self, token: ZohoToken) -> str:
+        label = str(token.display_status.label)
+        if token.remote_revoke_pending:
+            return str(_("%(status)s (revocation at Zoho pending)") % {"status": label})
+        return label
+
+    @admin.display(description=_("access token expires"), ordering="expires_at_ms")
+    def access_expiry(self, token: ZohoToken) -> str | None:
+        # Formatted here: the change page shows a method's value as plain text.
+        expires_at = token.expires_at
+        return None if expires_at is None else formats.localize(template_localtime(expires_at))
+
+    @admin.display(description=_("client secret"))
+    def masked_client_secret(self, token: ZohoToken) -> str:
+        return _masked(token, "client_secret")
+
+    @admin.display(description=_("refresh token"))
+    def masked_refresh_token(self, token: ZohoToken) -> str:
+        return _masked(token, "refresh_token")
+
+    @admin.display(description=_("access token"))
+    def masked_access_token(self, token: ZohoToken) -> str:
+        return _masked(token, "access_token")
+
+    @admin.display(description=_("grant token"))
+    def masked_grant_token(self, token: ZohoToken) -> str:
+        return _masked(token, "grant_token")
+
+    # -- permissions ---------------------------------------------------------------------
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Tokens come from OAuth or the Self Client page, never from a blank form.
+        return False
+
+    def has_self_client_permission(self, request: HttpRequest) -> bool:
+        """Whether ``request.user`` may add a token from a Self Client grant code."""
+        return request.user.has_perm(f"{self.opts.app_label}.add_{self.opts.model_name}")
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        # Deleting many rows at once would skip revocation at Zoho: revoke them instead,
+        # and cleanup_zoho_tokens deletes revoked rows after a while.
+        actions.pop("delete_selected", None)
+        return actions
+
+    # -- saving and deleting -----------------------------------------------------------
+
+    def save_model(self, request: HttpRequest, obj: ZohoToken, form: Any, change: bool) -> None:
+        # Only the fields the admin changed are written: a full save would put back the
+        # secrets and status read when the page loaded, undoing a refresh or a revocation
+        # that happened in between.
+        if not change:
+            raise PermissionDenied
+        if form.changed_data:
+            obj.save(update_fields=[*form.changed_data, "updated_at"])
+
+    def delete_model(self, request: HttpRequest, obj: ZohoToken) -> None:
+        """Revoke first; delete the row only once Zoho confirmed, so that a pending
+        revocation keeps the refresh token it still has to send."""
+        if revoke_token(obj).remote_done:
+            obj.delete()
+
+    def response_delete(self, request: HttpRequest, obj_display: str, obj_id: Any) -> HttpResponse:
+        if ZohoToken.objects.filter(pk=obj_id).exists():
+            # Kept because Zoho has not confirmed the revocation (see delete_model).
+            messages.warning(
+                request,
+                _(
+                    "“%(token)s” was revoked but not deleted: it keeps what is needed to "
+                    "retry the revocation at Zoho. cleanup_zoho_tokens retries it, and deletes "
+                    "the row once it is old enough."
+                )
+                % {"token": obj_display},
+            )
+            return HttpResponseRedirect(self._change_url(obj_id))
+        return super().response_delete(request, obj_display, obj_id)
+
+    # -- revoking ------------------------------------------------------------------------
+
+    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
+    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ZohoToken]) -> None:
+        """Revoke each selected token, here at once and at its own accounts server."""
+        results = []
+        for token in queryset:
+            results.append(revoke_token(token))
+            self.log_change(request, token, str(_("Revoked")))
+        _report_revocations(request, results)
+
+    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """The change page's Revoke button (POST only)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        token = self.get_object(request, unquote(object_id))
+        if token is None:
+            raise Http404
+        if not self.has_change_permission(request, token):
+            raise PermissionDenied
+        _report_revocations(request, [revoke_token(token)])
+        self.log_change(request, token, str(_("Revoked")))
+        return HttpResponseRedirect(self._change_url(token.pk))
+
+    # -- adding from a Self Client grant code -------------------------------------------
+
+    def self_client_view(self, request: HttpRequest) -> HttpResponse:
+        """Exchange a Self Client grant code at once and store the token."""
+        if not self.has_self_client_permission(request):
+            raise PermissionDenied
+        form = SelfClientGrantForm(request.POST if request.method == "POST" else None)
+        if form.is_bound and form.is_valid():
+            token = form.connect()
+            if token is not None:
+                self.log_addition(request, token, str(_("Added from a Self Client grant code")))
+                messages.success(
+                    request,
+                    _("The Zoho token of %(user)s was stored.") % {"user": token.user_name},
+                )
+                return HttpResponseRedirect(self._change_url(token.pk))
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Add a Zoho token from a Self Client grant code"),
+            "form": form,
+        }
+        return TemplateResponse(request, "admin/zoho_tokens/zohotoken/self_client.html", context)
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    def get_urls(self) -> list[URLPattern]:
+        prefix = f"{self.opts.app_label}_{self.opts.model_name}"
+        return [
+            path(
+                "self-client/",
+                self.admin_site.admin_view(self.self_client_view),
+                name=f"{prefix}_self_client",
+            ),
+            path(
+                "<path:object_id>/revoke/",
+                self.admin_site.admin_view(self.revoke_view),
+                name=f"{prefix}_revoke",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _change_url(self, pk: Any) -> str:
+        return reverse(
+            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
+            args=[pk],
+            current_app=self.admin_site.name,
+        )
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {
+            **(extra_context or {}),
+            "can_add_from_self_client": self.has_self_client_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: ZohoToken | None = None,
+    ) -> HttpResponse:
+        context["can_revoke"] = (
+            obj is not None and _is_revocable(obj) and self.has_change_permission(request, obj)
+        )
+        return super().render_change_form(request, context, add, change, form_url, obj)
