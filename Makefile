@@ -20,7 +20,8 @@ venv: $(VENV)/.installed
 
 ## make test: lint, migrations check, then the whole suite on SQLite, PostgreSQL and MariaDB.
 ## A database server that does not answer is skipped locally, and is a failure under CI=true.
-test: venv lint migrations-check test-sqlite test-postgres test-mariadb
+## Then the wheel check and the suite under the oldest and newest Python x Django (SQLite).
+test: venv lint typecheck migrations-check test-sqlite test-postgres test-mariadb wheel-check matrix-edges
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -8,6 +8,7 @@ files and databases through the environment variables below.
 - ``ZOHO_BENCH_DIR``: folder for the SQLite files and the CSV of the SDK's ``FileStore``.
 - ``ZOHO_BENCH_DB``: database name on PostgreSQL and MariaDB (SQLite: a file in the folder).
 - ``ZOHO_BENCH_POSTGRES_URL`` / ``ZOHO_BENCH_MARIADB_URL``: server URLs without a database.
+- ``ZOHO_BENCH_DEFAULT_ALIAS``: make that alias's database the default (cleanup worker).
 - ``ZOHO_BENCH_FAKE_URL``, ``ZOHO_BENCH_CLIENT_ID``, ``ZOHO_BENCH_CLIENT_SECRET``: the fake
   Zoho the refresh storm points the app at (set by the bench for its workers).
 """
@@ -48,6 +49,12 @@ DATABASES = {
     "postgres": _database(f"{POSTGRES_URL.rstrip('/')}/{DB_NAME}"),
     "mariadb": _database(f"{MARIADB_URL.rstrip('/')}/{DB_NAME}"),
 }
+
+# The cleanup command has no --database option: its benchmark worker makes the database
+# under test the default.
+_DEFAULT_ALIAS = os.environ.get("ZOHO_BENCH_DEFAULT_ALIAS")
+if _DEFAULT_ALIAS and _DEFAULT_ALIAS != "default":
+    DATABASES["default"] = DATABASES[_DEFAULT_ALIAS]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

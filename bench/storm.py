@@ -115,28 +115,29 @@ def _run_workers(fake: Any, label: str, worker_args: list[str]) -> StormResult:
     command = [
         sys.executable, "-m", "bench.storm_worker", "--fake-url", fake.url,
         "--user-name", STORM_USER, "--warm-user-name", WARM_USER, *worker_args,
-    ]
-    workers = [
-        subprocess.Popen(
-            command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, text=True
-        )
-        for _ in range(WORKERS)
-    ]
+    ]  # fmt: skip
+    launcher = subprocess.Popen(
+        [*command, "--workers", str(WORKERS)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+        text=True,
+    )
+    assert launcher.stdin is not None and launcher.stdout is not None
     try:
-        for worker in workers:
-            line = worker.stdout.readline().strip()  # type: ignore[union-attr]
+        for _ in range(WORKERS):
+            line = launcher.stdout.readline().strip()
             if line != "ready":
-                raise RuntimeError(f"a storm worker for {label} failed to start")
+                raise RuntimeError(f"a storm worker for {label} failed to start: {line[:80]}")
         fake.reset_counts()
-        for worker in workers:
-            worker.stdin.write("go\n")  # type: ignore[union-attr]
-            worker.stdin.flush()  # type: ignore[union-attr]
-        outcomes = [json.loads(worker.communicate(timeout=300)[0]) for worker in workers]
+        launcher.stdin.write("g" * WORKERS)  # one byte releases one worker
+        launcher.stdin.flush()
+        outcomes = [json.loads(launcher.stdout.readline()) for _ in range(WORKERS)]
+        launcher.wait(timeout=60)
     finally:
-        for worker in workers:
-            if worker.poll() is None:
-                worker.kill()
-                worker.wait()
+        if launcher.poll() is None:
+            launcher.kill()
+            launcher.wait()
     refresh_calls = fake.count("/oauth/v2/token", grant_type="refresh_token")
     throttled = sum(1 for o in outcomes if not o["ok"] and "ccess" in (o["error"] or ""))
     tokens = {o["access_token"] for o in outcomes if o["ok"]}

@@ -1,11 +1,14 @@
-"""One worker of the refresh storm: the SDK's ``OAuthToken.get_token`` on an expired token.
+"""The refresh storm's workers: the SDK's ``OAuthToken.get_token`` on one expired token.
 
-Run by :mod:`bench.storm` as ``python -m bench.storm_worker ...``, sixteen at once. Each
-worker initialises the SDK with its store on a second, fresh token (so that imports,
-connections and the SDK's own set-up are done before the clock starts), prints
-``ready``, waits for ``go`` on stdin, then asks for the expired token's access token
-exactly as the SDK does before every API call, and prints one JSON line: how long it
-waited, what it got, or what it raised.
+Run by :mod:`bench.storm` as ``python -m bench.storm_worker --workers 16 ...``. This
+process imports Django and the SDK once, then forks the workers, as a pre-forking
+application server does (and so that sixteen interpreters need not import everything on
+two cores). Each worker opens its own database connection and initialises the SDK with
+its store on a second, fresh token, so that connections and the SDK's own set-up are done
+before the clock starts; it writes ``ready``, waits for one byte on stdin (the start
+signal, one byte per worker), asks for the expired token's access token exactly as the
+SDK does before every API call, and writes one JSON line: how long it waited, and what it
+got or raised. Every line is a single ``os.write``, so lines never interleave.
 """
 
 from __future__ import annotations
@@ -21,10 +24,6 @@ from typing import Any
 
 def _store(args: argparse.Namespace) -> Any:
     if args.store == "django":
-        import django
-
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
-        django.setup()
         from zoho_tokens.store import DjangoTokenStore
 
         return DjangoTokenStore(using=args.alias)
@@ -40,8 +39,43 @@ def _store(args: argparse.Namespace) -> Any:
     )
 
 
+def _say(line: str) -> None:
+    os.write(sys.stdout.fileno(), (line + "\n").encode())
+
+
+def _work(args: argparse.Namespace) -> None:
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+    environment = DataCenter.Environment(
+        args.fake_url, args.fake_url + "/oauth/v2/token", args.fake_url
+    )
+    with tempfile.TemporaryDirectory() as resource_path:
+        Initializer.initialize(
+            environment=environment,
+            token=OAuthToken(user_signature=UserSignature(args.warm_user_name)),
+            store=_store(args),
+            resource_path=resource_path,
+        )
+        _say("ready")
+        if not os.read(sys.stdin.fileno(), 1):
+            return
+        started = time.perf_counter()
+        result: dict[str, Any] = {"ok": True, "error": None, "access_token": None}
+        try:
+            token = OAuthToken(user_signature=UserSignature(args.user_name))
+            result["access_token"] = token.get_token()
+        except Exception as err:  # the SDK raises several kinds; all count as failures
+            result.update(ok=False, error=f"{type(err).__name__}: {err}"[:200])
+        result["wait"] = time.perf_counter() - started
+    _say(json.dumps(result))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--workers", type=int, default=16)
     parser.add_argument("--store", choices=("django", "dbstore"), required=True)
     parser.add_argument("--alias", default="default")
     parser.add_argument("--host", default="127.0.0.1")
@@ -55,35 +89,31 @@ def main() -> int:
     parser.add_argument("--warm-user-name", required=True)
     args = parser.parse_args()
 
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+    # Everything imported before the fork; no database connection is open yet.
+    import django
 
-    store = _store(args)
-    environment = DataCenter.Environment(
-        args.fake_url, args.fake_url + "/oauth/v2/token", args.fake_url
-    )
-    with tempfile.TemporaryDirectory() as resource_path:
-        Initializer.initialize(
-            environment=environment,
-            token=OAuthToken(user_signature=UserSignature(args.warm_user_name)),
-            store=store,
-            resource_path=resource_path,
-        )
-        print("ready", flush=True)
-        if sys.stdin.readline().strip() != "go":
-            return 1
-        started = time.perf_counter()
-        result: dict[str, Any] = {"ok": True, "error": None, "access_token": None}
-        try:
-            token = OAuthToken(user_signature=UserSignature(args.user_name))
-            result["access_token"] = token.get_token()
-        except Exception as err:  # the SDK raises several kinds; all count as failures
-            result.update(ok=False, error=f"{type(err).__name__}: {err}"[:200])
-        result["wait"] = time.perf_counter() - started
-    print(json.dumps(result), flush=True)
-    return 0
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
+    django.setup()
+    import zohocrmsdk.src.com.zoho.api.authenticator.store.db_store  # noqa: F401
+    import zohocrmsdk.src.com.zoho.crm.api.initializer  # noqa: F401
+
+    import zoho_tokens.store  # noqa: F401
+
+    children = []
+    for _ in range(args.workers):
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                _work(args)
+            except BaseException as err:  # a worker that dies must still answer
+                _say(json.dumps({"ok": False, "error": type(err).__name__, "wait": 0.0}))
+                code = 1
+            finally:
+                os._exit(code)
+        children.append(pid)
+    failures = sum(1 for pid in children if os.waitpid(pid, 0)[1] != 0)
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":

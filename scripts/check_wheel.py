@@ -285,6 +285,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--python", default=sys.executable, help="interpreter for the venv")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     arguments = parser.parse_args(argv)
+    # The virtualenv is created from inside the temporary folder: a relative path would miss.
+    python = str(Path(shutil.which(arguments.python) or arguments.python).absolute())
     workdir = Path(tempfile.mkdtemp(prefix="zoho-tokens-wheel-check-"))
     try:
         step(f"build the sdist and the wheel into {workdir / 'dist'}")
@@ -293,8 +295,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         templates = check_wheel_contents(wheel)
         check_sdist_contents(sdist)
         check_metadata(wheel)
-        step(f"install {wheel.name} into a fresh virtualenv ({arguments.python})")
-        venv_python = install(wheel, arguments.python, workdir / "venv")
+        step(f"install {wheel.name} into a fresh virtualenv ({python})")
+        venv_python = install(wheel, python, workdir / "venv")
         project = make_project(venv_python, workdir / "project")
         use_project(venv_python, project, templates)
     except CheckFailed as err:

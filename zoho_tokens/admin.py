@@ -10,7 +10,7 @@ like the disconnect view and the cleanup command.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
@@ -26,7 +26,7 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats
-from django.utils.timezone import template_localtime
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -117,8 +117,15 @@ def _is_revocable(token: ZohoToken) -> bool:
     return token.status != TokenStatus.REVOKED or token.remote_revoke_pending
 
 
+if TYPE_CHECKING:
+    _ModelAdmin = admin.ModelAdmin[ZohoToken]
+else:
+    # ModelAdmin is generic only in django-stubs, not at run time.
+    _ModelAdmin = admin.ModelAdmin
+
+
 @admin.register(ZohoToken)
-class ZohoTokenAdmin(admin.ModelAdmin):
+class ZohoTokenAdmin(_ModelAdmin):
     """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
 
     list_display = (
@@ -204,7 +211,7 @@ class ZohoTokenAdmin(admin.ModelAdmin):
     def access_expiry(self, token: ZohoToken) -> str | None:
         # Formatted here: the change page shows a method's value as plain text.
         expires_at = token.expires_at
-        return None if expires_at is None else formats.localize(template_localtime(expires_at))
+        return None if expires_at is None else formats.localize(localtime(expires_at))
 
     @admin.display(description=_("client secret"))
     def masked_client_secret(self, token: ZohoToken) -> str:

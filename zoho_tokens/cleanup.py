@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TextIO
+from typing import Protocol
 
 from django.db import transaction
 from django.db.models import Q
@@ -37,6 +37,12 @@ REVOCATIONS_CONFIRMED = "revocations_confirmed"
 REVOCATIONS_PENDING = "revocations_pending"
 
 
+class Writer(Protocol):
+    """Where progress goes: a text stream, or a management command's ``stdout``."""
+
+    def write(self, text: str, /) -> object: ...
+
+
 @dataclass(frozen=True)
 class Category:
     """One kind of row that cleanup deletes."""
@@ -48,7 +54,7 @@ class Category:
 
     def describe(self, older_than_days: int) -> str:
         """The label, for people, with the number of days filled in."""
-        return self.label % {"days": older_than_days}
+        return str(self.label) % {"days": older_than_days}
 
 
 def _revoked(cutoff: datetime, now: datetime) -> Q:
@@ -147,7 +153,7 @@ def run_cleanup(
     older_than_days: int = DEFAULT_OLDER_THAN_DAYS,
     batch_size: int = DEFAULT_BATCH_SIZE,
     dry_run: bool = False,
-    stdout: TextIO | None = None,
+    stdout: Writer | None = None,
 ) -> dict[str, int]:
     """Retry pending revocations at Zoho, then delete what can go; return the counts.
 
@@ -179,7 +185,7 @@ def run_cleanup(
     return counts
 
 
-def _progress_printer(label: str, stdout: TextIO | None) -> Callable[[int], None] | None:
+def _progress_printer(label: str, stdout: Writer | None) -> Callable[[int], None] | None:
     if stdout is None:
         return None
 

@@ -14,10 +14,12 @@ from django.conf import settings
 
 from zoho_tokens.datacenters import DATA_CENTERS, DataCenter, normalize_origin
 
-#: Scopes the app needs at the least: CRM data, plus the two reads the SDK makes to find
-#: out who a token belongs to (``"<email>:<org zgid>"``).
+#: Scopes the app needs at the least: CRM data; the field metadata the SDK fetches before it
+#: reads or writes records; and the two reads the SDK makes to find out who a token belongs
+#: to (``"<email>:<org zgid>"``).
 DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.modules.ALL",
+    "ZohoCRM.settings.fields.READ",
     "ZohoCRM.users.READ",
     "ZohoCRM.org.READ",
 )

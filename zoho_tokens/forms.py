@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -54,10 +56,11 @@ class SelfClientGrantForm(forms.Form):
         help_text=_("Where the Zoho account that generated the code lives."),
     )
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        field = self.fields["data_centre"]
-        field.choices = data_centre_choices()  # type: ignore[attr-defined]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Built per form, because ACCOUNTS_URL is read live from the settings.
+        field = cast(forms.ChoiceField, self.fields["data_centre"])
+        field.choices = data_centre_choices()
         field.initial = (
             CONFIGURED_ACCOUNTS_URL if zoho_settings.ACCOUNTS_URL else zoho_settings.DATA_CENTER
         )

@@ -134,7 +134,8 @@ def _resource_path() -> str:
 
 def sdk_config() -> SDKConfig:
     """The SDK options used for every block: the SDK's defaults, plus connect and read
-    timeouts of ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` (the SDK waits forever by default)."""
+    timeouts of ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` (the SDK waits forever by default, and
+    applies these to its GET requests only)."""
     timeout = zoho_settings.HTTP_TIMEOUT
     return SDKConfig(connect_timeout=timeout, read_timeout=timeout)
 

@@ -10,7 +10,8 @@ Receivers must not expect secrets in any argument beyond the token itself.
     The app refreshed the access token at Zoho and stored the new one.
 ``token_revoked(token, remote)``
     The token was made unusable. ``remote`` is True when Zoho confirmed the revocation,
-    False when the remote revocation is still pending (Zoho was unreachable).
+    False when the remote revocation is still pending (Zoho was unreachable). It is sent
+    again, with ``remote=True``, when a later retry (``cleanup_zoho_tokens``) succeeds.
 ``reauth_required(token, error)``
     Zoho refused to refresh the token (``invalid_code``): the user must connect again.
     ``error`` is Zoho's error code.

@@ -1,0 +1,317 @@
+"""Faults that lose nothing: whatever Zoho or the database does, the last good token stays
+stored and usable, and the caller hears about the failure.
+
+Zoho's faults are made by the fake at the socket (``fake.fail``); the database's by the
+database itself.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.db import DatabaseError, connection
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+from zoho_tokens.connect import connect_with_code
+from zoho_tokens.exceptions import (
+    InvalidGrantError,
+    ReauthorizationRequired,
+    ZohoThrottledError,
+    ZohoUnavailableError,
+)
+from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
+from zoho_tokens.revocation import retry_pending_revocations, revoke_token
+from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.testing import FakeZoho
+
+pytestmark = pytest.mark.django_db
+
+#: Each way Zoho can fail, and what the caller is told.
+ZOHO_FAULTS = {
+    "http_500": ZohoUnavailableError,
+    "html": ZohoUnavailableError,
+    "invalid_code": InvalidGrantError,
+    "throttle": ZohoThrottledError,
+    "slow": ZohoUnavailableError,  # hangs past HTTP_TIMEOUT
+}
+
+#: Faults after which Zoho may be asked again later.
+PASSING_FAULTS = ["http_500", "html", "throttle", "slow"]
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+    return zoho_tokens_settings
+
+
+class Faults:
+    """Arms one fault at a time on the fake, and heals it; a "slow" answer is made to
+    outlast a shortened HTTP_TIMEOUT (the normal one stays roomy for a busy machine)."""
+
+    def __init__(self, fake: FakeZoho, settings) -> None:
+        self.fake = fake
+        self.settings = settings
+        self.normal = dict(settings.ZOHO_TOKENS)
+
+    def arm(self, endpoint: str, kind: str) -> None:
+        if kind == "slow":
+            self.settings.ZOHO_TOKENS = {**self.normal, "HTTP_TIMEOUT": 0.5}
+            self.fake.slow_seconds = 5
+        self.fake.fail(endpoint, kind, times=1)
+
+    def heal(self) -> None:
+        self.fake.heal()
+        self.settings.ZOHO_TOKENS = self.normal
+
+
+@pytest.fixture
+def faults(fake, settings) -> Faults:
+    return Faults(fake, settings)
+
+
+def connect(fake: FakeZoho, email: str) -> ZohoToken:
+    if fake.consenting_user.email != email:
+        fake.add_user(email)
+    return connect_with_code(fake.issue_code(email), accounts_server=fake.url, redirect_uri=None)
+
+
+@pytest.fixture
+def ada(fake) -> ZohoToken:
+    return connect(fake, "ada@example.com")
+
+
+@pytest.fixture
+def grace(fake) -> ZohoToken:
+    return connect(fake, "grace@example.com")
+
+
+def stored(row: ZohoToken) -> dict:
+    """Every column of ``row`` as the database holds it."""
+    return ZohoToken.objects.filter(pk=row.pk).values().get()
+
+
+def found(row: ZohoToken) -> OAuthToken | None:
+    return DjangoTokenStore().find_token(OAuthToken(user_signature=UserSignature(row.user_name)))
+
+
+def assert_usable(fake: FakeZoho, row: ZohoToken) -> None:
+    """The store hands out ``row``'s token, its secrets decrypt, and Zoho accepts it."""
+    token = found(row)
+    assert token is not None
+    assert token.get_id() == str(row.pk)
+    assert token.get_refresh_token() == ZohoToken.objects.get(pk=row.pk).refresh_token
+    assert fake.is_refresh_token_active(token.get_refresh_token())
+    assert fake.is_access_token_active(token.get_access_token())
+
+
+# -- exchanging a code ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "error"), ZOHO_FAULTS.items())
+def test_failed_exchange_is_reported(fake, faults, kind, error):
+    faults.arm("exchange", kind)
+
+    with pytest.raises(error):
+        connect(fake, "ada@example.com")
+
+
+@pytest.mark.parametrize("kind", ZOHO_FAULTS)
+def test_failed_exchange_leaves_the_stored_token_as_it_was(fake, faults, ada, kind):
+    before = stored(ada)
+    faults.arm("exchange", kind)
+
+    with pytest.raises(ZOHO_FAULTS[kind]):
+        connect(fake, "ada@example.com")
+
+    assert stored(ada) == before
+    assert ZohoToken.objects.count() == 1
+
+
+@pytest.mark.parametrize("kind", ZOHO_FAULTS)
+def test_stored_token_stays_usable_after_a_failed_exchange(fake, faults, ada, kind):
+    faults.arm("exchange", kind)
+    with pytest.raises(ZOHO_FAULTS[kind]):
+        connect(fake, "ada@example.com")
+    faults.heal()
+
+    assert_usable(fake, ada)
+
+
+# -- refreshing ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def expired(ada) -> ZohoToken:
+    ZohoToken.objects.filter(pk=ada.pk).update(expires_at_ms=now_ms() - 1000)
+    return ZohoToken.objects.get(pk=ada.pk)
+
+
+@pytest.mark.parametrize("kind", ZOHO_FAULTS)
+def test_failed_refresh_reaches_the_sdk_as_sdk_exception_with_the_cause(faults, expired, kind):
+    faults.arm("refresh", kind)
+
+    with pytest.raises(SDKException) as raised:
+        found(expired)
+
+    assert raised.value.code == "TOKEN_STORE"
+    expected = ReauthorizationRequired if kind == "invalid_code" else ZOHO_FAULTS[kind]
+    assert isinstance(raised.value.cause, expected)
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_failed_refresh_leaves_the_stored_token_exactly_as_it_was(faults, expired, kind):
+    before = stored(expired)
+    faults.arm("refresh", kind)
+
+    with pytest.raises(SDKException):
+        found(expired)
+
+    assert stored(expired) == before
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_token_refreshes_once_zoho_answers_again(fake, faults, expired, kind):
+    faults.arm("refresh", kind)
+    with pytest.raises(SDKException):
+        found(expired)
+    faults.heal()
+
+    assert_usable(fake, expired)
+
+
+def test_refused_refresh_keeps_the_row_and_its_refresh_token(faults, expired):
+    faults.arm("refresh", "invalid_code")
+
+    with pytest.raises(SDKException):
+        found(expired)
+
+    row = ZohoToken.objects.get(pk=expired.pk)
+    assert row.status == TokenStatus.NEEDS_REAUTH
+    assert row.refresh_token == expired.refresh_token
+
+
+def test_refused_refresh_leaves_other_tokens_usable(fake, faults, expired, grace):
+    faults.arm("refresh", "invalid_code")
+
+    with pytest.raises(SDKException):
+        found(expired)
+
+    assert_usable(fake, grace)
+
+
+# -- revoking ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_failed_revocation_is_reported_as_pending(faults, ada, kind):
+    faults.arm("revoke", kind)
+
+    result = revoke_token(ada)
+
+    assert not result.remote_done
+    assert result.reason
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_failed_revocation_keeps_the_refresh_token_for_the_retry(fake, faults, ada, kind):
+    faults.arm("revoke", kind)
+
+    revoke_token(ada)
+
+    row = ZohoToken.objects.get(pk=ada.pk)
+    assert (row.status, row.remote_revoke_pending) == (TokenStatus.REVOKED, True)
+    assert row.refresh_token == ada.refresh_token
+    assert found(ada) is None
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_failed_revocation_is_finished_by_the_retry(fake, faults, ada, kind):
+    faults.arm("revoke", kind)
+    revoke_token(ada)
+    faults.heal()
+
+    assert retry_pending_revocations() == (1, 0)
+    assert not fake.is_refresh_token_active(ada.refresh_token)
+
+
+@pytest.mark.parametrize("kind", ZOHO_FAULTS)
+def test_failed_revocation_leaves_other_tokens_usable(fake, faults, ada, grace, kind):
+    faults.arm("revoke", kind)
+    revoke_token(ada)
+    faults.heal()
+
+    assert_usable(fake, grace)
+
+
+def test_revocation_answered_invalid_code_counts_as_done(faults, ada):
+    # Zoho answers 400 for a token it no longer knows: there is nothing left to revoke.
+    faults.arm("revoke", "invalid_code")
+
+    result = revoke_token(ada)
+
+    assert result.remote_done
+    assert not ZohoToken.objects.get(pk=ada.pk).remote_revoke_pending
+
+
+# -- the database failing ------------------------------------------------------------------
+
+
+@pytest.fixture
+def doomed_save(ada):
+    """An SDK token whose save the database refuses, with a real database error.
+
+    PostgreSQL and MariaDB refuse a client id longer than its column; SQLite enforces no
+    lengths, so there a trigger created for this test (and rolled back with it) refuses
+    every update of the table.
+    """
+    token = OAuthToken(user_signature=UserSignature(ada.user_name))
+    token.set_access_token("1000.at-doomed.access-token-that-must-not-be-logged")
+    token.set_refresh_token("1000.rt-doomed.refresh-token-that-must-not-be-logged")
+    token.set_client_secret("doomed-client-secret-that-must-not-be-logged")
+    token.set_expires_in(str(now_ms() + 3_600_000))
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TRIGGER zoho_tokens_test_refuse BEFORE UPDATE ON "
+                f"{ZohoToken._meta.db_table} BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
+            )
+    else:
+        token.set_client_id("1000." + "X" * 300)
+    return token
+
+
+def test_database_error_during_save_token_is_raised_as_sdk_exception(doomed_save):
+    with pytest.raises(SDKException) as raised:
+        DjangoTokenStore().save_token(doomed_save)
+
+    assert raised.value.code == "TOKEN_STORE"
+    assert isinstance(raised.value.cause, DatabaseError)
+
+
+def test_database_error_during_save_token_is_logged_without_secrets(doomed_save, caplog):
+    caplog.set_level(logging.DEBUG)
+
+    with pytest.raises(SDKException):
+        DjangoTokenStore().save_token(doomed_save)
+
+    failures = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert failures
+    assert "save_token" in failures[0].getMessage()
+    for secret in (
+        doomed_save.get_access_token(),
+        doomed_save.get_refresh_token(),
+        doomed_save.get_client_secret(),
+    ):
+        assert secret not in caplog.text
+
+
+def test_database_error_during_save_token_leaves_the_stored_token_usable(fake, ada, doomed_save):
+    before = stored(ada)
+    with pytest.raises(SDKException):
+        DjangoTokenStore().save_token(doomed_save)
+
+    assert stored(ada) == before
+    assert_usable(fake, ada)

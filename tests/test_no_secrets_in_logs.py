@@ -1,0 +1,205 @@
+"""No secret ever reaches a log: every logger, at DEBUG, through a whole life of tokens.
+
+The flow: a user connects through the views (connect, consent at the fake, callback), the
+SDK reads records with the stored token, the token expires and is refreshed, things go
+wrong (Zoho failing, throttling and refusing; the database refusing a save; a replayed
+code), and tokens are revoked, once with Zoho down and then retried. Every secret Zoho
+issued, the client secret and the encryption key are then looked for in everything that
+was logged, tracebacks included.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import connection
+from django.test import Client
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
+from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.revocation import retry_pending_revocations, revoke_token
+from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.testing import FakeZoho
+
+pytestmark = pytest.mark.django_db
+
+#: Secrets of our own making that the flow hands to the store (never issued by Zoho).
+UNSAVED_SECRETS = {
+    "access_token": "1000.at-unsaved.access-token-the-database-refused",
+    "refresh_token": "1000.rt-unsaved.refresh-token-the-database-refused",
+    "client_secret": "client-secret-the-database-refused",
+}
+
+
+class Everything(logging.Handler):
+    """Keeps every record, formatted with its traceback and stack, as a handler would
+    write it to a file."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.DEBUG)
+        self.setFormatter(logging.Formatter("%(name)s %(levelname)s %(message)s"))
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def all_logs():
+    """Every logger at DEBUG, all of them reaching one handler; restored afterwards."""
+    handler = Everything()
+    root = logging.getLogger()
+    loggers = [
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
+    ]
+    saved = [(logger, logger.level, logger.disabled) for logger in loggers]
+    saved_root_level = root.level
+    root.setLevel(logging.DEBUG)
+    root.addHandler(handler)
+    for logger in loggers:
+        logger.setLevel(logging.DEBUG)
+        logger.disabled = False
+        if not logger.propagate:
+            logger.addHandler(handler)
+    yield handler
+    root.removeHandler(handler)
+    root.setLevel(saved_root_level)
+    for logger, level, disabled in saved:
+        logger.setLevel(level)
+        logger.disabled = disabled
+        logger.removeHandler(handler)
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
+    return zoho_tokens_settings
+
+
+def connect_through_the_views(client: Client, fake: FakeZoho) -> str:
+    """Connect, consent at the fake, come back to the callback; returns the callback URL."""
+    callback = fake.consent(client.get("/zoho/connect/")["Location"])
+    response = client.get(callback)
+    assert response.status_code == 302
+    return callback
+
+
+def use_with_the_sdk(fake: FakeZoho, row: ZohoToken, tmp_path) -> None:
+    """Initialize the SDK with the stored token and read records."""
+    Initializer.initialize(
+        environment=_environment(fake),
+        token=OAuthToken(id=str(row.pk)),
+        store=DjangoTokenStore(),
+        resource_path=str(tmp_path),
+    )
+    assert RecordOperations("Leads").get_records().get_status_code() == 200
+
+
+def _environment(fake: FakeZoho):
+    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
+
+    return DataCenter.Environment(fake.url, fake.token_url, fake.url)
+
+
+def expire(row: ZohoToken) -> None:
+    ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
+
+
+def find(row: ZohoToken) -> OAuthToken | None:
+    return DjangoTokenStore().find_token_by_id(str(row.pk))
+
+
+def refuse_saves() -> OAuthToken:
+    """Make the database refuse the next save of the Zoho user's token (a real database
+    error: a column overflow, or on SQLite, which enforces no lengths, a trigger)."""
+    token = OAuthToken(user_signature=UserSignature("ada@example.com:700000001"))
+    token.set_access_token(UNSAVED_SECRETS["access_token"])
+    token.set_refresh_token(UNSAVED_SECRETS["refresh_token"])
+    token.set_client_secret(UNSAVED_SECRETS["client_secret"])
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "CREATE TRIGGER zoho_tokens_test_refuse BEFORE UPDATE ON "
+                f"{ZohoToken._meta.db_table} BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
+            )
+    else:
+        token.set_client_id("1000." + "X" * 300)
+    return token
+
+
+def secrets_of(fake: FakeZoho, settings) -> set[str]:
+    """Everything secret that existed during the flow."""
+    values = {fake.client_secret, settings.SECRET_KEY, *settings.ZOHO_TOKENS["ENCRYPTION_KEYS"]}
+    values |= {code.code for code in fake.codes}
+    values |= {token.token for token in fake.access_tokens}
+    values |= {token.token for token in fake.refresh_tokens}
+    values |= set(UNSAVED_SECRETS.values())
+    return values
+
+
+def test_a_whole_flow_with_failures_logs_no_secret(fake, all_logs, settings, tmp_path):
+    client = Client()
+    client.force_login(get_user_model().objects.create_user("alice", "a@example.com", "pw"))
+
+    # Connect, and use the token with the SDK.
+    callback = connect_through_the_views(client, fake)
+    row = ZohoToken.objects.get()
+    use_with_the_sdk(fake, row, tmp_path)
+
+    # A replayed callback (Zoho: invalid_code), then Zoho failing during an exchange.
+    client.get(callback)
+    fake.fail("exchange", "html", times=1)
+    client.get(fake.consent(client.get("/zoho/connect/")["Location"]))
+
+    # Refresh, after Zoho failed, throttled and timed out.
+    expire(row)
+    for kind in ("http_500", "malformed", "throttle"):
+        fake.fail("refresh", kind, times=1)
+        with pytest.raises(SDKException):
+            find(row)
+    fake.slow_seconds = 3
+    fake.fail("refresh", "slow", times=1)
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.3}
+    with pytest.raises(SDKException):
+        find(row)
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 2}
+    assert find(row) is not None
+
+    # The database refusing a save.
+    with pytest.raises(SDKException):
+        DjangoTokenStore().save_token(refuse_saves())
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER zoho_tokens_test_refuse")
+
+    # Zoho refusing the refresh token: re-authorisation needed.
+    second = fake.add_user("grace@example.com")
+    client.get(fake.consent(client.get("/zoho/connect/")["Location"], user=second))
+    grace = ZohoToken.objects.get(user_name__startswith="grace@")
+    expire(grace)
+    fake.revoke(grace.refresh_token)
+    with pytest.raises(SDKException):
+        find(grace)
+
+    # Revoke: with Zoho down, then retried; and through the disconnect view.
+    fake.fail("revoke", "down", times=1)
+    assert not revoke_token(row).remote_done
+    assert retry_pending_revocations() == (1, 0)
+    client.post("/zoho/disconnect/")
+
+    logged = all_logs.text
+    assert "refreshed" in logged  # the capture did see the flow
+    leaked = sorted(secret for secret in secrets_of(fake, settings) if secret in logged)
+    assert leaked == []
