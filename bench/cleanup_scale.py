@@ -16,9 +16,10 @@ key range:
 19         needing re-authorisation for 5 days          keeps
 =========  ==========================================  =========
 
-The command then runs in a child process (:mod:`bench.cleanup_worker`); its wall time
-comes from the child, its peak memory from ``os.wait4`` (the child's own
-``ru_maxrss``, the same figure ``getrusage(RUSAGE_CHILDREN)`` gives for a single child).
+The command then runs in a child process (:mod:`bench.cleanup_worker`), which reports its
+wall time and its peak resident set size (``VmHWM``; see the worker for why not
+``getrusage``). A baseline child that does everything but the cleanup gives the memory
+of the interpreter, Django and the app alone.
 """
 
 from __future__ import annotations
@@ -170,14 +171,11 @@ def _run_worker(alias: str, *, baseline: bool, cwd: str) -> tuple[dict[str, Any]
     command = [sys.executable, "-m", "bench.cleanup_worker", "--alias", alias]
     if baseline:
         command.append("--baseline")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, env=env, cwd=cwd, text=True)
-    assert process.stdout is not None
-    output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"cleanup worker on {alias} failed ({process.returncode})")
-    return json.loads(output.strip().splitlines()[-1]), usage.ru_maxrss / 1024
+    output = subprocess.run(
+        command, stdout=subprocess.PIPE, env=env, cwd=cwd, text=True, check=True
+    ).stdout
+    answer = json.loads(output.strip().splitlines()[-1])
+    return answer, answer["peak_kb"] / 1024
 
 
 def run(label: str, alias: str, *, cwd: str, rows: int = ROWS) -> CleanupResult:

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from zoho_tokens import oauth
+from zoho_tokens.conf import DEFAULT_SCOPES
 from zoho_tokens.exceptions import (
     ImproperlyConfiguredZoho,
     InvalidGrantError,
@@ -71,7 +72,7 @@ def test_authorize_url_asks_for_offline_access_with_consent(fake):
     assert query == {
         "client_id": fake.client_id,
         "response_type": "code",
-        "scope": "ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ",
+        "scope": ",".join(DEFAULT_SCOPES),
         "access_type": "offline",
         "prompt": "consent",
         "redirect_uri": REDIRECT_URI,
