@@ -136,6 +136,14 @@ def seed(alias: str, rows: int = ROWS) -> float:
     fields = _columns()
     names = [field.attname for field in fields]
     templates = _templates()
+    if connection.vendor != "postgresql":
+        # Adapted once per category (datetimes to the backend's format): the values that
+        # vary per row are plain strings, which need no adapting.
+        templates = [
+            {name: field.get_db_prep_save(value, connection) for name, value in t.items()
+             for field in fields if field.attname == name}
+            for t in templates
+        ]
     quote = connection.ops.quote_name
     table = quote(ZohoToken._meta.db_table)
     columns = ", ".join(quote(field.column) for field in fields)
@@ -147,16 +155,9 @@ def seed(alias: str, rows: int = ROWS) -> float:
                     for row in batch:
                         copy.write_row(row)
             else:
-                prepared = [
-                    tuple(
-                        field.get_db_prep_save(value, connection)
-                        for field, value in zip(fields, row, strict=True)
-                    )
-                    for row in batch
-                ]
                 placeholders = ", ".join(["%s"] * len(fields))
                 cursor.executemany(
-                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", prepared
+                    f"INSERT INTO {table} ({columns}) VALUES ({placeholders})", batch
                 )
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:

@@ -491,6 +491,38 @@ def test_self_client_form_exchanges_the_code_and_stores_an_org_token(admin_clien
     assert fake.count(TOKEN_PATH, grant_type="authorization_code", code=code) == 1
 
 
+def test_self_client_form_uses_the_self_clients_own_credentials(admin_client, fake):
+    fake.add_client("1000.SELFCLIENT", "self-client-secret")
+    code = fake.issue_code(client_id="1000.SELFCLIENT")
+
+    response = admin_client.post(
+        reverse(SELF_CLIENT),
+        {
+            "code": code,
+            "data_centre": "accounts_url",
+            "client_id": "1000.SELFCLIENT",
+            "client_secret": "self-client-secret",
+        },
+    )
+
+    token = ZohoToken.objects.get()
+    assert response.status_code == 302
+    assert token.client_id == "1000.SELFCLIENT"
+    assert token.client_secret == "self-client-secret"
+    assert "self-client-secret" not in response.content.decode()
+
+
+def test_self_client_form_wants_both_id_and_secret_or_neither(admin_client, fake):
+    response = admin_client.post(
+        reverse(SELF_CLIENT),
+        {"code": fake.issue_code(), "data_centre": "accounts_url", "client_id": "1000.X"},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].non_field_errors()
+    assert ZohoToken.objects.count() == 0
+
+
 def test_self_client_form_shows_invalid_code_and_stores_nothing(admin_client, fake):
     code = fake.issue_code()
     connect_with_code(code, accounts_server=fake.url, redirect_uri=None)  # spends it

@@ -28,6 +28,8 @@ def connect_with_code(
     redirect_uri: str | None,
     user: Any = None,
     location: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
 ) -> ZohoToken:
     """Exchange ``code`` at ``accounts_server``, find out whose token it is, and store it.
 
@@ -35,14 +37,23 @@ def connect_with_code(
     existing link is then kept). The accounts server is checked against the allow-list
     before anything is sent. When the Zoho user already had a token for this client, that
     row is updated and its superseded refresh token revoked at Zoho, because Zoho keeps at
-    most 20 refresh tokens per user and silently drops the oldest.
+    most 20 refresh tokens per user and silently drops the oldest. ``client_id`` and
+    ``client_secret`` default to the configured ones; a Self Client has its own.
 
     Raises :class:`~zoho_tokens.exceptions.ZohoOAuthError` (or a subclass); nothing is stored
     then.
     """
     host = oauth.trusted_accounts_server(accounts_server)
     data_center = by_accounts_server(host)
-    grant = oauth.exchange_code(code, accounts_server=host, redirect_uri=redirect_uri)
+    client_id = client_id or zoho_settings.CLIENT_ID
+    client_secret = client_secret or zoho_settings.CLIENT_SECRET
+    grant = oauth.exchange_code(
+        code,
+        accounts_server=host,
+        redirect_uri=redirect_uri,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
     api_domain = (
         grant.api_domain
         or (data_center.api_domain if data_center else None)
@@ -61,7 +72,7 @@ def connect_with_code(
         )
 
     values = {
-        "client_id": zoho_settings.CLIENT_ID,
+        "client_id": client_id,
         "accounts_server": host,
         "location": (data_center.location if data_center else None)
         or location
@@ -70,10 +81,10 @@ def connect_with_code(
         "redirect_url": redirect_uri,
     }
     try:
-        row, created, superseded = _store(identity.user_name, grant, values, user)
+        row, created, superseded = _store(identity.user_name, grant, values, client_secret, user)
     except IntegrityError:
         # Another request stored this Zoho user in the meantime: update that row instead.
-        row, created, superseded = _store(identity.user_name, grant, values, user)
+        row, created, superseded = _store(identity.user_name, grant, values, client_secret, user)
     if superseded is not None and superseded[0] != grant.refresh_token:
         _revoke_quietly(*superseded)
     signals.token_saved.send(sender=ZohoToken, token=row, created=created)
@@ -82,7 +93,11 @@ def connect_with_code(
 
 
 def _store(
-    user_name: str, grant: oauth.TokenGrant, values: dict[str, Any], user: Any
+    user_name: str,
+    grant: oauth.TokenGrant,
+    values: dict[str, Any],
+    client_secret: str | None,
+    user: Any,
 ) -> tuple[ZohoToken, bool, tuple[str, str] | None]:
     """Write the new token onto the Zoho user's row (or a new one).
 
@@ -105,7 +120,7 @@ def _store(
         for field, value in values.items():
             setattr(row, field, value)
         row.set_user_name(user_name)
-        row.client_secret = zoho_settings.CLIENT_SECRET
+        row.client_secret = client_secret
         row.refresh_token = grant.refresh_token
         row.access_token = grant.access_token
         row.expires_at_ms = grant.expires_at_ms

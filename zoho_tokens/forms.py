@@ -46,10 +46,26 @@ class SelfClientGrantForm(forms.Form):
         # Never echoed back: a page re-rendered after an error must not show it.
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
         help_text=_(
-            "In Zoho's API console, open the Self Client of this app's client id, choose "
+            "In Zoho's API console, open the Self Client, choose "
             "Generate Code with the scopes you need plus ZohoCRM.users.READ and "
             "ZohoCRM.org.READ, and paste the code here within its lifetime."
         ),
+    )
+    client_id = forms.CharField(
+        label=_("Self Client id"),
+        required=False,
+        max_length=255,
+        help_text=_(
+            "The client id of the Self Client that generated the code, when it is not "
+            "ZOHO_TOKENS['CLIENT_ID']."
+        ),
+    )
+    client_secret = forms.CharField(
+        label=_("Self Client secret"),
+        required=False,
+        max_length=1000,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text=_("Its client secret; stored encrypted with the token."),
     )
     data_centre = forms.ChoiceField(
         label=_("Data centre"),
@@ -64,6 +80,14 @@ class SelfClientGrantForm(forms.Form):
         field.initial = (
             CONFIGURED_ACCOUNTS_URL if zoho_settings.ACCOUNTS_URL else zoho_settings.DATA_CENTER
         )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if bool(cleaned.get("client_id")) != bool(cleaned.get("client_secret")):
+            raise forms.ValidationError(
+                _("Give both the Self Client id and its secret, or neither.")
+            )
+        return cleaned
 
     def accounts_server_and_location(self) -> tuple[str, str]:
         """The accounts server to exchange the code at, and the data centre's location."""
@@ -84,6 +108,8 @@ class SelfClientGrantForm(forms.Form):
                 redirect_uri=None,
                 user=None,
                 location=location,
+                client_id=self.cleaned_data.get("client_id") or None,
+                client_secret=self.cleaned_data.get("client_secret") or None,
             )
         except InvalidGrantError:
             self.add_error(
