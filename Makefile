@@ -58,7 +58,7 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 
 dev-venv: $(VENV)/.dev-installed
 
-## make typecheck: mypy with django-stubs over zoho_tokens, tests and scripts (a few seconds).
+## make typecheck: mypy with django-stubs over zoho_tokens, tests and scripts (~20 s cold).
 typecheck: dev-venv
 	$(VENV)/bin/mypy
 

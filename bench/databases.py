@@ -70,7 +70,7 @@ def recreate(alias: str) -> str:
     Raises whatever the driver raises when the server does not answer.
     """
     name = _server(alias)["NAME"]
-    if alias == "default":
+    if _server(alias)["ENGINE"].endswith("sqlite3"):
         os.makedirs(os.path.dirname(name), exist_ok=True)
         for suffix in ("", "-wal", "-shm", "-journal"):
             if os.path.exists(name + suffix):

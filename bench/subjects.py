@@ -224,11 +224,22 @@ class DjangoSubject(SdkStoreSubject):
         )
 
     def seed(self, rows: Sequence[TokenData]) -> None:
+        from django.db import connections
+
         from zoho_tokens.models import ZohoToken
 
         manager = ZohoToken.objects.using(self.alias)
         for batch in data.batched(rows, 1000):
             manager.bulk_create([self.ciphers.model(row) for row in batch])
+        connection = connections[self.alias]
+        if connection.vendor in ("postgresql", "mysql"):
+            # What autovacuum (PostgreSQL) and InnoDB's persistent statistics (MariaDB) do
+            # on their own soon after a bulk load; SQLite has no such thing.
+            with connection.cursor() as cursor:
+                table = connection.ops.quote_name(ZohoToken._meta.db_table)
+                cursor.execute(f"ANALYZE {'TABLE ' if connection.vendor == 'mysql' else ''}{table}")
+                if connection.vendor == "mysql":
+                    cursor.fetchall()
 
     def remember_ids(self, rows: Sequence[TokenData]) -> None:
         """Look up the primary keys the database gave ``rows`` (for find_token_by_id)."""

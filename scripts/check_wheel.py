@@ -60,6 +60,8 @@ REQUIRED_IN_SDIST = (
 #: Variables that would let the source tree or the developer's setup leak into the check.
 LEAKY_ENVIRONMENT = ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "VIRTUAL_ENV")
 
+STARTED = time.monotonic()
+
 
 class CheckFailed(Exception):
     """One of the checks failed; the message says which and why."""
@@ -310,8 +312,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     step("wheel check passed")
     return 0
 
-
-STARTED = time.monotonic()
 
 if __name__ == "__main__":
     sys.exit(main())

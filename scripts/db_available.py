@@ -16,7 +16,7 @@ import dj_database_url
 CONNECT_TIMEOUT = 3
 
 
-def _connect(config: dict) -> None:
+def _connect(config: dj_database_url.DBConfig) -> None:
     engine = config["ENGINE"]
     host = config.get("HOST") or "127.0.0.1"
     user = config.get("USER") or None

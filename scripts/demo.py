@@ -54,6 +54,9 @@ class Stop(Exception):
 def port_is_free(port: int) -> bool:
     """Whether nothing listens on ``127.0.0.1:port``."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the servers themselves bind: a port whose last connections linger in
+        # TIME_WAIT (a demo stopped a moment ago) is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((LOOPBACK, port))
         except OSError:

@@ -40,7 +40,7 @@ class Outcome:
 class ChildSetup:
     """What a child needs to work like the parent: its database and its ZOHO_TOKENS."""
 
-    database: dict[str, Any]
+    database_name: str
     zoho_tokens: dict[str, Any]
 
     @classmethod
@@ -50,7 +50,7 @@ class ChildSetup:
         from django.db import connection
 
         return cls(
-            database={"NAME": connection.settings_dict["NAME"]},
+            database_name=str(connection.settings_dict["NAME"]),
             zoho_tokens=dict(settings.ZOHO_TOKENS),
         )
 
@@ -64,6 +64,14 @@ def run_together(
 ) -> list[Outcome]:
     """Make each ``(function, args)`` call of ``calls`` in its own process, all released
     at the same moment; return the outcomes in the order of ``calls``."""
+    return start_together(setup, calls, timeout=timeout).outcomes()
+
+
+def start_together(
+    setup: ChildSetup, calls: Sequence[Call], *, timeout: float = RUN_TIMEOUT
+) -> Running:
+    """Like :func:`run_together`, but return at once: the parent can act while the
+    children run, then collect their outcomes with :meth:`Running.outcomes`."""
     context = multiprocessing.get_context("spawn")
     barrier = context.Barrier(len(calls))
     results = context.Queue()
@@ -77,32 +85,53 @@ def run_together(
     ]
     for child in children:
         child.start()
-    outcomes: dict[int, Outcome] = {}
+    return Running(children, results, time.monotonic() + timeout)
+
+
+class Running:
+    """Children started by :func:`start_together`."""
+
+    def __init__(self, children: list[Any], results: Any, deadline: float) -> None:
+        self.children = children
+        self.results = results
+        self.deadline = deadline
+
+    def outcomes(self) -> list[Outcome]:
+        """Wait for every child's outcome (until the deadline); the children are always
+        reaped, and killed if they outlive it."""
+        outcomes: dict[int, Outcome] = {}
+        try:
+            while len(outcomes) < len(self.children):
+                remaining = self.deadline - time.monotonic()
+                if remaining <= 0:
+                    raise TimeoutError(
+                        f"only {len(outcomes)} of {len(self.children)} processes answered in time"
+                    )
+                try:
+                    outcome = self.results.get(timeout=min(remaining, 1.0))
+                except queue.Empty:
+                    if not any(child.is_alive() for child in self.children):
+                        raise RuntimeError(
+                            f"every process exited, but only {len(outcomes)} answered"
+                        ) from None
+                    continue
+                outcomes[outcome.index] = outcome
+        finally:
+            for child in self.children:
+                child.join(timeout=max(self.deadline - time.monotonic(), 5))
+                if child.is_alive():
+                    child.kill()
+                    child.join(timeout=5)
+        return [outcomes[index] for index in range(len(self.children))]
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = RUN_TIMEOUT) -> None:
+    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
     deadline = time.monotonic() + timeout
-    try:
-        while len(outcomes) < len(children):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError(
-                    f"only {len(outcomes)} of {len(children)} processes answered "
-                    f"within {timeout:g} seconds"
-                )
-            try:
-                outcome = results.get(timeout=min(remaining, 1.0))
-            except queue.Empty:
-                if not any(child.is_alive() for child in children):
-                    raise RuntimeError(
-                        f"every process exited, but only {len(outcomes)} answered"
-                    ) from None
-                continue
-            outcomes[outcome.index] = outcome
-    finally:
-        for child in children:
-            child.join(timeout=max(deadline - time.monotonic(), 5))
-            if child.is_alive():
-                child.kill()
-                child.join(timeout=5)
-    return [outcomes[index] for index in range(len(children))]
+    while not condition():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"the condition did not hold within {timeout:g} seconds")
+        time.sleep(0.02)
 
 
 def _child(
@@ -138,7 +167,7 @@ def _set_up_django(setup: ChildSetup) -> None:
     from django.conf import settings
 
     # Before django.setup(), so that no connection is made to the non-test database.
-    settings.DATABASES["default"].update(setup.database)
+    settings.DATABASES["default"]["NAME"] = setup.database_name
     settings.ZOHO_TOKENS = setup.zoho_tokens
     import django
 

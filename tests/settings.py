@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 
 import dj_database_url
@@ -26,10 +28,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file rather than Django's in-memory test database, because the concurrency tests
     # open it from several processes; one file per run, so parallel runs never share it.
     # The timeout lets writers queue behind a refresh in flight instead of failing at once.
-    DATABASES["default"]["TEST"] = {
-        "NAME": os.path.join(tempfile.gettempdir(), f"test-zoho-tokens-{os.getpid()}.sqlite3")
-    }
+    _test_database = os.path.join(tempfile.gettempdir(), f"test-zoho-tokens-{os.getpid()}.sqlite3")
+    DATABASES["default"]["TEST"] = {"NAME": _test_database}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    # zoho_tokens.refresh keeps its per-token lock files beside the database file.
+    atexit.register(shutil.rmtree, f"{_test_database}-zoho-locks", ignore_errors=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"
     DATABASES["default"]["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from io import StringIO
 
+import django
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.core.management import call_command
@@ -162,6 +163,7 @@ def test_changelist_offers_the_four_status_filters(admin_client, tokens):
         assert f'href="?status={value}"' in html
 
 
+@pytest.mark.skipif(django.VERSION < (5, 0), reason="admin facet counts arrived in Django 5.0")
 def test_changelist_with_filter_counts_shows_a_count_per_status(admin_client, tokens):
     html = changelist(admin_client, _facets="True")
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 import pytest
 
 from tests import multiproc
-from tests.multiproc import ChildSetup, run_together
+from tests.multiproc import ChildSetup, run_together, start_together, wait_until
 from zoho_tokens.connect import connect_with_code
-from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
+from zoho_tokens.revocation import revoke_token
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -124,3 +125,18 @@ def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake, chil
         ZohoToken.objects.get(pk=ada.pk).access_token,
         ZohoToken.objects.get(pk=grace.pk).access_token,
     }
+
+
+def test_token_revoked_during_its_refresh_stays_revoked_and_gets_no_secret_back(fake, child_setup):
+    row = expired_token(fake, "ada@example.com")
+    fake.reset_counts()
+    fake.delay = DELAY
+    running = start_together(child_setup, [(multiproc.find_access_token_by_id, (str(row.pk),))])
+    wait_until(lambda: fake.count(TOKEN_PATH, grant_type="refresh_token") == 1)
+
+    revoke_token(ZohoToken.objects.get(pk=row.pk))  # while Zoho is answering the refresh
+
+    assert errors(running.outcomes()) == []
+    stored = ZohoToken.objects.get(pk=row.pk)
+    assert stored.status == TokenStatus.REVOKED
+    assert stored.access_token is None

@@ -25,7 +25,7 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import retry_pending_revocations, revoke_token
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import FakeZoho
+from zoho_tokens.testing import Endpoint, FakeZoho, FaultKind
 
 pytestmark = pytest.mark.django_db
 
@@ -56,7 +56,7 @@ class Faults:
         self.settings = settings
         self.normal = dict(settings.ZOHO_TOKENS)
 
-    def arm(self, endpoint: str, kind: str) -> None:
+    def arm(self, endpoint: Endpoint, kind: FaultKind) -> None:
         if kind == "slow":
             self.settings.ZOHO_TOKENS = {**self.normal, "HTTP_TIMEOUT": 0.5}
             self.fake.slow_seconds = 5
@@ -88,7 +88,7 @@ def grace(fake) -> ZohoToken:
     return connect(fake, "grace@example.com")
 
 
-def stored(row: ZohoToken) -> dict:
+def stored(row: ZohoToken):
     """Every column of ``row`` as the database holds it."""
     return ZohoToken.objects.filter(pk=row.pk).values().get()
 

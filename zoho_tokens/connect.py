@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from zoho_tokens import oauth, signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import by_accounts_server
-from zoho_tokens.exceptions import ZohoOAuthError
+from zoho_tokens.exceptions import TokenDecryptionError, ZohoOAuthError
 from zoho_tokens.models import TokenStatus, ZohoToken
 
 logger = logging.getLogger(__name__)
@@ -112,11 +112,8 @@ def _store(
             .first()
         )
         created = row is None
-        superseded = None
-        if row is None:
-            row = ZohoToken()
-        elif row.refresh_token_encrypted and row.refresh_token:
-            superseded = (row.refresh_token, row.accounts_server or values["accounts_server"])
+        row = row or ZohoToken()
+        superseded = None if created else _superseded(row, values["accounts_server"])
         for field, value in values.items():
             setattr(row, field, value)
         row.set_user_name(user_name)
@@ -131,6 +128,26 @@ def _store(
             row.user = user
         row.save()
     return row, created, superseded
+
+
+def _superseded(row: ZohoToken, default_server: str) -> tuple[str, str] | None:
+    """The refresh token a reconnect replaces, with the accounts server it lives at.
+
+    A refresh token that no key decrypts any more cannot be revoked; the reconnect must
+    still go through (it is how the user recovers), so it is only logged.
+    """
+    try:
+        refresh_token = row.refresh_token
+    except TokenDecryptionError:
+        logger.warning(
+            "Zoho token %s: the refresh token being replaced cannot be decrypted, so it "
+            "cannot be revoked at Zoho.",
+            row.pk,
+        )
+        return None
+    if not refresh_token:
+        return None
+    return refresh_token, row.accounts_server or default_server
 
 
 def _revoke_quietly(refresh_token: str | None, accounts_server: str) -> None:

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ from dataclasses import dataclass
 
 from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.sqlite3.creation import DatabaseCreation as SQLiteCreation
 from django.utils import timezone
 
 from zoho_tokens import oauth, signals
@@ -42,10 +44,8 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
 
-try:
+if sys.platform != "win32":
     import fcntl
-except ImportError:  # Windows
-    fcntl = None  # type: ignore[assignment]
 
 logger = logging.getLogger(__name__)
 
@@ -205,7 +205,7 @@ def _token_lock(pk: int, using: str) -> Iterator[ZohoTokenQuerySet]:
         with transaction.atomic(using=using):
             yield rows.select_for_update()
     else:
-        with _local_file_lock(connection, pk):
+        with _local_lock(connection, pk):
             yield rows
 
 
@@ -214,18 +214,29 @@ _process_locks_guard = threading.Lock()
 
 
 @contextmanager
-def _local_file_lock(connection: BaseDatabaseWrapper, pk: int) -> Iterator[None]:
+def _local_lock(connection: BaseDatabaseWrapper, pk: int) -> Iterator[None]:
+    """The lock of token ``pk`` where the database has no row locks (SQLite)."""
     database = str(connection.settings_dict["NAME"])
-    if fcntl is None or connection.is_in_memory_db():
-        with _process_locks_guard:
-            lock = _process_locks.setdefault((database, pk), threading.Lock())
-        with lock:
+    if (
+        sys.platform != "win32"
+        and connection.vendor == "sqlite"
+        and not SQLiteCreation.is_in_memory_db(database)
+    ):
+        with _file_lock(f"{database}-zoho-locks", pk):
             yield
         return
-    directory = f"{database}-zoho-locks"
+    # An in-memory database lives in one process; so, on Windows, does this lock.
+    with _process_locks_guard:
+        lock = _process_locks.setdefault((database, pk), threading.Lock())
+    with lock:
+        yield
+
+
+@contextmanager
+def _file_lock(directory: str, pk: int) -> Iterator[None]:
     os.makedirs(directory, exist_ok=True)
-    # Each call opens its own file, so threads of one process exclude each other too
-    # (flock belongs to the open file, not to the process).
+    # Each call opens the file anew, so threads of one process exclude each other too
+    # (an flock belongs to the open file, not to the process).
     with open(os.path.join(directory, f"{pk}.lock"), "a") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:

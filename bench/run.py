@@ -1,0 +1,175 @@
+"""``make bench``: DjangoTokenStore against the SDK's own stores and the raw database floor.
+
+One run, on the same data: every store and operation at 1,000, 10,000 and 100,000 tokens;
+a refresh storm of sixteen processes; ``cleanup_zoho_tokens`` on a million rows. The
+report is printed and written to ``docs/benchmarks.md``. About ten to fifteen minutes on
+two cores. ``--quick`` is a smoke run of a minute or two (and writes nowhere unless told).
+
+Databases: SQLite files in a temporary folder, and a database of the bench's own
+(``zoho_bench``; ``ZOHO_BENCH_DB`` to change) on PostgreSQL and MariaDB, dropped and
+created fresh, and dropped again at the end. A server that does not answer is left out,
+and the report says so.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000", help="table sizes, ascending")
+    parser.add_argument("--cleanup-rows", type=int, default=1_000_000)
+    parser.add_argument(
+        "--cleanup-on",
+        default="SQLite,PostgreSQL",
+        help="databases for the cleanup benchmark (comma separated; empty: none)",
+    )
+    parser.add_argument("--no-storm", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
+    parser.add_argument(
+        "--output", default=None, help="Markdown file to write (default docs/benchmarks.md)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the databases and files")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.sizes = "500,2000"
+        args.cleanup_rows = min(args.cleanup_rows, 20_000)
+        args.cleanup_on = "SQLite"
+    if args.output is None:
+        args.output = "" if args.quick else str(REPO / "docs" / "benchmarks.md")
+    return args
+
+
+def _prepare_environment() -> str:
+    """Settings and work folder, shared with the worker processes through the environment."""
+    work_dir = tempfile.mkdtemp(prefix="zoho-bench-")
+    os.environ["ZOHO_BENCH_DIR"] = work_dir
+    os.environ["DJANGO_SETTINGS_MODULE"] = "bench.settings"
+    # Workers run ``python -m bench...``: they need the repository on their path.
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+    )
+    os.chdir(REPO)
+    return work_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and write the report."""
+    args = _arguments(argv)
+    started = time.perf_counter()
+    work_dir = _prepare_environment()
+    import django
+
+    django.setup()
+
+    from bench import breakdown, cleanup_scale, data, databases, machine, matrix, storm, subjects
+    from bench.ciphers import Ciphers
+    from bench.matrix import Plan, log
+    from bench.proposal import ProposedDjangoTokenStore, fix_status_index
+    from bench.report import Run, render
+
+    sizes = [int(size) for size in args.sizes.split(",")]
+    plan = Plan(reps=60, budget=0.5, get_tokens_reps=((2000, 3),)) if args.quick else Plan()
+    notes: list[str] = []
+    versions: dict[str, str] = {}
+    available: dict[str, str] = {}
+    for label, alias in [*databases.BACKENDS.items(), ("SQLite, proposed", "proposal")]:
+        try:
+            version = databases.recreate(alias)
+            databases.migrate(alias)
+        except Exception as err:  # any driver's "cannot connect" means: leave it out
+            notes.append(f"{label} left out: the server did not answer ({type(err).__name__}).")
+            log(notes[-1])
+            continue
+        available[label] = alias
+        if alias != "proposal":
+            versions[label] = version
+    if "SQLite, proposed" in available:
+        fix_status_index("proposal")
+    description = machine.describe(versions)
+
+    ciphers = Ciphers()
+    floor = subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
+    chosen: list[subjects.Subject] = [floor]
+    for label, alias in available.items():
+        subject = subjects.DjangoSubject(label, alias, ciphers)
+        if alias == "proposal":
+            subject.store = ProposedDjangoTokenStore(using=alias)
+            subject.note = "not shipped: the two proposed changes (see below)"
+        chosen.append(subject)
+    chosen.append(subjects.KaizenSubject(os.path.join(work_dir, "kaizen.sqlite3")))
+    chosen.append(subjects.FileStoreSubject(os.path.join(work_dir, "tokens.csv")))
+    dbstore = None
+    if "MariaDB" in available:
+        sdk_db = os.environ.get("ZOHO_BENCH_DB", "zoho_bench") + databases.SDK_DB_SUFFIX
+        dbstore = {
+            "connect": databases.mariadb_connect(sdk_db),
+            "database": sdk_db,
+            "kwargs": databases.mariadb_store_kwargs(),
+        }
+        chosen.append(
+            subjects.DBStoreSubject(
+                dbstore["connect"], sdk_db, "oauthtoken", **dbstore["kwargs"]
+            )
+        )
+    else:
+        notes.append("DBStore left out: it needs the MariaDB server.")
+
+    cells = matrix.run_matrix(chosen, sizes, plan, ciphers=ciphers)
+    target_size = 10_000 if 10_000 in sizes else sizes[-1]
+    steps = []
+    if "SQLite, proposed" in available:
+        rows = [data.token(n) for n in range(1, target_size + 1, 97)]
+        steps = breakdown.run_breakdown("proposal", rows, lambda row: floor.op("find_user", row, 0))
+    floor.close()
+
+    storms = []
+    if not args.no_storm:
+        django_aliases = {k: v for k, v in available.items() if v != "proposal"}
+        storms = storm.run_storms(django_aliases, dbstore)
+
+    cleanups = []
+    for label in filter(None, args.cleanup_on.split(",")):
+        alias = available.get(label)
+        if alias is None:
+            notes.append(f"Cleanup on {label} left out: the server did not answer.")
+            continue
+        databases.recreate(alias)
+        databases.migrate(alias)
+        cleanups.append(cleanup_scale.run(label, alias, cwd=str(REPO), rows=args.cleanup_rows))
+
+    run = Run(
+        machine=description,
+        sizes=sizes,
+        plan=plan,
+        cells=cells,
+        storms=storms,
+        cleanups=cleanups,
+        breakdown=steps,
+        notes=notes,
+        seconds=time.perf_counter() - started,
+        subject_notes={subject.name: subject.note for subject in chosen},
+    )
+    report = render(run)
+    print(report)
+    if args.output:
+        Path(args.output).write_text(report + "\n", encoding="utf-8")
+        log(f"report written to {args.output}")
+    if not args.keep:
+        for alias in available.values():
+            databases.drop(alias)
+        shutil.rmtree(work_dir, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
