@@ -20,8 +20,9 @@ venv: $(VENV)/.installed
 
 ## make test: lint, migrations check, then the whole suite on SQLite, PostgreSQL and MariaDB.
 ## A database server that does not answer is skipped locally, and is a failure under CI=true.
-## Then the wheel check and the suite under the oldest and newest Python x Django (SQLite).
-test: venv lint typecheck migrations-check test-sqlite test-postgres test-mariadb wheel-check matrix-edges
+## Then the browser tests, the wheel check, and the suite under the oldest and newest
+## Python x Django pairs (SQLite).
+test: venv lint typecheck migrations-check test-sqlite test-postgres test-mariadb test-browser wheel-check matrix-edges
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -106,6 +107,20 @@ $(VENV)/.browser-installed: $(VENV)/.installed pyproject.toml
 	touch $@
 
 ## make test-browser: the example project clicked through in headless Chromium against the fake
-## Zoho (about 40 s). Screenshots of every step go to artifacts/screenshots/.
+## Zoho (about 30 s). Screenshots of every step go to artifacts/screenshots/.
 test-browser: $(VENV)/.browser-installed chromium
 	$(PY) -m pytest tests/browser --ds=tests.browser.settings $(BROWSER_PYTEST_ARGS)
+
+# -- benchmarks (issue 7) ----------------------------------------------------------------------
+
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[bench]"
+	touch $@
+
+## make bench: DjangoTokenStore on SQLite, PostgreSQL and MariaDB against the SDK's FileStore and
+## DBStore, Zoho's SQLite sample and the raw sqlite3 floor; a 16-process refresh storm; cleanup of
+## a million rows. Prints the report and writes docs/benchmarks.md (10-15 minutes; not run in CI).
+## BENCH_ARGS go to bench/run.py (--quick: a one-minute smoke run that writes nothing).
+BENCH_ARGS ?=
+bench: $(VENV)/.bench-installed
+	$(PY) -m bench.run $(BENCH_ARGS)

@@ -6,11 +6,15 @@ it is meant to do), at the table size the targets are judged at.
 
 from __future__ import annotations
 
+import statistics
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from bench.data import TokenData
 from bench.timing import measure
+
+#: Passes over all the steps.
+ROUNDS = 5
 
 
 def run_breakdown(
@@ -39,20 +43,20 @@ def run_breakdown(
         ("find_token as shipped", lambda row: lambda: shipped.find_token(by_name(row))),
         (
             "its ORM query alone (_matching(...).order_by('-updated_at').first())",
-            lambda row: lambda: _matching(by_name(row), manager.usable())
-            .order_by("-updated_at")
-            .first(),
+            lambda row: (
+                lambda: _matching(by_name(row), manager.usable()).order_by("-updated_at").first()
+            ),
         ),
         (
             "the same query with .only(<11 columns used>), no ORDER BY",
-            lambda row: lambda: _matching(by_name(row), manager.usable())
-            .only(*READ_FIELDS)
-            .first(),
+            lambda row: (
+                lambda: _matching(by_name(row), manager.usable()).only(*READ_FIELDS).first()
+            ),
         ),
         (
             "one precompiled parameterised SELECT + Model.from_db (proposal)",
-            lambda row: lambda: proposed._fetch_one(
-                ("user_name_digest",), [plain_digest(row.user_name)], 1
+            lambda row: (
+                lambda: proposed._fetch_one(("user_name_digest",), [plain_digest(row.user_name)], 1)
             ),
         ),
         (
@@ -63,11 +67,42 @@ def run_breakdown(
         ("find_token, proposed store", lambda row: lambda: proposed.find_token(by_name(row))),
         ("floor: one indexed SELECT, open sqlite3 connection", floor),
     ]
-    results = []
-    for label, prepare in steps:
-        timing = measure(
-            lambda i, prepare=prepare: prepare(rows[i % len(rows)]), reps=500, budget=2.0
-        )
-        results.append((label, timing.median))
-    return results
+    # Round-robin over the steps, so that a change in the machine's load while this runs
+    # lands on every step alike instead of on whichever ran at that moment.
+    samples: dict[str, list[float]] = {label: [] for label, _prepare in steps}
+    for _round in range(ROUNDS):
+        for label, prepare in steps:
+            timing = measure(
+                lambda i, prepare=prepare: prepare(rows[i % len(rows)]),
+                reps=100,
+                budget=0.5,
+                warmup=1,
+            )
+            samples[label].extend(timing.samples)
+    return [(label, statistics.median(values)) for label, values in samples.items()]
 
+
+def query_plans(alias: str, row: TokenData) -> list[tuple[str, str]]:
+    """The database's plan for the shipped ``find_token`` queries (``EXPLAIN``)."""
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+    from bench import data
+    from zoho_tokens.models import ZohoToken
+    from zoho_tokens.store import _matching
+
+    rows = ZohoToken.objects.using(alias).usable()
+    lookups = {
+        "by user name": OAuthToken(user_signature=UserSignature(row.user_name)),
+        "by refresh token": OAuthToken(
+            client_id=data.CLIENT_ID,
+            client_secret=data.CLIENT_SECRET,
+            refresh_token=row.refresh_token,
+        ),
+    }
+    plans = []
+    for label, token in lookups.items():
+        query = _matching(token, rows)
+        if query is not None:
+            plans.append((label, query.order_by("-updated_at")[:1].explain()))
+    return plans

@@ -100,17 +100,18 @@ def _templates() -> list[dict[str, Any]]:
     }
     reauth = {"status": "needs_reauth", "access_token_encrypted": "", "expires_at_ms": None}
     old, recent = now - timedelta(days=60), now - timedelta(days=5)
-    categories = (
+    return (
         [{**common, **revoked, "status_changed_at": old}] * 5
         + [{**common, **reauth, "status_changed_at": old}] * 5
         + [common] * 8
         + [{**common, **revoked, "status_changed_at": recent}]
         + [{**common, **reauth, "status_changed_at": recent}]
     )
-    return categories
 
 
-def _rows(first: int, last: int, templates: list[dict[str, Any]], names: list[str]) -> list[tuple[Any, ...]]:
+def _rows(
+    first: int, last: int, templates: list[dict[str, Any]], names: list[str]
+) -> list[tuple[Any, ...]]:
     rows = []
     for i in range(first, last):
         values = dict(templates[i % 20])
@@ -140,8 +141,12 @@ def seed(alias: str, rows: int = ROWS) -> float:
         # Adapted once per category (datetimes to the backend's format): the values that
         # vary per row are plain strings, which need no adapting.
         templates = [
-            {name: field.get_db_prep_save(value, connection) for name, value in t.items()
-             for field in fields if field.attname == name}
+            {
+                name: field.get_db_prep_save(value, connection)
+                for name, value in t.items()
+                for field in fields
+                if field.attname == name
+            }
             for t in templates
         ]
     quote = connection.ops.quote_name

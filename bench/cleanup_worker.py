@@ -48,7 +48,10 @@ def main() -> int:
     import zoho_tokens.management.commands.cleanup_zoho_tokens  # noqa: F401
     from zoho_tokens.models import ZohoToken
 
-    if connections["default"].settings_dict["NAME"] != connections[args.alias].settings_dict["NAME"]:
+    if (
+        connections["default"].settings_dict["NAME"]
+        != connections[args.alias].settings_dict["NAME"]
+    ):
         raise SystemExit("set ZOHO_BENCH_DEFAULT_ALIAS: the command only uses the default database")
     rows = ZohoToken.objects.all()
     before = rows.count()

@@ -69,6 +69,9 @@ def recreate(alias: str) -> str:
 
     Raises whatever the driver raises when the server does not answer.
     """
+    from django.db import connections
+
+    connections[alias].close()
     name = _server(alias)["NAME"]
     if _server(alias)["ENGINE"].endswith("sqlite3"):
         os.makedirs(os.path.dirname(name), exist_ok=True)
@@ -90,8 +93,7 @@ def recreate(alias: str) -> str:
             for database in (name, name + SDK_DB_SUFFIX):
                 cursor.execute(f"DROP DATABASE IF EXISTS `{database}`")
                 cursor.execute(
-                    f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 "
-                    "COLLATE utf8mb4_unicode_ci"
+                    f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"
                 )
             cursor.execute("SELECT VERSION()")
             version = cursor.fetchone()[0]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import random
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from bench import data
 from bench.subjects import OPERATIONS, DjangoSubject, Subject
@@ -50,6 +51,17 @@ def log(message: str) -> None:
     print(f"[bench {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
+def _preparer(
+    subject: Subject, operation: str, targets: Sequence[data.TokenData], round_base: int
+) -> Callable[[int], Callable[[], Any]]:
+    """Repetition ``i`` of a cell: ``operation`` on the next target token."""
+
+    def prepare(i: int) -> Callable[[], Any]:
+        return subject.op(operation, targets[i % len(targets)], round_base + i)
+
+    return prepare
+
+
 def run_matrix(
     subjects: Sequence[Subject], sizes: Sequence[int], plan: Plan, *, ciphers: object
 ) -> list[Cell]:
@@ -72,12 +84,8 @@ def run_matrix(
             subject.check(targets[0])
             for operation, _label in OPERATIONS:
                 reps, budget, min_reps = plan.for_cell(operation, size)
-                round_base = size * 10
 
-                def prepare(i: int, subject: Subject = subject, operation: str = operation) -> object:
-                    target = targets[i % len(targets)]
-                    return subject.op(operation, target, round_base + i)
-
+                prepare = _preparer(subject, operation, targets, size * 10)
                 timing = measure(prepare, reps=reps, budget=budget, min_reps=min_reps)
                 cells.append(Cell(subject.name, operation, size, timing))
                 log(

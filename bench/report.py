@@ -35,6 +35,8 @@ class Run:
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
     subject_notes: dict[str, str] = field(default_factory=dict)
+    plans: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    load_at_end: str = ""
 
 
 def _time(seconds: float) -> str:
@@ -105,8 +107,9 @@ def _targets(run: Run, results: Results) -> list[str]:
         for subject in subjects:
             ratios = []
             for operation in FIND_OPERATIONS:
-                a, b = results.median(subject, operation, small), results.median(
-                    subject, operation, large
+                a, b = (
+                    results.median(subject, operation, small),
+                    results.median(subject, operation, large),
                 )
                 if a and b:
                     ratios.append((b / a, LABELS[operation]))
@@ -163,8 +166,8 @@ def _operation_table(run: Run, results: Results, operation: str) -> list[str]:
             n = f"{timing.n}{'*' if timing.capped else ''}"
             lines.append(
                 f"| {subject} | {size:,} | {n} | {_time(timing.median)} | {_time(timing.p95)} | "
-                f"{_ratio(timing.median / floor) if floor else '–'} | "
-                f"{_ratio(timing.median / filestore) if filestore else '–'} |"
+                f"{_ratio(timing.median / floor) if floor else '-'} | "
+                f"{_ratio(timing.median / filestore) if filestore else '-'} |"
             )
     lines.append("")
     return lines
@@ -216,6 +219,104 @@ def _breakdown_table(run: Run) -> list[str]:
     return lines
 
 
+def _plans(run: Run) -> list[str]:
+    lines: list[str] = []
+    for label, plans in run.plans.items():
+        index = "proposed index" if "proposed" in label else "index as shipped"
+        lines += [f"Query plans of the shipped `find_token` queries on {label} ({index}):", ""]
+        for lookup, plan in plans:
+            lines += [f"- {lookup}:", "", "  ```", *[f"  {p}" for p in plan.splitlines()], "  ```"]
+        lines.append("")
+    return lines
+
+
+def _cleanup_comparison(run: Run) -> str:
+    by_backend = {c.backend: c for c in run.cleanups}
+    shipped, proposed = by_backend.get("SQLite"), by_backend.get("SQLite, proposed")
+    if shipped is None or proposed is None:
+        return ""
+    return (
+        f" Cleanup of {shipped.rows:,} rows on SQLite: {shipped.seconds:.1f} s with the index "
+        f"as shipped, {proposed.seconds:.1f} s with the proposed one."
+    )
+
+
+def _step(run: Run, prefix: str) -> float | None:
+    return next((seconds for label, seconds in run.breakdown if label.startswith(prefix)), None)
+
+
+def _findings(run: Run, results: Results) -> list[str]:
+    """What the numbers say about DjangoTokenStore, and what would fix it."""
+    sizes = list(run.sizes)
+    shipped = "DjangoTokenStore (SQLite)"
+    lines = []
+    small, large = sizes[0], sizes[-1]
+    a = results.median(shipped, "find_user", small)
+    b = results.median(shipped, "find_user", large)
+    if a and b:
+        lines.append(
+            f"1. **On SQLite, `find_token` by user name or refresh token grows with the table** "
+            f"({_time(a)} at {small:,} tokens, {_time(b)} at {large:,}). SQLite has no "
+            "statistics unless someone runs `ANALYZE`, which Django never does, and without "
+            "them its planner prefers `status = 'active'` on `zoho_tokens_status_idx` "
+            "(`status`, `status_changed_at`) to the digest indexes (plans below): every "
+            "lookup walks every active row. PostgreSQL and MariaDB, which keep statistics, "
+            "use the digest indexes. **Fix (models.py + a migration):** lead that index with "
+            "the date, `models.Index(fields=['status_changed_at', 'status'], "
+            "name='zoho_tokens_status_idx')` (or drop it): `status = ?` alone can no longer "
+            "use it, the digest indexes win, and the cleanup's batch queries become key-order "
+            "scans." + _cleanup_comparison(run)
+        )
+    total, orm = _step(run, "find_token as shipped"), _step(run, "its ORM query")
+    only, select = _step(run, "the same query with .only"), _step(run, "one precompiled")
+    hand, decrypt = _step(run, "hand_out"), _step(run, "one decryption")
+    fast, floor = _step(run, "find_token, proposed"), _step(run, "floor")
+    if total and orm and select and hand and decrypt and fast and floor and only:
+        lines.append(
+            f"2. **With the right index, the ORM's query compiler is most of the rest.** Of "
+            f"the shipped `find_token`'s {_time(total)} (SQLite, proposed index), the ORM "
+            f"query alone takes {_time(orm)} ({orm / total:.0%}); the same row read with one "
+            f"precompiled parameterised SELECT takes {_time(select)}. Decryption is not the "
+            f"problem: three Fernet decryptions plus building the SDK token take "
+            f"{_time(hand)} ({hand / total:.0%}; one decryption {_time(decrypt)}, the "
+            f"`keyring()` lookup included), and `.only()` of the eleven columns used saves "
+            f"little ({_time(only)}): compiling the queryset costs the same whatever is "
+            f"selected. **Fix (store.py):** read the row in `find_token` and "
+            f"`find_token_by_id` with one parameterised SELECT whose text is built once per "
+            f"database alias and lookup shape from `ZohoToken._meta` (quoted column names; "
+            f"values always as parameters), and turn it into a `ZohoToken` with "
+            f"`ZohoToken.from_db(alias, fields, values)`, so that decryption, the refresh "
+            f"check (`ensure_fresh`, which re-reads under its lock through the ORM) and "
+            f"`hand_out` work unchanged. `bench/proposal.py` is a working sketch: "
+            f"`find_token` {_time(fast)}, {fast / floor:.1f}x the floor ({_time(floor)}). "
+            f"Caching the `Keyring`/`MultiFernet` further would save little: `keyring()` "
+            f"already caches its parts."
+        )
+    per_row = results.median(shipped, "get_tokens", TARGET_SIZE)
+    if per_row:
+        lines.append(
+            f"3. `get_tokens` costs {_time(per_row / TARGET_SIZE)} per row on SQLite (model "
+            "instances of 25 columns with their datetime converters, then three decryptions "
+            "and an SDK token per row). No target asks for more; if it matters, "
+            "`.only(<the eleven columns used>)` or `values_list()` plus `from_db` cuts the "
+            "instance cost, and the decryptions are the floor."
+        )
+    save_ratio = _save_ratio(results)
+    if save_ratio:
+        lines.append(
+            f"4. `save_token` takes {_ratio(save_ratio)} the floor's single UPDATE-and-commit "
+            "on SQLite (a SELECT ... FOR UPDATE, three encryptions, an UPDATE of every "
+            "column, a commit whose `fsync` dominates both): nothing worth fixing."
+        )
+    return lines
+
+
+def _save_ratio(results: Results) -> float | None:
+    mine = results.median("DjangoTokenStore (SQLite)", "save", TARGET_SIZE)
+    floor = results.median(FLOOR, "save", TARGET_SIZE)
+    return mine / floor if mine and floor else None
+
+
 def render(run: Run) -> str:
     """The whole report."""
     results = Results(run.cells)
@@ -234,6 +335,7 @@ def render(run: Run) -> str:
         "| | |",
         "|---|---|",
         *[f"| {what} | {value} |" for what, value in run.machine],
+        f"| Load average at end (1, 5, 15 min) | {run.load_at_end} |",
         f"| Total run time | {run.seconds / 60:.1f} min |",
         "",
         "The machine is shared (two cores); the load average above says how busy it was. "
@@ -268,9 +370,9 @@ def render(run: Run) -> str:
         f"store that scans finds them half-way on average. Only the store call is timed "
         f"(`perf_counter_ns`); its argument (the SDK's `OAuthToken`) is built before. "
         f"Up to {plan.reps} calls per cell after up to 2 warm-up calls, stopped after "
-        f"{plan.budget:.0f} s (but never before {plan.min_reps} calls); get_tokens does "
-        f"{', '.join(f'{r} at {s:,}' for s, r in plan.get_tokens_reps)} calls, stopped after "
-        f"{plan.get_tokens_budget:.0f} s (never before 3).",
+        f"{plan.budget:g} s (but never before {plan.min_reps} calls). get_tokens: "
+        + ", ".join(f"{r} calls up to {s:,} tokens" for s, r in plan.get_tokens_reps)
+        + f", stopped after {plan.get_tokens_budget:g} s (never before 3 calls).",
         "- *save_token (update)* saves what the SDK saves after a refresh: the token found by "
         "id with a new access token and expiry. DjangoTokenStore updates by id; DBStore and "
         "the Kaizen sample by user name (their match order); FileStore rewrites its file. "
@@ -320,8 +422,11 @@ def render(run: Run) -> str:
         "",
         "## Where the time goes",
         "",
+        *_findings(run, results),
+        "",
         *_breakdown_table(run),
         "",
+        *_plans(run),
     ]
     if run.notes:
         out += ["## Notes", "", *[f"- {note}" for note in run.notes], ""]

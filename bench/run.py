@@ -30,8 +30,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cleanup-rows", type=int, default=1_000_000)
     parser.add_argument(
         "--cleanup-on",
-        default="SQLite,PostgreSQL",
-        help="databases for the cleanup benchmark (comma separated; empty: none)",
+        default="sqlite,proposed,postgres",
+        help=f"databases for the cleanup benchmark, comma separated, of "
+        f"{', '.join(CLEANUP_CHOICES)} (empty: none)",
     )
     parser.add_argument("--no-storm", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
@@ -43,10 +44,19 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes = "500,2000"
         args.cleanup_rows = min(args.cleanup_rows, 20_000)
-        args.cleanup_on = "SQLite"
+        args.cleanup_on = "sqlite"
     if args.output is None:
         args.output = "" if args.quick else str(REPO / "docs" / "benchmarks.md")
     return args
+
+
+#: ``--cleanup-on`` names -> report labels.
+CLEANUP_CHOICES = {
+    "sqlite": "SQLite",
+    "proposed": "SQLite, proposed",
+    "postgres": "PostgreSQL",
+    "mariadb": "MariaDB",
+}
 
 
 def _prepare_environment() -> str:
@@ -91,7 +101,7 @@ def main(argv: list[str] | None = None) -> int:
             log(notes[-1])
             continue
         available[label] = alias
-        if alias != "proposal":
+        if alias not in ("default", "proposal"):
             versions[label] = version
     if "SQLite, proposed" in available:
         fix_status_index("proposal")
@@ -117,9 +127,7 @@ def main(argv: list[str] | None = None) -> int:
             "kwargs": databases.mariadb_store_kwargs(),
         }
         chosen.append(
-            subjects.DBStoreSubject(
-                dbstore["connect"], sdk_db, "oauthtoken", **dbstore["kwargs"]
-            )
+            subjects.DBStoreSubject(dbstore["connect"], sdk_db, "oauthtoken", **dbstore["kwargs"])
         )
     else:
         notes.append("DBStore left out: it needs the MariaDB server.")
@@ -131,6 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = [data.token(n) for n in range(1, target_size + 1, 97)]
         steps = breakdown.run_breakdown("proposal", rows, lambda row: floor.op("find_user", row, 0))
     floor.close()
+    plans = {
+        label: breakdown.query_plans(available[label], data.token(1))
+        for label in ("SQLite", "SQLite, proposed")
+        if label in available
+    }
 
     storms = []
     if not args.no_storm:
@@ -138,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
         storms = storm.run_storms(django_aliases, dbstore)
 
     cleanups = []
-    for label in filter(None, args.cleanup_on.split(",")):
+    for label in (CLEANUP_CHOICES[name] for name in args.cleanup_on.split(",") if name):
         alias = available.get(label)
         if alias is None:
             notes.append(f"Cleanup on {label} left out: the server did not answer.")
@@ -155,9 +168,11 @@ def main(argv: list[str] | None = None) -> int:
         storms=storms,
         cleanups=cleanups,
         breakdown=steps,
+        plans=plans,
         notes=notes,
         seconds=time.perf_counter() - started,
         subject_notes={subject.name: subject.note for subject in chosen},
+        load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
     )
     report = render(run)
     print(report)

@@ -85,15 +85,27 @@ def _django_rows(fake: Any, alias: str) -> None:
 def _dbstore_rows(fake: Any, connect: Any) -> None:
     refresh_token, access_token = mint_tokens(fake)
     values = [
-        (str(number), name, fake.client_id, fake.client_secret, refresh_token, access_token,
-         None, str(expires_at_ms), None, fake.url)
+        (
+            str(number),
+            name,
+            fake.client_id,
+            fake.client_secret,
+            refresh_token,
+            access_token,
+            None,
+            str(expires_at_ms),
+            None,
+            fake.url,
+        )
         for number, name, expires_at_ms in (
             (1, STORM_USER, now_ms() - 1000),
             (2, WARM_USER, now_ms() + DAY_MS),
         )
     ]
     with_connection(
-        connect, f"DROP TABLE IF EXISTS `{STORM_TABLE}`", f"CREATE TABLE `{STORM_TABLE}` {SDK_TABLE_SCHEMA}"
+        connect,
+        f"DROP TABLE IF EXISTS `{STORM_TABLE}`",
+        f"CREATE TABLE `{STORM_TABLE}` {SDK_TABLE_SCHEMA}",
     )
     connection = connect()
     try:
@@ -123,7 +135,8 @@ def _run_workers(fake: Any, label: str, worker_args: list[str]) -> StormResult:
         env=env,
         text=True,
     )
-    assert launcher.stdin is not None and launcher.stdout is not None
+    assert launcher.stdin is not None
+    assert launcher.stdout is not None
     try:
         for _ in range(WORKERS):
             line = launcher.stdout.readline().strip()
@@ -182,10 +195,20 @@ def run_storms(django_aliases: dict[str, str], dbstore: dict[str, Any] | None) -
                     fake,
                     "DBStore (SDK, MariaDB)",
                     [
-                        "--store", "dbstore", "--database", dbstore["database"],
-                        "--table", STORM_TABLE, "--host", kwargs["host"],
-                        "--port", str(kwargs["port_number"]), "--db-user", kwargs["user_name"],
-                        "--db-password", kwargs["password"],
+                        "--store",
+                        "dbstore",
+                        "--database",
+                        dbstore["database"],
+                        "--table",
+                        STORM_TABLE,
+                        "--host",
+                        kwargs["host"],
+                        "--port",
+                        str(kwargs["port_number"]),
+                        "--db-user",
+                        kwargs["user_name"],
+                        "--db-password",
+                        kwargs["password"],
                     ],
                 )
             )

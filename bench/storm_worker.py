@@ -14,6 +14,7 @@ got or raised. Every line is a single ``os.write``, so lines never interleave.
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import sys
@@ -94,10 +95,12 @@ def main() -> int:
 
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
     django.setup()
-    import zohocrmsdk.src.com.zoho.api.authenticator.store.db_store  # noqa: F401
-    import zohocrmsdk.src.com.zoho.crm.api.initializer  # noqa: F401
-
-    import zoho_tokens.store  # noqa: F401
+    for module in (
+        "zohocrmsdk.src.com.zoho.api.authenticator.store.db_store",
+        "zohocrmsdk.src.com.zoho.crm.api.initializer",
+        "zoho_tokens.store",
+    ):
+        importlib.import_module(module)
 
     children = []
     for _ in range(args.workers):

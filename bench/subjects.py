@@ -65,9 +65,6 @@ class Subject(ABC):
             if refresh != row.refresh_token:
                 raise AssertionError(f"{self.name}: {operation} did not find token {row.number}")
 
-    def close(self) -> None:
-        """Release connections and files."""
-
 
 class SdkStoreSubject(Subject):
     """Any ``TokenStore``, driven exactly as the SDK drives it."""
@@ -144,12 +141,16 @@ class FileStoreSubject(SdkStoreSubject):
 class DBStoreSubject(SdkStoreSubject):
     """The SDK's ``DBStore`` on MariaDB, in the table its README documents."""
 
-    def __init__(self, connect: Callable[[], Any], database: str, table: str, **kwargs: Any) -> None:
+    def __init__(
+        self, connect: Callable[[], Any], database: str, table: str, **kwargs: Any
+    ) -> None:
         from zohocrmsdk.src.com.zoho.api.authenticator.store.db_store import DBStore
 
         self.connect = connect
         self.table = table
-        with_connection(connect, f"DROP TABLE IF EXISTS `{table}`", f"CREATE TABLE `{table}` {SDK_TABLE_SCHEMA}")
+        with_connection(
+            connect, f"DROP TABLE IF EXISTS `{table}`", f"CREATE TABLE `{table}` {SDK_TABLE_SCHEMA}"
+        )
         super().__init__(
             "DBStore (SDK, MariaDB)",
             DBStore(database_name=database, table_name=table, **kwargs),
@@ -319,4 +320,5 @@ class FloorSubject(Subject):
                 raise AssertionError(f"{self.name}: {operation} did not find token {row.number}")
 
     def close(self) -> None:
+        """Close the open connection."""
         self.connection.close()

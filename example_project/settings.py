@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 BASE_DIR = Path(__file__).resolve().parent
 
@@ -69,7 +70,7 @@ TEMPLATES = [
     }
 ]
 
-DATABASES = {
+DATABASES: dict[str, Any] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE", str(BASE_DIR / "db.sqlite3")),
@@ -104,7 +105,6 @@ ZOHO_TOKENS = {
     "SCOPES": [
         "ZohoCRM.modules.ALL",
         "ZohoCRM.settings.fields.READ",
-        "ZohoCRM.settings.modules.READ",
         "ZohoCRM.users.READ",
         "ZohoCRM.org.READ",
     ],

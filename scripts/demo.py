@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -197,8 +198,19 @@ def on_stop_signal(signum: int, frame: FrameType | None) -> None:
     raise Stop
 
 
-def run(args: argparse.Namespace) -> None:
-    """Prepare the database, start the servers, and wait until one exits or Ctrl-C."""
+@dataclass(frozen=True)
+class Plan:
+    """What to run: the environment of both servers, their ports, and which Zoho."""
+
+    env: dict[str, str]
+    port: int
+    #: None with real Zoho (no fake is started).
+    zoho_port: int | None
+    zoho: str
+
+
+def plan(args: argparse.Namespace) -> Plan:
+    """Real Zoho when its credentials are in the environment, else the fake."""
     env = {
         **os.environ,
         "PYTHONUNBUFFERED": "1",
@@ -207,8 +219,7 @@ def run(args: argparse.Namespace) -> None:
     has_id, has_secret = bool(env.get("ZOHO_CLIENT_ID")), bool(env.get("ZOHO_CLIENT_SECRET"))
     if has_id != has_secret:
         raise DemoError("set both ZOHO_CLIENT_ID and ZOHO_CLIENT_SECRET for real Zoho, or neither")
-    real = has_id and has_secret
-    if real:
+    if has_id:
         port = args.port or DJANGO_PORTS[0]
         if not port_is_free(port):
             raise DemoError(
@@ -221,49 +232,50 @@ def run(args: argparse.Namespace) -> None:
             f"real Zoho, data centre {env['ZOHO_DATA_CENTER']!r}; the redirect URI registered "
             f"in Zoho's API console must be {env['ZOHO_REDIRECT_URI']}"
         )
-    else:
-        port = args.port or first_free_port(DJANGO_PORTS)
-        zoho_port = args.zoho_port or first_free_port(FAKE_ZOHO_PORTS)
-        env = fake_zoho_env(env, zoho_port)
-        zoho = (
-            f"the fake Zoho at {env['ZOHO_ACCOUNTS_URL']} (its consent page has Accept and "
-            f"Deny; you consent as ada@example.com, who has {FAKE_LEADS} leads)"
-        )
+        return Plan(env, port, None, zoho)
+    port = args.port or first_free_port(DJANGO_PORTS)
+    zoho_port = args.zoho_port or first_free_port(FAKE_ZOHO_PORTS)
+    env = fake_zoho_env(env, zoho_port)
+    zoho = (
+        f"the fake Zoho at {env['ZOHO_ACCOUNTS_URL']} (its consent page has Accept and "
+        f"Deny; you consent as ada@example.com, who has {FAKE_LEADS} leads)"
+    )
+    return Plan(env, port, zoho_port, zoho)
+
+
+def prepare_database(demo: Plan) -> None:
+    """Migrate, and create the demo administrator."""
+    if demo.zoho_port is not None:
         # The fake forgets its tokens when it stops, so tokens kept from a previous run
         # could only fail: start from an empty database.
         FAKE_DATABASE.unlink(missing_ok=True)
-
     print("Preparing the database ...", flush=True)
-    manage("migrate", "--noinput", "-v", "0", env=env)
-    manage("demo_user", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD, env=env)
+    manage("migrate", "--noinput", "-v", "0", env=demo.env)
+    manage("demo_user", "--username", DEMO_USERNAME, "--password", DEMO_PASSWORD, env=demo.env)
 
+
+def fake_zoho_command(port: int) -> list[str]:
+    """``python -m zoho_tokens.testing`` with the demo's client and Leads."""
+    return [
+        *(sys.executable, "-m", "zoho_tokens.testing", "--quiet"),
+        *("--port", str(port), "--leads", str(FAKE_LEADS)),
+        *("--client-id", FAKE_CLIENT_ID, "--client-secret", FAKE_CLIENT_SECRET),
+    ]
+
+
+def serve(demo: Plan) -> None:
+    """Start the fake Zoho (if any) and the web server; return only by an exception."""
     servers: list[tuple[str, subprocess.Popen[bytes]]] = []
     try:
-        if not real:
-            fake = start(
-                [
-                    sys.executable,
-                    "-m",
-                    "zoho_tokens.testing",
-                    "--quiet",
-                    "--port",
-                    str(zoho_port),
-                    "--client-id",
-                    FAKE_CLIENT_ID,
-                    "--client-secret",
-                    FAKE_CLIENT_SECRET,
-                    "--leads",
-                    str(FAKE_LEADS),
-                ],
-                env,
-                quiet=True,
-            )
+        if demo.zoho_port is not None:
+            fake = start(fake_zoho_command(demo.zoho_port), demo.env, quiet=True)
             servers.append(("the fake Zoho", fake))
-            wait_until_listening(zoho_port, fake, "the fake Zoho")
-        web = start([sys.executable, str(MANAGE), "runserver", f"{LOOPBACK}:{port}"], env)
+            wait_until_listening(demo.zoho_port, fake, "the fake Zoho")
+        runserver = [sys.executable, str(MANAGE), "runserver", f"{LOOPBACK}:{demo.port}"]
+        web = start(runserver, demo.env)
         servers.append(("the development server", web))
-        wait_until_listening(port, web, "the development server")
-        print(banner(f"http://{LOOPBACK}:{port}/", zoho), flush=True)
+        wait_until_listening(demo.port, web, "the development server")
+        print(banner(f"http://{LOOPBACK}:{demo.port}/", demo.zoho), flush=True)
         while True:
             for name, process in servers:
                 if process.poll() is not None:
@@ -274,6 +286,8 @@ def run(args: argparse.Namespace) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         for _name, process in reversed(servers):
             stop(process)
+        if servers:
+            print(f"\nStopped {' and '.join(name for name, _ in servers)}.", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -282,9 +296,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_stop_signal)
     signal.signal(signal.SIGHUP, on_stop_signal)
     try:
-        run(args)
+        demo = plan(args)
+        prepare_database(demo)
+        serve(demo)
     except (KeyboardInterrupt, Stop):
-        print("\nStopped the example project and the fake Zoho.", flush=True)
         return 0
     except DemoError as err:
         print(f"make demo: {err}", file=sys.stderr)

@@ -97,7 +97,7 @@ class ZohoToken(models.Model):
         _("Zoho user"),
         null=True,
         blank=True,
-        help_text=_('"<email>:<org zgid>", as the SDK names it.'),
+        help_text=_("The Zoho user as the SDK names it: their email, a colon, and the org id."),
     )
     user_name_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
     client_id = models.CharField(_("client id"), max_length=255, null=True, blank=True)

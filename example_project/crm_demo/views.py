@@ -19,6 +19,8 @@ NOT_USABLE = _(
     "Zoho asks you to authorise this site again. Connect Zoho CRM again to see your leads."
 )
 
+CRM_FAILED = _("Zoho CRM could not be read just now. Please try again in a moment.")
+
 
 def home(request: HttpRequest) -> HttpResponse:
     """Who the visitor is, and the Zoho CRM accounts they connected (any status)."""
@@ -39,8 +41,11 @@ def leads(request: HttpRequest) -> HttpResponse:
             context["leads"] = fetch_leads()
             context["zoho_email"] = token.email
     except (NoUsableTokenError, ReauthorizationRequired):
-        connected_before = ZohoToken.objects.filter(user=request.user).exists()
+        connected_before = (
+            request.user.is_authenticated and ZohoToken.objects.filter(user=request.user).exists()
+        )
         context["reconnect"] = NOT_USABLE if connected_before else NOT_CONNECTED
     except (CrmError, SDKException, ZohoTokensError) as err:
-        context["error"] = _("Zoho CRM could not be read just now: %(reason)s") % {"reason": err}
+        context["error"] = CRM_FAILED
+        context["error_detail"] = str(err)
     return render(request, "crm_demo/leads.html", context)

@@ -189,3 +189,47 @@ def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
     assert page.inner_text("#signed-in-as") == ZOHO_EMAIL
     assert f"signed in with Zoho as {ZOHO_EMAIL}" in page.inner_text("#messages")
     assert f"Connected as {ZOHO_EMAIL}" in page.inner_text("#connection")
+
+
+def test_leads_page_asks_to_reconnect_when_zoho_refuses_the_refresh(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    # The user removed the app in Zoho, and the access token this site holds has expired.
+    zoho.revoke(ZohoToken.objects.get().refresh_token)
+    ZohoToken.objects.update(expires_at_ms=0)
+
+    logged_in.goto(f"{live_server.url}/leads/")
+    screenshot(logged_in, "leads-reauth")
+
+    assert "Connect Zoho CRM again" in logged_in.inner_text("#reconnect-needed")
+    assert ZohoToken.objects.get().status == TokenStatus.NEEDS_REAUTH
+
+
+def test_leads_page_reports_a_zoho_crm_failure(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    zoho.fail("crm", "http_500")
+
+    response = logged_in.goto(f"{live_server.url}/leads/")
+    screenshot(logged_in, "leads-crm-failure")
+
+    assert response.status == 200
+    assert "Zoho CRM could not be read just now." in logged_in.inner_text("#crm-error")
+
+
+def test_reconnecting_from_the_leads_page_lists_the_leads_again(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    revoke_in_admin(logged_in, live_server, screenshot)
+    logged_in.goto(f"{live_server.url}/leads/")
+
+    logged_in.click("#reconnect")
+    logged_in.click("#accept")
+    logged_in.wait_for_url(f"{live_server.url}/leads/")
+    screenshot(logged_in, "leads-after-reconnect")
+
+    assert logged_in.locator("#leads tr.lead").count() == LEADS
+    assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
