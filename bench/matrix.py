@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bench import data
-from bench.subjects import OPERATIONS, DjangoSubject, Subject
+from bench.subjects import DjangoSubject, Subject
 from bench.timing import Timing, measure
 
 #: Distinct tokens each cell cycles through, picked uniformly over the whole table (so a
@@ -82,7 +82,7 @@ def run_matrix(
             if isinstance(subject, DjangoSubject):
                 subject.remember_ids(targets)
             subject.check(targets[0])
-            for operation, _label in OPERATIONS:
+            for operation in subject.operations:
                 reps, budget, min_reps = plan.for_cell(operation, size)
 
                 prepare = _preparer(subject, operation, targets, size * 10)

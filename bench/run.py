@@ -110,12 +110,34 @@ def main(argv: list[str] | None = None) -> int:
     ciphers = Ciphers()
     floor = subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
     chosen: list[subjects.Subject] = [floor]
+    servers = [label for label in ("PostgreSQL", "MariaDB") if label in available]
+    chosen += [subjects.ServerFloorSubject(label, available[label]) for label in servers]
     for label, alias in available.items():
-        subject = subjects.DjangoSubject(label, alias, ciphers)
         if alias == "proposal":
-            subject.store = ProposedDjangoTokenStore(using=alias)
-            subject.note = "not shipped: the two proposed changes (see below)"
-        chosen.append(subject)
+            chosen.append(
+                subjects.DjangoSubject(
+                    label,
+                    alias,
+                    ciphers,
+                    store=ProposedDjangoTokenStore(using=alias),
+                    note="not shipped: both proposed changes (index, reads; see below)",
+                )
+            )
+        else:
+            chosen.append(subjects.DjangoSubject(label, alias, ciphers))
+    for label in servers:
+        # The proposed read path on the servers' own tables (their planners already use
+        # the digest indexes, so the index change does not apply there).
+        proposed = subjects.DjangoSubject(
+            f"{label}, proposed reads",
+            available[label],
+            ciphers,
+            store=ProposedDjangoTokenStore(using=available[label]),
+            note="not shipped: the proposed read path (see below), same table",
+            seeds=False,
+        )
+        proposed.operations = ("find_user", "find_refresh", "find_id")
+        chosen.append(proposed)
     chosen.append(subjects.KaizenSubject(os.path.join(work_dir, "kaizen.sqlite3")))
     chosen.append(subjects.FileStoreSubject(os.path.join(work_dir, "tokens.csv")))
     dbstore = None

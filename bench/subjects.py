@@ -48,6 +48,8 @@ class Subject(ABC):
     name: str
     #: Why this subject behaves as it does (one line in the report).
     note: str = ""
+    #: The operations measured on it (keys of :data:`OPERATIONS`).
+    operations: tuple[str, ...] = tuple(key for key, _label in OPERATIONS)
 
     @abstractmethod
     def seed(self, rows: Sequence[TokenData]) -> None:
@@ -212,22 +214,33 @@ class KaizenSubject(SdkStoreSubject):
 class DjangoSubject(SdkStoreSubject):
     """``DjangoTokenStore`` on one database alias."""
 
-    def __init__(self, label: str, alias: str, ciphers: Any) -> None:
+    def __init__(
+        self,
+        label: str,
+        alias: str,
+        ciphers: Any,
+        *,
+        store: TokenStore | None = None,
+        note: str = "ORM; indexed digests; secrets decrypted per call",
+        seeds: bool = True,
+    ) -> None:
         from zoho_tokens.store import DjangoTokenStore
 
         self.alias = alias
         self.ciphers = ciphers
+        self.seeds = seeds
         self.ids: dict[int, str] = {}
         super().__init__(
-            f"DjangoTokenStore ({label})",
-            DjangoTokenStore(using=alias),
-            "ORM; indexed digests; secrets decrypted per call",
+            f"DjangoTokenStore ({label})", store or DjangoTokenStore(using=alias), note
         )
 
     def seed(self, rows: Sequence[TokenData]) -> None:
         from django.db import connections
 
         from zoho_tokens.models import ZohoToken
+
+        if not self.seeds:
+            return  # it reads the table another subject seeds
 
         manager = ZohoToken.objects.using(self.alias)
         for batch in data.batched(rows, 1000):
@@ -322,3 +335,69 @@ class FloorSubject(Subject):
     def close(self) -> None:
         """Close the open connection."""
         self.connection.close()
+
+
+class ServerFloorSubject(Subject):
+    """A server's own floor: one parameterised indexed SELECT on Django's open connection,
+    on the table ``DjangoTokenStore`` uses there (by digest, as the store looks rows up).
+
+    Not the floor the targets are judged against (that is SQLite's, in-process); it shows
+    what one round trip to the server costs before any Python work.
+    """
+
+    operations = ("find_user", "find_refresh", "find_id")
+
+    def __init__(self, label: str, alias: str) -> None:
+        from django.db import connections
+
+        from zoho_tokens.models import ZohoToken
+
+        self.name = f"floor ({label}, raw SQL)"
+        self.note = "Django's open connection; one indexed SELECT by digest or id"
+        self.alias = alias
+        self.connection = connections[alias]
+        quote = self.connection.ops.quote_name
+        table = quote(ZohoToken._meta.db_table)
+        self.sql = {
+            column: f"SELECT * FROM {table} WHERE {quote(column)} = %s"
+            for column in ("user_name_digest", "refresh_token_digest", "id")
+        }
+        self.ids: dict[int, int] = {}
+
+    def seed(self, rows: Sequence[TokenData]) -> None:
+        """Nothing: it reads the table ``DjangoTokenStore`` was seeded into."""
+
+    def op(self, operation: str, row: TokenData, round_: int) -> Call:
+        from zoho_tokens.crypto import keyring
+        from zoho_tokens.fields import plain_digest
+
+        if operation == "find_user":
+            column, value = "user_name_digest", plain_digest(row.user_name)
+        elif operation == "find_refresh":
+            column, value = "refresh_token_digest", keyring().digest(row.refresh_token)
+        elif operation == "find_id":
+            column, value = "id", self._id(row)
+        else:
+            raise ValueError(operation)
+        sql, params = self.sql[column], (value,)
+
+        def select() -> Any:
+            with self.connection.cursor() as cursor:
+                cursor.execute(sql, params)
+                return cursor.fetchone()
+
+        return select
+
+    def _id(self, row: TokenData) -> int:
+        from zoho_tokens.fields import plain_digest
+        from zoho_tokens.models import ZohoToken
+
+        if row.number not in self.ids:
+            rows = ZohoToken.objects.using(self.alias)
+            self.ids[row.number] = rows.get(user_name_digest=plain_digest(row.user_name)).pk
+        return self.ids[row.number]
+
+    def check(self, row: TokenData) -> None:
+        for operation in self.operations:
+            if self.op(operation, row, 0)() is None:
+                raise AssertionError(f"{self.name}: {operation} did not find token {row.number}")

@@ -85,16 +85,29 @@ def start_together(
     ]
     for child in children:
         child.start()
-    return Running(children, results, time.monotonic() + timeout)
+    # The barrier and queue must outlive this call: a child that starts after they were
+    # garbage-collected cannot attach to them.
+    return Running(children, barrier, results, time.monotonic() + timeout)
 
 
 class Running:
     """Children started by :func:`start_together`."""
 
-    def __init__(self, children: list[Any], results: Any, deadline: float) -> None:
+    def __init__(self, children: list[Any], barrier: Any, results: Any, deadline: float) -> None:
         self.children = children
+        self.barrier = barrier
         self.results = results
         self.deadline = deadline
+
+    def wait_until(self, condition: Callable[[], bool]) -> None:
+        """Poll ``condition`` until it holds; fail at the deadline, or at once when every
+        child has exited (their outcomes then say why)."""
+        while not condition():
+            if not any(child.is_alive() for child in self.children):
+                raise RuntimeError(f"the condition never held: {self.outcomes()}")
+            if time.monotonic() > self.deadline:
+                raise TimeoutError("the condition did not hold in time")
+            time.sleep(0.02)
 
     def outcomes(self) -> list[Outcome]:
         """Wait for every child's outcome (until the deadline); the children are always
@@ -123,15 +136,6 @@ class Running:
                     child.kill()
                     child.join(timeout=5)
         return [outcomes[index] for index in range(len(self.children))]
-
-
-def wait_until(condition: Callable[[], bool], *, timeout: float = RUN_TIMEOUT) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"the condition did not hold within {timeout:g} seconds")
-        time.sleep(0.02)
 
 
 def _child(

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from tests import multiproc
-from tests.multiproc import ChildSetup, run_together, start_together, wait_until
+from tests.multiproc import ChildSetup, run_together, start_together
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import revoke_token
@@ -132,7 +132,7 @@ def test_token_revoked_during_its_refresh_stays_revoked_and_gets_no_secret_back(
     fake.reset_counts()
     fake.delay = DELAY
     running = start_together(child_setup, [(multiproc.find_access_token_by_id, (str(row.pk),))])
-    wait_until(lambda: fake.count(TOKEN_PATH, grant_type="refresh_token") == 1)
+    running.wait_until(lambda: fake.count(TOKEN_PATH, grant_type="refresh_token") == 1)
 
     revoke_token(ZohoToken.objects.get(pk=row.pk))  # while Zoho is answering the refresh
 

@@ -714,7 +714,7 @@ def test_store_repr_shows_no_secret(store):
     assert repr(store) == "DjangoTokenStore(using=None)"
 
 
-@pytest.mark.parametrize("expires_in", ["soon", "12.5", "1e12"])
+@pytest.mark.parametrize("expires_in", ["soon", "12.5", "1e12", "-5", "99999999999999999999999"])
 def test_save_token_with_a_malformed_expiry_raises_sdk_exception_and_changes_nothing(
     store, expires_in
 ):

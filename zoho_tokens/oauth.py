@@ -126,24 +126,18 @@ def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
         raise ZohoUnavailableError(
             f"Zoho at {host} did not answer within {timeout:g} seconds; try again later.",
             error="timeout",
-        ) from None if _carries_secret(kwargs) else err
+        ) from err
     except requests.RequestException as err:
         raise ZohoUnavailableError(
             f"Zoho at {host} could not be reached ({type(err).__name__}); try again later.",
             error="unreachable",
-        ) from None if _carries_secret(kwargs) else err
+        ) from err
     if response.status_code >= 500:
         raise ZohoUnavailableError(
             f"Zoho at {host} failed with HTTP {response.status_code}; try again later.",
             error="server_error",
         )
     return response
-
-
-def _carries_secret(kwargs: dict[str, Any]) -> bool:
-    # requests' exceptions can quote the request URL, whose query may hold a token: such
-    # causes are dropped rather than chained, so that no traceback ever shows them.
-    return bool(kwargs.get("params"))
 
 
 def _json(response: requests.Response) -> dict[str, Any]:
@@ -257,7 +251,8 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     A token Zoho no longer knows (HTTP 400) counts as revoked: the goal is reached.
     """
     host = trusted_accounts_server(accounts_server)
-    response = _request("POST", f"{host}/oauth/v2/token/revoke", params={"token": refresh_token})
+    # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
+    response = _request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
     if response.status_code == 400:
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)
         return

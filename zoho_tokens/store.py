@@ -8,7 +8,8 @@ It follows the SDK's own stores where they are right (the order in which tokens 
 filling only the fields the caller left empty) and departs from them where they are wrong:
 ids come from the database, never from ``max(id) + 1``; concurrent saves of one Zoho user
 give one row; failures raise instead of being logged and swallowed; no SQL is built from
-strings; and secrets are encrypted.
+strings; secrets are encrypted; and an access token about to expire is refreshed once for
+all workers before it is handed out (see :mod:`zoho_tokens.refresh`).
 """
 
 from __future__ import annotations
@@ -174,6 +175,14 @@ def hand_out(token: OAuthToken, row: ZohoToken) -> OAuthToken:
     return fill_missing(token, row)
 
 
+def _epoch_ms(expires_in: object) -> int:
+    """The SDK's expiry (epoch milliseconds, as a string) as a number a bigint column holds."""
+    value = int(str(expires_in))
+    if not 0 <= value <= MAX_ID:
+        raise ValueError("the token's expiry is not an epoch time in milliseconds")
+    return value
+
+
 def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     """Write the values ``token`` carries onto ``row``; what it lacks is kept.
 
@@ -200,7 +209,7 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
         row.grant_token = token.get_grant_token()
     expires_in = token.get_expires_in()
     if expires_in not in (None, ""):
-        row.expires_at_ms = int(expires_in)
+        row.expires_at_ms = _epoch_ms(expires_in)
     if token.get_redirect_url():
         row.redirect_url = token.get_redirect_url()
     api_domain = token.get_api_domain()
