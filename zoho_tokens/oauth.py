@@ -207,20 +207,10 @@ def exchange_code(
     client_secret: str | None = None,
 ) -> TokenGrant:
     """Exchange a grant code at ``accounts_server`` (checked against the allow-list)."""
-    host = trusted_accounts_server(accounts_server)
-    client_id, client_secret = _client_credentials(client_id, client_secret)
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "code": code,
-    }
+    data = {"grant_type": "authorization_code", "code": code}
     if redirect_uri:
         data["redirect_uri"] = redirect_uri
-    response = _request("POST", f"{host}/oauth/v2/token", data=data)
-    grant = _grant_from(_json(response), host)
-    logger.info("Exchanged a grant code at %s.", host)
-    return grant
+    return _token_request(data, accounts_server, client_id, client_secret, "Exchanged a grant code")
 
 
 def refresh_access_token(
@@ -231,17 +221,26 @@ def refresh_access_token(
     client_secret: str | None = None,
 ) -> TokenGrant:
     """A new access token for ``refresh_token`` from its own accounts server."""
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
+    return _token_request(
+        data, accounts_server, client_id, client_secret, "Refreshed an access token"
+    )
+
+
+def _token_request(
+    data: dict[str, str],
+    accounts_server: str,
+    client_id: str | None,
+    client_secret: str | None,
+    done: str,
+) -> TokenGrant:
+    """POST one grant to the token endpoint of a trusted accounts server."""
     host = trusted_accounts_server(accounts_server)
     client_id, client_secret = _client_credentials(client_id, client_secret)
-    data = {
-        "grant_type": "refresh_token",
-        "client_id": client_id,
-        "client_secret": client_secret,
-        "refresh_token": refresh_token,
-    }
+    data = {**data, "client_id": client_id, "client_secret": client_secret}
     response = _request("POST", f"{host}/oauth/v2/token", data=data)
     grant = _grant_from(_json(response), host)
-    logger.info("Refreshed an access token at %s.", host)
+    logger.info("%s at %s.", done, host)
     return grant
 
 
