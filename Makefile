@@ -49,12 +49,13 @@ test-postgres test-mariadb: venv
 	fi
 
 # -- packaging and typing (issue 8) ----------------------------------------------------------
-# The `dev` extra adds nox, mypy + django-stubs, build and pre-commit to .venv.
+# The `dev` extra adds nox, mypy + django-stubs, build and pre-commit to .venv (with the
+# `browser` extra, so that mypy sees Playwright's types).
 
 .PHONY: dev-venv typecheck wheel-check matrix matrix-edges
 
 $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[dev]"
+	$(PY) -m pip install --quiet -e ".[dev,browser]"
 	touch $@
 
 dev-venv: $(VENV)/.dev-installed

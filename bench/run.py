@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -72,30 +73,29 @@ def _prepare_environment() -> str:
     return work_dir
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run every benchmark and write the report."""
-    args = _arguments(argv)
-    started = time.perf_counter()
-    work_dir = _prepare_environment()
-    import django
+def _fresh_database(alias: str) -> str:
+    """Drop, create and migrate ``alias``'s database (with the proposed index on
+    ``proposal``); returns the server's version."""
+    from bench import databases
+    from bench.proposal import fix_status_index
 
-    django.setup()
+    version = databases.recreate(alias)
+    databases.migrate(alias)
+    if alias == "proposal":
+        fix_status_index(alias)
+    return version
 
-    from bench import breakdown, cleanup_scale, data, databases, machine, matrix, storm, subjects
-    from bench.ciphers import Ciphers
-    from bench.matrix import Plan, log
-    from bench.proposal import ProposedDjangoTokenStore, fix_status_index
-    from bench.report import Run, render
 
-    sizes = [int(size) for size in args.sizes.split(",")]
-    plan = Plan(reps=60, budget=0.5, get_tokens_reps=((2000, 3),)) if args.quick else Plan()
-    notes: list[str] = []
-    versions: dict[str, str] = {}
+def _databases(notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
+    """Fresh databases: ``(label -> alias of those that answered, label -> server version)``."""
+    from bench import databases
+    from bench.matrix import log
+
     available: dict[str, str] = {}
+    versions: dict[str, str] = {}
     for label, alias in [*databases.BACKENDS.items(), ("SQLite, proposed", "proposal")]:
         try:
-            version = databases.recreate(alias)
-            databases.migrate(alias)
+            version = _fresh_database(alias)
         except Exception as err:  # any driver's "cannot connect" means: leave it out
             notes.append(f"{label} left out: the server did not answer ({type(err).__name__}).")
             log(notes[-1])
@@ -103,28 +103,34 @@ def main(argv: list[str] | None = None) -> int:
         available[label] = alias
         if alias not in ("default", "proposal"):
             versions[label] = version
-    if "SQLite, proposed" in available:
-        fix_status_index("proposal")
-    description = machine.describe(versions)
+    return available, versions
 
-    ciphers = Ciphers()
-    floor = subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
-    chosen: list[subjects.Subject] = [floor]
+
+def _subjects(
+    available: dict[str, str], work_dir: str, ciphers: object, notes: list[str]
+) -> tuple[list[Any], dict[str, Any] | None]:
+    """The stores under test, floor first; and what the storm needs to drive DBStore."""
+    from bench import databases, subjects
+    from bench.proposal import ProposedDjangoTokenStore
+
+    chosen: list[subjects.Subject] = [
+        subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
+    ]
     servers = [label for label in ("PostgreSQL", "MariaDB") if label in available]
     chosen += [subjects.ServerFloorSubject(label, available[label]) for label in servers]
     for label, alias in available.items():
-        if alias == "proposal":
-            chosen.append(
-                subjects.DjangoSubject(
-                    label,
-                    alias,
-                    ciphers,
-                    store=ProposedDjangoTokenStore(using=alias),
-                    note="not shipped: both proposed changes (index, reads; see below)",
-                )
-            )
-        else:
+        if alias != "proposal":
             chosen.append(subjects.DjangoSubject(label, alias, ciphers))
+            continue
+        chosen.append(
+            subjects.DjangoSubject(
+                label,
+                alias,
+                ciphers,
+                store=ProposedDjangoTokenStore(using=alias),
+                note="not shipped: both proposed changes (index, reads; see below)",
+            )
+        )
     for label in servers:
         # The proposed read path on the servers' own tables (their planners already use
         # the digest indexes, so the index change does not apply there).
@@ -140,24 +146,49 @@ def main(argv: list[str] | None = None) -> int:
         chosen.append(proposed)
     chosen.append(subjects.KaizenSubject(os.path.join(work_dir, "kaizen.sqlite3")))
     chosen.append(subjects.FileStoreSubject(os.path.join(work_dir, "tokens.csv")))
-    dbstore = None
-    if "MariaDB" in available:
-        sdk_db = os.environ.get("ZOHO_BENCH_DB", "zoho_bench") + databases.SDK_DB_SUFFIX
-        dbstore = {
-            "connect": databases.mariadb_connect(sdk_db),
-            "database": sdk_db,
-            "kwargs": databases.mariadb_store_kwargs(),
-        }
-        chosen.append(
-            subjects.DBStoreSubject(dbstore["connect"], sdk_db, "oauthtoken", **dbstore["kwargs"])
-        )
-    else:
+    if "MariaDB" not in available:
         notes.append("DBStore left out: it needs the MariaDB server.")
+        return chosen, None
+    sdk_db = os.environ.get("ZOHO_BENCH_DB", "zoho_bench") + databases.SDK_DB_SUFFIX
+    dbstore = {
+        "connect": databases.mariadb_connect(sdk_db),
+        "database": sdk_db,
+        "kwargs": databases.mariadb_store_kwargs(),
+    }
+    chosen.append(
+        subjects.DBStoreSubject(dbstore["connect"], sdk_db, "oauthtoken", **dbstore["kwargs"])
+    )
+    return chosen, dbstore
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every benchmark and write the report."""
+    args = _arguments(argv)
+    started = time.perf_counter()
+    work_dir = _prepare_environment()
+    import django
+
+    django.setup()
+
+    from bench import breakdown, cleanup_scale, data, databases, machine, matrix, storm, subjects
+    from bench.ciphers import Ciphers
+    from bench.matrix import Plan, log
+    from bench.report import Run, render
+
+    sizes = [int(size) for size in args.sizes.split(",")]
+    plan = Plan(reps=60, budget=0.5, get_tokens_reps=((2000, 3),)) if args.quick else Plan()
+    notes: list[str] = []
+    available, versions = _databases(notes)
+    description = machine.describe(versions)
+    ciphers = Ciphers()
+    chosen, dbstore = _subjects(available, work_dir, ciphers, notes)
+    floor = chosen[0]
+    assert isinstance(floor, subjects.FloorSubject)
 
     cells = matrix.run_matrix(chosen, sizes, plan, ciphers=ciphers)
-    target_size = 10_000 if 10_000 in sizes else sizes[-1]
     steps = []
     if "SQLite, proposed" in available:
+        target_size = 10_000 if 10_000 in sizes else sizes[-1]
         rows = [data.token(n) for n in range(1, target_size + 1, 97)]
         steps = breakdown.run_breakdown("proposal", rows, lambda row: floor.op("find_user", row, 0))
     floor.close()
@@ -178,25 +209,25 @@ def main(argv: list[str] | None = None) -> int:
         if alias is None:
             notes.append(f"Cleanup on {label} left out: the server did not answer.")
             continue
-        databases.recreate(alias)
-        databases.migrate(alias)
+        _fresh_database(alias)
         cleanups.append(cleanup_scale.run(label, alias, cwd=str(REPO), rows=args.cleanup_rows))
 
-    run = Run(
-        machine=description,
-        sizes=sizes,
-        plan=plan,
-        cells=cells,
-        storms=storms,
-        cleanups=cleanups,
-        breakdown=steps,
-        plans=plans,
-        notes=notes,
-        seconds=time.perf_counter() - started,
-        subject_notes={subject.name: subject.note for subject in chosen},
-        load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
+    report = render(
+        Run(
+            machine=description,
+            sizes=sizes,
+            plan=plan,
+            cells=cells,
+            storms=storms,
+            cleanups=cleanups,
+            breakdown=steps,
+            plans=plans,
+            notes=notes,
+            seconds=time.perf_counter() - started,
+            subject_notes={subject.name: subject.note for subject in chosen},
+            load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
+        )
     )
-    report = render(run)
     print(report)
     if args.output:
         Path(args.output).write_text(report + "\n", encoding="utf-8")
