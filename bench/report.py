@@ -216,9 +216,8 @@ def _storm_findings(run: Run) -> list[str]:
         f"fail) and {sdk.distinct_access_tokens} different access tokens were minted, spending "
         "the refresh token's whole 10-minute budget (and Zoho keeps only 15 live access tokens "
         "per refresh token). DjangoTokenStore sent one refresh: the first worker refreshes "
-        "under the row's lock, the others wait for it and read the new token; on SQLite, "
-        "where that lock is the database's write lock, they take turns and wait a little "
-        "longer.",
+        "under the row's lock (on SQLite: the database's write lock), the others wait for it "
+        "and read the new token.",
         "",
     ]
 
@@ -372,6 +371,7 @@ def render(run: Run) -> str:
     """The whole report."""
     results = Results(run.cells)
     plan = run.plan
+    cleanup_rows = run.cleanups[0].rows if run.cleanups else 0
     capped = sorted(
         {f"{c.subject} / {LABELS[c.operation]} / {c.size:,}" for c in run.cells if c.timing.capped}
     )
@@ -464,7 +464,8 @@ def render(run: Run) -> str:
         "## Cleanup at scale",
         "",
         "`manage.py cleanup_zoho_tokens` with its defaults (older than 30 days, batches of "
-        "1,000), in a child process, on a table of 1,000,000 rows of which half are deletable "
+        f"1,000), in a child process, on a table of {cleanup_rows:,} rows of which half are "
+        "deletable "
         "(revoked, or needing re-authorisation, 60 days ago; spread over the key range; see "
         "`bench/cleanup_scale.py`). Peak memory is the child's peak resident set size "
         "(`VmHWM` from `/proc/self/status`, read by the child at the end). Not "

@@ -31,9 +31,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--cleanup-rows", type=int, default=1_000_000)
     parser.add_argument(
         "--cleanup-on",
-        default="sqlite,proposed,postgres",
+        default=None,
         help=f"databases for the cleanup benchmark, comma separated, of "
-        f"{', '.join(CLEANUP_CHOICES)} (empty: none)",
+        f"{', '.join(CLEANUP_CHOICES)} (default sqlite,proposed,postgres; empty: none)",
     )
     parser.add_argument("--no-storm", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
@@ -45,7 +45,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     if args.quick:
         args.sizes = "500,2000"
         args.cleanup_rows = min(args.cleanup_rows, 20_000)
-        args.cleanup_on = "sqlite"
+        args.cleanup_on = "sqlite" if args.cleanup_on is None else args.cleanup_on
+    if args.cleanup_on is None:
+        args.cleanup_on = "sqlite,proposed,postgres"
     if args.output is None:
         args.output = "" if args.quick else str(REPO / "docs" / "benchmarks.md")
     return args

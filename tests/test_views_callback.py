@@ -491,3 +491,20 @@ def test_the_pages_can_be_put_in_the_sites_own_layout(
 
     assert body.startswith("<html><body><nav>My site</nav>")
     assert "was not started from this browser session" in body
+
+
+def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
+    client, zoho_tokens_settings
+):
+    fake: FakeZoho = zoho_tokens_settings
+    fake.fail("exchange", "http_500")
+    callback_url = fake.consent(client.get("/zoho/connect/")["Location"])
+    code = parse_qs(urlsplit(callback_url).query)["code"][0]
+
+    response = client.get(callback_url)
+
+    assert response.status_code == 502
+    request = response.wsgi_request
+    assert code not in request.get_full_path()
+    assert "code" not in request.GET
+    assert request.GET.get("state")  # the rest of the query is still there

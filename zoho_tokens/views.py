@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth import authenticate, login
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils import timezone
@@ -113,6 +113,22 @@ def _error_page(
 ) -> HttpResponse:
     context = {"title": title, "message": message, "detail": detail, **_links(request, next_url)}
     return render(request, ERROR_TEMPLATE, context, status=status)
+
+
+def _take_code(request: HttpRequest) -> str | None:
+    """The grant code of the callback, removed from the request.
+
+    Django's error reporting (the ``django.request`` log, admin error emails) shows a
+    failed request's full URL and GET parameters. A code whose exchange failed may still be
+    valid at Zoho for a minute or two, so once read it is scrubbed from what they see.
+    """
+    code = request.GET.get("code")
+    if code is not None:
+        scrubbed = request.GET.copy()
+        scrubbed.pop("code")
+        request.META["QUERY_STRING"] = scrubbed.urlencode()
+        request.GET = QueryDict(request.META["QUERY_STRING"])
+    return code
 
 
 def _tell(request: HttpRequest, level: int, text: str) -> None:
@@ -225,7 +241,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             next_url=flow.next_url,
         )
 
-    code = request.GET.get("code")
+    code = _take_code(request)
     if not code:
         return _error_page(
             request,
