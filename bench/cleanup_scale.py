@@ -142,10 +142,9 @@ def seed(alias: str, rows: int = ROWS) -> float:
         # vary per row are plain strings, which need no adapting.
         templates = [
             {
-                name: field.get_db_prep_save(value, connection)
-                for name, value in t.items()
+                field.attname: field.get_db_prep_save(t[field.attname], connection)
                 for field in fields
-                if field.attname == name
+                if field.attname in t
             }
             for t in templates
         ]

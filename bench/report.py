@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -47,8 +48,11 @@ def _time(seconds: float) -> str:
 
 
 def _ratio(value: float) -> str:
+    if value <= 0:
+        return "0x"
     if value < 0.01:
-        return f"{value:.2g}x"
+        # Two significant digits, never in exponent notation.
+        return f"{value:.{1 - math.floor(math.log10(value))}f}x"
     if value >= 100:
         return f"{value:,.0f}x"
     if value >= 10:

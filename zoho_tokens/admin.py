@@ -239,8 +239,10 @@ class ZohoTokenAdmin(_ModelAdmin):
         """Whether ``request.user`` may add a token from a Self Client grant code."""
         return request.user.has_perm(f"{self.opts.app_label}.add_{self.opts.model_name}")
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 says where the actions are shown; older versions take no such argument.
+        where = {} if action_location is None else {"action_location": action_location}
+        actions = super().get_actions(request, **where)
         # Deleting many rows at once would skip revocation at Zoho: revoke them instead,
         # and cleanup_zoho_tokens deletes revoked rows after a while.
         actions.pop("delete_selected", None)
