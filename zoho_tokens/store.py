@@ -28,8 +28,11 @@ from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from zoho_tokens import signals
 from zoho_tokens.conf import zoho_settings
+from zoho_tokens.crypto import keyring
 from zoho_tokens.datacenters import by_api_domain
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
+from zoho_tokens.fields import plain_digest
+from zoho_tokens.lookups import Condition, Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
 from zoho_tokens.refresh import ensure_fresh
 
@@ -79,34 +82,35 @@ def _is_transient(err: DatabaseError) -> bool:
     )
 
 
-def _matching(token: OAuthToken, rows: ZohoTokenQuerySet) -> ZohoTokenQuerySet | None:
-    """Rows that ``token`` refers to, in the SDK's order of precedence.
+def lookups_for(token: OAuthToken) -> list[Lookup]:
+    """How to find the row ``token`` refers to, in the SDK's order of precedence; the first
+    lookup that finds a row wins.
 
     User name first; then the access token, only when the token carries no client
     credentials; then the grant token, then the refresh token, only with client credentials.
-    (The SDK's DBStore gets this last condition's ``and``/``or`` precedence wrong.)
+    (The SDK's DBStore gets this last condition's ``and``/``or`` precedence wrong.) Like the
+    SDK's stores, a grant token nobody holds still lets the refresh token match (a new code
+    sent along with a known refresh token).
     """
     client_id = token.get_client_id()
     client_secret = token.get_client_secret()
+    same_client: tuple[Condition, ...] = (("client_id", (client_id,)),) if client_id else ()
     name = _name_of(token)
     if name:
-        rows = rows.with_user_name(name)
-        return rows.filter(client_id=client_id) if client_id else rows
+        return [Lookup((("user_name_digest", (plain_digest(name),)), *same_client))]
     access_token = token.get_access_token()
     if access_token and client_id is None and client_secret is None:
-        return rows.with_secret("access_token", access_token)
-    grant_token = token.get_grant_token()
-    refresh_token = token.get_refresh_token()
-    if (grant_token or refresh_token) and client_id and client_secret:
-        rows = rows.filter(client_id=client_id)
-        if grant_token:
-            by_grant = rows.with_secret("grant_token", grant_token)
-            # Like the SDK's stores, a grant token nobody holds still lets the refresh
-            # token match (a new code sent along with a known refresh token).
-            if not refresh_token or by_grant.exists():
-                return by_grant
-        return rows.with_secret("refresh_token", refresh_token)
-    return None
+        return [Lookup((("access_token_digest", tuple(keyring().digests(access_token))),))]
+    if not (client_id and client_secret):
+        return []
+    return [
+        Lookup(((f"{secret}_digest", tuple(keyring().digests(value))), *same_client))
+        for secret, value in (
+            ("grant_token", token.get_grant_token()),
+            ("refresh_token", token.get_refresh_token()),
+        )
+        if value
+    ]
 
 
 def fill_missing(token: OAuthToken, row: ZohoToken) -> OAuthToken:
@@ -265,8 +269,15 @@ class DjangoTokenStore(TokenStore):
         when Zoho refused the refresh token)."""
 
         def find() -> OAuthToken | None:
-            rows = _matching(token, self._rows().usable())
-            row = rows.order_by("-updated_at").first() if rows is not None else None
+            using = self._rows().db
+            row = next(
+                (
+                    found
+                    for lookup in lookups_for(token)
+                    if (found := read_active(lookup, using)) is not None
+                ),
+                None,
+            )
             row = _fresh(row) if row is not None else None
             return hand_out(token, row) if row is not None else None
 
@@ -281,7 +292,7 @@ class DjangoTokenStore(TokenStore):
             pk = parse_token_id(id)
             if pk is None:
                 return None
-            row = self._rows().usable().filter(pk=pk).first()
+            row = read_active(Lookup((("id", (pk,)),)), self._rows().db)
             row = _fresh(row) if row is not None else None
             return to_oauth_token(row) if row is not None else None
 
@@ -325,10 +336,10 @@ class DjangoTokenStore(TokenStore):
             pk = parse_token_id(token.get_id())
             if pk is not None:
                 row = rows.select_for_update().filter(pk=pk).first()
-            if row is None:
-                matching = _matching(token, rows)
-                if matching is not None:
-                    row = matching.select_for_update().order_by("-updated_at").first()
+            for lookup in lookups_for(token) if row is None else ():
+                row = lookup.filter(rows).select_for_update().order_by("-updated_at").first()
+                if row is not None:
+                    break
             created = row is None
             if row is None:
                 row = ZohoToken()

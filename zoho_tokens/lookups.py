@@ -1,0 +1,101 @@
+"""Finding a token's row: which columns name it, and a fast read of active rows.
+
+The SDK calls ``find_token`` before every CRM request, so that read sits on every request's
+path. Compiling a queryset costs several times more than running its SQL, so
+:func:`read_active` builds each lookup's SELECT once (per database and lookup shape), runs
+it with parameters, and turns the row into a model with the same converters the ORM applies.
+Writes keep going through the ORM (:meth:`Lookup.filter`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+from django.db import connections
+from django.db.models.expressions import Col
+
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
+
+#: A column, and the values any of which it may hold (the digests under every key, say).
+Condition = tuple[str, tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Column conditions that together name a token's row."""
+
+    conditions: tuple[Condition, ...]
+
+    @property
+    def shape(self) -> tuple[tuple[str, int], ...]:
+        """The columns and how many values each takes: what the SQL text depends on."""
+        return tuple((column, len(values)) for column, values in self.conditions)
+
+    @property
+    def params(self) -> list[Any]:
+        """The values, in the order the SQL text expects them."""
+        return [value for _column, values in self.conditions for value in values]
+
+    def filter(self, rows: ZohoTokenQuerySet) -> ZohoTokenQuerySet:
+        """``rows`` narrowed to this lookup, through the ORM."""
+        return rows.filter(**{f"{column}__in": values for column, values in self.conditions})
+
+
+def read_active(lookup: Lookup, using: str) -> ZohoToken | None:
+    """The most recently updated active row that ``lookup`` names, in one query."""
+    reader = _reader(using, lookup.shape)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(reader.sql, [TokenStatus.ACTIVE, *lookup.params])
+        values = cursor.fetchone()
+    if values is None:
+        return None
+    converted = list(values)
+    for index, converters, column in reader.converters:
+        for convert in converters:
+            converted[index] = convert(converted[index], column, connection)
+    return ZohoToken.from_db(using, reader.attnames, converted)
+
+
+@dataclass(frozen=True)
+class _Reader:
+    sql: str
+    attnames: list[str]
+    #: (position, converter functions, the column expression they expect), as the ORM's
+    #: compiler applies them: aware datetimes, booleans from 0/1, and so on.
+    converters: list[tuple[int, Sequence[Callable[..., Any]], Col]]
+
+
+@lru_cache(maxsize=128)
+def _reader(using: str, shape: tuple[tuple[str, int], ...]) -> _Reader:
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    meta = ZohoToken._meta
+    fields = list(meta.concrete_fields)
+    known_columns = {field.column for field in fields}
+    conditions = [f"{quote('status')} = %s"]
+    for column, count in shape:
+        if column not in known_columns or count < 1:
+            raise ValueError(f"{column!r} is not a column of {meta.db_table}")
+        placeholders = ", ".join(["%s"] * count)
+        conditions.append(f"{quote(column)} IN ({placeholders})")
+    # Only quoted names of the model's own columns and placeholders go into the text; every
+    # value is a parameter.
+    sql = (
+        f"SELECT {', '.join(quote(field.column) for field in fields)} "  # noqa: S608
+        f"FROM {quote(meta.db_table)} WHERE {' AND '.join(conditions)} "
+        f"ORDER BY {quote('updated_at')} DESC LIMIT 1"
+    )
+    converters: list[tuple[int, Sequence[Callable[..., Any]], Col]] = []
+    for index, field in enumerate(fields):
+        expression = Col(meta.db_table, field)
+        functions = [
+            *connection.ops.get_db_converters(expression),
+            *field.get_db_converters(connection),  # type: ignore[attr-defined]  # not in the stubs
+        ]
+        if functions:
+            converters.append((index, functions, expression))
+    return _Reader(sql, [field.attname for field in fields], converters)
