@@ -1,11 +1,10 @@
 """Profile one ``DjangoTokenStore`` operation on SQLite with pyinstrument.
 
-``python -m bench.profile_store [--tokens 10000] [--calls 2000] [--operation find_user]
-[--proposed]`` seeds a fresh SQLite database the way ``make bench`` does, runs the
-operation ``--calls`` times under pyinstrument and prints the call tree. ``--proposed``
-profiles the store and index of :mod:`bench.proposal` instead of the shipped ones. Meant
-for checking a change to ``store.py``, ``models.py`` or ``crypto.py`` against the
-benchmark's findings.
+``python -m bench.profile_store [--tokens 10000] [--calls 2000] [--operation find_user]``
+seeds a fresh SQLite database the way ``make bench`` does, runs the operation ``--calls``
+times under pyinstrument and prints the call tree. Meant for checking a change to
+``store.py``, ``lookups.py``, ``models.py`` or ``crypto.py`` against the benchmark's
+findings.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--operation", choices=[key for key, _label in OPERATIONS], default="find_user"
     )
-    parser.add_argument("--proposed", action="store_true")
     args = parser.parse_args(argv)
 
     work_dir = tempfile.mkdtemp(prefix="zoho-profile-")
@@ -39,18 +37,13 @@ def main(argv: list[str] | None = None) -> int:
 
     from bench import data, databases
     from bench.ciphers import Ciphers
-    from bench.proposal import ProposedDjangoTokenStore, fix_status_index
     from bench.subjects import DjangoSubject
 
-    alias = "proposal" if args.proposed else "default"
+    alias = "default"
     try:
         databases.recreate(alias)
         databases.migrate(alias)
-        if args.proposed:
-            fix_status_index(alias)
         subject = DjangoSubject("SQLite", alias, Ciphers())
-        if args.proposed:
-            subject.store = ProposedDjangoTokenStore(using=alias)
         rows = data.tokens(1, args.tokens)
         subject.seed(rows)
         targets = rows[:: max(1, len(rows) // 64)]

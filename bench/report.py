@@ -6,6 +6,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from bench import breakdown
 from bench.cleanup_scale import CleanupResult
 from bench.matrix import Cell, Plan
 from bench.storm import THROTTLED, WORKERS, ZOHO_LATENCY, StormResult
@@ -75,12 +76,18 @@ class Results:
         return timing.median if timing is not None else None
 
     def djangos(self) -> list[str]:
-        """DjangoTokenStore as shipped, per database."""
-        return [s for s in self.subjects if s.startswith(DJANGO_PREFIX) and "proposed" not in s]
+        """DjangoTokenStore, per database."""
+        return [s for s in self.subjects if s.startswith(DJANGO_PREFIX)]
 
-    def proposals(self) -> list[str]:
-        """DjangoTokenStore with the bench's proposed changes."""
-        return [s for s in self.subjects if s.startswith(DJANGO_PREFIX) and "proposed" in s]
+
+def _backend(subject: str) -> str:
+    """``"PostgreSQL"`` for ``"DjangoTokenStore (PostgreSQL)"``."""
+    return subject.removeprefix(DJANGO_PREFIX).removesuffix(")")
+
+
+def _server_floor(backend: str) -> str:
+    """The subject name of a database server's own floor."""
+    return f"floor ({backend}, raw SQL)"
 
 
 def _verdict(ok: bool | None) -> str:
@@ -93,9 +100,9 @@ def _targets(run: Run, results: Results) -> list[str]:
         "|---|---|---|---|",
     ]
     sizes = list(run.sizes)
-    subjects = [*results.djangos(), *results.proposals()]
+    subjects = results.djangos()
     for subject in subjects:
-        worst: tuple[float, str] | None = None
+        worst: tuple[float, str, str] | None = None
         for operation in FIND_OPERATIONS:
             for size in sizes:
                 mine, floor = (
@@ -106,11 +113,17 @@ def _targets(run: Run, results: Results) -> list[str]:
                     continue
                 ratio = mine / floor
                 if worst is None or ratio > worst[0]:
-                    worst = (ratio, f"{LABELS[operation]} at {size:,}")
+                    own = results.median(_server_floor(_backend(subject)), operation, size)
+                    context = (
+                        f"; the server's own indexed SELECT alone: {_ratio(own / floor)}"
+                        if own
+                        else ""
+                    )
+                    worst = (ratio, f"{LABELS[operation]} at {size:,}", context)
         if worst is not None:
             lines.append(
-                f"| find_token within 20x of the floor (worst case) | {subject} | "
-                f"{_ratio(worst[0])} ({worst[1]}) | {_verdict(worst[0] <= 20)} |"
+                f"| find_token within 20x of the SQLite floor (worst case) | {subject} | "
+                f"{_ratio(worst[0])} ({worst[1]}{worst[2]}) | {_verdict(worst[0] <= 20)} |"
             )
     if len(sizes) >= 2:
         small, large = sizes[0], sizes[-1]
@@ -245,8 +258,8 @@ def _breakdown_table(run: Run) -> list[str]:
         return []
     total = run.breakdown[0][1]
     lines = [
-        "| Step (find_token by user name, SQLite, proposed index) | Median | Share of shipped "
-        "find_token |",
+        f"| Step (find_token by user name, SQLite, {run.sizes[-1]:,} tokens) | Median | "
+        "vs find_token |",
         "|---|--:|--:|",
     ]
     for label, seconds in run.breakdown:
@@ -257,103 +270,91 @@ def _breakdown_table(run: Run) -> list[str]:
 def _plans(run: Run) -> list[str]:
     lines: list[str] = []
     for label, plans in run.plans.items():
-        index = "proposed index" if "proposed" in label else "index as shipped"
-        lines += [f"Query plans of the shipped `find_token` queries on {label} ({index}):", ""]
+        lines += [f"Query plans on {label} of the SELECT `find_token` runs (`read_active`):", ""]
         for lookup, plan in plans:
             lines += [f"- {lookup}:", "", "  ```", *[f"  {p}" for p in plan.splitlines()], "  ```"]
         lines.append("")
     return lines
 
 
-def _cleanup_comparison(run: Run) -> str:
-    by_backend = {c.backend: c for c in run.cleanups}
-    shipped, proposed = by_backend.get("SQLite"), by_backend.get("SQLite, proposed")
-    if shipped is None or proposed is None:
-        return ""
-    return (
-        f" Cleanup of {shipped.rows:,} rows on SQLite: {shipped.seconds:.1f} s with the index "
-        f"as shipped, {proposed.seconds:.1f} s with the proposed one."
-    )
-
-
-def _step(run: Run, prefix: str) -> float | None:
-    return next((seconds for label, seconds in run.breakdown if label.startswith(prefix)), None)
+def _step(run: Run, label: str) -> float | None:
+    return next((seconds for step, seconds in run.breakdown if step == label), None)
 
 
 def _findings(run: Run, results: Results) -> list[str]:
-    """What the numbers say about DjangoTokenStore, and what would fix it."""
+    """What the numbers say about DjangoTokenStore."""
     sizes = list(run.sizes)
-    shipped = "DjangoTokenStore (SQLite)"
+    sqlite = "DjangoTokenStore (SQLite)"
     lines = []
     small, large = sizes[0], sizes[-1]
-    a = results.median(shipped, "find_user", small)
-    b = results.median(shipped, "find_user", large)
-    if a and b:
+    a = results.median(sqlite, "find_user", small)
+    b = results.median(sqlite, "find_user", large)
+    c = results.median(sqlite, "find_refresh", small)
+    d = results.median(sqlite, "find_refresh", large)
+    if a and b and c and d:
+        cleanup = next((c for c in run.cleanups if c.backend == "SQLite"), None)
         lines.append(
-            f"1. **On SQLite, `find_token` by user name or refresh token grows with the table** "
-            f"({_time(a)} at {small:,} tokens, {_time(b)} at {large:,}). SQLite has no "
-            "statistics unless someone runs `ANALYZE`, which Django never does, and without "
-            "them its planner prefers `status = 'active'` on `zoho_tokens_status_idx` "
-            "(`status`, `status_changed_at`) to the digest indexes (plans below): every "
-            "lookup walks every active row. PostgreSQL and MariaDB, which keep statistics, "
-            "use the digest indexes. **Fix (models.py + a migration):** lead that index with "
-            "the date, `models.Index(fields=['status_changed_at', 'status'], "
-            "name='zoho_tokens_status_idx')` (or drop it): `status = ?` alone can no longer "
-            "use it, the digest indexes win, and the cleanup's batch queries become key-order "
-            "scans." + _cleanup_comparison(run)
+            f"1. **On SQLite, `find_token` stays flat as the table grows**: by user name "
+            f"{_time(a)} at {small:,} tokens, {_time(b)} at {large:,}; by refresh token "
+            f"{_time(c)} and {_time(d)}. SQLite keeps no statistics unless someone runs "
+            "`ANALYZE` (Django never does); `zoho_tokens_status_idx` leads with "
+            "`status_changed_at`, so `status = ?` cannot use it and the planner takes the "
+            "digest indexes (plans below)."
+            + (
+                f" The cleanup's batch queries scan in key order: {cleanup.rows:,} rows in "
+                f"{cleanup.seconds:.1f} s on SQLite."
+                if cleanup
+                else ""
+            )
         )
-    total, orm = _step(run, "find_token as shipped"), _step(run, "its ORM query")
-    only, select = _step(run, "the same query with .only"), _step(run, "one precompiled")
-    hand, decrypt = _step(run, "hand_out"), _step(run, "one decryption")
-    fast, floor = _step(run, "find_token, proposed"), _step(run, "floor")
-    if total and orm and select and hand and decrypt and fast and floor and only:
+    total, lookup, read = (
+        _step(run, breakdown.TOTAL),
+        _step(run, breakdown.LOOKUP),
+        _step(run, breakdown.READ),
+    )
+    hand, decrypt = _step(run, breakdown.HAND_OUT), _step(run, breakdown.DECRYPT)
+    floor, orm = _step(run, breakdown.FLOOR), _step(run, breakdown.ORM)
+    if total and lookup and read and hand and decrypt and floor and orm:
         lines.append(
-            f"2. **With the right index, the ORM's query compiler is most of the rest.** Of "
-            f"the shipped `find_token`'s {_time(total)} (SQLite, proposed index), the ORM "
-            f"query alone takes {_time(orm)} ({orm / total:.0%}); the same row read with one "
-            f"precompiled parameterised SELECT takes {_time(select)}. Decryption is not the "
-            f"problem: three Fernet decryptions plus building the SDK token take "
-            f"{_time(hand)} ({hand / total:.0%}; one decryption {_time(decrypt)}, the "
-            f"`keyring()` lookup included), and `.only()` of the eleven columns used saves "
-            f"little ({_time(only)}): compiling the queryset costs the same whatever is "
-            f"selected. **Fix (store.py):** read the row in `find_token` and "
-            f"`find_token_by_id` with one parameterised SELECT whose text is built once per "
-            f"database alias and lookup shape from `ZohoToken._meta` (quoted column names; "
-            f"values always as parameters), and turn it into a `ZohoToken` with "
-            f"`ZohoToken.from_db(alias, fields, values)`, so that decryption, the refresh "
-            f"check (`ensure_fresh`, which re-reads under its lock through the ORM) and "
-            f"`hand_out` work unchanged. `bench/proposal.py` is a working sketch: "
-            f"`find_token` {_time(fast)}, {fast / floor:.1f}x the floor ({_time(floor)}). "
-            f"Caching the `Keyring`/`MultiFernet` further would save little: `keyring()` "
-            f"already caches its parts."
+            f"2. **Where `find_token`'s {_time(total)} goes** (by user name, SQLite, "
+            f"{large:,} tokens; {total / floor:.1f}x the floor's {_time(floor)}): "
+            f"`lookups_for` builds the lookup and its digest in {_time(lookup)}; "
+            f"`read_active` runs one precompiled parameterised SELECT and builds the "
+            f"`ZohoToken` (the ORM's converters, `Model.from_db`) in {_time(read)}; "
+            f"`hand_out` decrypts three secrets and fills the SDK token in {_time(hand)} "
+            f"(one decryption {_time(decrypt)}, the `keyring()` lookup included); the "
+            f"remaining {_time(max(0.0, total - lookup - read - hand))} is the store's glue "
+            f"around them (mostly the queryset `_rows()` builds to name the database, then "
+            f"the refresh check; `python -m bench.profile_store` shows the tree). The same "
+            f"read through the ORM's query compiler, `lookup.filter(ZohoToken.objects"
+            f".usable()).order_by('-updated_at').first()`, takes {_time(orm)}, "
+            f"{orm / read:.1f}x `read_active`: that is why the store reads without it."
         )
     server_lines = []
     for server in ("PostgreSQL", "MariaDB"):
         mine = results.median(f"DjangoTokenStore ({server})", "find_user", TARGET_SIZE)
-        own = results.median(f"floor ({server}, raw SQL)", "find_user", TARGET_SIZE)
-        fast = results.median(
-            f"DjangoTokenStore ({server}, proposed reads)", "find_user", TARGET_SIZE
-        )
-        if mine and own and fast:
+        own = results.median(_server_floor(server), "find_user", TARGET_SIZE)
+        sqlite_floor = results.median(FLOOR, "find_user", TARGET_SIZE)
+        if mine and own and sqlite_floor:
             server_lines.append(
-                f"{server} {_time(mine)} shipped, {_time(fast)} with the proposed reads, "
-                f"{_time(own)} for the server's own indexed SELECT"
+                f"{server} {_time(mine)}, {_ratio(mine / own)} its own indexed SELECT "
+                f"({_time(own)}, which alone is {_ratio(own / sqlite_floor)} the SQLite floor)"
             )
     if server_lines:
         lines.append(
-            f"3. **PostgreSQL and MariaDB** use the digest indexes and stay flat; there the "
-            f"query compiler is again most of the time. `find_token` by user name at "
-            f"{TARGET_SIZE:,} tokens: " + "; ".join(server_lines) + ". What remains after the "
-            "proposed read path is mostly the round trip, which no store can avoid."
+            f"3. **PostgreSQL and MariaDB** use the digest indexes and stay flat. "
+            f"`find_token` by user name at {TARGET_SIZE:,} tokens: "
+            + "; ".join(server_lines)
+            + ". The 20x target is defined against the in-process SQLite floor; a store on "
+            "a database server cannot meet it, since the server's own indexed SELECT (one "
+            "round trip through the driver) already takes nearly all of that budget, or more."
         )
-    per_row = results.median(shipped, "get_tokens", TARGET_SIZE)
+    per_row = results.median(sqlite, "get_tokens", TARGET_SIZE)
     if per_row:
         lines.append(
             f"4. `get_tokens` costs {_time(per_row / TARGET_SIZE)} per row on SQLite (model "
-            "instances of 25 columns with their datetime converters, then three decryptions "
-            "and an SDK token per row). No target asks for more; if it matters, "
-            "`.only(<the eleven columns used>)` or `values_list()` plus `from_db` cuts the "
-            "instance cost, and the decryptions are the floor."
+            "instances of 25 columns through the ORM, with their datetime converters, then "
+            "three decryptions and an SDK token per row). No target asks for more."
         )
     save_ratio = _save_ratio(results)
     if save_ratio:
@@ -400,12 +401,11 @@ def render(run: Run) -> str:
         "",
         *_targets(run, results),
         "",
-        "The *proposed* rows are not shipped code: `DjangoTokenStore` with the changes proposed "
-        "under *Where the time goes* below (on SQLite both, the index and the read path; on "
-        "PostgreSQL and MariaDB the read path, on the same table), measured in the same run "
-        "to show what they would buy. The floor is SQLite in-process, as the targets define "
-        "it; a client-server database cannot come within 20x of it, since one round trip "
-        "alone costs more (see the servers' own floors in the tables).",
+        "The floor is raw `sqlite3` in-process on an open connection, as the targets define "
+        "it, for every backend. On PostgreSQL and MariaDB one indexed SELECT over Django's "
+        "open connection, without any store around it, already costs the ratio given in the "
+        "*Measured* column (the server's own floor, also in the tables below): the 20x target "
+        "is out of reach there for any store, and is judged as written all the same.",
         "",
         "## Stores, operations, table sizes",
         "",

@@ -33,7 +33,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         "--cleanup-on",
         default=None,
         help=f"databases for the cleanup benchmark, comma separated, of "
-        f"{', '.join(CLEANUP_CHOICES)} (default sqlite,proposed,postgres; empty: none)",
+        f"{', '.join(CLEANUP_CHOICES)} (default sqlite,postgres; empty: none)",
     )
     parser.add_argument("--no-storm", action="store_true")
     parser.add_argument("--quick", action="store_true", help="small sizes, few repetitions")
@@ -47,7 +47,7 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         args.cleanup_rows = min(args.cleanup_rows, 20_000)
         args.cleanup_on = "sqlite" if args.cleanup_on is None else args.cleanup_on
     if args.cleanup_on is None:
-        args.cleanup_on = "sqlite,proposed,postgres"
+        args.cleanup_on = "sqlite,postgres"
     if args.output is None:
         args.output = "" if args.quick else str(REPO / "docs" / "benchmarks.md")
     return args
@@ -56,7 +56,6 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
 #: ``--cleanup-on`` names -> report labels.
 CLEANUP_CHOICES = {
     "sqlite": "SQLite",
-    "proposed": "SQLite, proposed",
     "postgres": "PostgreSQL",
     "mariadb": "MariaDB",
 }
@@ -76,15 +75,11 @@ def _prepare_environment() -> str:
 
 
 def _fresh_database(alias: str) -> str:
-    """Drop, create and migrate ``alias``'s database (with the proposed index on
-    ``proposal``); returns the server's version."""
+    """Drop, create and migrate ``alias``'s database; returns the server's version."""
     from bench import databases
-    from bench.proposal import fix_status_index
 
     version = databases.recreate(alias)
     databases.migrate(alias)
-    if alias == "proposal":
-        fix_status_index(alias)
     return version
 
 
@@ -95,7 +90,7 @@ def _databases(notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
 
     available: dict[str, str] = {}
     versions: dict[str, str] = {}
-    for label, alias in [*databases.BACKENDS.items(), ("SQLite, proposed", "proposal")]:
+    for label, alias in databases.BACKENDS.items():
         try:
             version = _fresh_database(alias)
         except Exception as err:  # any driver's "cannot connect" means: leave it out
@@ -103,7 +98,7 @@ def _databases(notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
             log(notes[-1])
             continue
         available[label] = alias
-        if alias not in ("default", "proposal"):
+        if alias != "default":
             versions[label] = version
     return available, versions
 
@@ -113,39 +108,13 @@ def _subjects(
 ) -> tuple[list[Any], dict[str, Any] | None]:
     """The stores under test, floor first; and what the storm needs to drive DBStore."""
     from bench import databases, subjects
-    from bench.proposal import ProposedDjangoTokenStore
 
     chosen: list[subjects.Subject] = [
         subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
     ]
     servers = [label for label in ("PostgreSQL", "MariaDB") if label in available]
     chosen += [subjects.ServerFloorSubject(label, available[label]) for label in servers]
-    for label, alias in available.items():
-        if alias != "proposal":
-            chosen.append(subjects.DjangoSubject(label, alias, ciphers))
-            continue
-        chosen.append(
-            subjects.DjangoSubject(
-                label,
-                alias,
-                ciphers,
-                store=ProposedDjangoTokenStore(using=alias),
-                note="not shipped: both proposed changes (index, reads; see below)",
-            )
-        )
-    for label in servers:
-        # The proposed read path on the servers' own tables (their planners already use
-        # the digest indexes, so the index change does not apply there).
-        proposed = subjects.DjangoSubject(
-            f"{label}, proposed reads",
-            available[label],
-            ciphers,
-            store=ProposedDjangoTokenStore(using=available[label]),
-            note="not shipped: the proposed read path (see below), same table",
-            seeds=False,
-        )
-        proposed.operations = ("find_user", "find_refresh", "find_id")
-        chosen.append(proposed)
+    chosen += [subjects.DjangoSubject(label, alias, ciphers) for label, alias in available.items()]
     chosen.append(subjects.KaizenSubject(os.path.join(work_dir, "kaizen.sqlite3")))
     chosen.append(subjects.FileStoreSubject(os.path.join(work_dir, "tokens.csv")))
     if "MariaDB" not in available:
@@ -188,22 +157,18 @@ def main(argv: list[str] | None = None) -> int:
     assert isinstance(floor, subjects.FloorSubject)
 
     cells = matrix.run_matrix(chosen, sizes, plan, ciphers=ciphers)
-    steps = []
-    if "SQLite, proposed" in available:
-        target_size = 10_000 if 10_000 in sizes else sizes[-1]
-        rows = [data.token(n) for n in range(1, target_size + 1, 97)]
-        steps = breakdown.run_breakdown("proposal", rows, lambda row: floor.op("find_user", row, 0))
+    # The breakdown runs on SQLite's table as the matrix left it (the largest size), on
+    # about a hundred tokens spread over it.
+    rows = [data.token(n) for n in range(1, sizes[-1] + 1, max(1, sizes[-1] // 100))]
+    steps = breakdown.run_breakdown("default", rows, lambda row: floor.op("find_user", row, 0))
     floor.close()
     plans = {
-        label: breakdown.query_plans(available[label], data.token(1))
-        for label in ("SQLite", "SQLite, proposed")
-        if label in available
+        label: breakdown.query_plans(alias, data.token(1)) for label, alias in available.items()
     }
 
     storms = []
     if not args.no_storm:
-        django_aliases = {k: v for k, v in available.items() if v != "proposal"}
-        storms = storm.run_storms(django_aliases, dbstore)
+        storms = storm.run_storms(available, dbstore)
 
     cleanups = []
     for label in (CLEANUP_CHOICES[name] for name in args.cleanup_on.split(",") if name):

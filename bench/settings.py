@@ -48,8 +48,6 @@ DATABASES = {
     "default": _database(f"sqlite:///{os.path.join(WORK_DIR, DB_NAME)}.sqlite3"),
     "postgres": _database(f"{POSTGRES_URL.rstrip('/')}/{DB_NAME}"),
     "mariadb": _database(f"{MARIADB_URL.rstrip('/')}/{DB_NAME}"),
-    # SQLite again, with the changes the bench proposes (bench/proposal.py) applied.
-    "proposal": _database(f"sqlite:///{os.path.join(WORK_DIR, DB_NAME)}-proposal.sqlite3"),
 }
 
 # The cleanup command has no --database option: its benchmark worker makes the database

@@ -214,33 +214,23 @@ class KaizenSubject(SdkStoreSubject):
 class DjangoSubject(SdkStoreSubject):
     """``DjangoTokenStore`` on one database alias."""
 
-    def __init__(
-        self,
-        label: str,
-        alias: str,
-        ciphers: Any,
-        *,
-        store: TokenStore | None = None,
-        note: str = "ORM; indexed digests; secrets decrypted per call",
-        seeds: bool = True,
-    ) -> None:
+    def __init__(self, label: str, alias: str, ciphers: Any) -> None:
         from zoho_tokens.store import DjangoTokenStore
 
         self.alias = alias
         self.ciphers = ciphers
-        self.seeds = seeds
         self.ids: dict[int, str] = {}
         super().__init__(
-            f"DjangoTokenStore ({label})", store or DjangoTokenStore(using=alias), note
+            f"DjangoTokenStore ({label})",
+            DjangoTokenStore(using=alias),
+            "reads: one precompiled SELECT per lookup shape; indexed digests; secrets "
+            "decrypted per call",
         )
 
     def seed(self, rows: Sequence[TokenData]) -> None:
         from django.db import connections
 
         from zoho_tokens.models import ZohoToken
-
-        if not self.seeds:
-            return  # it reads the table another subject seeds
 
         manager = ZohoToken.objects.using(self.alias)
         for batch in data.batched(rows, 1000):

@@ -146,25 +146,6 @@ class ZohoTokenAdmin(_ModelAdmin):
     actions = ("revoke_selected",)
     raw_id_fields = ("user",)
     exclude = NEVER_IN_FORMS
-    readonly_fields = (
-        "user_name",
-        "client_id",
-        "location",
-        "accounts_server",
-        "api_domain",
-        "redirect_url",
-        "status_label",
-        "status_changed_at",
-        "remote_revoke_pending",
-        "access_expiry",
-        "last_refreshed_at",
-        "created_at",
-        "updated_at",
-        "masked_client_secret",
-        "masked_refresh_token",
-        "masked_access_token",
-        "masked_grant_token",
-    )
     fieldsets = (
         (None, {"fields": ("user", "user_name", "client_id")}),
         (
@@ -196,6 +177,10 @@ class ZohoTokenAdmin(_ModelAdmin):
                 )
             },
         ),
+    )
+    # Everything shown is read-only but the link to the Django user: tokens come from OAuth.
+    readonly_fields = tuple(
+        str(name) for _title, options in fieldsets for name in options["fields"] if name != "user"
     )
 
     # -- columns and read-only fields --------------------------------------------------
