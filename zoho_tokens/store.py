@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
-from django.db import DatabaseError, IntegrityError, OperationalError, transaction
+from django.db import DatabaseError, IntegrityError, OperationalError, router, transaction
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
@@ -244,6 +244,11 @@ class DjangoTokenStore(TokenStore):
         rows = ZohoToken.objects.all()
         return rows.using(self.using) if self.using else rows
 
+    def _read_alias(self) -> str:
+        # Asked of the router directly: building a queryset just to learn its database
+        # costs as much as the read itself.
+        return self.using or router.db_for_read(ZohoToken)
+
     def _guard(self, operation: str, action: Callable[[], T]) -> T:
         try:
             return action()
@@ -269,7 +274,7 @@ class DjangoTokenStore(TokenStore):
         when Zoho refused the refresh token)."""
 
         def find() -> OAuthToken | None:
-            using = self._rows().db
+            using = self._read_alias()
             row = next(
                 (
                     found
@@ -292,7 +297,7 @@ class DjangoTokenStore(TokenStore):
             pk = parse_token_id(id)
             if pk is None:
                 return None
-            row = read_active(Lookup((("id", (pk,)),)), self._rows().db)
+            row = read_active(Lookup((("id", (pk,)),)), self._read_alias())
             row = _fresh(row) if row is not None else None
             return to_oauth_token(row) if row is not None else None
 
