@@ -197,6 +197,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report)
     if args.output:
+        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
         Path(args.output).write_text(report + "\n", encoding="utf-8")
         log(f"report written to {args.output}")
     if not args.keep:
