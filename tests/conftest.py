@@ -40,3 +40,9 @@ def sdk_environment(zoho_tokens_settings: FakeZoho) -> DataCenter.Environment:
     """
     fake = zoho_tokens_settings
     return DataCenter.Environment(fake.url, fake.token_url, fake.url)
+
+
+@pytest.fixture
+def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+    """The fake Zoho, with ``settings.ZOHO_TOKENS`` pointed at it."""
+    return zoho_tokens_settings

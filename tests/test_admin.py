@@ -261,11 +261,6 @@ def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens)
 # -- revoking --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
 def connect(fake: FakeZoho, email: str) -> ZohoToken:
     fake.add_user(email)
     code = fake.issue_code(user=email)

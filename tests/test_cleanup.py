@@ -201,11 +201,6 @@ def test_cleanup_rejects_a_negative_age():
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
-@pytest.fixture
 def pending(fake: FakeZoho) -> tuple[ZohoToken, str]:
     """A token revoked while Zoho was down, and its refresh token (still live at Zoho)."""
     token = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)

@@ -27,11 +27,6 @@ DELAY = 1.5
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
-@pytest.fixture
 def child_setup(fake: FakeZoho) -> ChildSetup:
     """The test database and the ZOHO_TOKENS pointing at the fake, for the children."""
     return ChildSetup.from_parent()

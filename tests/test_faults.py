@@ -10,11 +10,12 @@ from __future__ import annotations
 import logging
 
 import pytest
-from django.db import DatabaseError, connection
+from django.db import DatabaseError
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
+from tests.helpers import make_database_refuse
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.exceptions import (
     InvalidGrantError,
@@ -40,11 +41,6 @@ ZOHO_FAULTS = {
 
 #: Faults after which Zoho may be asked again later.
 PASSING_FAULTS = ["http_500", "html", "throttle", "slow"]
-
-
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
 
 
 class Faults:
@@ -272,15 +268,7 @@ def doomed_save(ada):
     token.set_refresh_token("1000.rt-doomed.refresh-token-that-must-not-be-logged")
     token.set_client_secret("doomed-client-secret-that-must-not-be-logged")
     token.set_expires_in(str(now_ms() + 3_600_000))
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TRIGGER zoho_tokens_test_refuse BEFORE UPDATE ON "
-                f"{ZohoToken._meta.db_table} BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
-            )
-    else:
-        token.set_client_id("1000." + "X" * 300)
-    return token
+    return make_database_refuse(token)
 
 
 def test_database_error_during_save_token_is_raised_as_sdk_exception(doomed_save):

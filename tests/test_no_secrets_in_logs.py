@@ -14,7 +14,6 @@ import logging
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
@@ -22,6 +21,7 @@ from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
+from tests.helpers import make_database_refuse, stop_refusing
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.revocation import retry_pending_revocations, revoke_token
 from zoho_tokens.store import DjangoTokenStore
@@ -135,15 +135,7 @@ def refuse_saves() -> OAuthToken:
     token.set_access_token(UNSAVED_SECRETS["access_token"])
     token.set_refresh_token(UNSAVED_SECRETS["refresh_token"])
     token.set_client_secret(UNSAVED_SECRETS["client_secret"])
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE TRIGGER zoho_tokens_test_refuse BEFORE UPDATE ON "
-                f"{ZohoToken._meta.db_table} BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
-            )
-    else:
-        token.set_client_id("1000." + "X" * 300)
-    return token
+    return make_database_refuse(token)
 
 
 def secrets_of(fake: FakeZoho, settings) -> set[str]:
@@ -182,9 +174,7 @@ def test_a_whole_flow_with_failures_logs_no_secret(fake, all_logs, settings, tmp
     # The database refusing a save.
     with pytest.raises(SDKException):
         DjangoTokenStore().save_token(refuse_saves())
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute("DROP TRIGGER zoho_tokens_test_refuse")
+    stop_refusing()
 
     # Zoho refusing the refresh token: re-authorisation needed.
     second = fake.add_user("grace@example.com")

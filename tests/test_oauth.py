@@ -26,12 +26,6 @@ REDIRECT_URI = "https://app.example/zoho/callback/"
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    """The fake Zoho, with ``settings.ZOHO_TOKENS`` pointing at it."""
-    return zoho_tokens_settings
-
-
-@pytest.fixture
 def stranger():
     """A second fake Zoho that is NOT configured anywhere: it must never hear from us."""
     with FakeZoho(client_id="fake-client-id", client_secret="fake-client-secret") as other:

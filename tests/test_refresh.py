@@ -43,11 +43,6 @@ def set_expiry(row: ZohoToken, expires_at_ms: int | None) -> ZohoToken:
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
-@pytest.fixture
 def row(fake: FakeZoho) -> ZohoToken:
     """A token connected through the fake (fresh: valid for an hour); the fake's request
     log is emptied afterwards."""

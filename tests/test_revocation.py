@@ -17,11 +17,6 @@ from zoho_tokens.testing import REVOKE_PATH, FakeZoho
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
 def connect(fake: FakeZoho, email: str | None = None) -> ZohoToken:
     """A token connected through the fake for ``email`` (default: the fake's first user)."""
     if email is not None:

@@ -52,11 +52,6 @@ def record() -> Iterator[Any]:
         recorder.signal.disconnect(recorder, sender=ZohoToken)
 
 
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
 def connect(fake: FakeZoho) -> ZohoToken:
     return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
 

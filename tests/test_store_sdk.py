@@ -16,16 +16,11 @@ from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import TOKEN_PATH, FakeZoho, FakeZohoUser
+from zoho_tokens.testing import TOKEN_PATH, FakeZohoUser
 
 pytestmark = pytest.mark.django_db
 
 REDIRECT_URL = "https://app.example/zoho/callback/"
-
-
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
 
 
 @pytest.fixture

@@ -18,23 +18,6 @@ pytestmark = pytest.mark.django_db
 CALLBACK_URI = "http://testserver/zoho/callback/"
 
 
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
-
-
-@pytest.fixture
-def client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
 def start(client: Client, next_url: str | None = None) -> str:
     """Run the connect view; return the authorization URL it redirected to."""
     suffix = f"?{urlencode({'next': next_url})}" if next_url else ""

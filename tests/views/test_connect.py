@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
 
 from zoho_tokens.conf import zoho_settings
@@ -16,18 +15,6 @@ from zoho_tokens.testing import FakeZoho
 pytestmark = pytest.mark.django_db
 
 CALLBACK_URI = "http://testserver/zoho/callback/"
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
-
-
-@pytest.fixture
-def client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def query_of(url: str) -> dict[str, str]:

@@ -14,23 +14,6 @@ from zoho_tokens.testing import FakeZoho
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
-
-
-@pytest.fixture
-def user():
-    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
-
-
-@pytest.fixture
-def client(user) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def connect(fake: FakeZoho, user, email: str | None = None) -> ZohoToken:
     """A token for ``user``, consented by the fake's user ``email``."""
     if email is not None and all(known.email != email for known in fake.users):

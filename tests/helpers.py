@@ -1,0 +1,35 @@
+"""A save the database refuses, with a real database error (for the fault tests)."""
+
+from __future__ import annotations
+
+from django.db import connection
+from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+
+from zoho_tokens.models import ZohoToken
+
+REFUSING_TRIGGER = "zoho_tokens_test_refuse"
+
+
+def make_database_refuse(token: OAuthToken) -> OAuthToken:
+    """Make the database refuse the next save of ``token`` with a real database error.
+
+    PostgreSQL and MariaDB refuse a client id longer than its column; SQLite enforces no
+    lengths, so there a trigger (rolled back with the test, or dropped with
+    :func:`stop_refusing`) refuses every update of the table.
+    """
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"CREATE TRIGGER {REFUSING_TRIGGER} BEFORE UPDATE ON "
+                f"{ZohoToken._meta.db_table} BEGIN SELECT RAISE(ABORT, 'writes refused'); END"
+            )
+    else:
+        token.set_client_id("1000." + "X" * 300)
+    return token
+
+
+def stop_refusing() -> None:
+    """Undo :func:`make_database_refuse` (SQLite's trigger; elsewhere nothing to undo)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP TRIGGER {REFUSING_TRIGGER}")
