@@ -1,23 +1,92 @@
-"""The exceptions this package raises.
+"""The exceptions this package raises: one error model for views, tasks and the SDK.
 
-Every message is written for the person who has to act on it, and none ever contains a
-token or a client secret: these exceptions end up in logs, error pages and the SDK's own
-exception strings.
+Every class knows how it is shown (django-oauth-toolkit's ``OIDCError`` pattern): an HTTP
+status (``http_status``) and a message a person can act on (``user_message``, translatable,
+never containing a secret). ``str(err)`` is the technical message for logs and developers;
+it never contains a token or a client secret either: these exceptions end up in logs, error
+pages and the SDK's own exception strings.
+
+Where a standard base fits, it is mixed in (as django-anymail's errors do): configuration
+errors are ``ImproperlyConfigured``, a request that names an untrusted server is a
+``SuspiciousOperation``, a refused value is a ``ValueError``.
+
+The three a view or a task usually catches:
+
+* :class:`NoUsableTokenError`: this user must connect Zoho (again); send them to
+  ``zoho_tokens:connect``. :class:`ReauthorizationRequired` and :class:`MissingScopeError`
+  are kinds of it.
+* :class:`ZohoUnavailableError`: Zoho is down, slow or answered garbage; nothing changed,
+  retry later. :class:`ZohoThrottledError` is a kind of it.
+* :class:`ZohoAPIError`: a Zoho API (CRM, Books ...) refused one call, with Zoho's code.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any, ClassVar
+
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+__all__ = [
+    "ImproperlyConfiguredZoho",
+    "InvalidGrantError",
+    "MissingScopeError",
+    "NoUsableTokenError",
+    "ReauthorizationRequired",
+    "TokenDecryptionError",
+    "UntrustedAccountsServerError",
+    "ZohoAPIError",
+    "ZohoOAuthError",
+    "ZohoThrottledError",
+    "ZohoTokensError",
+    "ZohoUnavailableError",
+]
+
 
 class ZohoTokensError(Exception):
-    """Base class of every error raised by django-zoho-tokens."""
+    """Base class of every error raised by django-zoho-tokens.
+
+    ``http_status`` and ``user_message`` say how a view shows it; both are class defaults
+    that an instance may override (``user_message=`` to the constructor).
+    """
+
+    http_status: ClassVar[int] = 500
+    #: A short title for an error page.
+    user_title: ClassVar[str | Promise] = _("Zoho could not be used")
+    user_message: str | Promise = _(
+        "Something went wrong while working with Zoho. Nothing was changed; please try again later."
+    )
+
+    def __init__(self, message: str = "", *, user_message: str | Promise | None = None) -> None:
+        if user_message is not None:
+            self.user_message = user_message
+        super().__init__(message or str(self.user_message))
 
 
-class ImproperlyConfiguredZoho(ZohoTokensError):
+class ImproperlyConfiguredZoho(ZohoTokensError, ImproperlyConfigured):
     """``settings.ZOHO_TOKENS`` is missing something or holds a wrong value."""
+
+    user_title = _("Zoho is not set up on this site")
+    user_message = _(
+        "Zoho is not set up correctly on this site. Nothing was changed; please tell the "
+        "site's administrator."
+    )
 
 
 class TokenDecryptionError(ZohoTokensError):
-    """A stored secret can no longer be decrypted with any configured key."""
+    """A stored secret can no longer be decrypted with any configured key.
+
+    An operator's problem (a key was removed, ``SECRET_KEY`` changed), not the user's: the
+    ciphertext is kept, and restoring the key recovers it.
+    """
+
+    user_title = _("This Zoho connection cannot be read")
+    user_message = _(
+        "This site cannot read its saved Zoho connection at the moment. Nothing was "
+        "changed; please tell the site's administrator."
+    )
 
     def __init__(self, token_id: object, field: str) -> None:
         self.token_id = token_id
@@ -37,39 +106,162 @@ class ZohoOAuthError(ZohoTokensError):
     gave one.
     """
 
-    def __init__(self, message: str, *, error: str | None = None) -> None:
+    http_status = 502
+    user_title = _("Zoho refused the connection")
+    user_message = _(
+        "Zoho refused to complete the connection. Nothing was saved, and any earlier "
+        "connection is unchanged."
+    )
+
+    def __init__(
+        self, message: str, *, error: str | None = None, user_message: str | Promise | None = None
+    ) -> None:
         self.error = error
-        super().__init__(message)
+        super().__init__(message, user_message=user_message)
 
 
 class InvalidGrantError(ZohoOAuthError):
     """Zoho answered ``invalid_code``: the grant code was used or expired, or the refresh
     token was revoked or expired. Only a new consent helps."""
 
-
-class ZohoThrottledError(ZohoOAuthError):
-    """Zoho throttled us (too many access tokens for one refresh token); wait and retry."""
+    http_status = 400
+    user_title = _("Zoho did not accept the authorisation")
+    user_message = _(
+        "The authorisation from Zoho was already used or has expired. Nothing was saved; "
+        "please connect Zoho again."
+    )
 
 
 class ZohoUnavailableError(ZohoOAuthError):
     """Zoho could not be reached, timed out, failed (5xx) or answered something that is not
     its JSON. Nothing was changed; retrying later is safe."""
 
+    http_status = 503
+    user_title = _("Zoho is not available")
+    user_message = _(
+        "Zoho could not be reached or gave an unexpected answer. Nothing was changed; please "
+        "try again in a few minutes."
+    )
 
-class UntrustedAccountsServerError(ZohoOAuthError):
+
+class ZohoThrottledError(ZohoUnavailableError):
+    """Zoho throttled us (too many access tokens for one refresh token, or an API's rate
+    limit); wait and retry.
+
+    ``retry_after`` is the number of seconds Zoho asked us to wait, when it said;
+    ``rate_limit`` holds the rate-limit headers Zoho sent (``X-Rate-Limit-*``), if any.
+    """
+
+    user_title = _("Zoho asks us to slow down")
+    user_message = _(
+        "Zoho is limiting how often this site may call it. Nothing was changed; please try "
+        "again in a few minutes."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        error: str | None = None,
+        retry_after: float | None = None,
+        rate_limit: Mapping[str, str] | None = None,
+        user_message: str | Promise | None = None,
+    ) -> None:
+        self.retry_after = retry_after
+        self.rate_limit = dict(rate_limit or {})
+        super().__init__(message, error=error, user_message=user_message)
+
+
+class UntrustedAccountsServerError(ZohoOAuthError, SuspiciousOperation):
     """An accounts server that is not a known Zoho data centre (nor ``ACCOUNTS_URL``)."""
 
+    http_status = 400
+    user_title = _("Unknown Zoho data centre")
+    user_message = _(
+        "The request named a server that is not one of Zoho's. Nothing was sent to it and "
+        "nothing was saved."
+    )
 
-class ReauthorizationRequired(ZohoTokensError):
-    """The token can no longer be refreshed; the user has to connect Zoho again."""
+
+class NoUsableTokenError(ZohoTokensError):
+    """The user (or token) has no usable Zoho token: they must connect Zoho (again).
+
+    Views send the user to ``zoho_tokens:connect`` (see
+    :func:`zoho_tokens.decorators.zoho_connection_required`).
+    """
+
+    http_status = 403
+    user_title = _("Connect Zoho to continue")
+    user_message = _("This page needs your Zoho account. Please connect Zoho to continue.")
+
+
+class ReauthorizationRequired(NoUsableTokenError):
+    """The token can no longer be refreshed (Zoho refused it); the user has to connect
+    Zoho again."""
+
+    user_message = _(
+        "Your Zoho connection has expired or was withdrawn at Zoho. Please connect Zoho again "
+        "to continue."
+    )
 
     def __init__(self, token_id: object) -> None:
         self.token_id = token_id
         super().__init__(
             f"Zoho token {token_id} was revoked or expired at Zoho; the user must connect "
-            "Zoho CRM again."
+            "Zoho again."
         )
 
 
-class NoUsableTokenError(ZohoTokensError):
-    """The user (or token) has no active Zoho token to make CRM calls with."""
+class MissingScopeError(NoUsableTokenError):
+    """The token lacks scopes a call needs; the user must connect again to grant them.
+
+    ``scopes`` lists the missing scopes (as far as they are known); ``connect_url`` is a
+    URL of ``zoho_tokens:connect`` that asks for them, when the caller could build one.
+    """
+
+    user_title = _("Zoho needs more permissions")
+    user_message = _(
+        "This page needs more access to your Zoho account than you granted. Please connect "
+        "Zoho again and allow the requested access."
+    )
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        scopes: Sequence[str] = (),
+        connect_url: str | None = None,
+        user_message: str | Promise | None = None,
+    ) -> None:
+        self.scopes = list(scopes)
+        self.connect_url = connect_url
+        super().__init__(message, user_message=user_message)
+
+
+class ZohoAPIError(ZohoTokensError):
+    """A Zoho API (CRM, Books, Desk, Projects ...) refused one call.
+
+    ``status_code`` is the HTTP status Zoho answered; ``code`` Zoho's error code (CRM's
+    ``"INVALID_DATA"``, Books' integer code as a string); ``details`` whatever else Zoho
+    said about it (never a secret: Zoho does not echo tokens).
+    """
+
+    http_status = 502
+    user_title = _("Zoho refused the request")
+    user_message = _("Zoho refused this request. Nothing was changed.")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: int | None = None,
+        code: str | None = None,
+        details: Any = None,
+        service: str | None = None,
+        user_message: str | Promise | None = None,
+    ) -> None:
+        self.status_code = status_code
+        self.code = code
+        self.details = details
+        self.service = service
+        super().__init__(message, user_message=user_message)

@@ -70,17 +70,26 @@ _REFUSED_FIELDS = (
 )
 
 
-def needs_refresh(row: ZohoToken) -> bool:
-    """Whether ``row`` must be refreshed before its access token is handed out: the access
-    token is missing or expires within ``ZOHO_TOKENS["REFRESH_MARGIN"]`` seconds, and there
-    is a refresh token to do it with."""
-    return bool(row.refresh_token_encrypted) and row.access_expires_within(
-        zoho_settings.REFRESH_MARGIN
-    )
+def needs_refresh(row: ZohoToken, rejected_access_token: str | None = None) -> bool:
+    """Whether ``row`` must be refreshed before its access token is handed out: there is a
+    refresh token to do it with, and the access token is missing, expires within
+    ``ZOHO_TOKENS["REFRESH_MARGIN"]`` seconds, or is the one Zoho just rejected
+    (``rejected_access_token``: Zoho can kill an access token before its expiry)."""
+    if not row.refresh_token_encrypted:
+        return False
+    if row.access_expires_within(zoho_settings.REFRESH_MARGIN):
+        return True
+    return bool(rejected_access_token) and row.access_token == rejected_access_token
 
 
-def ensure_fresh(row: ZohoToken) -> ZohoToken:
+def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) -> ZohoToken:
     """``row`` with an access token valid for at least the refresh margin.
+
+    ``rejected_access_token`` is an access token Zoho answered ``INVALID_TOKEN`` (or Books'
+    code 14/57) to: when the row still holds it, the row is refreshed although its stored
+    expiry lies ahead. Every worker that met the same dead token passes it; the first one
+    refreshes under the lock, the others re-read the row, find another access token and do
+    not call Zoho.
 
     A fresh row is returned as it is, without touching the database. A stale one is
     refreshed under its token's lock (see the module docstring) and the re-read,
@@ -101,9 +110,9 @@ def ensure_fresh(row: ZohoToken) -> ZohoToken:
     """
     using = row._state.db or router.db_for_write(ZohoToken, instance=row)
     for _attempt in range(ATTEMPTS):
-        if not needs_refresh(row):
+        if not needs_refresh(row, rejected_access_token):
             return row
-        outcome = _refresh_under_lock(row.pk, using)
+        outcome = _refresh_under_lock(row.pk, using, rejected_access_token)
         if outcome.row is not None:
             return _announce(outcome.row, outcome)
         # The row changed while Zoho was being asked: look again.
@@ -121,10 +130,10 @@ class _Outcome:
     refused: InvalidGrantError | None = None
 
 
-def _refresh_under_lock(pk: int, using: str) -> _Outcome:
+def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
     with _token_lock(pk, using) as rows:
         row = _usable(rows.first(), pk)
-        if not needs_refresh(row):
+        if not needs_refresh(row, rejected_access_token):
             # Another worker refreshed it while this one waited for the lock.
             return _Outcome(row)
         try:

@@ -30,7 +30,7 @@ from zoho_tokens import signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.crypto import keyring
 from zoho_tokens.datacenters import by_api_domain
-from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
+from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired, ZohoTokensError
 from zoho_tokens.fields import plain_digest
 from zoho_tokens.lookups import Condition, Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
@@ -149,6 +149,9 @@ def _fresh(row: ZohoToken) -> ZohoToken | None:
     or deleted while this worker waited for the refresh lock (as if it had not matched)."""
     try:
         return ensure_fresh(row)
+    except ReauthorizationRequired:
+        # A kind of NoUsableTokenError, but the caller must learn it: the user has to act.
+        raise
     except NoUsableTokenError:
         return None
 
