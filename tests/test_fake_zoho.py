@@ -239,6 +239,7 @@ def test_exchange_returns_zoho_shaped_tokens(http: requests.Session, fake_zoho: 
     assert set(payload) == {
         "access_token",
         "refresh_token",
+        "scope",
         "api_domain",
         "token_type",
         "expires_in",

@@ -26,6 +26,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.scopes import parse_scopes
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +50,13 @@ class TokenGrant:
     expires_at_ms: int
     refresh_token: str | None = None
     api_domain: str | None = None
+    #: The scopes Zoho granted (its ``scope``); empty when the answer did not say.
+    scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
-            f"refresh_token={'yes' if self.refresh_token else 'no'}>"
+            f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
         )
 
 
@@ -165,7 +168,16 @@ def _raise_for_error(body: dict[str, Any], host: str) -> None:
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
         )
-    if error.lower() == "access denied" or "throttle" in description.lower():
+    # Zoho's OAuth errors are lower-case codes (``invalid_client`` ...). Its throttle answer
+    # is ``"status": "failure"`` with a human sentence as ``error`` ("Access Denied"), and
+    # that sentence is translated into the caller's language ("拒绝访问"): never match the
+    # English text alone, and never take a throttle for a dead token.
+    is_code = error.isascii() and error.replace("_", "").isalnum() and error.islower()
+    if (
+        (body.get("status") == "failure" and not is_code)
+        or error.lower() == "access denied"
+        or "throttle" in description.lower()
+    ):
         raise ZohoThrottledError(
             f"Zoho at {host} is throttling this token (at most 10 access tokens per refresh "
             "token in 10 minutes); wait a few minutes before trying again.",
@@ -179,7 +191,7 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     _raise_for_error(body, host)
     access_token = body.get("access_token")
     try:
-        expires_in = int(body.get("expires_in", 3600))
+        expires_in = _expires_in_seconds(body)
     except (TypeError, ValueError):
         expires_in = -1
     if not isinstance(access_token, str) or not access_token or expires_in < 0:
@@ -195,7 +207,19 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
+        scopes=tuple(parse_scopes(body["scope"])) if isinstance(body.get("scope"), str) else (),
     )
+
+
+def _expires_in_seconds(body: dict[str, Any]) -> int:
+    """The access token's lifetime in seconds, from either shape Zoho has answered with.
+
+    Today ``expires_in`` is in seconds. Older answers (still read by Zoho's own SDK) gave
+    ``expires_in`` in milliseconds together with ``expires_in_sec`` in seconds.
+    """
+    if "expires_in_sec" in body:
+        return int(body["expires_in_sec"])
+    return int(body.get("expires_in", 3600))
 
 
 def exchange_code(

@@ -172,6 +172,9 @@ class FakeZoho:
         self.slow_seconds: float = 5.0
         #: Seconds added to every ``/oauth/v2/token`` request, before it is processed.
         self.delay: float = 0.0
+        #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
+        #: beside ``expires_in_sec``).
+        self.legacy_expiry = False
         self._consenting_user: FakeZohoUser | None = None
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
@@ -709,11 +712,18 @@ class FakeZoho:
             payload["refresh_token"] = refresh.token
         payload.update(
             {
+                "scope": ",".join(access.scopes),
                 "api_domain": self.api_domain,
                 "token_type": "Bearer",
-                "expires_in": self.access_token_lifetime,
             }
         )
+        if self.legacy_expiry:
+            # The older shape Zoho answered with (and its SDK still reads): milliseconds in
+            # ``expires_in``, seconds in ``expires_in_sec``.
+            payload["expires_in"] = self.access_token_lifetime * 1000
+            payload["expires_in_sec"] = self.access_token_lifetime
+        else:
+            payload["expires_in"] = self.access_token_lifetime
         return HttpResponse.json(payload)
 
     def _revoke(self, request: HttpRequest) -> HttpResponse:
