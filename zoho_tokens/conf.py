@@ -88,7 +88,10 @@ class ZohoTokensSettings:
     def CLIENT_SECRETS(self) -> dict[str, str]:
         """Client secrets per data centre (``{"eu": "..."}``), for a client whose secret
         differs by data centre (an option in Zoho's API console)."""
-        return {str(key).lower(): str(value) for key, value in self._get("CLIENT_SECRETS").items()}
+        value = self._get("CLIENT_SECRETS")
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {str(key).lower(): str(secret) for key, secret in value.items() if secret}
 
     def client_secret_for(self, location: str | None) -> str | None:
         """The client secret of data centre ``location``: its own from ``CLIENT_SECRETS``,
@@ -125,7 +128,13 @@ class ZohoTokensSettings:
         """Per data centre, an ``accounts_server`` and/or ``api_domain`` that replace Zoho's
         (a proxy, or one fake Zoho per data centre in tests)."""
         value = self._get("DATA_CENTER_OVERRIDES")
-        return {str(location).lower(): dict(urls) for location, urls in value.items()}
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {
+            str(location).lower(): dict(urls)
+            for location, urls in value.items()
+            if isinstance(urls, dict)
+        }
 
     def data_centers(self) -> dict[str, DataCenter]:
         """Zoho's data-centre table with ``DATA_CENTER_OVERRIDES`` applied."""

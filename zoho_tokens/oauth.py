@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import normalize_origin
@@ -26,7 +28,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
-from zoho_tokens.scopes import parse_scopes
+from zoho_tokens.scopes import parse_scopes, scopes_text
 
 logger = logging.getLogger(__name__)
 
@@ -99,9 +101,15 @@ def _client_credentials(client_id: str | None, client_secret: str | None) -> tup
     return client_id, client_secret
 
 
-def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None = None) -> str:
+def authorize_url(
+    *,
+    state: str,
+    redirect_uri: str,
+    accounts_server: str | None = None,
+    scopes: Sequence[str] | None = None,
+) -> str:
     """The consent URL to send a browser to (offline access, consent always asked, so
-    that Zoho always returns a refresh token)."""
+    that Zoho always returns a refresh token), for ``scopes`` (default ``SCOPES``)."""
     client_id = zoho_settings.CLIENT_ID
     if not client_id:
         raise ImproperlyConfiguredZoho("ZOHO_TOKENS['CLIENT_ID'] must be set.")
@@ -109,7 +117,7 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
         {
             "client_id": client_id,
             "response_type": "code",
-            "scope": ",".join(zoho_settings.SCOPES),
+            "scope": scopes_text(scopes or zoho_settings.SCOPES),
             "access_type": "offline",
             "prompt": "consent",
             "redirect_uri": redirect_uri,
@@ -118,6 +126,57 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
     )
     server = accounts_server or zoho_settings.data_center.accounts_server
     return f"{server}/oauth/v2/auth?{query}"
+
+
+@sensitive_variables("refresh_token", "client_secret", "data")
+def request_scope_enhancement(
+    refresh_token: str,
+    *,
+    accounts_server: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> str:
+    """Step one of Zoho's incremental authorisation: an ``enhance_token`` that lets the
+    browser add scopes to ``refresh_token`` (see :func:`add_extra_scope_url`)."""
+    host = trusted_accounts_server(accounts_server)
+    client_id, client_secret = _client_credentials(client_id, client_secret)
+    data = {
+        "grant_type": "update_scopes_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
+    body = _json(_request("POST", f"{host}/oauth/v2/token/scopeenhance", data=data))
+    _raise_for_error(body, host)
+    enhance_token = body.get("enhance_token")
+    if not isinstance(enhance_token, str) or not enhance_token:
+        raise ZohoUnavailableError(
+            f"Zoho at {host} answered the scope enhancement without an enhance token.",
+            error="malformed_response",
+        )
+    return enhance_token
+
+
+def add_extra_scope_url(
+    *,
+    accounts_server: str,
+    redirect_uri: str,
+    scopes: Sequence[str],
+    enhance_token: str,
+    state: str,
+) -> str:
+    """Step two of Zoho's incremental authorisation: where the browser grants ``scopes``."""
+    query = urlencode(
+        {
+            "response_type": "update_scopes",
+            "client_id": zoho_settings.CLIENT_ID or "",
+            "redirect_uri": redirect_uri,
+            "scope": scopes_text(scopes),
+            "enhance_token": enhance_token,
+            "state": state,
+        }
+    )
+    return f"{trusted_accounts_server(accounts_server)}/oauth/v2/token/addextrascope?{query}"
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
