@@ -243,6 +243,15 @@ def _raise_for_error(body: dict[str, Any], host: str) -> None:
             error=error,
         )
     hint = ERROR_HINTS.get(error, "see Zoho's OAuth documentation")
+    if error == "invalid_client":
+        data_center = zoho_settings.data_center_of_accounts_server(host)
+        if data_center is not None:
+            # A client's secret may differ per data centre: say which one was used.
+            hint = (
+                f"check CLIENT_ID and the client secret of the data centre "
+                f"{data_center.location!r} (CLIENT_SECRETS[{data_center.location!r}], else "
+                "CLIENT_SECRET), and that the client is enabled for that data centre"
+            )
     raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
 
 

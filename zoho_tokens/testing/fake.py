@@ -756,7 +756,10 @@ class FakeZoho:
 
     def _add_extra_scope(self, request: HttpRequest) -> HttpResponse:
         params = request.params
-        error = self._check_authorization(params)
+        if params.get("response_type") != "update_scopes":
+            return self._error_page("unsupported_response_type", "Invalid Response Type")
+        # Otherwise the same checks as a consent: client, redirect URI, scopes.
+        error = self._check_authorization({**params, "response_type": "code"})
         if error is not None:
             return error
         try:

@@ -64,8 +64,6 @@ class ScopeEnhancements:
 
     def apply(self, params: dict[str, str]) -> None:
         """Step 2: add ``scope`` to the refresh token the enhance token names (once)."""
-        if params.get("response_type") != "update_scopes":
-            raise OAuthError("unsupported_response_type")
         with self._state.lock:
             entry = self._tokens.get(params.get("enhance_token") or "")
             if (
