@@ -78,7 +78,9 @@ def requested_scopes(raw: str | None) -> list[str]:
     Raises :class:`ScopeNotAllowedError` for any other scope: a link is something anybody
     can edit, and the site's settings decide what it may ask Zoho for.
     """
-    allowed = {scope.lower(): scope for scope in [*zoho_settings.SCOPES, *zoho_settings.EXTRA_SCOPES]}
+    allowed = {
+        scope.lower(): scope for scope in [*zoho_settings.SCOPES, *zoho_settings.EXTRA_SCOPES]
+    }
     asked = parse_scopes(raw)
     refused = [scope for scope in asked if scope.lower() not in allowed]
     if refused:
