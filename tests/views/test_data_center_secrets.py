@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from django.test import Client
+from django.urls import reverse
 
 from zoho_tokens.consent import connect_url
 from zoho_tokens.models import ZohoToken
@@ -94,3 +95,20 @@ def test_the_default_data_centre_uses_client_secret(client: Client, zoho_us: Fak
         r for r in zoho_us.requests if r.params.get("grant_type") == "authorization_code"
     ]
     assert exchange.params["client_secret"] == "us-secret"
+
+
+@pytest.mark.usefixtures("two_data_centres")
+def test_the_self_client_form_uses_the_secret_of_the_chosen_data_centre(
+    admin_client: Client, zoho_eu: FakeZoho
+) -> None:
+    code = zoho_eu.issue_code()  # no redirect URI, like Zoho's Self Client codes
+
+    response = admin_client.post(
+        reverse("admin:zoho_tokens_zohotoken_self_client"), {"code": code, "data_centre": "eu"}
+    )
+
+    token = ZohoToken.objects.get()
+    assert response.status_code == 302
+    assert (token.location, token.accounts_server) == ("eu", zoho_eu.url)
+    assert token.client_secret == "eu-secret"
+    assert zoho_eu.is_refresh_token_active(token.refresh_token)
