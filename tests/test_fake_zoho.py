@@ -239,6 +239,7 @@ def test_exchange_returns_zoho_shaped_tokens(http: requests.Session, fake_zoho: 
     assert set(payload) == {
         "access_token",
         "refresh_token",
+        "scope",
         "api_domain",
         "token_type",
         "expires_in",
@@ -344,7 +345,7 @@ def test_refresh_returns_a_new_access_token_without_refresh_token(
 ) -> None:
     tokens = connect(http, fake_zoho)
     payload = refresh(http, fake_zoho, tokens["refresh_token"])
-    assert set(payload) == {"access_token", "api_domain", "token_type", "expires_in"}
+    assert set(payload) == {"access_token", "scope", "api_domain", "token_type", "expires_in"}
     assert payload["access_token"] != tokens["access_token"]
 
 

@@ -29,10 +29,12 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 DEFAULTS: dict[str, Any] = {
     "CLIENT_ID": None,
     "CLIENT_SECRET": None,
+    "CLIENT_SECRETS": {},
     "SCOPES": DEFAULT_SCOPES,
     "DATA_CENTER": "us",
     "ACCOUNTS_URL": None,
     "API_DOMAIN": None,
+    "DATA_CENTER_OVERRIDES": {},
     "REDIRECT_URI": None,
     "ENCRYPTION_KEYS": None,
     "REFRESH_MARGIN": 60,
@@ -42,7 +44,13 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_CREATE_USERS": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
+    "EXTRA_SCOPES": (),
+    "INCREMENTAL_CONSENT": "full",
 }
+
+#: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
+#: incremental authorisation, or a new full consent for every scope the token needs.
+CONSENT_MODES = ("enhance", "full")
 
 
 class ZohoTokensSettings:
@@ -77,6 +85,21 @@ class ZohoTokensSettings:
         return self._get_optional_str("CLIENT_SECRET")
 
     @property
+    def CLIENT_SECRETS(self) -> dict[str, str]:
+        """Client secrets per data centre (``{"eu": "..."}``), for a client whose secret
+        differs by data centre (an option in Zoho's API console)."""
+        value = self._get("CLIENT_SECRETS")
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {str(key).lower(): str(secret) for key, secret in value.items() if secret}
+
+    def client_secret_for(self, location: str | None) -> str | None:
+        """The client secret of data centre ``location``: its own from ``CLIENT_SECRETS``,
+        else ``CLIENT_SECRET``."""
+        own = self.CLIENT_SECRETS.get((location or self.DATA_CENTER).lower())
+        return own or self.CLIENT_SECRET
+
+    @property
     def SCOPES(self) -> list[str]:
         """Scopes requested at consent, as a list (a comma-separated string is accepted)."""
         value = self._get("SCOPES")
@@ -92,13 +115,56 @@ class ZohoTokensSettings:
     @property
     def data_center(self) -> DataCenter:
         """The default data centre, with ``ACCOUNTS_URL`` and ``API_DOMAIN`` applied."""
-        base = DATA_CENTERS.get(self.DATA_CENTER, DATA_CENTERS["us"])
+        base = self.data_center_for(self.DATA_CENTER) or self.data_centers()["us"]
         return DataCenter(
             location=base.location,
             accounts_server=normalize_origin(self._get("ACCOUNTS_URL") or "")
             or base.accounts_server,
             api_domain=(self._get("API_DOMAIN") or base.api_domain).rstrip("/"),
         )
+
+    @property
+    def DATA_CENTER_OVERRIDES(self) -> dict[str, dict[str, str]]:
+        """Per data centre, an ``accounts_server`` and/or ``api_domain`` that replace Zoho's
+        (a proxy, or one fake Zoho per data centre in tests)."""
+        value = self._get("DATA_CENTER_OVERRIDES")
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {
+            str(location).lower(): dict(urls)
+            for location, urls in value.items()
+            if isinstance(urls, dict)
+        }
+
+    def data_centers(self) -> dict[str, DataCenter]:
+        """Zoho's data-centre table with ``DATA_CENTER_OVERRIDES`` applied."""
+        table = dict(DATA_CENTERS)
+        for location, urls in self.DATA_CENTER_OVERRIDES.items():
+            base = table.get(location)
+            if base is None:
+                continue  # an unknown location is reported by the system checks
+            table[location] = DataCenter(
+                location=location,
+                accounts_server=normalize_origin(urls.get("accounts_server") or "")
+                or base.accounts_server,
+                api_domain=str(urls.get("api_domain") or base.api_domain).rstrip("/"),
+            )
+        return table
+
+    def data_center_for(self, location: str | None) -> DataCenter | None:
+        """The data centre ``location`` (overrides applied), or None if Zoho has no such."""
+        return self.data_centers().get((location or "").lower())
+
+    def data_center_of_accounts_server(self, url: str) -> DataCenter | None:
+        """The data centre whose accounts server is ``url`` (overrides applied); the
+        configured ``ACCOUNTS_URL`` counts as the default data centre's."""
+        origin = normalize_origin(url)
+        if origin and origin == self.ACCOUNTS_URL:
+            return self.data_center
+        for dc in self.data_centers().values():
+            if dc.accounts_server == origin:
+                return dc
+        return None
 
     @property
     def ACCOUNTS_URL(self) -> str | None:
@@ -160,9 +226,26 @@ class ZohoTokensSettings:
         """Folder where the SDK caches field metadata; None means a temporary folder."""
         return self._get_optional_str("SDK_RESOURCE_PATH")
 
+    @property
+    def EXTRA_SCOPES(self) -> list[str]:
+        """Scopes that may be asked for beyond ``SCOPES``, for one user at a time
+        (``connect_url(scopes=...)``, ``zoho_tokens:connect?scope=...``). A scope not
+        listed here or in ``SCOPES`` is never asked for from a query string."""
+        value = self._get("EXTRA_SCOPES")
+        if isinstance(value, str):
+            return [scope.strip() for scope in value.split(",") if scope.strip()]
+        return list(value)
+
+    @property
+    def INCREMENTAL_CONSENT(self) -> str:
+        """How more scopes are asked for: ``"full"`` (a new consent for every scope the
+        token needs; the default) or ``"enhance"`` (Zoho's incremental authorisation: the
+        same refresh token gains the scopes)."""
+        return str(self._get("INCREMENTAL_CONSENT")).lower()
+
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""
-        servers = {dc.accounts_server for dc in DATA_CENTERS.values()}
+        servers = {dc.accounts_server for dc in self.data_centers().values()}
         if self.ACCOUNTS_URL:
             servers.add(self.ACCOUNTS_URL)
         return servers

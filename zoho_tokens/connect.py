@@ -8,15 +8,16 @@ token of the same Zoho user is updated in place, never duplicated.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from zoho_tokens import oauth, signals
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.datacenters import by_accounts_server
 from zoho_tokens.exceptions import TokenDecryptionError, ZohoOAuthError
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.scopes import scopes_text
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ def connect_with_code(
     location: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
+    requested_scopes: Sequence[str] | None = None,
 ) -> ZohoToken:
     """Exchange ``code`` at ``accounts_server``, find out whose token it is, and store it.
 
@@ -38,15 +40,19 @@ def connect_with_code(
     before anything is sent. When the Zoho user already had a token for this client, that
     row is updated and its superseded refresh token revoked at Zoho, because Zoho keeps at
     most 20 refresh tokens per user and silently drops the oldest. ``client_id`` and
-    ``client_secret`` default to the configured ones; a Self Client has its own.
+    ``client_secret`` default to the configured ones (the secret of the token's own data
+    centre, ``CLIENT_SECRETS``); a Self Client has its own. The scopes Zoho reports as
+    granted are stored; when it reports none, ``requested_scopes`` (default ``SCOPES``).
 
     Raises :class:`~zoho_tokens.exceptions.ZohoOAuthError` (or a subclass); nothing is stored
     then.
     """
     host = oauth.trusted_accounts_server(accounts_server)
-    data_center = by_accounts_server(host)
+    data_center = zoho_settings.data_center_of_accounts_server(host)
     client_id = client_id or zoho_settings.CLIENT_ID
-    client_secret = client_secret or zoho_settings.CLIENT_SECRET
+    client_secret = client_secret or zoho_settings.client_secret_for(
+        data_center.location if data_center else location
+    )
     grant = oauth.exchange_code(
         code,
         accounts_server=host,
@@ -79,6 +85,7 @@ def connect_with_code(
         or zoho_settings.DATA_CENTER,
         "api_domain": api_domain,
         "redirect_url": redirect_uri,
+        "granted_scopes": scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES),
     }
     try:
         row, created, superseded = _store(identity.user_name, grant, values, client_secret, user)

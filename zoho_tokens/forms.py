@@ -94,7 +94,7 @@ class SelfClientGrantForm(forms.Form):
         choice = self.cleaned_data["data_centre"]
         if choice == CONFIGURED_ACCOUNTS_URL:
             return zoho_settings.data_center.accounts_server, zoho_settings.data_center.location
-        data_center = DATA_CENTERS[choice]
+        data_center = zoho_settings.data_center_for(choice) or DATA_CENTERS[choice]
         return data_center.accounts_server, data_center.location
 
     def connect(self) -> ZohoToken | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import ClassVar
@@ -14,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.crypto import keyring
 from zoho_tokens.fields import EncryptedSecret, plain_digest
+from zoho_tokens.scopes import missing_scopes, parse_scopes, scopes_text
 
 #: Column names of the encrypted secrets, and of those that also carry a lookup digest.
 SECRET_NAMES = ("client_secret", "refresh_token", "access_token", "grant_token")
@@ -129,6 +131,12 @@ class ZohoToken(models.Model):
         _("revocation at Zoho pending"), default=False, db_index=True
     )
     last_refreshed_at = models.DateTimeField(_("last refresh"), null=True, blank=True)
+    granted_scopes = models.TextField(
+        _("granted scopes"),
+        blank=True,
+        default="",
+        help_text=_("The scopes Zoho granted this token, comma-separated."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -174,6 +182,25 @@ class ZohoToken(models.Model):
         if not self.user_name:
             return None
         return self.user_name.rpartition(":")[0] or self.user_name
+
+    @property
+    def scopes(self) -> list[str]:
+        """The scopes Zoho granted this token (from the token response's ``scope``, or
+        the scopes asked for when Zoho did not say)."""
+        return parse_scopes(self.granted_scopes)
+
+    @scopes.setter
+    def scopes(self, value: Iterable[str]) -> None:
+        self.granted_scopes = scopes_text(value)
+
+    def missing_scopes(self, *needed: str) -> list[str]:
+        """The scopes of ``needed`` this token's scopes do not cover (see
+        :mod:`zoho_tokens.scopes` for Zoho's covering rules)."""
+        return missing_scopes(self.scopes, needed)
+
+    def has_scopes(self, *needed: str) -> bool:
+        """Whether this token's scopes cover every scope of ``needed``."""
+        return not self.missing_scopes(*needed)
 
     @property
     def expires_at(self) -> datetime | None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import normalize_origin
@@ -26,6 +28,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.scopes import parse_scopes, scopes_text
 
 logger = logging.getLogger(__name__)
 
@@ -49,11 +52,13 @@ class TokenGrant:
     expires_at_ms: int
     refresh_token: str | None = None
     api_domain: str | None = None
+    #: The scopes Zoho granted (its ``scope``); empty when the answer did not say.
+    scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
-            f"refresh_token={'yes' if self.refresh_token else 'no'}>"
+            f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
         )
 
 
@@ -96,9 +101,15 @@ def _client_credentials(client_id: str | None, client_secret: str | None) -> tup
     return client_id, client_secret
 
 
-def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None = None) -> str:
+def authorize_url(
+    *,
+    state: str,
+    redirect_uri: str,
+    accounts_server: str | None = None,
+    scopes: Sequence[str] | None = None,
+) -> str:
     """The consent URL to send a browser to (offline access, consent always asked, so
-    that Zoho always returns a refresh token)."""
+    that Zoho always returns a refresh token), for ``scopes`` (default ``SCOPES``)."""
     client_id = zoho_settings.CLIENT_ID
     if not client_id:
         raise ImproperlyConfiguredZoho("ZOHO_TOKENS['CLIENT_ID'] must be set.")
@@ -106,7 +117,7 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
         {
             "client_id": client_id,
             "response_type": "code",
-            "scope": ",".join(zoho_settings.SCOPES),
+            "scope": scopes_text(scopes or zoho_settings.SCOPES),
             "access_type": "offline",
             "prompt": "consent",
             "redirect_uri": redirect_uri,
@@ -115,6 +126,57 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
     )
     server = accounts_server or zoho_settings.data_center.accounts_server
     return f"{server}/oauth/v2/auth?{query}"
+
+
+@sensitive_variables("refresh_token", "client_secret", "data")
+def request_scope_enhancement(
+    refresh_token: str,
+    *,
+    accounts_server: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> str:
+    """Step one of Zoho's incremental authorisation: an ``enhance_token`` that lets the
+    browser add scopes to ``refresh_token`` (see :func:`add_extra_scope_url`)."""
+    host = trusted_accounts_server(accounts_server)
+    client_id, client_secret = _client_credentials(client_id, client_secret)
+    data = {
+        "grant_type": "update_scopes_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
+    body = _json(_request("POST", f"{host}/oauth/v2/token/scopeenhance", data=data))
+    _raise_for_error(body, host)
+    enhance_token = body.get("enhance_token")
+    if not isinstance(enhance_token, str) or not enhance_token:
+        raise ZohoUnavailableError(
+            f"Zoho at {host} answered the scope enhancement without an enhance token.",
+            error="malformed_response",
+        )
+    return enhance_token
+
+
+def add_extra_scope_url(
+    *,
+    accounts_server: str,
+    redirect_uri: str,
+    scopes: Sequence[str],
+    enhance_token: str,
+    state: str,
+) -> str:
+    """Step two of Zoho's incremental authorisation: where the browser grants ``scopes``."""
+    query = urlencode(
+        {
+            "response_type": "update_scopes",
+            "client_id": zoho_settings.CLIENT_ID or "",
+            "redirect_uri": redirect_uri,
+            "scope": scopes_text(scopes),
+            "enhance_token": enhance_token,
+            "state": state,
+        }
+    )
+    return f"{trusted_accounts_server(accounts_server)}/oauth/v2/token/addextrascope?{query}"
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -165,13 +227,31 @@ def _raise_for_error(body: dict[str, Any], host: str) -> None:
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
         )
-    if error.lower() == "access denied" or "throttle" in description.lower():
+    # Zoho's OAuth errors are lower-case codes (``invalid_client`` ...). Its throttle answer
+    # is ``"status": "failure"`` with a human sentence as ``error`` ("Access Denied"), and
+    # that sentence is translated into the caller's language ("拒绝访问"): never match the
+    # English text alone, and never take a throttle for a dead token.
+    is_code = error.isascii() and error.replace("_", "").isalnum() and error.islower()
+    if (
+        (body.get("status") == "failure" and not is_code)
+        or error.lower() == "access denied"
+        or "throttle" in description.lower()
+    ):
         raise ZohoThrottledError(
             f"Zoho at {host} is throttling this token (at most 10 access tokens per refresh "
             "token in 10 minutes); wait a few minutes before trying again.",
             error=error,
         )
     hint = ERROR_HINTS.get(error, "see Zoho's OAuth documentation")
+    if error == "invalid_client":
+        data_center = zoho_settings.data_center_of_accounts_server(host)
+        if data_center is not None:
+            # A client's secret may differ per data centre: say which one was used.
+            hint = (
+                f"check CLIENT_ID and the client secret of the data centre "
+                f"{data_center.location!r} (CLIENT_SECRETS[{data_center.location!r}], else "
+                "CLIENT_SECRET), and that the client is enabled for that data centre"
+            )
     raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
 
 
@@ -179,7 +259,7 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     _raise_for_error(body, host)
     access_token = body.get("access_token")
     try:
-        expires_in = int(body.get("expires_in", 3600))
+        expires_in = _expires_in_seconds(body)
     except (TypeError, ValueError):
         expires_in = -1
     if not isinstance(access_token, str) or not access_token or expires_in < 0:
@@ -195,7 +275,19 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
+        scopes=tuple(parse_scopes(body["scope"])) if isinstance(body.get("scope"), str) else (),
     )
+
+
+def _expires_in_seconds(body: dict[str, Any]) -> int:
+    """The access token's lifetime in seconds, from either shape Zoho has answered with.
+
+    Today ``expires_in`` is in seconds. Older answers (still read by Zoho's own SDK) gave
+    ``expires_in`` in milliseconds together with ``expires_in_sec`` in seconds.
+    """
+    if "expires_in_sec" in body:
+        return int(body["expires_in_sec"])
+    return int(body.get("expires_in", 3600))
 
 
 def exchange_code(

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,6 +45,11 @@ class OAuthFlow:
     redirect_uri: str
     #: The accounts server the browser was sent to.
     accounts_server: str
+    #: The scopes asked for (empty: ``SCOPES``).
+    scopes: tuple[str, ...] = ()
+    #: For Zoho's incremental authorisation: the token whose refresh token gains
+    #: ``scopes``; None for an ordinary consent.
+    enhanced_token_id: int | None = None
 
 
 class StateError(Exception):
@@ -94,6 +100,8 @@ def issue_state(
     login: bool,
     redirect_uri: str,
     accounts_server: str,
+    scopes: Sequence[str] = (),
+    enhanced_token_id: int | None = None,
 ) -> str:
     """Start a flow: return a new random ``state`` and remember it in ``session``."""
     now = time.time()
@@ -105,6 +113,8 @@ def issue_state(
         "login": login,
         "redirect_uri": redirect_uri,
         "accounts_server": accounts_server,
+        "scopes": list(scopes),
+        "enhanced_token_id": enhanced_token_id,
     }
     data["pending"] = _keep_newest(data["pending"], MAX_PENDING, now)
     session[SESSION_KEY] = data
@@ -135,4 +145,10 @@ def consume_state(session: SessionBase, state: str | None) -> OAuthFlow:
         login=bool(entry.get("login")),
         redirect_uri=str(entry.get("redirect_uri") or ""),
         accounts_server=str(entry.get("accounts_server") or ""),
+        scopes=tuple(str(scope) for scope in entry.get("scopes") or ()),
+        enhanced_token_id=_int_or_none(entry.get("enhanced_token_id")),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -59,6 +59,7 @@ _REFRESHED_FIELDS = (
     "access_token_digest",
     "expires_at_ms",
     "api_domain",
+    "granted_scopes",
     "last_refreshed_at",
 )
 _REFUSED_FIELDS = (
@@ -154,6 +155,10 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
         row.expires_at_ms = grant.expires_at_ms
         if grant.api_domain:
             row.api_domain = grant.api_domain
+        if grant.scopes:
+            # Zoho says which scopes the token has; after an incremental consent that is
+            # the first place the new ones show.
+            row.scopes = grant.scopes
         row.last_refreshed_at = timezone.now()
         written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
         return _Outcome(row if written else None, refreshed=True)

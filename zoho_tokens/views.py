@@ -26,8 +26,16 @@ from django.views.decorators.http import require_GET, require_http_methods
 from zoho_tokens import backends, oauth
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.connect import connect_with_code
+from zoho_tokens.consent import (
+    ScopeNotAllowedError,
+    consent_scopes,
+    finish_enhancement,
+    requested_scopes,
+    start_enhancement,
+)
 from zoho_tokens.exceptions import (
     InvalidGrantError,
+    NoUsableTokenError,
     UntrustedAccountsServerError,
     ZohoOAuthError,
     ZohoThrottledError,
@@ -193,23 +201,107 @@ def _zoho_failed(request: HttpRequest, err: ZohoOAuthError, flow: OAuthFlow) -> 
 def connect(request: HttpRequest) -> HttpResponse:
     """Send the browser to Zoho's consent page.
 
-    A logged-in user connects their Zoho CRM; an anonymous visitor logs in with Zoho when
-    ``ZOHO_TOKENS["LOGIN"]`` is on, and is sent to ``LOGIN_URL`` otherwise. ``next`` (query
-    or form) is remembered when it points at this site.
+    A logged-in user connects their Zoho account; an anonymous visitor logs in with Zoho
+    when ``ZOHO_TOKENS["LOGIN"]`` is on, and is sent to ``LOGIN_URL`` otherwise. Optional
+    parameters (query or form): ``next``, remembered when it points at this site;
+    ``location``, the data centre where consent starts (China's must start there);
+    ``scope``, more scopes for this user, each listed in ``SCOPES`` or ``EXTRA_SCOPES``
+    (see :mod:`zoho_tokens.consent`).
     """
     if not request.user.is_authenticated and not zoho_settings.LOGIN:
         return redirect_to_login(request.get_full_path())
-    redirect_uri = _redirect_uri(request)
-    accounts_server = zoho_settings.data_center.accounts_server
-    state = issue_state(
-        request.session,
-        next_url=_safe_next(request, request.POST.get("next") or request.GET.get("next")),
-        login=not request.user.is_authenticated,
-        redirect_uri=redirect_uri,
-        accounts_server=accounts_server,
-    )
-    return HttpResponseRedirect(
-        oauth.authorize_url(state=state, redirect_uri=redirect_uri, accounts_server=accounts_server)
+    params = request.POST if request.method == "POST" else request.GET
+    location = params.get("location")
+    data_center = zoho_settings.data_center_for(location) if location else zoho_settings.data_center
+    if data_center is None:
+        return _error_page(
+            request,
+            status=400,
+            title=_("Unknown Zoho data centre"),
+            message=_("The link named a Zoho data centre that does not exist. Nothing was sent."),
+        )
+    try:
+        extra = requested_scopes(params.get("scope"))
+    except ScopeNotAllowedError:
+        return _error_page(
+            request,
+            status=400,
+            title=_("This access cannot be asked for"),
+            message=_(
+                "The link asked Zoho for access that this site does not allow. Nothing was "
+                "sent; please tell the site's administrator."
+            ),
+        )
+    start = _ConsentStart(request, params, data_center.accounts_server)
+    token = _current_token(request) if extra else None
+    if token is not None and zoho_settings.INCREMENTAL_CONSENT == "enhance":
+        try:
+            return start.enhance(token, extra)
+        except ZohoUnavailableError as err:
+            return _error_page(
+                request,
+                status=err.http_status,
+                title=err.user_title,
+                message=err.user_message,
+            )
+        except (ZohoOAuthError, NoUsableTokenError) as err:
+            # Zoho would not start one (a refresh token it no longer knows, say): a full
+            # consent for every scope still gets the user there.
+            logger.warning("Zoho refused an incremental authorisation (%s); asking again.", err)
+    return start.full(consent_scopes(token, extra))
+
+
+class _ConsentStart:
+    """Where the connect view sends the browser: a full consent or a scope enhancement."""
+
+    def __init__(self, request: HttpRequest, params: QueryDict, accounts_server: str) -> None:
+        self.request = request
+        self.accounts_server = accounts_server
+        self.redirect_uri = _redirect_uri(request)
+        self.next_url = _safe_next(request, params.get("next"))
+
+    def _state(self, scopes: list[str], enhanced_token_id: int | None = None) -> str:
+        return issue_state(
+            self.request.session,
+            next_url=self.next_url,
+            login=not self.request.user.is_authenticated,
+            redirect_uri=self.redirect_uri,
+            accounts_server=self.accounts_server,
+            scopes=scopes,
+            enhanced_token_id=enhanced_token_id,
+        )
+
+    def full(self, scopes: list[str]) -> HttpResponse:
+        state = self._state(scopes)
+        return HttpResponseRedirect(
+            oauth.authorize_url(
+                state=state,
+                redirect_uri=self.redirect_uri,
+                accounts_server=self.accounts_server,
+                scopes=scopes,
+            )
+        )
+
+    def enhance(self, token: ZohoToken, scopes: list[str]) -> HttpResponse:
+        enhance_token = start_enhancement(token)
+        state = self._state(scopes, enhanced_token_id=token.pk)
+        return HttpResponseRedirect(
+            oauth.add_extra_scope_url(
+                accounts_server=token.accounts_server,
+                redirect_uri=self.redirect_uri,
+                scopes=scopes,
+                enhance_token=enhance_token,
+                state=state,
+            )
+        )
+
+
+def _current_token(request: HttpRequest) -> ZohoToken | None:
+    """The logged-in user's token that more scopes would be added to."""
+    if not request.user.is_authenticated:
+        return None
+    return (
+        ZohoToken.objects.filter(user=request.user).usable().order_by("-updated_at", "-pk").first()
     )
 
 
@@ -242,6 +334,8 @@ def callback(request: HttpRequest) -> HttpResponse:
         )
 
     code = _take_code(request)
+    if not code and flow.enhanced_token_id is not None and request.user.is_authenticated:
+        return _finish_enhancement(request, flow)
     if not code:
         return _error_page(
             request,
@@ -261,6 +355,7 @@ def callback(request: HttpRequest) -> HttpResponse:
                 redirect_uri=flow.redirect_uri,
                 user=request.user,
                 location=location,
+                requested_scopes=flow.scopes,
             )
         except ZohoOAuthError as err:
             return _zoho_failed(request, err, flow)
@@ -279,6 +374,26 @@ def callback(request: HttpRequest) -> HttpResponse:
             message=_("Sign in first, then connect Zoho CRM. Nothing was saved."),
         )
     return _log_in_with_zoho(request, flow, code, accounts_server, location)
+
+
+def _finish_enhancement(request: HttpRequest, flow: OAuthFlow) -> HttpResponse:
+    """Zoho sent the browser back from granting more scopes: record what the token has."""
+    assert flow.enhanced_token_id is not None
+    try:
+        token = finish_enhancement(flow.enhanced_token_id, flow.scopes, request.user)
+    except ZohoOAuthError as err:
+        return _zoho_failed(request, err, flow)
+    except NoUsableTokenError:
+        return redirect(_links(request, flow.next_url)["retry_url"])
+    if token.missing_scopes(*flow.scopes):
+        _tell(
+            request,
+            messages.WARNING,
+            _("Zoho did not grant all the access that was asked for."),
+        )
+    else:
+        _tell(request, messages.SUCCESS, _("Zoho granted the additional access."))
+    return redirect(_destination(request, flow.next_url))
 
 
 def _log_in_with_zoho(

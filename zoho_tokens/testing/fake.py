@@ -13,6 +13,11 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoho_tokens.testing import consent as pages
 from zoho_tokens.testing import crm
 from zoho_tokens.testing.faults import Endpoint, Fault, FaultBook, FaultKind
+from zoho_tokens.testing.scope_enhance import (
+    ADD_EXTRA_SCOPE_PATH,
+    SCOPE_ENHANCE_PATH,
+    ScopeEnhancements,
+)
 from zoho_tokens.testing.server import HttpRequest, HttpResponse, LoopbackServer
 from zoho_tokens.testing.state import (
     DEFAULT_SCOPES,
@@ -172,7 +177,11 @@ class FakeZoho:
         self.slow_seconds: float = 5.0
         #: Seconds added to every ``/oauth/v2/token`` request, before it is processed.
         self.delay: float = 0.0
+        #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
+        #: beside ``expires_in_sec``).
+        self.legacy_expiry = False
         self._consenting_user: FakeZohoUser | None = None
+        self._enhancements = ScopeEnhancements(self._state)
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -547,6 +556,10 @@ class FakeZoho:
             return _Route({"token", grant} if grant else {"token"}, "token", self._token)
         if path == REVOKE_PATH:
             return _Route({"revoke"}, "revoke", self._revoke)
+        if path == SCOPE_ENHANCE_PATH:
+            return _Route({"token", "scopeenhance"}, "token", self._scope_enhance)
+        if path == ADD_EXTRA_SCOPE_PATH:
+            return _Route({"auth", "addextrascope"}, "auth", self._add_extra_scope)
         if path.startswith("/crm/"):
             return _Route({"crm"}, "crm", self._crm)
         return None
@@ -709,11 +722,18 @@ class FakeZoho:
             payload["refresh_token"] = refresh.token
         payload.update(
             {
+                "scope": ",".join(access.scopes),
                 "api_domain": self.api_domain,
                 "token_type": "Bearer",
-                "expires_in": self.access_token_lifetime,
             }
         )
+        if self.legacy_expiry:
+            # The older shape Zoho answered with (and its SDK still reads): milliseconds in
+            # ``expires_in``, seconds in ``expires_in_sec``.
+            payload["expires_in"] = self.access_token_lifetime * 1000
+            payload["expires_in_sec"] = self.access_token_lifetime
+        else:
+            payload["expires_in"] = self.access_token_lifetime
         return HttpResponse.json(payload)
 
     def _revoke(self, request: HttpRequest) -> HttpResponse:
@@ -722,6 +742,33 @@ class FakeZoho:
         if self._state.revoke(request.params.get("token")):
             return HttpResponse.json({"status": "success"})
         return HttpResponse.json({"error": "invalid_token", "status": "failure"}, status=400)
+
+    # -- Accounts: incremental authorisation (see testing/scope_enhance.py) ------------
+
+    def _scope_enhance(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse.html(pages.render_error_page("invalid_request", "Use POST"), 405)
+        try:
+            token = self._enhancements.issue(request.params)
+        except OAuthError as error:
+            return HttpResponse.json(error.payload())
+        return HttpResponse.json({"enhance_token": token, "status": "success"})
+
+    def _add_extra_scope(self, request: HttpRequest) -> HttpResponse:
+        params = request.params
+        if params.get("response_type") != "update_scopes":
+            return self._error_page("unsupported_response_type", "Invalid Response Type")
+        # Otherwise the same checks as a consent: client, redirect URI, scopes.
+        error = self._check_authorization({**params, "response_type": "code"})
+        if error is not None:
+            return error
+        try:
+            self._enhancements.apply(params)
+        except OAuthError as err:
+            return self._error_page(err.error, "Invalid Request")
+        callback = {"state": params["state"]} if "state" in params else {}
+        callback.update({"location": self.location, "accounts-server": self.url})
+        return HttpResponse.redirect(_add_query(params["redirect_uri"], callback))
 
     # -- CRM API ------------------------------------------------------------------------
 
