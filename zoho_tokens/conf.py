@@ -40,6 +40,7 @@ DEFAULTS: dict[str, Any] = {
     "STATE_MAX_AGE": 600,
     "LOGIN": False,
     "LOGIN_CREATE_USERS": False,
+    "ALLOW_ACCOUNT_TRANSFER": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
 }
@@ -149,6 +150,12 @@ class ZohoTokensSettings:
     def LOGIN_CREATE_USERS(self) -> bool:
         """Whether log in with Zoho may create a Django user when no email matches."""
         return bool(self._get("LOGIN_CREATE_USERS"))
+
+    @property
+    def ALLOW_ACCOUNT_TRANSFER(self) -> bool:
+        """Whether connecting a Zoho account that another Django user holds moves it (True)
+        or is refused (False, the default)."""
+        return bool(self._get("ALLOW_ACCOUNT_TRANSFER"))
 
     @property
     def CONNECT_REDIRECT_URL(self) -> str:

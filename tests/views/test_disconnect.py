@@ -19,7 +19,7 @@ def connect(fake: FakeZoho, user, email: str | None = None) -> ZohoToken:
     if email is not None and all(known.email != email for known in fake.users):
         fake.add_user(email, email.partition("@")[0].title())
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user).token
 
 
 @pytest.fixture
