@@ -68,9 +68,10 @@ def match_user(email: str) -> LoginMatch:
     The database only narrows the candidates (its case-insensitive match finds every
     address that differs in ASCII case, and look-alikes too, depending on its collation);
     the decision is :func:`normalize_email` equality in Python, so the collation never
-    decides who signs in. When nobody matches, not even loosely, and
-    ``ZOHO_TOKENS["LOGIN_CREATE_USERS"]`` is on, a user is created with that email (and
-    it as username), with no usable password; a look-alike never gets an account created.
+    decides who signs in. When nobody matches exactly and
+    ``ZOHO_TOKENS["LOGIN_CREATE_USERS"]`` is on, a new user is created with that email
+    (and it as username), with no usable password: a look-alike address gets an account
+    of its own, never someone else's.
     """
     user_model = get_user_model()
     field = _email_field(user_model)
@@ -86,11 +87,10 @@ def match_user(email: str) -> LoginMatch:
         return LoginMatch(user=exact[0])
     if candidates:
         logger.warning(
-            "Log in with Zoho refused: %d user(s) have an email that only looks like the "
-            "Zoho user's.",
+            "Log in with Zoho: %d user(s) have an email that only looks like the Zoho "
+            "user's; none of them is signed in.",
             len(candidates),
         )
-        return LoginMatch(refusal=REFUSAL_NO_ACCOUNT)
     if not zoho_settings.LOGIN_CREATE_USERS:
         return LoginMatch(refusal=REFUSAL_NO_ACCOUNT)
     return _create_user(user_model, field, email)

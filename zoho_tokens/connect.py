@@ -14,7 +14,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from django.apps import apps
 from django.db import DatabaseError, IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
@@ -26,10 +25,10 @@ from zoho_tokens.exceptions import (
     ConnectionNotSavedError,
     TokenDecryptionError,
     UnknownDataCentreError,
-    ZohoAccountTakenError,
     ZohoOAuthError,
 )
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.transfers import announce_transfer, previous_owner
 
 __all__ = ["ConnectResult", "connect_with_code"]
 
@@ -160,7 +159,7 @@ def _keep(
         superseded_revoked = _revoke_quietly(*stored.superseded)
     signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
     if stored.previous_user is not None:
-        _announce_transfer(stored.token, stored.previous_user, user)
+        announce_transfer(stored.token, stored.previous_user, user)
     logger.info("Zoho token %s stored for %s.", stored.token.pk, identity.user_name)
     return ConnectResult(
         token=stored.token,
@@ -211,7 +210,7 @@ def _store(
             .filter(client_id=values["client_id"])
             .first()
         )
-        previous_user = _previous_owner(row, user)
+        previous_user = previous_owner(row, user)
         created = row is None
         row = row or ZohoToken()
         superseded = None if created else _superseded(row, values["accounts_server"])
@@ -229,50 +228,6 @@ def _store(
             row.user = user
         row.save()
     return _Stored(row, created, superseded, previous_user)
-
-
-def _previous_owner(row: ZohoToken | None, user: Any) -> Any:
-    """The Django user ``row`` is being moved away from, or None when it is not moving.
-
-    Raises :class:`ZohoAccountTakenError` when it would move and moving is not allowed.
-    """
-    if row is None or user is None or row.user_id is None or row.user_id == user.pk:
-        return None
-    if not zoho_settings.ALLOW_ACCOUNT_TRANSFER:
-        raise ZohoAccountTakenError(
-            f"Zoho token {row.pk} belongs to another Django user; ALLOW_ACCOUNT_TRANSFER is off."
-        )
-    return row.user
-
-
-def _announce_transfer(token: ZohoToken, previous_user: Any, user: Any) -> None:
-    """Tell the previous owner's side: the ``token_transferred`` signal and the admin log."""
-    signals.token_transferred.send(
-        sender=ZohoToken, token=token, previous_user=previous_user, user=user
-    )
-    logger.warning(
-        "Zoho token %s moved from Django user %s to %s (ALLOW_ACCOUNT_TRANSFER).",
-        token.pk,
-        previous_user.pk,
-        user.pk,
-    )
-    if not apps.is_installed("django.contrib.admin"):
-        return
-    # Imported here: the admin is optional, and its models need the app installed.
-    from django.contrib.admin.models import CHANGE, LogEntry
-    from django.contrib.contenttypes.models import ContentType
-
-    LogEntry.objects.create(
-        user_id=user.pk,
-        content_type=ContentType.objects.get_for_model(ZohoToken),
-        object_id=str(token.pk),
-        object_repr=str(token)[:200],
-        action_flag=CHANGE,
-        change_message=(
-            f"Moved from Django user {previous_user.pk} ({previous_user}) to {user.pk} "
-            f"({user}) by a new Zoho consent; the previous refresh token was revoked."
-        ),
-    )
 
 
 def _superseded(row: ZohoToken, default_server: str) -> tuple[str, str] | None:

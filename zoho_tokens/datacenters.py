@@ -80,8 +80,6 @@ def known_location(code: str) -> str | None:
 
     The callback's ``location`` comes from the browser: only a known code may be stored.
     """
-    if not isinstance(code, str):
-        return None
     code = code.strip().lower()
     return code if code in DATA_CENTERS else None
 

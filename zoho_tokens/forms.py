@@ -135,7 +135,7 @@ class SelfClientGrantForm(forms.Form):
         except ZohoTokensError as err:
             # The database refused the write, or the Zoho user belongs to someone else:
             # nothing was stored and the token Zoho issued was withdrawn.
-            self.add_error(None, err.user_message)
+            self.add_error(None, str(err.user_message))
         else:
             return result.token
         return None

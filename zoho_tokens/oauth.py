@@ -202,12 +202,29 @@ def _expires_in(body: dict[str, Any]) -> int | None:
     return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
 
 
+@sensitive_variables("refresh_token")
+def _withdraw(refresh_token: object, host: str) -> None:
+    """Revoke the refresh token of an answer we cannot use, so that none stays live unheld."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        return
+    try:
+        revoke_refresh_token(refresh_token, accounts_server=host)
+    except ZohoOAuthError as err:
+        logger.error(
+            "Zoho at %s issued a refresh token in an unusable answer, and it could not be "
+            "revoked (%s); revoke the app's access in Zoho's console.",
+            host,
+            err,
+        )
+
+
 @sensitive_variables("body", "access_token", "refresh_token")
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     _raise_for_error(body, host)
     access_token = body.get("access_token")
     expires_in = _expires_in(body)
     if not isinstance(access_token, str) or not access_token or expires_in is None:
+        _withdraw(body.get("refresh_token"), host)
         raise ZohoUnavailableError(
             f"Zoho at {host} answered without a usable access token (missing, or an "
             f"expiry that is not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
