@@ -262,11 +262,10 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             request,
             messages.WARNING,
             ngettext(
-                "Disconnected: this site no longer uses your Zoho CRM. Zoho could not be "
-                "reached to be told; this site will tell it later, nothing more to do.",
-                "Disconnected: this site no longer uses your %(count)d Zoho CRM connections. "
-                "Zoho could not be reached to be told; this site will tell it later, "
-                "nothing more to do.",
+                "Zoho CRM is disconnected. Zoho could not be reached to be told; this site "
+                "will tell it later, there is nothing more to do.",
+                "%(count)d Zoho CRM connections are disconnected. Zoho could not be reached "
+                "to be told; this site will tell it later, there is nothing more to do.",
                 len(results),
             )
             % {"count": len(results)},
@@ -276,8 +275,8 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             request,
             messages.SUCCESS,
             ngettext(
-                "Disconnected: this site no longer uses your Zoho CRM.",
-                "Disconnected: this site no longer uses your %(count)d Zoho CRM connections.",
+                "Zoho CRM is disconnected.",
+                "%(count)d Zoho CRM connections are disconnected.",
                 len(results),
             )
             % {"count": len(results)},

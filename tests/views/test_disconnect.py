@@ -104,7 +104,7 @@ def test_disconnect_redirects_with_a_message(client: Client, token: ZohoToken) -
     response = client.post("/zoho/disconnect/")
 
     assert response["Location"] == "/"
-    assert messages_of(response) == ["Disconnected: this site no longer uses your Zoho CRM."]
+    assert messages_of(response) == ["Zoho CRM is disconnected."]
 
 
 def test_disconnect_redirects_to_a_safe_next(client: Client, token: ZohoToken) -> None:
@@ -154,8 +154,8 @@ def test_disconnect_with_zoho_unreachable_says_the_revocation_is_pending(
     response = client.post("/zoho/disconnect/")
 
     assert messages_of(response) == [
-        "Disconnected: this site no longer uses your Zoho CRM. Zoho could not be reached "
-        "to be told; this site will tell it later, nothing more to do."
+        "Zoho CRM is disconnected. Zoho could not be reached to be told; this site will "
+        "tell it later, there is nothing more to do."
     ]
 
 
@@ -182,9 +182,7 @@ def test_disconnect_revokes_every_token_of_the_user(
 
     assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.REVOKED}
     assert not fake.is_refresh_token_active(second.refresh_token)
-    assert messages_of(response) == [
-        "Disconnected: this site no longer uses your 2 Zoho CRM connections."
-    ]
+    assert messages_of(response) == ["2 Zoho CRM connections are disconnected."]
 
 
 def test_disconnect_of_one_token_leaves_the_others(
