@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.oauth_state import StateError
 from zoho_tokens.testing import Endpoint, FakeZoho, FakeZohoUser, FaultKind
 
 pytestmark = pytest.mark.django_db
@@ -491,3 +493,78 @@ def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
     assert code not in request.get_full_path()
     assert "code" not in request.GET
     assert request.GET.get("state")  # the rest of the query is still there
+
+
+# -- what the pages say ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", [None, "forged-state-value"])
+def test_a_rejected_link_page_never_says_state_or_forged(
+    client: Client, fake: FakeZoho, state: str | None
+) -> None:
+    body = client.get(with_params(consented(client, fake), state=state)).content.decode()
+
+    page_text = body.split("<main", 1)[1].lower()
+    assert "state" not in page_text
+    assert "forged" not in page_text
+    assert "start connecting zoho again" in page_text
+
+
+@pytest.mark.parametrize("reason", ["missing", "unknown", "used", "expired"])
+def test_a_state_error_is_a_suspicious_operation_with_its_own_message(reason: str) -> None:
+    err = StateError(reason)
+
+    assert isinstance(err, SuspiciousOperation)
+    assert err.http_status == 400
+    assert "state" not in str(err.user_message).lower()
+
+
+@pytest.mark.parametrize("location", ["x" * 40, "us\x00", "mars"])
+def test_a_hostile_location_gets_a_page_and_nothing_is_exchanged(
+    client: Client, fake: FakeZoho, location: str
+) -> None:
+    response = client.get(with_params(consented(client, fake), location=location))
+
+    assert response.status_code == 400
+    assert "data centre this site does not know" in response.content.decode()
+    assert token_requests(fake) == 0
+
+
+def test_a_zoho_email_with_a_nul_gets_a_page_and_its_token_revoked(
+    client: Client, fake: FakeZoho
+) -> None:
+    fake.add_user("alice\x00@example.com", "Alice Hostile")
+    response = client.get(fake.consent(start(client), user="alice\x00@example.com"))
+
+    assert response.status_code == 502
+    assert "email address this site cannot use" in response.content.decode()
+    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+
+
+def test_an_absurd_expiry_gets_a_page_and_keeps_the_earlier_token(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+    earlier = ZohoToken.objects.get()
+    fake.access_token_lifetime = 10**17
+
+    response = client.get(consented(client, fake))
+
+    assert response.status_code == 503
+    assert ZohoToken.objects.get().refresh_token == earlier.refresh_token
+    assert sum(1 for refresh in fake.refresh_tokens if refresh.active) == 1
+
+
+def test_connecting_a_zoho_account_another_user_holds_says_so(
+    client: Client, fake: FakeZoho, user
+) -> None:
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    other = Client()
+    other.force_login(bob)
+    other.get(consented(other, fake))
+
+    response = client.get(consented(client, fake))
+
+    assert response.status_code == 409
+    assert "connected to another account on this site" in response.content.decode()
+    assert ZohoToken.objects.get().user == bob
