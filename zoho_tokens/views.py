@@ -103,9 +103,10 @@ def _links(request: HttpRequest, next_url: str | None) -> dict[str, str]:
 
 def _failed(request: HttpRequest, err: ZohoTokensError, next_url: str | None) -> HttpResponse:
     """The page for a callback that could not finish: the error says how it is shown."""
-    if isinstance(err, ConnectionNotSavedError):
-        # An operator's problem (the database refused): logged with the traceback, so that
-        # error mails reach the admins; the frames holding secrets are marked sensitive.
+    if isinstance(err, ConnectionNotSavedError) or err.http_status == 500:
+        # An operator's problem (the database refused, a setting is missing): logged with
+        # the traceback, so that error mails reach the admins; the frames holding secrets
+        # are marked sensitive.
         logger.error("Connecting Zoho failed: %s", err, exc_info=err, extra={"request": request})
     else:
         logger.warning("Connecting Zoho failed: %s", err)
