@@ -273,3 +273,19 @@ def test_a_refused_token_zoho_cannot_revoke_is_kept_for_a_later_revocation(
     assert pending.status == TokenStatus.REVOKED
     assert pending.remote_revoke_pending
     assert fake.is_refresh_token_active(pending.refresh_token)
+
+
+def test_a_failing_receiver_after_the_write_does_not_revoke_the_stored_token(
+    fake: FakeZoho,
+) -> None:
+    def broken_receiver(**kwargs: Any) -> None:
+        raise RuntimeError("a receiver's bug")
+
+    signals.token_saved.connect(broken_receiver)
+    try:
+        with pytest.raises(RuntimeError):
+            connect(fake)
+    finally:
+        signals.token_saved.disconnect(broken_receiver)
+
+    assert fake.is_refresh_token_active(ZohoToken.objects.get().refresh_token)

@@ -118,7 +118,7 @@ def connect_with_code(
         "redirect_url": redirect_uri,
     }
     try:
-        return _keep(grant, values, client_secret, user, user_for)
+        identity, stored = _keep(grant, values, client_secret, user, user_for)
     except Exception as err:
         # Whatever went wrong, Zoho must not keep a live refresh token that no row holds.
         _discard(grant.refresh_token, values)
@@ -128,6 +128,8 @@ def connect_with_code(
                 "it was withdrawn at Zoho."
             ) from err
         raise
+    # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
+    return _announce(identity, stored, grant.refresh_token)
 
 
 @sensitive_variables("grant", "client_secret")
@@ -137,8 +139,8 @@ def _keep(
     client_secret: str | None,
     user: Any,
     user_for: Callable[[oauth.ZohoIdentity], Any] | None,
-) -> ConnectResult:
-    """Identify the token's owner, choose the Django user, store it; announce what changed."""
+) -> tuple[oauth.ZohoIdentity, _Stored]:
+    """Identify the token's owner, choose the Django user, store the token."""
     identity = oauth.identify(grant.access_token, api_domain=values["api_domain"])
     _check_identity(identity)
     if not grant.refresh_token:
@@ -150,16 +152,23 @@ def _keep(
     if user_for is not None:
         user = user_for(identity)
     try:
-        stored = _store(identity.user_name, grant, values, client_secret, user)
+        return identity, _store(identity.user_name, grant, values, client_secret, user)
     except IntegrityError:
         # Another request stored this Zoho user in the meantime: update that row instead.
-        stored = _store(identity.user_name, grant, values, client_secret, user)
+        return identity, _store(identity.user_name, grant, values, client_secret, user)
+
+
+@sensitive_variables("new_refresh_token")
+def _announce(
+    identity: oauth.ZohoIdentity, stored: _Stored, new_refresh_token: str | None
+) -> ConnectResult:
+    """Revoke the superseded refresh token, send the signals, say what was done."""
     superseded_revoked = False
-    if stored.superseded is not None and stored.superseded[0] != grant.refresh_token:
+    if stored.superseded is not None and stored.superseded[0] != new_refresh_token:
         superseded_revoked = _revoke_quietly(*stored.superseded)
     signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
     if stored.previous_user is not None:
-        announce_transfer(stored.token, stored.previous_user, user)
+        announce_transfer(stored.token, stored.previous_user, stored.token.user)
     logger.info("Zoho token %s stored for %s.", stored.token.pk, identity.user_name)
     return ConnectResult(
         token=stored.token,
