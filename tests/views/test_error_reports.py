@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 from django.core import mail
 from django.test import Client, RequestFactory
+from django.urls import reverse
 from django.utils.log import AdminEmailHandler
-from django.views.debug import ExceptionReporter
+from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 
 from tests.db_refusal import refusing_writes
 from zoho_tokens.connect import connect_with_code
@@ -129,3 +130,21 @@ def test_the_report_of_the_operations_exception_holds_no_secret(fake: FakeZoho) 
 
     assert "_store" in report  # the frames down to the database are in it
     assert [secret for secret in secrets_of(fake) if secret in report] == []
+
+
+def test_the_self_client_forms_secrets_are_hidden_from_reports(admin_client, fake: FakeZoho):
+    fake.fail("exchange", "http_500")
+    url = reverse("admin:zoho_tokens_zohotoken_self_client")
+    posted = {
+        "code": "1000.posted-grant-code",
+        "client_id": "1000.SELF",
+        "client_secret": "posted-self-client-secret",
+        "data_centre": "accounts_url",
+    }
+
+    response = admin_client.post(url, posted)
+
+    shown = SafeExceptionReporterFilter().get_post_parameters(response.wsgi_request)
+    assert shown["code"] != posted["code"]
+    assert shown["client_secret"] != posted["client_secret"]
+    assert shown["client_id"] == posted["client_id"]
