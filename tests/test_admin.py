@@ -264,7 +264,7 @@ def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens)
 def connect(fake: FakeZoho, email: str) -> ZohoToken:
     fake.add_user(email)
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
 
 
 def revoke_selected(admin_client, *tokens: ZohoToken):

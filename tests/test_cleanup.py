@@ -203,7 +203,7 @@ def test_cleanup_rejects_a_negative_age():
 @pytest.fixture
 def pending(fake: FakeZoho) -> tuple[ZohoToken, str]:
     """A token revoked while Zoho was down, and its refresh token (still live at Zoho)."""
-    token = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
+    token = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
     refresh_token = token.refresh_token
     fake.fail("revoke", "down", times=1)
     revoke_token(token)

@@ -22,7 +22,7 @@ def connect(fake: FakeZoho, email: str | None = None) -> ZohoToken:
     if email is not None:
         fake.add_user(email)
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
 
 
 def test_revoke_token_sends_the_refresh_token_to_the_tokens_accounts_server(fake):

@@ -26,9 +26,11 @@ from django.http import (
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats
+from django.utils.decorators import method_decorator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
@@ -291,6 +293,7 @@ class ZohoTokenAdmin(_ModelAdmin):
 
     # -- adding from a Self Client grant code -------------------------------------------
 
+    @method_decorator(sensitive_post_parameters("code", "client_secret"))
     def self_client_view(self, request: HttpRequest) -> HttpResponse:
         """Exchange a Self Client grant code at once and store the token."""
         if not self.has_self_client_permission(request):

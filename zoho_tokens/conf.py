@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "STATE_MAX_AGE": 600,
     "LOGIN": False,
     "LOGIN_CREATE_USERS": False,
+    "ALLOW_ACCOUNT_TRANSFER": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
     "EXTRA_SCOPES": (),
@@ -156,11 +157,10 @@ class ZohoTokensSettings:
         return self.data_centers().get((location or "").lower())
 
     def data_center_of_accounts_server(self, url: str) -> DataCenter | None:
-        """The data centre whose accounts server is ``url`` (overrides applied); the
-        configured ``ACCOUNTS_URL`` counts as the default data centre's."""
+        """The data centre whose accounts server is ``url`` (``DATA_CENTER_OVERRIDES``
+        applied). ``ACCOUNTS_URL`` belongs to no data centre in particular: a token from
+        there keeps the location the callback reported."""
         origin = normalize_origin(url)
-        if origin and origin == self.ACCOUNTS_URL:
-            return self.data_center
         for dc in self.data_centers().values():
             if dc.accounts_server == origin:
                 return dc
@@ -215,6 +215,12 @@ class ZohoTokensSettings:
     def LOGIN_CREATE_USERS(self) -> bool:
         """Whether log in with Zoho may create a Django user when no email matches."""
         return bool(self._get("LOGIN_CREATE_USERS"))
+
+    @property
+    def ALLOW_ACCOUNT_TRANSFER(self) -> bool:
+        """Whether connecting a Zoho account that another Django user holds moves it (True)
+        or is refused (False, the default)."""
+        return bool(self._get("ALLOW_ACCOUNT_TRANSFER"))
 
     @property
     def CONNECT_REDIRECT_URL(self) -> str:

@@ -18,24 +18,36 @@ Two ways to get them, chosen by ``ZOHO_TOKENS["INCREMENTAL_CONSENT"]``:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import oauth
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.exceptions import NoUsableTokenError
+from zoho_tokens.exceptions import (
+    NoUsableTokenError,
+    UnknownDataCentreError,
+    ZohoOAuthError,
+    ZohoTokensError,
+    ZohoUnavailableError,
+)
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.oauth_state import issue_state
 from zoho_tokens.refresh import ensure_fresh
 from zoho_tokens.scopes import parse_scopes
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "ScopeNotAllowedError",
     "connect_url",
+    "consent_redirect",
     "consent_scopes",
     "finish_enhancement",
     "requested_scopes",
@@ -43,8 +55,15 @@ __all__ = [
 ]
 
 
-class ScopeNotAllowedError(ValueError):
+class ScopeNotAllowedError(ZohoTokensError, ValueError):
     """A URL asked for a scope that neither ``SCOPES`` nor ``EXTRA_SCOPES`` lists."""
+
+    http_status = 400
+    user_title = _("This access cannot be asked for")
+    user_message = _(
+        "The link asked Zoho for access that this site does not allow. Nothing was sent; "
+        "please tell the site's administrator."
+    )
 
 
 def connect_url(
@@ -88,6 +107,77 @@ def requested_scopes(raw: str | None) -> list[str]:
             "Scopes not in ZOHO_TOKENS['SCOPES'] or ['EXTRA_SCOPES']: " + ", ".join(refused)
         )
     return [allowed[scope.lower()] for scope in asked]
+
+
+def consent_redirect(
+    request: HttpRequest,
+    *,
+    location: str | None,
+    scope: str | None,
+    next_url: str | None,
+    redirect_uri: str,
+) -> str:
+    """Where the connect view sends the browser: Zoho's consent page at data centre
+    ``location`` (default ``DATA_CENTER``) for every scope the user's token needs plus
+    ``scope``, or, with ``INCREMENTAL_CONSENT = "enhance"`` and a token to enhance, Zoho's
+    page that adds ``scope`` to that token. Remembers the flow in the session.
+
+    Raises :class:`UnknownDataCentreError`, :class:`ScopeNotAllowedError`, or a
+    :class:`ZohoUnavailableError` when Zoho cannot start an enhancement right now.
+    """
+    data_center = zoho_settings.data_center_for(location) if location else zoho_settings.data_center
+    if data_center is None:
+        raise UnknownDataCentreError(
+            "The connect link named a data centre that is not one of Zoho's; nothing was sent.",
+            error="unknown_location",
+        )
+    extra = requested_scopes(scope)
+    token = _token_to_enhance(request) if extra else None
+
+    def state_for(scopes: list[str], enhanced_token_id: int | None = None) -> str:
+        return issue_state(
+            request.session,
+            next_url=next_url,
+            login=not request.user.is_authenticated,
+            redirect_uri=redirect_uri,
+            accounts_server=data_center.accounts_server,
+            scopes=scopes,
+            enhanced_token_id=enhanced_token_id,
+        )
+
+    if token is not None and zoho_settings.INCREMENTAL_CONSENT == "enhance":
+        try:
+            enhance_token = start_enhancement(token)
+        except ZohoUnavailableError:
+            raise
+        except (ZohoOAuthError, NoUsableTokenError) as err:
+            # Zoho would not start one (a refresh token it no longer knows, say): a full
+            # consent for every scope still gets the user there.
+            logger.warning("Zoho refused an incremental authorisation (%s); asking again.", err)
+        else:
+            return oauth.add_extra_scope_url(
+                accounts_server=token.accounts_server,
+                redirect_uri=redirect_uri,
+                scopes=extra,
+                enhance_token=enhance_token,
+                state=state_for(extra, enhanced_token_id=token.pk),
+            )
+    scopes = consent_scopes(token, extra)
+    return oauth.authorize_url(
+        state=state_for(scopes),
+        redirect_uri=redirect_uri,
+        accounts_server=data_center.accounts_server,
+        scopes=scopes,
+    )
+
+
+def _token_to_enhance(request: HttpRequest) -> ZohoToken | None:
+    """The logged-in user's token that more scopes would be added to."""
+    if not request.user.is_authenticated:
+        return None
+    return (
+        ZohoToken.objects.filter(user=request.user).usable().order_by("-updated_at", "-pk").first()
+    )
 
 
 def consent_scopes(token: ZohoToken | None, extra: Sequence[str]) -> list[str]:

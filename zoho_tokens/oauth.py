@@ -32,6 +32,16 @@ from zoho_tokens.scopes import parse_scopes, scopes_text
 
 logger = logging.getLogger(__name__)
 
+#: The longest access token lifetime accepted, in seconds. Zoho issues one-hour tokens;
+#: anything beyond a day is not Zoho's answer, and a huge value would overflow the epoch
+#: milliseconds stored for the SDK.
+MAX_EXPIRES_IN = 24 * 3600
+
+#: Local names that hold a request's secrets in the frames below our HTTP calls
+#: (``_request``, requests, urllib3). Django's report filter applies the names of the
+#: nearest ``sensitive_variables`` caller to undecorated frames, so they are listed there.
+_SENT_SECRETS = ("data", "kwargs", "body", "headers", "params")
+
 #: Hints for the Zoho error codes people meet most, shown in exception messages.
 ERROR_HINTS = {
     "invalid_code": "the grant code was already used or expired, or the refresh token was "
@@ -255,16 +265,48 @@ def _raise_for_error(body: dict[str, Any], host: str) -> None:
     raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
 
 
+def _expires_in(body: dict[str, Any]) -> int | None:
+    """The access token's lifetime in seconds, or None when it is not a sane number.
+
+    Older Zoho answers carry ``expires_in`` in milliseconds next to ``expires_in_sec``;
+    Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
+    """
+    raw = body.get("expires_in_sec", body.get("expires_in", 3600))
+    if isinstance(raw, bool):
+        return None
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
+
+
+@sensitive_variables("refresh_token")
+def _withdraw(refresh_token: object, host: str) -> None:
+    """Revoke the refresh token of an answer we cannot use, so that none stays live unheld."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        return
+    try:
+        revoke_refresh_token(refresh_token, accounts_server=host)
+    except ZohoOAuthError as err:
+        logger.error(
+            "Zoho at %s issued a refresh token in an unusable answer, and it could not be "
+            "revoked (%s); revoke the app's access in Zoho's console.",
+            host,
+            err,
+        )
+
+
+@sensitive_variables("body", "access_token", "refresh_token")
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     _raise_for_error(body, host)
     access_token = body.get("access_token")
-    try:
-        expires_in = _expires_in_seconds(body)
-    except (TypeError, ValueError):
-        expires_in = -1
-    if not isinstance(access_token, str) or not access_token or expires_in < 0:
+    expires_in = _expires_in(body)
+    if not isinstance(access_token, str) or not access_token or expires_in is None:
+        _withdraw(body.get("refresh_token"), host)
         raise ZohoUnavailableError(
-            f"Zoho at {host} answered without a usable access token; try again later.",
+            f"Zoho at {host} answered without a usable access token (missing, or an "
+            f"expiry that is not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
             error="malformed_response",
         )
     refresh_token = body.get("refresh_token")
@@ -279,17 +321,7 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     )
 
 
-def _expires_in_seconds(body: dict[str, Any]) -> int:
-    """The access token's lifetime in seconds, from either shape Zoho has answered with.
-
-    Today ``expires_in`` is in seconds. Older answers (still read by Zoho's own SDK) gave
-    ``expires_in`` in milliseconds together with ``expires_in_sec`` in seconds.
-    """
-    if "expires_in_sec" in body:
-        return int(body["expires_in_sec"])
-    return int(body.get("expires_in", 3600))
-
-
+@sensitive_variables("code", "client_secret", "data")
 def exchange_code(
     code: str,
     *,
@@ -305,6 +337,7 @@ def exchange_code(
     return _token_request(data, accounts_server, client_id, client_secret, "Exchanged a grant code")
 
 
+@sensitive_variables("refresh_token", "client_secret", "data")
 def refresh_access_token(
     refresh_token: str,
     *,
@@ -319,6 +352,7 @@ def refresh_access_token(
     )
 
 
+@sensitive_variables(*_SENT_SECRETS, "client_secret", "response", "grant")
 def _token_request(
     data: dict[str, str],
     accounts_server: str,
@@ -336,6 +370,7 @@ def _token_request(
     return grant
 
 
+@sensitive_variables(*_SENT_SECRETS, "refresh_token", "response")
 def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     """Revoke ``refresh_token`` (and every access token made from it) at Zoho.
 
@@ -357,6 +392,7 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     logger.info("Revoked a refresh token at %s.", host)
 
 
+@sensitive_variables(*_SENT_SECRETS, "access_token", "response")
 def _crm_get(api_domain: str, path: str, access_token: str, **params: str) -> dict[str, Any]:
     response = _request(
         "GET",
@@ -375,6 +411,7 @@ def _crm_get(api_domain: str, path: str, access_token: str, **params: str) -> di
     return body
 
 
+@sensitive_variables("access_token")
 def identify(access_token: str, *, api_domain: str) -> ZohoIdentity:
     """Who ``access_token`` belongs to, found the way the SDK does: the current user's
     email and the org's zgid."""

@@ -14,11 +14,14 @@ import secrets
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.conf import zoho_settings
+from zoho_tokens.exceptions import ZohoTokensError
 
 #: The session key holding the pending and recently used flows.
 SESSION_KEY = "zoho_tokens_oauth_flows"
@@ -52,14 +55,44 @@ class OAuthFlow:
     enhanced_token_id: int | None = None
 
 
-class StateError(Exception):
+class StateError(ZohoTokensError, SuspiciousOperation):
     """The callback's ``state`` is not acceptable. ``reason`` is one of ``"missing"``,
     ``"unknown"`` (never issued to this session: forged, or from another browser),
-    ``"used"`` (a replay) or ``"expired"``."""
+    ``"used"`` (a replay) or ``"expired"``.
+
+    A ``SuspiciousOperation`` (a browser handed back something this site did not issue),
+    with a page message per reason in plain words.
+    """
+
+    http_status = 400
+    user_title = _("This link cannot be used")
+    MESSAGES: ClassVar[dict[str, Any]] = {
+        "missing": _(
+            "This link to connect Zoho is incomplete, so it cannot be trusted. Nothing was "
+            "saved. Please start connecting Zoho again from this site."
+        ),
+        "unknown": _(
+            "This link to connect Zoho was not started from this browser (or was started "
+            "so long ago that it is forgotten). Nothing was saved. Please start connecting "
+            "Zoho again from this site, in this browser."
+        ),
+        "used": _(
+            "This link to connect Zoho was already used once and cannot be used again. "
+            "Nothing more was saved. If Zoho does not work for you, connect it again."
+        ),
+        "expired": _(
+            "This link to connect Zoho expired: connecting has to be finished within "
+            "%(minutes)d minutes. Nothing was saved. Please start connecting Zoho again."
+        ),
+    }
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"OAuth state rejected: {reason}")
+        minutes = max(1, zoho_settings.STATE_MAX_AGE // 60)
+        super().__init__(
+            f"OAuth state rejected: {reason}",
+            user_message=str(self.MESSAGES[reason]) % {"minutes": minutes},
+        )
 
 
 def _digest(state: str) -> str:

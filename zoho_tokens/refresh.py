@@ -33,6 +33,7 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.creation import DatabaseCreation as SQLiteCreation
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import oauth, signals
 from zoho_tokens.conf import zoho_settings
@@ -131,6 +132,7 @@ class _Outcome:
     refused: InvalidGrantError | None = None
 
 
+@sensitive_variables("grant")
 def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
     with _token_lock(pk, using) as rows:
         row = _usable(rows.first(), pk)

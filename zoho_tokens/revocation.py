@@ -11,6 +11,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import oauth, signals
 from zoho_tokens.exceptions import TokenDecryptionError, ZohoOAuthError, ZohoUnavailableError
@@ -87,6 +88,7 @@ class _Remote(enum.Enum):
     GIVEN_UP = "given_up"  # the refresh token can no longer be decrypted: never sendable
 
 
+@sensitive_variables("refresh_token")
 def _finish_remote_revocation(token: ZohoToken) -> tuple[_Remote, str]:
     """Ask Zoho to revoke the refresh token a locally revoked ``token`` still holds.
 
