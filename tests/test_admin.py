@@ -270,9 +270,13 @@ def connect(fake: FakeZoho, email: str) -> ZohoToken:
 def revoke_selected(admin_client, *tokens: ZohoToken):
     return admin_client.post(
         reverse(CHANGELIST),
-        {"action": "revoke_selected", "_selected_action": [t.pk for t in tokens]},
+        {"action": "revoke_selected", "_selected_action": [t.pk for t in tokens], "post": "yes"},
         follow=True,
     )
+
+
+def revoke_url(token: ZohoToken) -> str:
+    return reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk])
 
 
 def messages_of(response) -> list[str]:
@@ -356,24 +360,42 @@ def test_revocation_pending_from_the_admin_is_finished_by_the_cleanup_command(ad
     assert row.refresh_token_encrypted == ""
 
 
-def test_change_page_has_a_revoke_button_posting_with_csrf(admin_client, fake):
+def test_change_page_revoke_button_leads_to_the_confirmation_page(admin_client, fake):
     token = connect(fake, "ann@example.com")
-    revoke_url = reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk])
 
     html = admin_client.get(change_url(token)).content.decode()
 
-    form = html[html.index(f'action="{revoke_url}"') - 60 :]
-    form = form[: form.index("</form>")]
-    assert 'method="post"' in form
-    assert 'name="csrfmiddlewaretoken"' in form
-    assert 'id="zoho-tokens-revoke"' in form
+    assert f'<a href="{revoke_url(token)}" id="zoho-tokens-revoke">' in html
 
 
-def test_revoke_button_revokes_at_zoho_and_returns_to_the_change_page(admin_client, fake):
+def test_revoke_button_asks_for_confirmation_and_changes_nothing(admin_client, fake):
+    token = connect(fake, "ann@example.com")
+
+    response = admin_client.get(revoke_url(token))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="zoho-tokens-confirm-revoke"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert "ann@example.com" in html
+    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+    assert fake.count(REVOKE_PATH) == 0
+
+
+def test_revoke_button_post_without_confirmation_changes_nothing(admin_client, fake):
+    token = connect(fake, "ann@example.com")
+
+    response = admin_client.post(revoke_url(token))
+
+    assert response.status_code == 200
+    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+
+
+def test_revoke_button_confirmed_revokes_at_zoho_and_returns_to_the_change_page(admin_client, fake):
     token = connect(fake, "ann@example.com")
     refresh_token = token.refresh_token
 
-    response = admin_client.post(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = admin_client.post(revoke_url(token), {"post": "yes"})
 
     assert response.status_code == 302
     assert response["Location"] == change_url(token)
@@ -381,13 +403,22 @@ def test_revoke_button_revokes_at_zoho_and_returns_to_the_change_page(admin_clie
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.REVOKED
 
 
-def test_revoke_url_refuses_get(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_action_asks_for_confirmation_and_changes_nothing(admin_client, fake):
+    first, second = connect(fake, "ann@example.com"), connect(fake, "ben@example.com")
 
-    response = admin_client.get(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "revoke_selected", "_selected_action": [first.pk, second.pk]},
+    )
 
-    assert response.status_code == 405
-    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="zoho-tokens-confirm-revoke"' in html
+    assert '<input type="hidden" name="action" value="revoke_selected">' in html
+    assert "ann@example.com" in html
+    assert "ben@example.com" in html
+    assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.ACTIVE}
+    assert fake.count(REVOKE_PATH) == 0
 
 
 def test_revoke_url_of_an_unknown_token_is_not_found(admin_client):
@@ -411,7 +442,7 @@ def test_revoke_needs_change_permission(client, fake):
     client.force_login(viewer)
     token = connect(fake, "ann@example.com")
 
-    response = client.post(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = client.post(revoke_url(token), {"post": "yes"})
 
     assert response.status_code == 403
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE

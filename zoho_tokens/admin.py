@@ -10,19 +10,14 @@ like the disconnect view and the cleanup command.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotAllowed,
-    HttpResponseRedirect,
-)
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils import formats
@@ -32,32 +27,20 @@ from django.utils.translation import ngettext
 
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, now_ms
+from zoho_tokens.models import (
+    EMPTY_MARK,
+    SECRET_COLUMNS,
+    DisplayStatus,
+    TokenStatus,
+    ZohoToken,
+    ZohoTokenQuerySet,
+)
 from zoho_tokens.revocation import RevocationResult, revoke_token
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
-NEVER_IN_FORMS = (
-    "client_secret_encrypted",
-    "refresh_token_encrypted",
-    "refresh_token_digest",
-    "access_token_encrypted",
-    "access_token_digest",
-    "grant_token_encrypted",
-    "grant_token_digest",
-    "user_name_digest",
-)
+NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
 
-
-def display_status_q(status: str, at_ms: int) -> Q:
-    """The rows whose :attr:`ZohoToken.display_status` is ``status`` at ``at_ms``."""
-    access_expired = (
-        Q(access_token_encrypted="") | Q(expires_at_ms__isnull=True) | Q(expires_at_ms__lte=at_ms)
-    )
-    if status == DisplayStatus.ACTIVE:
-        return Q(status=TokenStatus.ACTIVE) & ~access_expired
-    if status == DisplayStatus.EXPIRED:
-        return Q(status=TokenStatus.ACTIVE) & access_expired
-    return Q(status=status)
+REVOKE_CONFIRMATION_TEMPLATE = "admin/zoho_tokens/zohotoken/revoke_confirmation.html"
 
 
 class DisplayStatusFilter(admin.SimpleListFilter):
@@ -73,7 +56,7 @@ class DisplayStatusFilter(admin.SimpleListFilter):
         value = self.value()
         if value not in DisplayStatus.values:
             return queryset
-        return queryset.filter(display_status_q(value, now_ms()))
+        return cast(ZohoTokenQuerySet, queryset).with_display_status(value)
 
 
 def _masked(token: ZohoToken, name: str) -> str:
@@ -113,10 +96,6 @@ def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult
         )
 
 
-def _is_revocable(token: ZohoToken) -> bool:
-    return token.status != TokenStatus.REVOKED or token.remote_revoke_pending
-
-
 if TYPE_CHECKING:
     _ModelAdmin = admin.ModelAdmin[ZohoToken]
 else:
@@ -138,6 +117,7 @@ class ZohoTokenAdmin(_ModelAdmin):
         "updated_at",
     )
     list_display_links = ("user", "user_name")
+    empty_value_display = EMPTY_MARK
     list_filter = (DisplayStatusFilter, "location")
     # Never token values: they are encrypted, and searching by them would be an oracle.
     search_fields = ("user__username", "user__email", "user_name")
@@ -158,7 +138,7 @@ class ZohoTokenAdmin(_ModelAdmin):
                 "fields": (
                     "status_label",
                     "status_changed_at",
-                    "remote_revoke_pending",
+                    "remote_revocation",
                     "access_expiry",
                     "last_refreshed_at",
                     "created_at",
@@ -191,6 +171,15 @@ class ZohoTokenAdmin(_ModelAdmin):
         if token.remote_revoke_pending:
             return str(_("%(status)s (revocation at Zoho pending)") % {"status": label})
         return label
+
+    @admin.display(description=_("revocation at Zoho"))
+    def remote_revocation(self, token: ZohoToken) -> str:
+        # Words, not the boolean icon: a red "no" next to a healthy token reads as an error.
+        if token.remote_revoke_pending:
+            return str(_("Revocation at Zoho pending: cleanup_zoho_tokens retries it"))
+        if token.status == TokenStatus.REVOKED:
+            return str(_("Revoked at Zoho"))
+        return EMPTY_MARK
 
     @admin.display(description=_("access token expires"), ordering="expires_at_ms")
     def access_expiry(self, token: ZohoToken) -> str | None:
@@ -268,26 +257,48 @@ class ZohoTokenAdmin(_ModelAdmin):
     # -- revoking ------------------------------------------------------------------------
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ZohoToken]) -> None:
-        """Revoke each selected token, here at once and at its own accounts server."""
+    def revoke_selected(
+        self, request: HttpRequest, queryset: QuerySet[ZohoToken]
+    ) -> HttpResponse | None:
+        """Ask for confirmation, then revoke each selected token, here at once and at its
+        own accounts server."""
+        if request.POST.get("post") != "yes":
+            return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
         results = []
         for token in queryset:
             results.append(revoke_token(token))
             self.log_change(request, token, str(_("Revoked")))
         _report_revocations(request, results)
+        return None
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The change page's Revoke button (POST only)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
+        """The change page's Revoke button: a confirmation page, then (POST) the revocation."""
         token = self.get_object(request, unquote(object_id))
         if token is None:
             raise Http404
         if not self.has_change_permission(request, token):
             raise PermissionDenied
+        if request.method != "POST" or request.POST.get("post") != "yes":
+            return self._revoke_confirmation(request, [token], action=False)
         _report_revocations(request, [revoke_token(token)])
         self.log_change(request, token, str(_("Revoked")))
         return HttpResponseRedirect(self._change_url(token.pk))
+
+    def _revoke_confirmation(
+        self, request: HttpRequest, tokens: list[ZohoToken], *, action: bool
+    ) -> HttpResponse:
+        """The page asking whether to revoke ``tokens``, for the action or the button."""
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": _("Revoke Zoho tokens?"),
+            "subtitle": None,
+            "tokens": tokens,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "cancel_url": self._change_url(tokens[0].pk) if not action and tokens else "",
+        }
+        return TemplateResponse(request, REVOKE_CONFIRMATION_TEMPLATE, context)
 
     # -- adding from a Self Client grant code -------------------------------------------
 
@@ -357,6 +368,6 @@ class ZohoTokenAdmin(_ModelAdmin):
         obj: ZohoToken | None = None,
     ) -> HttpResponse:
         context["can_revoke"] = (
-            obj is not None and _is_revocable(obj) and self.has_change_permission(request, obj)
+            obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
         return super().render_change_form(request, context, add, change, form_url, obj)

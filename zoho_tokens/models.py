@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -18,6 +19,15 @@ from zoho_tokens.fields import EncryptedSecret, plain_digest
 #: Column names of the encrypted secrets, and of those that also carry a lookup digest.
 SECRET_NAMES = ("client_secret", "refresh_token", "access_token", "grant_token")
 DIGESTED_SECRET_NAMES = ("refresh_token", "access_token", "grant_token")
+#: Every column carrying a secret or a keyed digest of one: never a form field, never shown,
+#: rewritten by key rotation.
+SECRET_COLUMNS = tuple(f"{name}_encrypted" for name in SECRET_NAMES) + tuple(
+    f"{name}_digest" for name in DIGESTED_SECRET_NAMES
+)
+
+
+#: What people see for a missing value, in the admin and for an empty secret.
+EMPTY_MARK = "\u2014"
 
 
 def now_ms() -> int:
@@ -42,8 +52,22 @@ class DisplayStatus(models.TextChoices):
     NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
 
 
+def access_expired_q(at_ms: int) -> models.Q:
+    """The one definition of "access expired" (see :meth:`ZohoToken.access_expires_within`):
+    no access token, no known expiry, or an expiry at or before ``at_ms``."""
+    return (
+        models.Q(access_token_encrypted="")
+        | models.Q(expires_at_ms__isnull=True)
+        | models.Q(expires_at_ms__lte=at_ms)
+    )
+
+
 class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
-    """Queries by token state and by secret value (through digests, never plaintext)."""
+    """Queries by token state and by secret value (through digests, never plaintext).
+
+    Each state is defined here once; the model's properties of the same meaning
+    (:attr:`ZohoToken.display_status`, :attr:`ZohoToken.is_revocable`, ...) agree with it.
+    """
 
     def usable(self) -> ZohoTokenQuerySet:
         """Tokens the SDK may use: active ones."""
@@ -59,10 +83,38 @@ class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
 
     def access_expired(self, at_ms: int | None = None) -> ZohoTokenQuerySet:
         """Tokens whose access token is missing or expired at ``at_ms`` (default now)."""
-        at_ms = now_ms() if at_ms is None else at_ms
-        return self.filter(
-            models.Q(expires_at_ms__isnull=True) | models.Q(expires_at_ms__lte=at_ms)
-        )
+        return self.filter(access_expired_q(now_ms() if at_ms is None else at_ms))
+
+    def with_display_status(self, status: str, at_ms: int | None = None) -> ZohoTokenQuerySet:
+        """Tokens whose :attr:`ZohoToken.display_status` is ``status`` at ``at_ms``."""
+        if status not in (DisplayStatus.ACTIVE, DisplayStatus.EXPIRED):
+            return self.filter(status=status)
+        expired = access_expired_q(now_ms() if at_ms is None else at_ms)
+        if status == DisplayStatus.EXPIRED:
+            return self.filter(models.Q(status=TokenStatus.ACTIVE) & expired)
+        return self.filter(models.Q(status=TokenStatus.ACTIVE) & ~expired)
+
+    def revocable(self) -> ZohoTokenQuerySet:
+        """Tokens a revocation still has work to do on: not revoked, or revoked with the
+        revocation at Zoho still pending."""
+        return self.exclude(status=TokenStatus.REVOKED, remote_revoke_pending=False)
+
+    def disconnectable_by(self, user: Any) -> ZohoTokenQuerySet:
+        """The tokens ``user`` may disconnect: their own revocable ones (none if anonymous)."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.revocable().filter(user=user)
+
+    def primary_key_batches(self, batch_size: int) -> Iterator[list[Any]]:
+        """Walk these rows' primary keys in key order, ``batch_size`` at a time.
+
+        Keyset pagination: each batch is one query for the keys after the last one seen, so
+        a whole table goes through in one pass over the index with bounded memory, and rows
+        the caller changes or deletes in between never shift the next batch.
+        """
+        if batch_size < 1:
+            raise ValueError("batch_size must be at least 1")
+        return _walk_keys(self.order_by("pk").values_list("pk", flat=True), batch_size)
 
     def pending_remote_revocation(self) -> ZohoTokenQuerySet:
         """Tokens made unusable here whose revocation at Zoho has not gone through yet."""
@@ -78,6 +130,13 @@ class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
         return self.filter(user_name_digest=plain_digest(user_name))
 
 
+def _walk_keys(keys: models.QuerySet[Any, Any], batch_size: int) -> Iterator[list[Any]]:
+    batch = list(keys[:batch_size])
+    while batch:
+        yield batch
+        batch = list(keys.filter(pk__gt=batch[-1])[:batch_size])
+
+
 class ZohoToken(models.Model):
     """A Zoho OAuth token as the SDK knows it, plus what a deployment needs around it.
 
@@ -89,7 +148,9 @@ class ZohoToken(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # Deleting a user revokes their tokens first (revocation.revoke_tokens_of_user);
+        # a token whose revocation at Zoho is still pending survives the user, unlinked.
+        on_delete=models.SET_NULL,
         related_name="zoho_tokens",
         verbose_name=_("Django user"),
     )
@@ -97,7 +158,8 @@ class ZohoToken(models.Model):
         _("Zoho user"),
         null=True,
         blank=True,
-        help_text=_("The Zoho user as the SDK names it: their email, a colon, and the org id."),
+        # Escaped: help texts are rendered as HTML in the admin and in forms.
+        help_text=_("The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;."),
     )
     user_name_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
     client_id = models.CharField(_("client id"), max_length=255, null=True, blank=True)
@@ -183,10 +245,11 @@ class ZohoToken(models.Model):
         return datetime.fromtimestamp(self.expires_at_ms / 1000, tz=dt_timezone.utc)
 
     def access_expires_within(self, seconds: float) -> bool:
-        """Whether the access token is missing or expires within ``seconds`` from now."""
+        """Whether the access token is missing or expires within ``seconds`` from now (the
+        same definition as :meth:`ZohoTokenQuerySet.access_expired`)."""
         if not self.access_token_encrypted or self.expires_at_ms is None:
             return True
-        return self.expires_at_ms - now_ms() <= seconds * 1000
+        return self.expires_at_ms <= now_ms() + seconds * 1000
 
     @property
     def display_status(self) -> DisplayStatus:
@@ -200,16 +263,21 @@ class ZohoToken(models.Model):
         return DisplayStatus.ACTIVE
 
     @property
+    def is_revocable(self) -> bool:
+        """Whether revoking still has work to do (see :meth:`ZohoTokenQuerySet.revocable`)."""
+        return self.status != TokenStatus.REVOKED or self.remote_revoke_pending
+
+    @property
     def is_usable(self) -> bool:
         """Whether the SDK may use this token (it may still need a refresh)."""
         return self.status == TokenStatus.ACTIVE
 
     def masked(self, name: str) -> str:
-        """A secret shown to people: its last four characters at most, or an em dash."""
+        """A secret shown to people: its last four characters at most, or :data:`EMPTY_MARK`."""
         if name not in SECRET_NAMES:
             raise ValueError(f"{name!r} is not a secret of ZohoToken")
         if not getattr(self, f"{name}_encrypted"):
-            return "\u2014"
+            return EMPTY_MARK
         value = getattr(self, name) or ""
         return "\u2022" * 8 + value[-4:] if len(value) > 8 else "\u2022" * 8
 

@@ -33,7 +33,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state, issue_state
 from zoho_tokens.revocation import revoke_token
 
@@ -343,9 +343,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    tokens = ZohoToken.objects.filter(user=user).exclude(
-        status=TokenStatus.REVOKED, remote_revoke_pending=False
-    )
+    tokens = ZohoToken.objects.disconnectable_by(user)
     if request.method != "POST":
         next_url = _safe_next(request, request.GET.get("next"))
         return render(
