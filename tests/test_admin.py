@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zoho_tokens.connect import connect_with_code
-from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
+from zoho_tokens.models import EMPTY_MARK, TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import revoke_token
 from zoho_tokens.testing import REVOKE_PATH, TOKEN_PATH, FakeZoho
 
@@ -142,8 +142,7 @@ def test_changelist_has_the_listed_columns(admin_client, tokens):
         "location",
         "status_label",
         "access_expiry",
-        "last_refreshed_at",
-        "updated_at",
+        "last_refresh",
     ]
 
 
@@ -242,6 +241,45 @@ def test_change_page_shows_the_status(admin_client, tokens):
     html = admin_client.get(change_url(tokens["expired"])).content.decode()
 
     assert "Access expired, refreshable" in html
+
+
+def test_change_page_says_a_pending_revocation_in_words(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["revoked"])).content.decode()
+
+    assert "Revocation at Zoho pending: cleanup_zoho_tokens retries it" in html
+    assert "icon-no.svg" not in html
+
+
+def test_change_page_shows_no_icon_for_a_token_not_being_revoked(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["active"])).content.decode()
+
+    assert "icon-no.svg" not in html
+    assert "icon-yes.svg" not in html
+
+
+def test_change_page_marks_every_empty_value_the_same_way(admin_client, fake):
+    token = connect(fake, "ann@example.com")  # never refreshed, no grant token, no user
+
+    html = admin_client.get(change_url(token)).content.decode()
+
+    assert html.count(f'<div class="readonly">{EMPTY_MARK}</div>') >= 3
+    assert '<div class="readonly">None</div>' not in html
+    assert '<div class="readonly">-</div>' not in html
+
+
+def test_change_page_help_text_shows_the_shape_of_a_zoho_user_name(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["active"])).content.decode()
+
+    assert "The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;." in html
+
+
+def test_changelist_marks_an_empty_value_like_the_change_page(admin_client, fake):
+    connect(fake, "ann@example.com")  # no Django user, never refreshed
+
+    html = changelist(admin_client)
+
+    assert f'<td class="field-last_refresh">{EMPTY_MARK}</td>' in html
+    assert '<td class="field-last_refresh">-</td>' not in html
 
 
 def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens):

@@ -53,7 +53,7 @@ class DisplayStatus(models.TextChoices):
 
 
 def access_expired_q(at_ms: int) -> models.Q:
-    """The one definition of "access expired" (see :meth:`ZohoToken.access_expires_within`):
+    """The one definition of "access expired" (:meth:`ZohoToken.access_expired_at` in Python):
     no access token, no known expiry, or an expiry at or before ``at_ms``."""
     return (
         models.Q(access_token_encrypted="")
@@ -244,12 +244,16 @@ class ZohoToken(models.Model):
             return None
         return datetime.fromtimestamp(self.expires_at_ms / 1000, tz=dt_timezone.utc)
 
-    def access_expires_within(self, seconds: float) -> bool:
-        """Whether the access token is missing or expires within ``seconds`` from now (the
-        same definition as :meth:`ZohoTokenQuerySet.access_expired`)."""
+    def access_expired_at(self, at_ms: int) -> bool:
+        """Whether the access token is missing or expired at ``at_ms``: the definition of
+        :func:`access_expired_q` (and so of :meth:`ZohoTokenQuerySet.access_expired`)."""
         if not self.access_token_encrypted or self.expires_at_ms is None:
             return True
-        return self.expires_at_ms <= now_ms() + seconds * 1000
+        return self.expires_at_ms <= at_ms
+
+    def access_expires_within(self, seconds: float) -> bool:
+        """Whether the access token is missing or expires within ``seconds`` from now."""
+        return self.access_expired_at(now_ms() + int(seconds * 1000))
 
     @property
     def display_status(self) -> DisplayStatus:
@@ -258,7 +262,7 @@ class ZohoToken(models.Model):
             return DisplayStatus.REVOKED
         if self.status == TokenStatus.NEEDS_REAUTH:
             return DisplayStatus.NEEDS_REAUTH
-        if self.access_expires_within(0):
+        if self.access_expired_at(now_ms()):
             return DisplayStatus.EXPIRED
         return DisplayStatus.ACTIVE
 
