@@ -9,23 +9,20 @@ like the disconnect view and the cleanup command.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
 from django.contrib import admin, messages
-from django.contrib.admin import helpers
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import formats
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 
+from zoho_tokens.admin_revoking import RevokingAdminMixin
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
 from zoho_tokens.models import (
@@ -36,12 +33,10 @@ from zoho_tokens.models import (
     ZohoToken,
     ZohoTokenQuerySet,
 )
-from zoho_tokens.revocation import RevocationResult, revoke_token
+from zoho_tokens.revocation import revoke_token
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
-
-REVOKE_CONFIRMATION_TEMPLATE = "admin/zoho_tokens/zohotoken/revoke_confirmation.html"
 
 
 class DisplayStatusFilter(admin.SimpleListFilter):
@@ -75,45 +70,8 @@ def _masked(token: ZohoToken, name: str) -> str:
         return str(_("(cannot be decrypted with the configured keys)"))
 
 
-def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult]) -> None:
-    """Tell the admin how many tokens were revoked, and how many still wait for Zoho."""
-    results = list(results)
-    revoked = len(results)
-    pending = [result for result in results if not result.remote_done]
-    if revoked:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d Zoho token was revoked.",
-                "%(count)d Zoho tokens were revoked.",
-                revoked,
-            )
-            % {"count": revoked},
-        )
-    if pending:
-        reasons = "; ".join(sorted({result.reason for result in pending if result.reason}))
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)d of them is not revoked at Zoho yet: it can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                "%(count)d of them are not revoked at Zoho yet: they can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                len(pending),
-            )
-            % {"count": len(pending), "reasons": reasons},
-        )
-
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[ZohoToken]
-else:
-    # ModelAdmin is generic only in django-stubs, not at run time.
-    _ModelAdmin = admin.ModelAdmin
-
-
 @admin.register(ZohoToken)
-class ZohoTokenAdmin(_ModelAdmin):
+class ZohoTokenAdmin(RevokingAdminMixin):
     """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
 
     list_display = (
@@ -264,52 +222,6 @@ class ZohoTokenAdmin(_ModelAdmin):
             return HttpResponseRedirect(self._change_url(obj_id))
         return super().response_delete(request, obj_display, obj_id)
 
-    # -- revoking ------------------------------------------------------------------------
-
-    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
-    def revoke_selected(
-        self, request: HttpRequest, queryset: QuerySet[ZohoToken]
-    ) -> HttpResponse | None:
-        """Ask for confirmation, then revoke each selected token, here at once and at its
-        own accounts server."""
-        if request.POST.get("post") != "yes":
-            return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
-        results = []
-        for token in queryset:
-            results.append(revoke_token(token))
-            self.log_change(request, token, str(_("Revoked")))
-        _report_revocations(request, results)
-        return None
-
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The change page's Revoke button: a confirmation page, then (POST) the revocation."""
-        token = self.get_object(request, unquote(object_id))
-        if token is None:
-            raise Http404
-        if not self.has_change_permission(request, token):
-            raise PermissionDenied
-        if request.method != "POST" or request.POST.get("post") != "yes":
-            return self._revoke_confirmation(request, [token], action=False)
-        _report_revocations(request, [revoke_token(token)])
-        self.log_change(request, token, str(_("Revoked")))
-        return HttpResponseRedirect(self._change_url(token.pk))
-
-    def _revoke_confirmation(
-        self, request: HttpRequest, tokens: list[ZohoToken], *, action: bool
-    ) -> HttpResponse:
-        """The page asking whether to revoke ``tokens``, for the action or the button."""
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": _("Revoke Zoho tokens?"),
-            "subtitle": None,
-            "tokens": tokens,
-            "action": action,
-            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
-            "cancel_url": self._change_url(tokens[0].pk) if not action and tokens else "",
-        }
-        return TemplateResponse(request, REVOKE_CONFIRMATION_TEMPLATE, context)
-
     # -- adding from a Self Client grant code -------------------------------------------
 
     def self_client_view(self, request: HttpRequest) -> HttpResponse:
@@ -351,13 +263,6 @@ class ZohoTokenAdmin(_ModelAdmin):
             ),
             *super().get_urls(),
         ]
-
-    def _change_url(self, pk: Any) -> str:
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[pk],
-            current_app=self.admin_site.name,
-        )
 
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
