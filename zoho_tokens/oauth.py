@@ -374,15 +374,18 @@ def _token_request(
 def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     """Revoke ``refresh_token`` (and every access token made from it) at Zoho.
 
-    A token Zoho no longer knows (HTTP 400) counts as revoked: the goal is reached.
+    A token Zoho no longer knows counts as revoked: the goal is reached. Only Zoho's own
+    refusal says so (HTTP 400 with Zoho's JSON, see :func:`_is_unknown_token_answer`); any
+    other answer, such as a proxy's HTML 400 page, raises, so the revocation stays pending
+    and is retried rather than the still-live token being forgotten.
     """
     host = trusted_accounts_server(accounts_server)
     # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
     response = _request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
-    if response.status_code == 400:
+    body = _json(response)
+    if response.status_code == 400 and _is_unknown_token_answer(body):
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)
         return
-    body = _json(response)
     if body.get("status") != "success":
         _raise_for_error(body, host)
         raise ZohoUnavailableError(
@@ -390,6 +393,17 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
             error="revoke_failed",
         )
     logger.info("Revoked a refresh token at %s.", host)
+
+
+def _is_unknown_token_answer(body: dict[str, Any]) -> bool:
+    """Whether a JSON 400 from the revoke endpoint is Zoho saying it does not know the token.
+
+    Zoho answers ``{"error": "invalid_token", "status": "failure"}``; a throttle or any other
+    named error is not "already revoked".
+    """
+    return body.get("error") == "invalid_token" or (
+        "error" not in body and body.get("status") == "failure"
+    )
 
 
 @sensitive_variables(*_SENT_SECRETS, "access_token", "response")

@@ -32,7 +32,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
 )
 from zoho_tokens.flows import log_in_with_zoho
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state
 from zoho_tokens.revocation import revoke_token
 
@@ -263,9 +263,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    tokens = ZohoToken.objects.filter(user=user).exclude(
-        status=TokenStatus.REVOKED, remote_revoke_pending=False
-    )
+    tokens = ZohoToken.objects.disconnectable_by(user)
     if request.method != "POST":
         next_url = _safe_next(request, request.GET.get("next"))
         return render(

@@ -39,6 +39,11 @@ REVOKE_PATH = "/oauth/v2/token/revoke"
 
 _MALFORMED_JSON = b'{"access_token": "1000.'
 _MALFORMED_CRM_JSON = b'{"data": [{"id": "57257'
+#: A proxy in front of Zoho refusing a request (fault ``"html_400"``): a 400 that is not Zoho's.
+_PROXY_BAD_REQUEST_PAGE = (
+    "<html><head><title>400 Bad Request</title></head><body>"
+    "<h1>400 Bad Request</h1><hr>nginx</body></html>"
+)
 
 
 class FakeZohoError(RuntimeError):
@@ -396,7 +401,7 @@ class FakeZoho:
 
         ``endpoint`` is one of ``"auth"``, ``"token"`` (both grants), ``"exchange"``,
         ``"refresh"``, ``"revoke"``, ``"crm"``; ``kind`` one of ``"http_500"``, ``"html"``,
-        ``"malformed"``, ``"slow"``, ``"invalid_code"``, ``"throttle"``, ``"down"``,
+        ``"html_400"``, ``"malformed"``, ``"slow"``, ``"invalid_code"``, ``"throttle"``, ``"down"``,
         ``"lost"`` (see :data:`zoho_tokens.testing.faults.FaultKind`). Faults fire in the
         order they were armed. Returns the :class:`Fault`, whose ``hits`` counts its uses.
         """
@@ -588,6 +593,8 @@ class FakeZoho:
             return HttpResponse.html(pages.SERVER_ERROR_PAGE, status=500)
         if kind == "html":
             return HttpResponse.html(pages.PROXY_ERROR_PAGE)
+        if kind == "html_400":
+            return HttpResponse.html(_PROXY_BAD_REQUEST_PAGE, status=400)
         if kind == "malformed":
             return HttpResponse(body=_MALFORMED_CRM_JSON if is_crm else _MALFORMED_JSON)
         if kind == "invalid_code":
