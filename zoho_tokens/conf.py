@@ -42,6 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_CREATE_USERS": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
+    "SERVICES": ("crm",),
 }
 
 
@@ -159,6 +160,26 @@ class ZohoTokensSettings:
     def SDK_RESOURCE_PATH(self) -> str | None:
         """Folder where the SDK caches field metadata; None means a temporary folder."""
         return self._get_optional_str("SDK_RESOURCE_PATH")
+
+    @property
+    def SERVICES(self) -> dict[str, tuple[str, ...] | None]:
+        """The Zoho APIs the project calls as its users, with the scopes each needs.
+
+        A list of service names (``["crm", "books"]``: each needs the scopes the service
+        table of :mod:`zoho_tokens.services` lists), or a mapping of name to scopes
+        (``{"books": ["ZohoBooks.estimates.ALL"]}``). None as scopes means the table's.
+        """
+        value = self._get("SERVICES")
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, dict):
+            return {
+                str(name).lower(): None
+                if scopes is None
+                else tuple(scopes.split(",") if isinstance(scopes, str) else scopes)
+                for name, scopes in value.items()
+            }
+        return {str(name).lower(): None for name in value}
 
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""
