@@ -282,6 +282,8 @@ class ZohoSession(requests.Session):
                 error="timeout",
             ) from err
         except (requests.RequestException, Urllib3Error, OSError) as err:
+            # Error reports show the frames of requests and urllib3 below, whose locals hold
+            # the Authorization header: sensitive_variables on request() hides them all.
             raise ZohoUnavailableError(
                 f"{self.service.label} at {host} could not be reached ({type(err).__name__}).",
                 error="unreachable",
