@@ -38,7 +38,7 @@ from urllib3.util import Timeout
 
 from zoho_tokens import api_errors
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.datacenters import normalize_origin
+from zoho_tokens.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ReauthorizationRequired,
@@ -112,6 +112,16 @@ def _reread(pk: int) -> ZohoToken:
     return row
 
 
+def _api_domain_of(row: ZohoToken) -> str:
+    """The API domain Zoho gave the token; for a token without one, its data centre's."""
+    if row.api_domain:
+        return row.api_domain
+    if row.location in DATA_CENTERS and row.location != zoho_settings.DATA_CENTER:
+        return DATA_CENTERS[row.location].api_domain
+    # The default data centre, where ZOHO_TOKENS["API_DOMAIN"] (a proxy, the fake) applies.
+    return zoho_settings.data_center.api_domain
+
+
 class _ZohoAuth(requests.auth.AuthBase):
     """Sets ``Authorization: Zoho-oauthtoken ...``; its repr shows no token."""
 
@@ -139,7 +149,7 @@ class ZohoSession(requests.Session):
         self, row: ZohoToken, service: Service, *, organization_id: str | None = None
     ) -> None:
         super().__init__()
-        api_domain = row.api_domain or zoho_settings.data_center.api_domain
+        api_domain = _api_domain_of(row)
         self.token_id: int = row.pk
         self.service = service
         self.base_url = base_url(service, api_domain)

@@ -42,7 +42,7 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_CREATE_USERS": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
-    "SERVICES": ("crm",),
+    "SERVICES": {"crm": None},
 }
 
 

@@ -33,7 +33,9 @@ def test_each_users_books_calls_carry_their_own_access_token(fake: FakeZoho) -> 
     session_for(alice.user, "books").get("estimates")
     session_for(bob.user, "books").get("invoices")
 
-    assert [(call.path, call.access_token) for call in fake.books.calls if call.organization_id] == [
+    assert [
+        (call.path, call.access_token) for call in fake.books.calls if call.organization_id
+    ] == [
         ("/books/v3/estimates", alice.access_token),
         ("/books/v3/invoices", bob.access_token),
     ]
