@@ -32,6 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.core.cache import cache
+from django.db import router
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
@@ -45,6 +46,7 @@ from zoho_tokens.exceptions import (
     ZohoAPIError,
     ZohoUnavailableError,
 )
+from zoho_tokens.lookups import Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.refresh import ensure_fresh
 from zoho_tokens.services import Service, base_url, get_service, service_origins
@@ -102,6 +104,11 @@ def _row_of(user_or_token: Any) -> ZohoToken:
 
 
 def _reread(pk: int) -> ZohoToken:
+    """Token ``pk`` as stored now; NoUsableTokenError (or a kind of it) unless active."""
+    # Every request re-reads the row: the precompiled read of lookups.py keeps that cheap.
+    row = read_active(Lookup((("id", (pk,)),)), router.db_for_read(ZohoToken))
+    if row is not None:
+        return row
     row = ZohoToken.objects.filter(pk=pk).first()
     if row is None or row.status == TokenStatus.REVOKED:
         raise NoUsableTokenError(
