@@ -288,7 +288,8 @@ class ZohoSession(requests.Session):
                 url,
                 params=params,
                 auth=_ZohoAuth(access_token),
-                timeout=Timeout(connect=limit, read=limit, total=limit),
+                # urllib3's total: connecting and the answer's headers share one limit.
+                timeout=Timeout(connect=limit, read=limit, total=limit),  # type: ignore[arg-type]
                 stream=True,
                 **kwargs,
             )
@@ -333,7 +334,7 @@ def _read_body(response: requests.Response, deadline: float) -> None:
         raw.close()
         raise
     response._content = b"".join(chunks)
-    response._content_consumed = True
+    response._content_consumed = True  # type: ignore[attr-defined]
     # The body was read whole: this hands the connection back to the pool for reuse.
     response.close()
 

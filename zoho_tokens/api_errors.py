@@ -147,11 +147,11 @@ def error_for(
             for name, value in response.headers.items()
             if name.lower().startswith("x-rate-limit-")
         }
-        retry_after = response.headers.get("Retry-After")
+        retry_after = response.headers.get("Retry-After") or ""
         return ZohoThrottledError(
             f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
             error=read_error(response).code or "rate_limited",
-            retry_after=float(retry_after) if (retry_after or "").isdigit() else None,
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
             rate_limit=rate_limit,
         )
     if status >= 500:

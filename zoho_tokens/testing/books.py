@@ -107,7 +107,9 @@ class BooksState:
         with self.lock:
             self.organizations[organization_id].members[email.lower()] = frozenset(permissions)
 
-    def add_invoice(self, organization_id: str, creator: FakeZohoUser, total: float) -> dict:
+    def add_invoice(
+        self, organization_id: str, creator: FakeZohoUser, total: float
+    ) -> dict[str, Any]:
         """An invoice in an organization, created by ``creator``."""
         with self.lock:
             invoice = self._record("invoice", creator, {"total": total, "status": "sent"})
@@ -236,7 +238,7 @@ class BooksState:
             status=201,
         )
 
-    def _record(self, kind: str, creator: FakeZohoUser, values: dict[str, Any]) -> dict:
+    def _record(self, kind: str, creator: FakeZohoUser, values: dict[str, Any]) -> dict[str, Any]:
         return {
             f"{kind}_id": str(next(self._ids)),
             **values,

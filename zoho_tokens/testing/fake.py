@@ -740,7 +740,6 @@ class FakeZoho:
         api = crm.CrmApi(self.modules, self.users, enforce_scopes=self.enforce_scopes)
         return api.handle(request, self._state.resolve(crm.bearer_token(request)))
 
-
     def _books(self, request: HttpRequest) -> HttpResponse:
         token = crm.bearer_token(request)
         return self.books.handle(request, token, self._state.resolve(token))
