@@ -202,7 +202,12 @@ class ZohoSession(requests.Session):
         return self.organization_id
 
     def _params(self, url: str, params: Any) -> Any:
-        if self.service.name != "books" or urlsplit(url).path.endswith("/organizations"):
+        parts = urlsplit(url)
+        if (
+            self.service.name != "books"
+            or parts.path.endswith("/organizations")
+            or "organization_id=" in parts.query
+        ):
             return params
         given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
         if given is None:  # a list of pairs or a query string: the caller is in charge

@@ -163,3 +163,11 @@ def test_too_many_calls_raise_throttled_with_the_rate_limit_headers(fake: FakeZo
         "x-rate-limit-remaining": "998",
         "x-rate-limit-reset": caught.value.rate_limit["x-rate-limit-reset"],
     }
+
+
+def test_an_organization_id_in_the_url_is_kept_alone(fake: FakeZoho) -> None:
+    alice = connect(fake, "alice")
+
+    session_for(alice.user, "books").get(f"estimates?organization_id={ORG}")
+
+    assert [call.path for call in fake.books.calls] == ["/books/v3/estimates"]
