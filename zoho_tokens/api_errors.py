@@ -158,8 +158,11 @@ def error_for(
         return ZohoUnavailableError(
             f"{service.label} failed with HTTP {status}; try again later.", error="server_error"
         )
+    if status < 400 and service.name != "books":
+        return None
     error = read_error(response)
-    if status < 400 and not (service.name == "books" and error.code not in (None, "0")):
+    if status < 400 and error.code in (None, "0"):
+        # Books answers every success with "code": 0; any other code is a refusal.
         return None
     if error.code == "OAUTH_SCOPE_MISMATCH":
         return missing_scope_error(service, token_id, error.code)
