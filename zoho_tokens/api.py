@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.core.cache import cache
-from django.db import router
+from django.db import connections, router
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
@@ -90,10 +90,16 @@ def _row_of(user_or_token: Any) -> ZohoToken:
             "session_for needs a logged-in user or a ZohoToken; an anonymous user has no "
             "Zoho connection."
         )
-    rows = ZohoToken.objects.filter(user=user_or_token)
-    row = rows.usable().order_by("-updated_at", "-pk").first()
+    # The most recently updated active row, through the precompiled read (views call this
+    # on every request); the ORM only explains why there is none.
+    using = router.db_for_read(ZohoToken)
+    # The user's primary key as the database takes it (a UUID primary key, say).
+    user_field = ZohoToken._meta.get_field("user")
+    user_key = user_field.target_field.get_db_prep_value(user_or_token.pk, connections[using])
+    row = read_active(Lookup((("user_id", (user_key,)),)), using)
     if row is not None:
         return row
+    rows = ZohoToken.objects.filter(user=user_or_token)
     if rows.needing_reauth().exists():
         reason = "Zoho refused to refresh their token; they must connect Zoho again."
     elif rows.exists():

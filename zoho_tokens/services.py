@@ -14,6 +14,7 @@ API domain like Zoho does), every service is served there, at its own path.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from zoho_tokens.datacenters import DataCenter, by_api_domain, normalize_origin
@@ -100,6 +101,7 @@ def _zoho_suffix(dc: DataCenter) -> str:
     return host.removeprefix("accounts.")
 
 
+@lru_cache(maxsize=256)
 def base_url(service: Service, api_domain: str) -> str:
     """The root URL of ``service`` for a token whose API domain is ``api_domain``."""
     api_domain = normalize_origin(api_domain)
@@ -109,6 +111,9 @@ def base_url(service: Service, api_domain: str) -> str:
     return f"https://{service.host_prefix}.{_zoho_suffix(dc)}{service.path}"
 
 
-def service_origins(api_domain: str) -> set[str]:
+@lru_cache(maxsize=256)
+def service_origins(api_domain: str) -> frozenset[str]:
     """Every origin a token of ``api_domain`` may be sent to: its services' hosts."""
-    return {normalize_origin(base_url(service, api_domain)) for service in SERVICES.values()}
+    return frozenset(
+        normalize_origin(base_url(service, api_domain)) for service in SERVICES.values()
+    )
