@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -38,6 +38,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
 from zoho_tokens import api_errors
+from zoho_tokens.api_wire import ZohoAuth, read_body, replayable
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
@@ -59,8 +60,6 @@ logger = logging.getLogger(__name__)
 #: freshly refreshed token was refused too (a permission, not a dead token). Without it,
 #: every call a user's role forbids would spend one of Zoho's 10 refreshes per 10 minutes.
 REFUSED_MEMORY_SECONDS = 600
-
-_CHUNK = 64 * 1024
 
 
 def session_for(
@@ -133,20 +132,6 @@ def _api_domain_of(row: ZohoToken) -> str:
         return DATA_CENTERS[row.location].api_domain
     # The default data centre, where ZOHO_TOKENS["API_DOMAIN"] (a proxy, the fake) applies.
     return zoho_settings.data_center.api_domain
-
-
-class _ZohoAuth(requests.auth.AuthBase):
-    """Sets ``Authorization: Zoho-oauthtoken ...``; its repr shows no token."""
-
-    def __init__(self, access_token: str) -> None:
-        self._access_token = access_token
-
-    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Zoho-oauthtoken {self._access_token}"
-        return request
-
-    def __repr__(self) -> str:
-        return "<Zoho-oauthtoken>"
 
 
 class ZohoSession(requests.Session):
@@ -234,7 +219,7 @@ class ZohoSession(requests.Session):
         row = self._fresh_row()
         sent_with = row.access_token or ""
         response = self._send(method, full_url, params, kwargs, sent_with, float(limit))
-        if api_errors.is_dead_token(self.service, response) and _replayable(kwargs):
+        if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
             response = self._retry(
                 response, row, sent_with, (method, full_url, params, kwargs, float(limit))
             )
@@ -256,6 +241,12 @@ class ZohoSession(requests.Session):
         first = api_errors.read_error(rejection)
         if self.service.name == "books" and first.code == "57" and cache.get(memory):
             raise api_errors.refused_after_refresh(self.service, self.token_id, first)
+        logger.info(
+            "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
+            self.token_id,
+            self.service.label,
+            first.code,
+        )
         row = ensure_fresh(row, rejected_access_token=rejected)
         method, url, params, kwargs, limit = call
         response = self._send(method, url, params, kwargs, row.access_token or "", limit)
@@ -298,13 +289,13 @@ class ZohoSession(requests.Session):
                 method,
                 url,
                 params=params,
-                auth=_ZohoAuth(access_token),
+                auth=ZohoAuth(access_token),
                 # urllib3's total: connecting and the answer's headers share one limit.
                 timeout=Timeout(connect=limit, read=limit, total=limit),  # type: ignore[arg-type]
                 stream=True,
                 **kwargs,
             )
-            _read_body(response, deadline)
+            read_body(response, deadline)
         except (requests.Timeout, TimeoutError) as err:
             raise ZohoUnavailableError(
                 f"{self.service.label} at {host} did not answer within {limit:g} seconds.",
@@ -318,44 +309,3 @@ class ZohoSession(requests.Session):
                 error="unreachable",
             ) from err
         return response
-
-
-def _read_body(response: requests.Response, deadline: float) -> None:
-    """Read the whole body before ``deadline`` (each socket read waits only what is left)."""
-    raw = response.raw
-    chunks: list[bytes] = []
-    try:
-        while True:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise TimeoutError("the answer took too long")
-            sock = getattr(getattr(raw, "connection", None), "sock", None)
-            if sock is not None:
-                sock.settimeout(remaining)
-            chunk = raw.read1(_CHUNK, decode_content=True)
-            if not chunk:
-                break
-            chunks.append(chunk)
-    except Urllib3Error as err:
-        raw.close()
-        if "timed out" in str(err).lower():
-            raise TimeoutError("the answer took too long") from err
-        raise
-    except BaseException:
-        raw.close()
-        raise
-    response._content = b"".join(chunks)
-    response._content_consumed = True  # type: ignore[attr-defined]
-    # The body was read whole: this hands the connection back to the pool for reuse.
-    response.close()
-
-
-def _replayable(kwargs: Mapping[str, Any]) -> bool:
-    """Whether the request body can be sent a second time (not a file, not a generator)."""
-    for name in ("data", "files"):
-        value = kwargs.get(name)
-        if value is None or isinstance(value, str | bytes | Mapping | list | tuple):
-            continue
-        if hasattr(value, "read") or isinstance(value, Iterable):
-            return False
-    return True

@@ -25,7 +25,14 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.services import Service
 
-__all__ = ["ZohoError", "error_for", "is_dead_token", "read_error", "refused_after_refresh"]
+__all__ = [
+    "ZohoError",
+    "error_for",
+    "is_dead_token",
+    "missing_scope_error",
+    "read_error",
+    "refused_after_refresh",
+]
 
 #: The answers that mean "this access token is not valid (any more)", per service. Books
 #: answers 57 for a dead token and for a missing permission alike, and 14 for a missing or
