@@ -197,3 +197,46 @@ def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
 
 def _codes() -> str:
     return ", ".join(sorted(DATA_CENTERS))
+
+
+@register("zoho_tokens")
+def check_services(**kwargs: Any) -> list[CheckMessage]:
+    """E016: SERVICES names known services; W016: SCOPES has every scope each one needs.
+
+    Only when SERVICES is set: the default (the CRM alone) is E005's to check, and a project
+    may ask for narrower CRM scopes than the table's.
+    """
+    from zoho_tokens.services import SERVICES
+
+    messages: list[CheckMessage] = []
+    if zoho_settings.raw("SERVICES") is None:
+        return messages
+    for name, scopes in zoho_settings.SERVICES.items():
+        service = SERVICES.get(name)
+        if service is None:
+            messages.append(
+                Error(
+                    f"ZOHO_TOKENS['SERVICES'] names {name!r}, which is not a Zoho service "
+                    "this package knows.",
+                    hint="Use some of: " + ", ".join(sorted(SERVICES)) + ".",
+                    id="zoho_tokens.E016",
+                )
+            )
+            continue
+        # E005 already reports the scopes that identify a user.
+        missing = [
+            s
+            for s in scopes or service.scopes
+            if s not in zoho_settings.SCOPES and s not in USER_LOOKUP_SCOPES
+        ]
+        if missing:
+            messages.append(
+                Warning(
+                    f"ZOHO_TOKENS['SCOPES'] lacks {', '.join(missing)}, which "
+                    f"{service.label} needs (ZOHO_TOKENS['SERVICES']).",
+                    hint="Add them to SCOPES; users who connected before must connect Zoho "
+                    "again to grant them.",
+                    id="zoho_tokens.W016",
+                )
+            )
+    return messages

@@ -47,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "SDK_RESOURCE_PATH": None,
     "EXTRA_SCOPES": (),
     "INCREMENTAL_CONSENT": "full",
+    "SERVICES": {"crm": None},
 }
 
 #: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
@@ -248,6 +249,26 @@ class ZohoTokensSettings:
         token needs; the default) or ``"enhance"`` (Zoho's incremental authorisation: the
         same refresh token gains the scopes)."""
         return str(self._get("INCREMENTAL_CONSENT")).lower()
+
+    @property
+    def SERVICES(self) -> dict[str, tuple[str, ...] | None]:
+        """The Zoho APIs the project calls as its users, with the scopes each needs.
+
+        A list of service names (``["crm", "books"]``: each needs the scopes the service
+        table of :mod:`zoho_tokens.services` lists), or a mapping of name to scopes
+        (``{"books": ["ZohoBooks.estimates.ALL"]}``). None as scopes means the table's.
+        """
+        value = self._get("SERVICES")
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, dict):
+            return {
+                str(name).lower(): None
+                if scopes is None
+                else tuple(scopes.split(",") if isinstance(scopes, str) else scopes)
+                for name, scopes in value.items()
+            }
+        return {str(name).lower(): None for name in value}
 
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""

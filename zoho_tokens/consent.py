@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.http import HttpRequest
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
@@ -47,6 +47,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "ScopeNotAllowedError",
     "connect_url",
+    "connect_url_for",
     "consent_redirect",
     "consent_scopes",
     "finish_enhancement",
@@ -89,6 +90,19 @@ def connect_url(
     url = reverse("zoho_tokens:connect")
     filled = {key: value for key, value in query.items() if value}
     return f"{url}?{urlencode(filled)}" if filled else url
+
+
+def connect_url_for(scopes: Sequence[str], *, location: str | None = None) -> str | None:
+    """A connect URL asking for those of ``scopes`` a link may ask for (the others must
+    first be added to ``SCOPES`` or ``EXTRA_SCOPES``); None when the project does not
+    include ``zoho_tokens.urls``. Errors that mean "connect again" carry it."""
+    allowed = {scope.lower() for scope in [*zoho_settings.SCOPES, *zoho_settings.EXTRA_SCOPES]}
+    try:
+        return connect_url(
+            scopes=[scope for scope in scopes if scope.lower() in allowed], location=location
+        )
+    except NoReverseMatch:
+        return None
 
 
 def requested_scopes(raw: str | None) -> list[str]:

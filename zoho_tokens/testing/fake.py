@@ -10,8 +10,8 @@ from types import TracebackType
 from typing import Any, Generic, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from zoho_tokens.testing import books, crm
 from zoho_tokens.testing import consent as pages
-from zoho_tokens.testing import crm
 from zoho_tokens.testing.faults import Endpoint, Fault, FaultBook, FaultKind
 from zoho_tokens.testing.scope_enhance import (
     ADD_EXTRA_SCOPE_PATH,
@@ -166,6 +166,8 @@ class FakeZoho:
         )
         if not self._state.users:
             raise ValueError("FakeZoho needs at least one user")
+        #: Zoho Books: organizations (the first users are admins of one), records, calls.
+        self.books = books.BooksState(self._state.users, self._state.now)
         #: Records per CRM module name; ``leads`` is ``modules["Leads"]``.
         self.modules: dict[str, list[dict[str, Any]]] = {
             "Leads": [dict(lead) for lead in leads] if leads is not None else crm.make_leads()
@@ -567,6 +569,8 @@ class FakeZoho:
             return _Route({"auth", "addextrascope"}, "auth", self._add_extra_scope)
         if path.startswith("/crm/"):
             return _Route({"crm"}, "crm", self._crm)
+        if path.startswith("/books/"):
+            return _Route({"books"}, "books", self._books)
         return None
 
     def _run(self, route: _Route, request: HttpRequest) -> HttpResponse:
@@ -789,6 +793,10 @@ class FakeZoho:
     def _crm(self, request: HttpRequest) -> HttpResponse:
         api = crm.CrmApi(self.modules, self.users, enforce_scopes=self.enforce_scopes)
         return api.handle(request, self._state.resolve(crm.bearer_token(request)))
+
+    def _books(self, request: HttpRequest) -> HttpResponse:
+        token = crm.bearer_token(request)
+        return self.books.handle(request, token, self._state.resolve(token))
 
 
 def _add_query(url: str, params: dict[str, str]) -> str:
