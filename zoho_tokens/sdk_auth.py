@@ -44,7 +44,8 @@ logger = logging.getLogger(__name__)
 INVALID_TOKEN = "INVALID_TOKEN"
 
 
-class NoUserToken(Token):
+# The SDK ships no types: its base classes are Any to mypy.
+class NoUserToken(Token):  # type: ignore[misc]
     """The token of the process-wide initializer: it refuses every CRM call.
 
     Outside ``acting_as`` nobody is the current user, so a call there fails loudly
@@ -69,7 +70,7 @@ class NoUserToken(Token):
         return "<NoUserToken>"
 
 
-class StoredToken(OAuthToken):
+class StoredToken(OAuthToken):  # type: ignore[misc]
     """An SDK token for one stored row, handed out by ``store`` (a ``DjangoTokenStore``).
 
     It stays an ``OAuthToken`` because the SDK names each user's field-metadata file after

@@ -40,6 +40,7 @@ __all__ = [
     "Token",
     "TokenStore",
     "UserSignature",
+    "Utility",
     "authorization_token",
     "current_token",
     "install_request_hook",
