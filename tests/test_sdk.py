@@ -290,6 +290,20 @@ def test_a_token_revoked_during_the_block_stops_the_next_call(fake: FakeZoho) ->
     assert thread_init() is None
 
 
+@pytest.mark.django_db
+def test_a_token_revoked_before_the_blocks_first_call_stops_that_call(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+
+    def revoke_before_the_first_call() -> None:
+        with acting_as(alice):
+            revoke_token(token)
+            current_zoho_email()
+
+    with pytest.raises(NoUsableTokenError, match="no longer usable"):
+        revoke_before_the_first_call()
+
+
 def test_file_upload_url_follows_the_data_centre() -> None:
     assert file_upload_url("https://www.zohoapis.eu") == "https://content.zohoapis.eu"
     assert file_upload_url("https://sandbox.zohoapis.com.au") == "https://content.zohoapis.com.au"
