@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.db import DatabaseError, router
+from django.db import router
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
@@ -162,13 +162,13 @@ def _token_of(user_or_token: Any, using: str) -> ZohoToken:
     raise NoUsableTokenError(f"User {user_or_token.pk} has no usable Zoho token: {reason}")
 
 
-def _cause_to_raise(err: BaseException) -> BaseException | None:
-    """This package's error (or a database error) behind an SDK exception: the SDK wraps
-    what tokens and hooks raise in ``SDKException(cause=...)``."""
+def _our_error(err: BaseException) -> ZohoTokensError | None:
+    """This package's error behind an SDK exception: the SDK wraps what tokens and hooks
+    raise in ``SDKException(cause=...)``."""
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
-        if isinstance(current, (ZohoTokensError, DatabaseError)):
+        if isinstance(current, ZohoTokensError):
             return current
         seen.add(id(current))
         cause = getattr(current, "cause", None)
@@ -220,9 +220,9 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
         )
         yield row
     except SDKException as err:
-        cause = _cause_to_raise(err)
-        if cause is None:
+        ours = _our_error(err)
+        if ours is None:
             raise
-        raise cause from err
+        raise ours from err
     finally:
         set_thread_initializer(previous)

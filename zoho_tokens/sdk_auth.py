@@ -96,6 +96,7 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         """Put this row's current access token on the SDK's request."""
         set_authorization_token(url_connection, self.get_token())
 
+    @sensitive_variables("row", "entry_token", "fresh", "found")
     def get_token(self) -> str:
         """The row's access token, refreshed first when it is due (once for all workers).
 
@@ -111,6 +112,7 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
             found = self._store.find_token_by_id(self.get_id())
         return self._take(found)
 
+    @sensitive_variables("rejected", "row", "replaced")
     def replace_rejected(self, rejected: str) -> str:
         """A new access token in place of ``rejected``, which Zoho refused before its expiry.
 
@@ -177,6 +179,7 @@ def _is_invalid_token(response: Any) -> bool:
     return isinstance(body, dict) and body.get("code") == INVALID_TOKEN
 
 
+@sensitive_variables("rejected")
 def retry_rejected_token(connector: Any, send: Any) -> Any:
     """The SDK's request hook: for calls made with a :class:`StoredToken`, refresh an access
     token the CRM answers ``INVALID_TOKEN`` to and send the request once more.
