@@ -28,6 +28,7 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.sdk_metadata import install as make_metadata_files_process_safe
 from zoho_tokens.store import DjangoTokenStore
 
 logger = logging.getLogger(__name__)
@@ -169,6 +170,7 @@ def ensure_initialized() -> None:
             resource_path=_resource_path(),
         )
         sdk_logger.setLevel(level)
+        make_metadata_files_process_safe(Initializer.initializer.resource_path)
         logger.info("Zoho SDK initialised for acting_as.")
 
 
