@@ -68,7 +68,7 @@ class Recorder:
             return None
         problem = None
         if not 200 <= response.status_code < 400:
-            problem = f"HTTP {response.status_code}: {response.text[:300]!r}"
+            problem = f"HTTP {response.status_code}: {' '.join(response.text.split())[:160]}"
         self.add(Sample(page, response.status_code, time.perf_counter() - started, phase, problem))
         return response
 
