@@ -19,6 +19,10 @@ create the folder at once (``File exists``).
   file. Where ``fcntl`` does not exist (Windows) it is the SDK's thread lock alone.
 - The folder is created, race-free, before any call (:func:`ensure_resource_folder`).
 
+Left as the SDK has it: ``ModuleFieldsHandler.delete_fields`` (called only by the SDK's
+explicit "refresh fields" helpers, which this app never calls) still rewrites the file in
+place, now under the shared lock.
+
 The cost: the SDK already runs every call's metadata check one thread at a time in a
 process; with this lock, one at a time across the processes sharing the resource path
 (a few hundred microseconds per call once the file exists).
