@@ -25,6 +25,7 @@ from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
 from zoho_tokens.lookups import Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.sdk_auth import NoUserToken, StoredToken, retry_rejected_token
+from zoho_tokens.sdk_metadata import install as make_metadata_files_process_safe
 from zoho_tokens.store import DjangoTokenStore
 from zoho_tokens.zoho_sdk import (
     DataCenter,
@@ -122,6 +123,7 @@ def ensure_initialized() -> None:
             resource_path=_resource_path(),
         )
         sdk_logger.setLevel(level)
+        make_metadata_files_process_safe(Initializer.initializer.resource_path)
         logger.info("Zoho SDK initialised for acting_as.")
 
 

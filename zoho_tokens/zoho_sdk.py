@@ -27,12 +27,15 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 from zohocrmsdk.src.com.zoho.crm.api.util.api_http_connector import APIHTTPConnector
 from zohocrmsdk.src.com.zoho.crm.api.util.constants import Constants
+from zohocrmsdk.src.com.zoho.crm.api.util.module_fields_handler import ModuleFieldsHandler
 from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
 __all__ = [
     "INTERNALS",
+    "Constants",
     "DataCenter",
     "Initializer",
+    "ModuleFieldsHandler",
     "OAuthToken",
     "RequestHook",
     "SDKConfig",
@@ -72,6 +75,11 @@ INTERNALS: tuple[tuple[Any, str, str], ...] = (
     ),
     (Constants, "AUTHORIZATION", "the header the SDK's tokens authenticate with"),
     (Constants, "OAUTH_HEADER_PREFIX", "the scheme in front of the access token"),
+    # The field-metadata files (zoho_tokens.sdk_metadata makes them safe across processes):
+    (Constants, "FIELD_DETAILS_DIRECTORY", "the folder of metadata files under resource_path"),
+    (Utility, "write_to_file", "truncates then writes: replaced by an atomic write"),
+    (Utility, "lock", "a thread lock around metadata read-modify-write: made process-wide"),
+    (ModuleFieldsHandler, "lock", "the same lock, held by the metadata refreshes"),
 )
 
 
