@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,10 @@ REAL_DATABASE = ROOT / "example_project" / "db.sqlite3"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 STARTUP_TIMEOUT = 30.0
+#: The banner waits until the development server has said this, and then until it has been
+#: quiet for QUIET_SECONDS (Django 5.2 prints a warning after it), so that it comes last.
+STARTED_LINE = "Starting development server at"
+QUIET_SECONDS = 0.5
 
 
 class DemoError(Exception):
@@ -122,6 +127,49 @@ def start(
         start_new_session=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
+
+
+class Relay:
+    """Copies a server's output (stdout and stderr) to ours, noting when it started up."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.started = threading.Event()
+        self.last_line_at = time.monotonic()
+        self._process = process
+        threading.Thread(target=self._copy, daemon=True).start()
+
+    def _copy(self) -> None:
+        assert self._process.stdout is not None
+        for raw in self._process.stdout:
+            sys.stdout.write(raw.decode(errors="replace"))
+            sys.stdout.flush()
+            self.last_line_at = time.monotonic()
+            if STARTED_LINE.encode() in raw:
+                self.started.set()
+
+    def wait_for_start_up_lines(self) -> None:
+        """Return once the server said it started and has been quiet since (or after 10 s)."""
+        deadline = time.monotonic() + 10
+        self.started.wait(timeout=10)
+        while time.monotonic() < deadline:
+            if time.monotonic() - self.last_line_at >= QUIET_SECONDS:
+                return
+            time.sleep(0.1)
+
+
+def start_relayed(
+    command: Sequence[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], Relay]:
+    """Start a server like :func:`start`, its output copied to ours through a :class:`Relay`."""
+    process = subprocess.Popen(
+        list(command),
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    return process, Relay(process)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -272,9 +320,10 @@ def serve(demo: Plan) -> None:
             servers.append(("the fake Zoho", fake))
             wait_until_listening(demo.zoho_port, fake, "the fake Zoho")
         runserver = [sys.executable, str(MANAGE), "runserver", f"{LOOPBACK}:{demo.port}"]
-        web = start(runserver, demo.env)
+        web, relay = start_relayed(runserver, demo.env)
         servers.append(("the development server", web))
         wait_until_listening(demo.port, web, "the development server")
+        relay.wait_for_start_up_lines()
         print(banner(f"http://{LOOPBACK}:{demo.port}/", demo.zoho), flush=True)
         while True:
             for name, process in servers:
