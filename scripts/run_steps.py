@@ -4,8 +4,8 @@ A failing step does not stop the ones after it, so that one run shows everything
 wrong. A step skipped for a missing piece (``scripts/prerequisites.py``) counts as passed
 locally and its line is repeated above the summary; under ``CI=true`` it is a failure.
 
-The last line is ``make test: N passed, N failed`` (with the skipped steps' count when there
-are any), and the exit status is 1 when any step failed.
+The last line is ``make test: N passed, N failed`` (and ``, N skipped`` when steps were skipped),
+and the exit status is 1 when any step failed.
 """
 
 from __future__ import annotations
@@ -56,7 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             passed, skipped_part, seconds = run_step(args.make, step, skips)
             verdict = "passed" if passed else "FAILED"
             if passed and skipped_part:
-                verdict, skipped = "skipped (in part)", skipped + 1
+                # In part, for the matrix: nox ran the sessions whose interpreters are here.
+                verdict, skipped = "skipped (see below)", skipped + 1
             if not passed:
                 failed.append(step)
             rows.append(f"  {step:<18} {verdict:<18} {minutes(seconds)}")
@@ -68,9 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(skip_lines, end="")
     if failed:
         print(f"Failed: {', '.join(failed)}")
-    summary = f"{args.name}: {len(args.steps) - len(failed)} passed, {len(failed)} failed"
+    passed_count = len(args.steps) - len(failed) - skipped
+    summary = f"{args.name}: {passed_count} passed, {len(failed)} failed"
     if skipped:
-        summary += f" ({skipped} of the passed skipped what is missing here)"
+        summary += f", {skipped} skipped"
     print(summary, flush=True)
     return 1 if failed else 0
 
