@@ -43,10 +43,14 @@ REAL_DATABASE = ROOT / "example_project" / "db.sqlite3"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 STARTUP_TIMEOUT = 30.0
-#: The banner waits until the development server has said this, and then until it has been
-#: quiet for QUIET_SECONDS (Django 5.2 prints a warning after it), so that it comes last.
-STARTED_LINE = "Starting development server at"
-QUIET_SECONDS = 0.5
+#: The banner comes after the development server's start-up lines: it waits for the line
+#: that ends them (``runserver`` prints it once it listens), and then for the warning about
+#: production servers that Django 5.2 and later print next (at most WARNING_SECONDS: Django
+#: 4.2 prints none).
+STARTED_LINE = "Quit the server with"
+WARNING_LAST_LINE = "howto/deployment/"
+STARTED_SECONDS = 30.0
+WARNING_SECONDS = 2.0
 
 
 class DemoError(Exception):
@@ -134,7 +138,7 @@ class Relay:
 
     def __init__(self, process: subprocess.Popen[bytes]) -> None:
         self.started = threading.Event()
-        self.last_line_at = time.monotonic()
+        self.warned = threading.Event()
         self._process = process
         threading.Thread(target=self._copy, daemon=True).start()
 
@@ -143,18 +147,15 @@ class Relay:
         for raw in self._process.stdout:
             sys.stdout.write(raw.decode(errors="replace"))
             sys.stdout.flush()
-            self.last_line_at = time.monotonic()
             if STARTED_LINE.encode() in raw:
                 self.started.set()
+            elif self.started.is_set() and WARNING_LAST_LINE.encode() in raw:
+                self.warned.set()
 
     def wait_for_start_up_lines(self) -> None:
-        """Return once the server said it started and has been quiet since (or after 10 s)."""
-        deadline = time.monotonic() + 10
-        self.started.wait(timeout=10)
-        while time.monotonic() < deadline:
-            if time.monotonic() - self.last_line_at >= QUIET_SECONDS:
-                return
-            time.sleep(0.1)
+        """Return once the server has printed its start-up lines (see ``STARTED_LINE``)."""
+        if self.started.wait(timeout=STARTED_SECONDS):
+            self.warned.wait(timeout=WARNING_SECONDS)
 
 
 def start_relayed(
