@@ -60,7 +60,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 verdict, skipped = "skipped (see below)", skipped + 1
             if not passed:
                 failed.append(step)
-            rows.append(f"  {step:<18} {verdict:<18} {minutes(seconds)}")
+            rows.append(f"  {step:<18} {verdict:<20} {minutes(seconds)}")
         skip_lines = skips.read_text(encoding="utf-8") if skips.exists() else ""
 
     print(f"\n==== {args.name} in {minutes(time.monotonic() - started)}", flush=True)
