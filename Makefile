@@ -1,5 +1,6 @@
 # Two commands for a newcomer: `make demo` runs the example project, `make test` runs
-# everything CI runs. Both set up their own virtualenv in .venv.
+# everything CI runs. `make check` is the quick loop while working. All set up their own
+# virtualenv in .venv.
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -8,21 +9,68 @@ POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 MARIADB_URL ?= mysql://root:@127.0.0.1:3306/test
 PYTEST_ARGS ?=
 
-.PHONY: test venv lint format migrations-check test-sqlite test-postgres test-mariadb demo bench
+# -- the two commands, and the quick one ------------------------------------------------------
 
-$(VENV)/.installed: pyproject.toml
-	$(PYTHON) -m venv $(VENV)
+.PHONY: test check
+
+## make test: everything CI runs, about 25 minutes on two idle cores. Each step below runs even
+## when one before it failed, and the run ends with one line per step and
+## `make test: N passed, N failed`. A step whose server, browser or interpreter is missing here
+## is skipped with one line saying what and how to enable it; under CI=true that is a failure.
+TEST_STEPS := lint typecheck migrations-check test-sqlite test-postgres test-mariadb \
+    test-browser wheel-check matrix-edges test-repeat
+test: dev-venv
+	@$(PY) scripts/run_steps.py --name "make test" --make "$(MAKE)" $(TEST_STEPS)
+
+## make check: lint, types, the migrations check and the SQLite suite, about 3 minutes idle:
+## the loop while working. `make test` before asking for a merge.
+CHECK_STEPS := lint typecheck migrations-check test-sqlite
+check: dev-venv
+	@$(PY) scripts/run_steps.py --name "make check" --make "$(MAKE)" $(CHECK_STEPS)
+
+# -- virtualenvs: .venv, with what each command needs -------------------------------------------
+
+.PHONY: venv dev-venv
+
+$(VENV)/.created:
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null || { \
+		echo "make: $(PYTHON) is missing or older than 3.10; PYTHON=python3.12 make ... names another."; \
+		exit 1; }
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+		echo "make: '$(PYTHON) -m venv' failed; on Debian or Ubuntu, apt-get install python3-venv."; \
+		exit 1; }
 	$(PY) -m pip install --quiet --upgrade pip
+	touch $@
+
+# make demo: the package alone (Django, the Zoho SDK, cryptography, requests).
+$(VENV)/.demo-installed: $(VENV)/.created pyproject.toml
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# The test suite: pytest, the database drivers, ruff.
+$(VENV)/.installed: $(VENV)/.created pyproject.toml
 	$(PY) -m pip install --quiet -e ".[test]"
 	touch $@
 
 venv: $(VENV)/.installed
 
-## make test: lint, migrations check, then the whole suite on SQLite, PostgreSQL and MariaDB.
-## A database server that does not answer is skipped locally, and is a failure under CI=true.
-## Then the browser tests, the wheel check, and the suite under the oldest and newest
-## Python x Django pairs (SQLite).
-test: venv lint typecheck migrations-check test-sqlite test-postgres test-mariadb test-browser wheel-check matrix-edges
+# The `dev` extra adds nox, mypy + django-stubs, build and pre-commit (with the `browser`
+# extra, so that mypy sees Playwright's types).
+$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[dev,browser]"
+	touch $@
+
+dev-venv: $(VENV)/.dev-installed
+
+# -- the steps of make test ---------------------------------------------------------------------
+
+.PHONY: lint format typecheck migrations-check test-sqlite test-postgres test-mariadb
+
+# $(call when_present,CHECK,COMMAND): COMMAND when `scripts/prerequisites.py CHECK` finds what
+# it needs. Otherwise that script has printed the one line saying what is skipped and how to
+# enable it, and the step passes; under CI=true it fails.
+when_present = status=0; $(PY) scripts/prerequisites.py $(1) || status=$$?; \
+	if [ $$status = 0 ]; then $(2); else [ $$status = 3 ]; fi
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -32,37 +80,28 @@ format: venv
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
+## make typecheck: mypy with django-stubs over zoho_tokens, tests and scripts (~20 s cold).
+typecheck: dev-venv
+	$(VENV)/bin/mypy
+
 migrations-check: venv
 	$(PY) -m django makemigrations --check --dry-run --settings=tests.settings --pythonpath=.
 
 test-sqlite: venv
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-postgres test-mariadb: venv
-	@url='$(if $(filter test-postgres,$@),$(POSTGRES_URL),$(MARIADB_URL))'; \
-	if DATABASE_URL="$$url" $(PY) scripts/db_available.py; then \
-		echo "== $@ ($$url)"; DATABASE_URL="$$url" $(PY) -m pytest $(PYTEST_ARGS); \
-	elif [ "$$CI" = "true" ]; then \
-		echo "$@: the database server does not answer, and under CI that is a failure."; exit 1; \
-	else \
-		echo "$@: skipped, the database server does not answer (CI=true makes this a failure)."; \
-	fi
+## make test-postgres, make test-mariadb: the suite on the server of POSTGRES_URL / MARIADB_URL.
+test-postgres: venv
+	@$(call when_present,database $@ POSTGRES_URL "$(POSTGRES_URL)",\
+		echo "== $@ ($(POSTGRES_URL))"; DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest $(PYTEST_ARGS))
 
-# -- packaging and typing (issue 8) ----------------------------------------------------------
-# The `dev` extra adds nox, mypy + django-stubs, build and pre-commit to .venv (with the
-# `browser` extra, so that mypy sees Playwright's types).
+test-mariadb: venv
+	@$(call when_present,database $@ MARIADB_URL "$(MARIADB_URL)",\
+		echo "== $@ ($(MARIADB_URL))"; DATABASE_URL="$(MARIADB_URL)" $(PY) -m pytest $(PYTEST_ARGS))
 
-.PHONY: dev-venv typecheck wheel-check matrix matrix-edges
+# -- packaging and the version matrix ----------------------------------------------------------
 
-$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[dev,browser]"
-	touch $@
-
-dev-venv: $(VENV)/.dev-installed
-
-## make typecheck: mypy with django-stubs over zoho_tokens, tests and scripts (~20 s cold).
-typecheck: dev-venv
-	$(VENV)/bin/mypy
+.PHONY: wheel-check matrix matrix-edges
 
 ## make wheel-check: build sdist + wheel, install the wheel into a fresh virtualenv, and use it
 ## from a throwaway Django project (migrate, check --deploy, a token store round trip).
@@ -71,30 +110,60 @@ WHEEL_PYTHON ?= $(PY)
 wheel-check: dev-venv
 	$(PY) scripts/check_wheel.py --python "$(WHEEL_PYTHON)"
 
+# $(call nox_sessions,TAG,NOX ARGUMENTS): nox over the sessions tagged TAG ("all": every one)
+# whose interpreters are here; one line names those that are not (a failure under CI=true).
+nox_sessions = status=0; $(PY) scripts/prerequisites.py pythons $@ --tag $(1) || status=$$?; \
+	if [ $$status = 3 ]; then exit 0; fi; \
+	$(VENV)/bin/nox $(if $(filter all,$(1)),,-t $(1)) $(2) || status=1; exit $$status
+
 ## make matrix: the suite on SQLite under every Python (3.10-3.13, from pyenv) x Django
 ## (4.2, 5.2, 6.0, 6.1) pair that Django supports; see noxfile.py. NOX_ARGS go to nox.
 NOX_ARGS ?=
 matrix: dev-venv
-	$(VENV)/bin/nox $(NOX_ARGS)
+	@$(call nox_sessions,all,$(NOX_ARGS))
 
 ## make matrix-edges: only the oldest (Python 3.10 + Django 4.2) and newest (3.13 + 6.1) pairs.
 matrix-edges: dev-venv
-	$(VENV)/bin/nox -t edges $(NOX_ARGS)
+	@$(call nox_sessions,edges,$(NOX_ARGS))
 
-# -- the example project: make demo, and the browser tests (issue 6) ---------------------------
+# -- tests that must pass every time: run again and again -------------------------------------
 
-.PHONY: chromium test-browser
+.PHONY: test-repeat
+
+## make test-repeat: the tests that race processes, threads or a browser, run many times over
+## in one pytest run each (--keep-duplicates collects a file once per mention): REPEAT_TESTS
+## REPEAT times under both matrix edges (SQLite), the browser tests BROWSER_REPEAT times.
+## A flaky test fails here sooner or later. Reuses the edge virtualenvs of matrix-edges.
+REPEAT ?= 5
+REPEAT_TESTS ?= tests/test_concurrency.py
+BROWSER_REPEAT ?= 3
+times = $(foreach _,$(shell seq $(1)),$(2))
+test-repeat: dev-venv $(VENV)/.browser-installed
+	@status=0; \
+	( $(call nox_sessions,edges,-R -- --keep-duplicates $(call times,$(REPEAT),$(REPEAT_TESTS))) ) \
+		|| status=1; \
+	( $(call when_present,chromium $@ "$(CHROMIUM)",CHROMIUM="$(CHROMIUM)" $(PY) -m pytest \
+		--ds=tests.browser.settings --keep-duplicates $(call times,$(BROWSER_REPEAT),tests/browser)) ) \
+		|| status=1; \
+	exit $$status
+
+# -- the example project: make demo, and the browser tests -------------------------------------
+
+.PHONY: demo chromium test-browser
 
 ## make demo: the example project at http://127.0.0.1:8000/ (next free port if busy) with a fake
-## Zoho; prints the URL and the demo login. Ctrl-C stops both servers. With ZOHO_CLIENT_ID,
-## ZOHO_CLIENT_SECRET (and ZOHO_DATA_CENTER) set it uses real Zoho; see example_project/README.md.
-demo: venv
+## Zoho; prints the URL and the demo login last. Ctrl-C stops both servers. Installs the package
+## alone into .venv. With ZOHO_CLIENT_ID, ZOHO_CLIENT_SECRET (and ZOHO_DATA_CENTER) set it uses
+## real Zoho; see example_project/README.md.
+demo: $(VENV)/.demo-installed
 	@$(PY) scripts/demo.py
 
+## CHROMIUM: the Chromium the browser tests drive (default Debian's /usr/bin/chromium).
 CHROMIUM ?= /usr/bin/chromium
 BROWSER_PYTEST_ARGS ?=
 
 ## make chromium: install Debian's chromium and chromium-driver when missing (root or sudo).
+## A separate step: make test never installs system packages.
 chromium:
 	@if [ ! -x "$(CHROMIUM)" ]; then \
 		echo "Installing Debian's chromium for the browser tests ..."; \
@@ -109,10 +178,13 @@ $(VENV)/.browser-installed: $(VENV)/.installed pyproject.toml
 
 ## make test-browser: the example project clicked through in headless Chromium against the fake
 ## Zoho (about 30 s). Screenshots of every step go to artifacts/screenshots/.
-test-browser: $(VENV)/.browser-installed chromium
-	$(PY) -m pytest tests/browser --ds=tests.browser.settings $(BROWSER_PYTEST_ARGS)
+test-browser: $(VENV)/.browser-installed
+	@$(call when_present,chromium $@ "$(CHROMIUM)",\
+		CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests/browser --ds=tests.browser.settings $(BROWSER_PYTEST_ARGS))
 
-# -- benchmarks (issue 7) ----------------------------------------------------------------------
+# -- benchmarks --------------------------------------------------------------------------------
+
+.PHONY: bench
 
 $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e ".[bench]"
@@ -120,8 +192,9 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 
 ## make bench: DjangoTokenStore on SQLite, PostgreSQL and MariaDB against the SDK's FileStore and
 ## DBStore, Zoho's SQLite sample and the raw sqlite3 floor; a 16-process refresh storm; cleanup of
-## a million rows. Prints the report and writes docs/benchmarks.md (10-15 minutes; not run in CI).
-## BENCH_ARGS go to bench/run.py (--quick: a one-minute smoke run that writes nothing).
+## a million rows. Prints the report and writes docs/benchmarks.md (10-15 minutes).
+## BENCH_ARGS go to bench/run.py: --quick is the one-to-two-minute smoke run CI makes, which
+## writes nothing unless given --output.
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)

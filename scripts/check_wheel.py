@@ -53,9 +53,15 @@ REQUIRED_IN_SDIST = (
     "SECURITY.md",
     "LICENSE",
     "tests/settings.py",
+    "scripts/demo.py",
+    "example_project/manage.py",
     f"{PACKAGE}/py.typed",
     f"{PACKAGE}/migrations/0001_initial.py",
 )
+
+#: Folders whose tracked files all go into the sdist: the tests, and what they run
+#: (``tests/test_demo.py`` runs ``scripts/demo.py``, which runs the example project).
+TESTED_FROM_SDIST = ("tests", "scripts", "example_project")
 
 #: Variables that would let the source tree or the developer's setup leak into the check.
 LEAKY_ENVIRONMENT = ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "VIRTUAL_ENV")
@@ -170,8 +176,18 @@ def check_sdist_contents(sdist: Path) -> None:
     """The sdist carries what rebuilding and testing the package needs."""
     with tarfile.open(sdist) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    for required in REQUIRED_IN_SDIST:
+    for required in (*REQUIRED_IN_SDIST, *tracked_files(TESTED_FROM_SDIST)):
         require(required in names, f"the sdist lacks {required}")
+
+
+def tracked_files(folders: Iterable[str]) -> list[str]:
+    """The files git tracks under ``folders`` (none outside a git checkout, as in an sdist)."""
+    if not (ROOT / ".git").exists():
+        return []
+    listed = subprocess.run(
+        ["git", "ls-files", "--", *folders], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    return [name for name in listed.stdout.splitlines() if (ROOT / name).is_file()]
 
 
 def noxfile_versions() -> tuple[list[str], list[str]]:

@@ -18,6 +18,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,6 +43,14 @@ REAL_DATABASE = ROOT / "example_project" / "db.sqlite3"
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
 STARTUP_TIMEOUT = 30.0
+#: The banner comes after the development server's start-up lines: it waits for the line
+#: that ends them (``runserver`` prints it once it listens), and then for the warning about
+#: production servers that Django 5.2 and later print next (at most WARNING_SECONDS: Django
+#: 4.2 prints none).
+STARTED_LINE = "Quit the server with"
+WARNING_LAST_LINE = "howto/deployment/"
+STARTED_SECONDS = 30.0
+WARNING_SECONDS = 2.0
 
 
 class DemoError(Exception):
@@ -122,6 +131,46 @@ def start(
         start_new_session=True,
         stdout=subprocess.DEVNULL if quiet else None,
     )
+
+
+class Relay:
+    """Copies a server's output (stdout and stderr) to ours, noting when it started up."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.started = threading.Event()
+        self.warned = threading.Event()
+        self._process = process
+        threading.Thread(target=self._copy, daemon=True).start()
+
+    def _copy(self) -> None:
+        assert self._process.stdout is not None
+        for raw in self._process.stdout:
+            sys.stdout.write(raw.decode(errors="replace"))
+            sys.stdout.flush()
+            if STARTED_LINE.encode() in raw:
+                self.started.set()
+            elif self.started.is_set() and WARNING_LAST_LINE.encode() in raw:
+                self.warned.set()
+
+    def wait_for_start_up_lines(self) -> None:
+        """Return once the server has printed its start-up lines (see ``STARTED_LINE``)."""
+        if self.started.wait(timeout=STARTED_SECONDS):
+            self.warned.wait(timeout=WARNING_SECONDS)
+
+
+def start_relayed(
+    command: Sequence[str], env: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], Relay]:
+    """Start a server like :func:`start`, its output copied to ours through a :class:`Relay`."""
+    process = subprocess.Popen(
+        list(command),
+        env=env,
+        cwd=ROOT,
+        start_new_session=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    return process, Relay(process)
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -272,9 +321,10 @@ def serve(demo: Plan) -> None:
             servers.append(("the fake Zoho", fake))
             wait_until_listening(demo.zoho_port, fake, "the fake Zoho")
         runserver = [sys.executable, str(MANAGE), "runserver", f"{LOOPBACK}:{demo.port}"]
-        web = start(runserver, demo.env)
+        web, relay = start_relayed(runserver, demo.env)
         servers.append(("the development server", web))
         wait_until_listening(demo.port, web, "the development server")
+        relay.wait_for_start_up_lines()
         print(banner(f"http://{LOOPBACK}:{demo.port}/", demo.zoho), flush=True)
         while True:
             for name, process in servers:

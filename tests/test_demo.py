@@ -1,20 +1,31 @@
-"""``make demo``: the runner starts the example project and the fake Zoho, and stops both."""
+"""``make demo``: the runner starts the example project and the fake Zoho, and stops both.
+
+One demo is started for the module (it takes a while to migrate and start); the last test
+stops it with Ctrl-C.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import select
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 120
+#: After its banner the demo has nothing more to say until a request comes in.
+QUIET_AFTER_BANNER_SECONDS = 2.0
+BANNER_END = "Press Ctrl-C to stop."
 
 
 def free_port() -> int:
@@ -23,22 +34,44 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def read_until_banner(process: subprocess.Popen[str]) -> str:
-    """What the demo printed up to the line that gives its URL."""
+@dataclass
+class Demo:
+    process: subprocess.Popen[bytes]
+    port: int
+    zoho_port: int
+    #: Everything printed up to and including the banner's last line.
+    startup: str
+    #: What was printed in the QUIET_AFTER_BANNER_SECONDS after it.
+    after_banner: str
+
+    @property
+    def site(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+def read_for(process: subprocess.Popen[bytes], seconds: float, until: str | None = None) -> str:
+    """What ``process`` prints within ``seconds`` (stopping early once ``until`` appears)."""
     assert process.stdout is not None
-    seen: list[str] = []
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line and process.poll() is not None:
-            break
-        seen.append(line)
-        if "Press Ctrl-C to stop." in line:
-            return "".join(seen)
-    raise AssertionError("the demo never said it was running:\n" + "".join(seen))
+    fd = process.stdout.fileno()
+    seen = b""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0:
+        if until is not None and until.encode() in seen and seen.endswith(b"\n"):
+            # The banner's closing rule comes on the line after BANNER_END.
+            tail = seen.split(until.encode(), 1)[1]
+            if tail.count(b"\n") >= 2:
+                break
+        ready, _, _ = select.select([fd], [], [], min(left, 0.2))
+        if ready:
+            chunk = os.read(fd, 65536)
+            if not chunk:
+                break
+            seen += chunk
+    return seen.decode(errors="replace")
 
 
-def test_the_demo_runs_the_example_project_against_the_fake_zoho_until_ctrl_c():
+@pytest.fixture(scope="module")
+def demo() -> Iterator[Demo]:
     port, zoho_port = free_port(), free_port()
     # Without Zoho credentials in the environment the demo uses its fake Zoho.
     env = {name: value for name, value in os.environ.items() if not name.startswith("ZOHO_")}
@@ -48,33 +81,52 @@ def test_the_demo_runs_the_example_project_against_the_fake_zoho_until_ctrl_c():
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
-        text=True,
         start_new_session=True,
     )
     try:
-        banner = read_until_banner(process)
-        site = f"http://127.0.0.1:{port}/"
-        assert site in banner
-        assert "'demo', password 'demo'" in banner
-
-        login_page = requests.get(f"{site}accounts/login/", timeout=10)
-        admin_login = requests.get(f"{site}admin/login/", timeout=10)
-        connect = requests.get(f"{site}zoho/connect/", allow_redirects=False, timeout=10)
-
-        assert login_page.status_code == 200
-        assert admin_login.status_code == 200
-        # Anonymous visitors are sent on to sign in through the fake Zoho's consent page.
-        consent_url = connect.headers["Location"]
-        assert consent_url.startswith(f"http://127.0.0.1:{zoho_port}/oauth/v2/auth?")
-        consent_page = requests.get(consent_url, timeout=10).text
-        assert re.search(r'id="accept"', consent_page)
-        assert re.search(r'id="deny"', consent_page)
+        startup = read_for(process, STARTUP_SECONDS, until=BANNER_END)
+        assert BANNER_END in startup, f"the demo never said it was running:\n{startup}"
+        after_banner = read_for(process, QUIET_AFTER_BANNER_SECONDS)
+        yield Demo(process, port, zoho_port, startup, after_banner)
     finally:
-        os.killpg(process.pid, signal.SIGINT)
-        output, _ = process.communicate(timeout=30)
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGINT)
+            process.communicate(timeout=30)
 
-    assert process.returncode == 0
-    assert "Stopped the fake Zoho and the development server." in output
-    for used in (port, zoho_port):  # nothing listens any more
+
+def test_the_demo_prints_the_url_and_the_login_after_the_servers_start_up_lines(demo):
+    banner_at = demo.startup.index("The example project is running at")
+
+    assert demo.site in demo.startup[banner_at:]
+    assert "'demo', password 'demo'" in demo.startup[banner_at:]
+    assert demo.startup.index("Starting development server at") < banner_at
+
+
+def test_the_demo_prints_nothing_after_its_banner_until_a_request_comes(demo):
+    assert demo.after_banner.strip() == ""
+
+
+def test_the_demo_serves_the_example_project_and_the_fake_zohos_consent_page(demo):
+    login_page = requests.get(f"{demo.site}accounts/login/", timeout=10)
+    admin_login = requests.get(f"{demo.site}admin/login/", timeout=10)
+    connect = requests.get(f"{demo.site}zoho/connect/", allow_redirects=False, timeout=10)
+
+    assert login_page.status_code == 200
+    assert admin_login.status_code == 200
+    # Anonymous visitors are sent on to sign in through the fake Zoho's consent page.
+    consent_url = connect.headers["Location"]
+    assert consent_url.startswith(f"http://127.0.0.1:{demo.zoho_port}/oauth/v2/auth?")
+    consent_page = requests.get(consent_url, timeout=10).text
+    assert re.search(r'id="accept"', consent_page)
+    assert re.search(r'id="deny"', consent_page)
+
+
+def test_ctrl_c_stops_the_fake_zoho_and_the_development_server(demo):
+    os.killpg(demo.process.pid, signal.SIGINT)
+    output, _ = demo.process.communicate(timeout=30)
+
+    assert demo.process.returncode == 0
+    assert b"Stopped the fake Zoho and the development server." in output
+    for used in (demo.port, demo.zoho_port):  # nothing listens any more
         with socket.socket() as probe:
             assert probe.connect_ex(("127.0.0.1", used)) != 0

@@ -4,7 +4,8 @@ They run with the example project's settings, in their own pytest run::
 
     pytest tests/browser --ds=tests.browser.settings
 
-(``make test-browser`` does that, after installing Debian's ``chromium`` when missing).
+(``make test-browser`` does that when Chromium is there, and otherwise skips them with one line
+saying how to get it: ``make chromium``, or ``CHROMIUM=/path/to/chromium``).
 Under any other settings, such as the suite's ``tests.settings`` of a plain ``pytest``,
 this folder is not collected: its pages, URLs and log-in backend are not installed there.
 
@@ -67,9 +68,11 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
+        # A failure, not a skip: run directly, these tests were asked for. `make test-browser`
+        # checks first and skips them with one line when Chromium is missing (not under CI).
         pytest.fail(
-            f"{CHROMIUM} is missing: `make test-browser` installs Debian's chromium "
-            "(apt-get install chromium chromium-driver)."
+            f"{CHROMIUM} is missing: `make chromium` installs Debian's chromium (root or "
+            "sudo), or CHROMIUM=/path/to/chromium names another."
         )
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
