@@ -12,7 +12,7 @@ from django.db import connections
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap
-from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
 from zohocrmsdk.src.com.zoho.crm.api.record import ResponseWrapper as RecordsWrapper
 from zohocrmsdk.src.com.zoho.crm.api.users import GetUsersParam, UsersOperations
 from zohocrmsdk.src.com.zoho.crm.api.users import ResponseWrapper as UsersWrapper
@@ -122,7 +122,9 @@ def test_records_can_be_read_in_the_block(fake: FakeZoho) -> None:
     connect(fake, alice, "alice.zoho@example.com")
 
     with acting_as(alice):
-        response = RecordOperations("Leads").get_records()
+        params = ParameterMap()
+        params.add(GetRecordsParam.fields, "Last_Name")  # Zoho refuses a list without fields
+        response = RecordOperations("Leads").get_records(params)
 
     body = response.get_object()
     assert isinstance(body, RecordsWrapper)

@@ -9,6 +9,7 @@ exceptions, whose messages never contain a secret.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -155,17 +156,39 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body
 
 
+def _is_throttle(body: dict[str, Any]) -> bool:
+    """Whether Zoho's answer is its throttle (HTTP 400 ``"status": "failure"``).
+
+    Zoho words it in the caller's language ("Access Denied", "拒绝访问" ...), so the English
+    text alone is not enough; its real error codes are snake_case words.
+    """
+    error = str(body.get("error") or "")
+    description = str(body.get("error_description") or "")
+    if not error:
+        return False
+    if error.lower() == "access denied" or "throttle" in description.lower():
+        return True
+    return body.get("status") == "failure" and not re.fullmatch(r"[a-z_]+", error)
+
+
+def _json_or_empty(response: requests.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
 def _raise_for_error(body: dict[str, Any], host: str) -> None:
     error = body.get("error")
     if not error:
         return
     error = str(error)
-    description = str(body.get("error_description") or "")
     if error == "invalid_code":
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
         )
-    if error.lower() == "access denied" or "throttle" in description.lower():
+    if _is_throttle(body):
         raise ZohoThrottledError(
             f"Zoho at {host} is throttling this token (at most 10 access tokens per refresh "
             "token in 10 minutes); wait a few minutes before trying again.",
@@ -252,7 +275,7 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     host = trusted_accounts_server(accounts_server)
     # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
     response = _request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
-    if response.status_code == 400:
+    if response.status_code == 400 and not _is_throttle(_json_or_empty(response)):
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)
         return
     body = _json(response)
