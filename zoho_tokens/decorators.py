@@ -131,7 +131,7 @@ def _send_to_connect(
         )
     ):
         target = err.connect_url
-    messages.warning(request, _with_service(service, err.user_message))
+    messages.warning(request, _with_service(service, err.user_message), fail_silently=True)
     return HttpResponseRedirect(_add_next(target, request.get_full_path()))
 
 
