@@ -70,9 +70,9 @@ def urls_module() -> types.ModuleType:
     """The README's ``urls.py`` with the page of its view added: module ``readme_urls``."""
     module = types.ModuleType("readme_urls")
     exec(compile(block("urls"), f"{README}:urls", "exec"), module.__dict__)
-    # The "add the page" fragment is one list item: evaluate it with the view module.
-    added = eval(block("view-urls"), {"path": module.__dict__["path"], "views": views_module()})
-    module.urlpatterns = [*module.urlpatterns, *added]
+    # The "add the page" block extends urlpatterns, with the views module in scope.
+    module.views = views_module()  # type: ignore[attr-defined]
+    exec(compile(block("view-urls"), f"{README}:view-urls", "exec"), module.__dict__)
     sys.modules[module.__name__] = module
     return module
 
