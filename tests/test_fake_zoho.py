@@ -192,6 +192,30 @@ def test_sdk_get_records_returns_the_leads(fake_zoho: FakeZoho, sdk: Any) -> Non
     assert last_names == [lead["Last_Name"] for lead in fake_zoho.leads]
 
 
+def test_sdk_reads_the_page_tokens_of_info(fake_zoho: FakeZoho, sdk: Any) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+    from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
+
+    params = ParameterMap()
+    params.add(GetRecordsParam.fields, LEAD_FIELDS)
+    params.add(GetRecordsParam.per_page, 2)
+    info = RecordOperations("Leads").get_records(params, HeaderMap()).get_object().get_info()
+
+    assert info.get_more_records() is True
+    assert info.get_next_page_token()
+    assert info.get_page_token_expiry() is not None
+
+
+def test_sdk_list_without_fields_gets_zohos_error(fake_zoho: FakeZoho, sdk: Any) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+    from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+
+    response = RecordOperations("Leads").get_records(ParameterMap(), HeaderMap())
+
+    assert response.get_status_code() == 400
+    assert response.get_object().get_code().get_value() == "REQUIRED_PARAM_MISSING"
+
+
 def test_sdk_reads_field_metadata_before_records(fake_zoho: FakeZoho, sdk: Any) -> None:
     fake_zoho.reset_counts()
     get_leads()
