@@ -178,3 +178,38 @@ def test_service_names_the_service_on_the_503_page(browser: Client) -> None:
 def test_other_errors_propagate(browser: Client) -> None:
     with pytest.raises(ZohoAPIError):
         browser.get("/page/api/")
+
+
+def add_message(request: HttpRequest, what: str) -> HttpResponse:
+    from django.contrib import messages
+
+    messages.info(request, what)
+    return HttpResponse("added")
+
+
+urlpatterns.append(path("add/<str:what>/", add_message))
+
+
+def test_a_pending_connect_message_is_dropped_when_the_view_works(browser: Client) -> None:
+    browser.get("/page/none/")  # the connect message, not shown yet (connect redirects)
+    response = browser.get("/page/ok/")
+    assert messages_of(response) == []
+
+
+def test_dropping_the_connect_message_keeps_the_others(browser: Client) -> None:
+    browser.get("/page/none/")
+    browser.get("/add/connected/")
+    response = browser.get("/page/ok/")
+    assert messages_of(response) == ["connected"]
+
+
+def test_other_messages_are_left_alone(browser: Client) -> None:
+    browser.get("/add/hello/")
+    response = browser.get("/page/ok/")
+    assert messages_of(response) == ["hello"]
+
+
+def test_failing_again_leaves_one_connect_message(browser: Client) -> None:
+    browser.get("/page/none/")
+    response = browser.get("/page/none/")
+    assert messages_of(response) == [str(NoUsableTokenError.user_message)]

@@ -168,3 +168,18 @@ def test_throttled_refresh_keeps_the_token(
     fake.refresh_limit = 0
     browser.get("/leads/")
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
+
+
+def test_after_connecting_again_only_the_connected_message_shows(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.revoke(fake.refresh_tokens[0].token)
+    consent = browser.get(browser.get("/leads/")["Location"])  # to connect, then to Zoho
+    back = browser.get(fake.consent(consent["Location"]))  # the callback: back to /leads/
+
+    page = browser.get(back["Location"])
+
+    assert [str(m) for m in page.context["messages"]] == [
+        "Zoho CRM is connected as ada@example.com."
+    ]

@@ -41,10 +41,12 @@ from zoho_tokens.exceptions import (
     ZohoUnavailableError,
 )
 
-__all__ = ["UNAVAILABLE_TEMPLATE", "zoho_connection_required"]
+__all__ = ["CONNECT_MESSAGE_TAG", "UNAVAILABLE_TEMPLATE", "zoho_connection_required"]
 
 #: The page shown (HTTP 503) when Zoho is down, slow or throttling.
 UNAVAILABLE_TEMPLATE = "zoho_tokens/unavailable.html"
+#: Tags the "connect Zoho to continue" message, so that it can be dropped once it is stale.
+CONNECT_MESSAGE_TAG = "zoho-tokens-connect"
 
 View = TypeVar("View", bound=Callable[..., HttpResponse])
 
@@ -97,6 +99,7 @@ def zoho_connection_required(
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), login_url)
+            _drop_stale_connect_message(request)
             try:
                 return view_func(request, *args, **kwargs)
             except NoUsableTokenError as err:
@@ -131,8 +134,35 @@ def _send_to_connect(
         )
     ):
         target = err.connect_url
-    messages.warning(request, _with_service(service, err.user_message), fail_silently=True)
+    messages.warning(
+        request,
+        _with_service(service, err.user_message),
+        extra_tags=CONNECT_MESSAGE_TAG,
+        fail_silently=True,
+    )
     return HttpResponseRedirect(_add_next(target, request.get_full_path()))
+
+
+def _drop_stale_connect_message(request: HttpRequest) -> None:
+    """Forget a "connect Zoho to continue" message still pending from an earlier visit.
+
+    The connect view sends the browser straight on to Zoho, so that message is rendered
+    only when the user comes back: on the connect views' own pages (Deny, an error), where
+    it helps, or here, where it is stale (they connected) or about to be given again.
+    """
+    storage = getattr(request, "_messages", None)
+    if storage is None:
+        return
+    pending = list(storage)  # marks them all as shown ...
+    if not any(CONNECT_MESSAGE_TAG in message.tags.split() for message in pending):
+        storage.used = False  # ... nothing to drop: leave them as they were
+        return
+    # Django's message storage cannot remove one message: empty the loaded ones (kept for
+    # this request's pages too) and queue the others again, to be shown and stored.
+    storage._loaded_messages.clear()
+    for message in pending:
+        if CONNECT_MESSAGE_TAG not in message.tags.split():
+            storage.add(message.level, message.message, message.extra_tags)
 
 
 def _add_next(url: str, next_url: str) -> str:
