@@ -10,7 +10,7 @@ from django.test import Client
 from tests.readme import readme_site  # noqa: F401 (a fixture)
 from zoho_tokens.exceptions import ReauthorizationRequired, ZohoUnavailableError
 from zoho_tokens.models import TokenStatus, ZohoToken
-from zoho_tokens.testing import FakeZoho
+from zoho_tokens.testing import FakeZoho, FaultKind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("readme_site")]
 
@@ -119,7 +119,7 @@ def test_refresh_refused_marks_the_token(
 
 @pytest.mark.parametrize("kind", ["down", "http_500", "html", "malformed"])
 def test_zoho_accounts_failing_is_a_503_page(
-    browser: Client, fake: FakeZoho, connected: ZohoToken, kind: str
+    browser: Client, fake: FakeZoho, connected: ZohoToken, kind: FaultKind
 ) -> None:
     expire(connected)
     fake.fail("refresh", kind)

@@ -136,7 +136,7 @@ def _send_to_connect(
         target = err.connect_url
     messages.warning(
         request,
-        _with_service(service, err.user_message),
+        str(_with_service(service, err.user_message)),
         extra_tags=CONNECT_MESSAGE_TAG,
         fail_silently=True,
     )
