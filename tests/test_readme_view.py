@@ -183,3 +183,13 @@ def test_after_connecting_again_only_the_connected_message_shows(
     assert [str(m) for m in page.context["messages"]] == [
         "Zoho CRM is connected as ada@example.com."
     ]
+
+
+def test_crm_rate_limit_is_a_503_page_with_retry_after(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    fake.fail("crm", "throttle")  # HTTP 429 TOO_MANY_REQUESTS from the CRM API
+
+    response = browser.get("/leads/")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "60")
