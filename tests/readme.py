@@ -17,7 +17,10 @@ from typing import Any
 import pytest
 
 README = Path(__file__).resolve().parent.parent / "README.md"
-NOT_RUN = re.compile(r"^not run \((?P<reason>.+)\)$")
+#: The first line of a block that cannot run, with the reason (visible to readers).
+NOT_RUN = re.compile(r"^# readme: no-run \((?P<reason>.+)\)$")
+#: Sections (by the start of their title) whose blocks another test module runs, all of them.
+RUN_ELSEWHERE = {"## Beyond the CRM SDK": "tests/api/test_readme.py"}
 
 _BLOCK = re.compile(
     r"(?:<!-- readme-test: (?P<label>[^\n]*?) -->\n[ \t]*)?"
@@ -27,11 +30,21 @@ _BLOCK = re.compile(
 
 
 def python_blocks() -> list[tuple[str | None, str]]:
-    """``(label, code)`` of every Python block, in order; ``label`` is None when unmarked."""
-    return [
-        (match["label"], textwrap.dedent(match["code"]))
-        for match in _BLOCK.finditer(README.read_text(encoding="utf-8"))
-    ]
+    """``(label, code)`` of every Python block, in order; ``label`` is None when unmarked.
+
+    Blocks of a :data:`RUN_ELSEWHERE` section are labelled with the module that runs them.
+    """
+    text = README.read_text(encoding="utf-8")
+    blocks = []
+    for match in _BLOCK.finditer(text):
+        label = match["label"]
+        section = text[: match.start()].rsplit("\n## ", 1)[-1].split("\n", 1)[0]
+        elsewhere = [
+            runner for head, runner in RUN_ELSEWHERE.items() if f"## {section}".startswith(head)
+        ]
+        label = label or (elsewhere[0] if elsewhere else None)
+        blocks.append((label, textwrap.dedent(match["code"])))
+    return blocks
 
 
 def block(label: str) -> str:

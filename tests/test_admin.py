@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from zoho_tokens.connect import connect_with_code
-from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
+from zoho_tokens.models import EMPTY_MARK, TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import revoke_token
 from zoho_tokens.testing import REVOKE_PATH, TOKEN_PATH, FakeZoho
 
@@ -142,8 +142,7 @@ def test_changelist_has_the_listed_columns(admin_client, tokens):
         "location",
         "status_label",
         "access_expiry",
-        "last_refreshed_at",
-        "updated_at",
+        "last_refresh",
     ]
 
 
@@ -244,6 +243,45 @@ def test_change_page_shows_the_status(admin_client, tokens):
     assert "Access expired, refreshable" in html
 
 
+def test_change_page_says_a_pending_revocation_in_words(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["revoked"])).content.decode()
+
+    assert "Revocation at Zoho pending: cleanup_zoho_tokens retries it" in html
+    assert "icon-no.svg" not in html
+
+
+def test_change_page_shows_no_icon_for_a_token_not_being_revoked(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["active"])).content.decode()
+
+    assert "icon-no.svg" not in html
+    assert "icon-yes.svg" not in html
+
+
+def test_change_page_marks_every_empty_value_the_same_way(admin_client, fake):
+    token = connect(fake, "ann@example.com")  # never refreshed, no grant token, no user
+
+    html = admin_client.get(change_url(token)).content.decode()
+
+    assert html.count(f'<div class="readonly">{EMPTY_MARK}</div>') >= 3
+    assert '<div class="readonly">None</div>' not in html
+    assert '<div class="readonly">-</div>' not in html
+
+
+def test_change_page_help_text_shows_the_shape_of_a_zoho_user_name(admin_client, tokens):
+    html = admin_client.get(change_url(tokens["active"])).content.decode()
+
+    assert "The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;." in html
+
+
+def test_changelist_marks_an_empty_value_like_the_change_page(admin_client, fake):
+    connect(fake, "ann@example.com")  # no Django user, never refreshed
+
+    html = changelist(admin_client)
+
+    assert f'<td class="field-last_refresh">{EMPTY_MARK}</td>' in html
+    assert '<td class="field-last_refresh">-</td>' not in html
+
+
 def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens):
     token = tokens["active"]
     admin_client.get(change_url(token))
@@ -264,15 +302,19 @@ def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens)
 def connect(fake: FakeZoho, email: str) -> ZohoToken:
     fake.add_user(email)
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
 
 
 def revoke_selected(admin_client, *tokens: ZohoToken):
     return admin_client.post(
         reverse(CHANGELIST),
-        {"action": "revoke_selected", "_selected_action": [t.pk for t in tokens]},
+        {"action": "revoke_selected", "_selected_action": [t.pk for t in tokens], "post": "yes"},
         follow=True,
     )
+
+
+def revoke_url(token: ZohoToken) -> str:
+    return reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk])
 
 
 def messages_of(response) -> list[str]:
@@ -356,24 +398,42 @@ def test_revocation_pending_from_the_admin_is_finished_by_the_cleanup_command(ad
     assert row.refresh_token_encrypted == ""
 
 
-def test_change_page_has_a_revoke_button_posting_with_csrf(admin_client, fake):
+def test_change_page_revoke_button_leads_to_the_confirmation_page(admin_client, fake):
     token = connect(fake, "ann@example.com")
-    revoke_url = reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk])
 
     html = admin_client.get(change_url(token)).content.decode()
 
-    form = html[html.index(f'action="{revoke_url}"') - 60 :]
-    form = form[: form.index("</form>")]
-    assert 'method="post"' in form
-    assert 'name="csrfmiddlewaretoken"' in form
-    assert 'id="zoho-tokens-revoke"' in form
+    assert f'<a href="{revoke_url(token)}" id="zoho-tokens-revoke">' in html
 
 
-def test_revoke_button_revokes_at_zoho_and_returns_to_the_change_page(admin_client, fake):
+def test_revoke_button_asks_for_confirmation_and_changes_nothing(admin_client, fake):
+    token = connect(fake, "ann@example.com")
+
+    response = admin_client.get(revoke_url(token))
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="zoho-tokens-confirm-revoke"' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+    assert "ann@example.com" in html
+    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+    assert fake.count(REVOKE_PATH) == 0
+
+
+def test_revoke_button_post_without_confirmation_changes_nothing(admin_client, fake):
+    token = connect(fake, "ann@example.com")
+
+    response = admin_client.post(revoke_url(token))
+
+    assert response.status_code == 200
+    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+
+
+def test_revoke_button_confirmed_revokes_at_zoho_and_returns_to_the_change_page(admin_client, fake):
     token = connect(fake, "ann@example.com")
     refresh_token = token.refresh_token
 
-    response = admin_client.post(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = admin_client.post(revoke_url(token), {"post": "yes"})
 
     assert response.status_code == 302
     assert response["Location"] == change_url(token)
@@ -381,13 +441,22 @@ def test_revoke_button_revokes_at_zoho_and_returns_to_the_change_page(admin_clie
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.REVOKED
 
 
-def test_revoke_url_refuses_get(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_action_asks_for_confirmation_and_changes_nothing(admin_client, fake):
+    first, second = connect(fake, "ann@example.com"), connect(fake, "ben@example.com")
 
-    response = admin_client.get(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "revoke_selected", "_selected_action": [first.pk, second.pk]},
+    )
 
-    assert response.status_code == 405
-    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert 'id="zoho-tokens-confirm-revoke"' in html
+    assert '<input type="hidden" name="action" value="revoke_selected">' in html
+    assert "ann@example.com" in html
+    assert "ben@example.com" in html
+    assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.ACTIVE}
+    assert fake.count(REVOKE_PATH) == 0
 
 
 def test_revoke_url_of_an_unknown_token_is_not_found(admin_client):
@@ -411,7 +480,7 @@ def test_revoke_needs_change_permission(client, fake):
     client.force_login(viewer)
     token = connect(fake, "ann@example.com")
 
-    response = client.post(reverse("admin:zoho_tokens_zohotoken_revoke", args=[token.pk]))
+    response = client.post(revoke_url(token), {"post": "yes"})
 
     assert response.status_code == 403
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
@@ -568,3 +637,13 @@ def test_self_client_page_needs_add_permission(client, fake):
 
     assert response.status_code == 403
     assert fake.count(TOKEN_PATH) == 0
+
+
+def test_the_change_page_shows_the_scopes_zoho_granted(admin_client, fake):
+    code = fake.issue_code(scopes="ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ")
+    token = connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
+
+    html = admin_client.get(change_url(token)).content.decode()
+
+    assert token.scopes == ["ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ"]
+    assert "ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ" in html

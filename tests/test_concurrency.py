@@ -36,7 +36,9 @@ def expired_token(fake: FakeZoho, email: str) -> ZohoToken:
     """A token of ``email`` connected through the fake, whose access token has expired."""
     if fake.consenting_user.email != email:
         fake.add_user(email)
-    row = connect_with_code(fake.issue_code(email), accounts_server=fake.url, redirect_uri=None)
+    row = connect_with_code(
+        fake.issue_code(email), accounts_server=fake.url, redirect_uri=None
+    ).token
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
     return ZohoToken.objects.get(pk=row.pk)
 

@@ -29,6 +29,8 @@ def test_every_key_has_its_default_when_zoho_tokens_is_absent(bare, key):
         assert value == list(DEFAULT_SCOPES)
     elif key in {"REFRESH_MARGIN", "HTTP_TIMEOUT"}:
         assert value == float(expected)
+    elif key == "EXTRA_SCOPES":
+        assert value == list(expected) == []
     else:
         assert value == expected
 

@@ -308,3 +308,11 @@ def test_secret_key_rotation_without_fallbacks_loses_the_tokens_loudly(settings)
     use_secret_key(settings, "new-secret")
     with pytest.raises(TokenDecryptionError):
         _ = ZohoToken.objects.get(pk=row.pk).refresh_token
+
+
+def test_a_keyrings_repr_shows_no_key_material():
+    key = Fernet.generate_key()
+    ring = Keyring((key,))
+
+    assert key.decode() not in repr(ring)
+    assert repr(ring) == "<Keyring keys=1>"

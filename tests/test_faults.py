@@ -71,7 +71,9 @@ def faults(fake, settings) -> Faults:
 def connect(fake: FakeZoho, email: str) -> ZohoToken:
     if fake.consenting_user.email != email:
         fake.add_user(email)
-    return connect_with_code(fake.issue_code(email), accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(
+        fake.issue_code(email), accounts_server=fake.url, redirect_uri=None
+    ).token
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 
 from zoho_tokens.exceptions import (
@@ -336,3 +337,77 @@ def test_with_user_name_is_exact():
     make_row(user_name="ADA@example.com:700000001")
     assert list(ZohoToken.objects.with_user_name("ada@example.com:700000001")) == [row]
     assert not ZohoToken.objects.with_user_name("ada@example.com").exists()
+
+
+def rows_in_every_state() -> list[ZohoToken]:
+    """One row per display status, plus the edge cases of "access expired"."""
+    expired = make_row(user_name="expired@example.com:1", expires_at_ms=now_ms() - HOUR_MS)
+    no_expiry = make_row(user_name="noexpiry@example.com:1", expires_at_ms=None)
+    no_access_token = make_row(user_name="noaccess@example.com:1", access_token=None)
+    revoked = make_row(user_name="revoked@example.com:1")
+    revoked.mark_revoked(remote_pending=True)
+    revoked.save()
+    reauth = make_row(user_name="reauth@example.com:1")
+    reauth.mark_needs_reauth()
+    reauth.save()
+    return [make_row(), expired, no_expiry, no_access_token, revoked, reauth]
+
+
+def test_access_expired_query_and_model_agree():
+    rows = rows_in_every_state()
+    boundary = make_row(user_name="boundary@example.com:1")
+    at_ms = boundary.expires_at_ms
+    assert at_ms is not None
+
+    expected = {row.pk for row in [*rows, boundary] if row.access_expired_at(at_ms)}
+
+    assert set(ZohoToken.objects.access_expired(at_ms).values_list("pk", flat=True)) == expected
+    assert boundary.pk in expected
+    assert {rows[2].pk, rows[3].pk} <= expected  # no expiry, no access token: expired
+
+
+@pytest.mark.parametrize("status", DisplayStatus.values)
+def test_display_status_query_and_model_agree(status):
+    rows = rows_in_every_state()
+
+    expected = {row.pk for row in rows if row.display_status == status}
+
+    found = ZohoToken.objects.with_display_status(status).values_list("pk", flat=True)
+    assert set(found) == expected
+    assert expected
+
+
+def test_disconnectable_by_is_the_users_own_revocable_tokens():
+    ann, ben = (get_user_model().objects.create_user(name) for name in ("ann", "ben"))
+    active = make_row(user_name="a@example.com:1", user=ann)
+    pending = make_row(user_name="p@example.com:1", user=ann)
+    pending.mark_revoked(remote_pending=True)
+    pending.save()
+    done = make_row(user_name="d@example.com:1", user=ann)
+    done.mark_revoked(remote_pending=False)
+    done.save()
+    make_row(user_name="b@example.com:1", user=ben)
+
+    found = set(ZohoToken.objects.disconnectable_by(ann))
+
+    assert found == {active, pending}
+    assert [row.is_revocable for row in (active, pending, done)] == [True, True, False]
+
+
+def test_disconnectable_by_an_anonymous_visitor_is_nothing():
+    make_row()
+
+    assert not ZohoToken.objects.disconnectable_by(AnonymousUser()).exists()
+
+
+def test_primary_key_batches_walk_every_key_in_order():
+    pks = [make_row(user_name=f"u{n}@example.com:1").pk for n in range(5)]
+
+    batches = list(ZohoToken.objects.primary_key_batches(2))
+
+    assert batches == [pks[0:2], pks[2:4], pks[4:5]]
+
+
+def test_primary_key_batches_refuse_an_empty_batch():
+    with pytest.raises(ValueError, match="at least 1"):
+        ZohoToken.objects.primary_key_batches(0)

@@ -364,7 +364,7 @@ def test_revoke_of_a_token_zoho_no_longer_knows_is_done(fake):
     assert fake.count(REVOKE_PATH) == 1
 
 
-@pytest.mark.parametrize("kind", ["http_500", "html", "malformed", "down"])
+@pytest.mark.parametrize("kind", ["http_500", "html", "html_400", "malformed", "down"])
 def test_revoke_on_a_broken_zoho_is_unavailable_and_hides_the_token(fake, kind):
     first = exchange(fake)
     fake.fail("revoke", kind, times=1)

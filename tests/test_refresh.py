@@ -46,7 +46,9 @@ def set_expiry(row: ZohoToken, expires_at_ms: int | None) -> ZohoToken:
 def row(fake: FakeZoho) -> ZohoToken:
     """A token connected through the fake (fresh: valid for an hour); the fake's request
     log is emptied afterwards."""
-    connected = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
+    connected = connect_with_code(
+        fake.issue_code(), accounts_server=fake.url, redirect_uri=None
+    ).token
     fake.reset_counts()
     return connected
 

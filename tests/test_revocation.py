@@ -22,7 +22,7 @@ def connect(fake: FakeZoho, email: str | None = None) -> ZohoToken:
     if email is not None:
         fake.add_user(email)
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
 
 
 def test_revoke_token_sends_the_refresh_token_to_the_tokens_accounts_server(fake):
@@ -160,17 +160,42 @@ def test_retry_pending_revocations_stops_asking_a_server_that_does_not_answer(fa
     assert ZohoToken.objects.pending_remote_revocation().count() == 3
 
 
-def test_retry_pending_revocations_gives_up_on_a_refresh_token_no_key_decrypts(fake, settings):
+def test_retry_pending_revocations_keeps_a_refresh_token_no_key_decrypts(fake, settings):
     token = connect(fake)
     fake.fail("revoke", "down", times=1)
     revoke_token(token)
+    ciphertext = ZohoToken.objects.get(pk=token.pk).refresh_token_encrypted
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ENCRYPTION_KEYS": [Fernet.generate_key()]}
     fake.reset_counts()
 
     done, still_pending = retry_pending_revocations()
 
-    assert (done, still_pending) == (1, 0)
+    assert (done, still_pending) == (0, 1)
     assert fake.count(REVOKE_PATH) == 0
     row = ZohoToken.objects.get(pk=token.pk)
-    assert not row.remote_revoke_pending
-    assert row.refresh_token_encrypted == ""
+    assert row.remote_revoke_pending
+    assert row.refresh_token_encrypted == ciphertext
+
+
+def test_revoke_token_when_a_proxy_answers_html_400_stays_pending(fake):
+    token = connect(fake)
+    refresh_token = token.refresh_token
+    fake.fail("revoke", "html_400", times=1)
+
+    result = revoke_token(token)
+
+    row = ZohoToken.objects.get(pk=token.pk)
+    assert not result.remote_done
+    assert row.remote_revoke_pending
+    assert row.refresh_token == refresh_token
+    assert fake.is_refresh_token_active(refresh_token)
+
+
+def test_retry_after_a_proxy_html_400_revokes_at_zoho(fake):
+    token = connect(fake)
+    refresh_token = token.refresh_token
+    fake.fail("revoke", "html_400", times=1)
+    revoke_token(token)
+
+    assert retry_pending_revocations() == (1, 0)
+    assert not fake.is_refresh_token_active(refresh_token)

@@ -46,7 +46,7 @@ def connect(fake: FakeZoho, user, email: str, *, accounts_server: str | None = N
     code = fake.issue_code(user=email, scopes=DEFAULT_SCOPES)
     return connect_with_code(
         code, accounts_server=accounts_server or fake.url, redirect_uri=None, user=user
-    )
+    ).token
 
 
 def current_zoho_email() -> str:

@@ -53,7 +53,7 @@ def record() -> Iterator[Any]:
 
 
 def connect(fake: FakeZoho) -> ZohoToken:
-    return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
+    return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
 
 
 def sdk_token(user_name: str) -> OAuthToken:

@@ -9,55 +9,36 @@ like the disconnect view and the cleanup command.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any
+from datetime import datetime
+from typing import Any, cast
 
 from django.contrib import admin, messages
-from django.contrib.admin.utils import unquote
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
-from django.http import (
-    Http404,
-    HttpRequest,
-    HttpResponse,
-    HttpResponseNotAllowed,
-    HttpResponseRedirect,
-)
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.urls import URLPattern, path
 from django.utils import formats
+from django.utils.decorators import method_decorator
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.views.decorators.debug import sensitive_post_parameters
 
+from zoho_tokens.admin_revoking import RevokingAdminMixin
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, now_ms
-from zoho_tokens.revocation import RevocationResult, revoke_token
+from zoho_tokens.models import (
+    EMPTY_MARK,
+    SECRET_COLUMNS,
+    DisplayStatus,
+    TokenStatus,
+    ZohoToken,
+    ZohoTokenQuerySet,
+)
+from zoho_tokens.revocation import revoke_token
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
-NEVER_IN_FORMS = (
-    "client_secret_encrypted",
-    "refresh_token_encrypted",
-    "refresh_token_digest",
-    "access_token_encrypted",
-    "access_token_digest",
-    "grant_token_encrypted",
-    "grant_token_digest",
-    "user_name_digest",
-)
-
-
-def display_status_q(status: str, at_ms: int) -> Q:
-    """The rows whose :attr:`ZohoToken.display_status` is ``status`` at ``at_ms``."""
-    access_expired = (
-        Q(access_token_encrypted="") | Q(expires_at_ms__isnull=True) | Q(expires_at_ms__lte=at_ms)
-    )
-    if status == DisplayStatus.ACTIVE:
-        return Q(status=TokenStatus.ACTIVE) & ~access_expired
-    if status == DisplayStatus.EXPIRED:
-        return Q(status=TokenStatus.ACTIVE) & access_expired
-    return Q(status=status)
+NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
 
 
 class DisplayStatusFilter(admin.SimpleListFilter):
@@ -73,7 +54,15 @@ class DisplayStatusFilter(admin.SimpleListFilter):
         value = self.value()
         if value not in DisplayStatus.values:
             return queryset
-        return queryset.filter(display_status_q(value, now_ms()))
+        return cast(ZohoTokenQuerySet, queryset).with_display_status(value)
+
+
+def _short_datetime(value: datetime | None) -> str:
+    # Short, so that the list fits a laptop's window; formatted here (and the empty mark
+    # given here) because the change page shows a method's value as plain text.
+    if value is None:
+        return EMPTY_MARK
+    return formats.date_format(localtime(value), "SHORT_DATETIME_FORMAT")
 
 
 def _masked(token: ZohoToken, name: str) -> str:
@@ -83,49 +72,8 @@ def _masked(token: ZohoToken, name: str) -> str:
         return str(_("(cannot be decrypted with the configured keys)"))
 
 
-def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult]) -> None:
-    """Tell the admin how many tokens were revoked, and how many still wait for Zoho."""
-    results = list(results)
-    revoked = len(results)
-    pending = [result for result in results if not result.remote_done]
-    if revoked:
-        messages.success(
-            request,
-            ngettext(
-                "%(count)d Zoho token was revoked.",
-                "%(count)d Zoho tokens were revoked.",
-                revoked,
-            )
-            % {"count": revoked},
-        )
-    if pending:
-        reasons = "; ".join(sorted({result.reason for result in pending if result.reason}))
-        messages.warning(
-            request,
-            ngettext(
-                "%(count)d of them is not revoked at Zoho yet: it can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                "%(count)d of them are not revoked at Zoho yet: they can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                len(pending),
-            )
-            % {"count": len(pending), "reasons": reasons},
-        )
-
-
-def _is_revocable(token: ZohoToken) -> bool:
-    return token.status != TokenStatus.REVOKED or token.remote_revoke_pending
-
-
-if TYPE_CHECKING:
-    _ModelAdmin = admin.ModelAdmin[ZohoToken]
-else:
-    # ModelAdmin is generic only in django-stubs, not at run time.
-    _ModelAdmin = admin.ModelAdmin
-
-
 @admin.register(ZohoToken)
-class ZohoTokenAdmin(_ModelAdmin):
+class ZohoTokenAdmin(RevokingAdminMixin):
     """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
 
     list_display = (
@@ -134,10 +82,10 @@ class ZohoTokenAdmin(_ModelAdmin):
         "location",
         "status_label",
         "access_expiry",
-        "last_refreshed_at",
-        "updated_at",
+        "last_refresh",
     )
     list_display_links = ("user", "user_name")
+    empty_value_display = EMPTY_MARK
     list_filter = (DisplayStatusFilter, "location")
     # Never token values: they are encrypted, and searching by them would be an oracle.
     search_fields = ("user__username", "user__email", "user_name")
@@ -147,7 +95,7 @@ class ZohoTokenAdmin(_ModelAdmin):
     raw_id_fields = ("user",)
     exclude = NEVER_IN_FORMS
     fieldsets = (
-        (None, {"fields": ("user", "user_name", "client_id")}),
+        (None, {"fields": ("user", "user_name", "client_id", "granted_scopes")}),
         (
             _("Data centre"),
             {"fields": ("location", "accounts_server", "api_domain", "redirect_url")},
@@ -158,9 +106,9 @@ class ZohoTokenAdmin(_ModelAdmin):
                 "fields": (
                     "status_label",
                     "status_changed_at",
-                    "remote_revoke_pending",
+                    "remote_revocation",
                     "access_expiry",
-                    "last_refreshed_at",
+                    "last_refresh",
                     "created_at",
                     "updated_at",
                 )
@@ -192,11 +140,22 @@ class ZohoTokenAdmin(_ModelAdmin):
             return str(_("%(status)s (revocation at Zoho pending)") % {"status": label})
         return label
 
+    @admin.display(description=_("revocation at Zoho"))
+    def remote_revocation(self, token: ZohoToken) -> str:
+        # Words, not the boolean icon: a red "no" next to a healthy token reads as an error.
+        if token.remote_revoke_pending:
+            return str(_("Revocation at Zoho pending: cleanup_zoho_tokens retries it"))
+        if token.status == TokenStatus.REVOKED:
+            return str(_("Revoked at Zoho"))
+        return EMPTY_MARK
+
     @admin.display(description=_("access token expires"), ordering="expires_at_ms")
-    def access_expiry(self, token: ZohoToken) -> str | None:
-        # Formatted here: the change page shows a method's value as plain text.
-        expires_at = token.expires_at
-        return None if expires_at is None else formats.localize(localtime(expires_at))
+    def access_expiry(self, token: ZohoToken) -> str:
+        return _short_datetime(token.expires_at)
+
+    @admin.display(description=_("last refresh"), ordering="last_refreshed_at")
+    def last_refresh(self, token: ZohoToken) -> str:
+        return _short_datetime(token.last_refreshed_at)
 
     @admin.display(description=_("client secret"))
     def masked_client_secret(self, token: ZohoToken) -> str:
@@ -265,32 +224,9 @@ class ZohoTokenAdmin(_ModelAdmin):
             return HttpResponseRedirect(self._change_url(obj_id))
         return super().response_delete(request, obj_display, obj_id)
 
-    # -- revoking ------------------------------------------------------------------------
-
-    @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
-    def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ZohoToken]) -> None:
-        """Revoke each selected token, here at once and at its own accounts server."""
-        results = []
-        for token in queryset:
-            results.append(revoke_token(token))
-            self.log_change(request, token, str(_("Revoked")))
-        _report_revocations(request, results)
-
-    def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
-        """The change page's Revoke button (POST only)."""
-        if request.method != "POST":
-            return HttpResponseNotAllowed(["POST"])
-        token = self.get_object(request, unquote(object_id))
-        if token is None:
-            raise Http404
-        if not self.has_change_permission(request, token):
-            raise PermissionDenied
-        _report_revocations(request, [revoke_token(token)])
-        self.log_change(request, token, str(_("Revoked")))
-        return HttpResponseRedirect(self._change_url(token.pk))
-
     # -- adding from a Self Client grant code -------------------------------------------
 
+    @method_decorator(sensitive_post_parameters("code", "client_secret"))
     def self_client_view(self, request: HttpRequest) -> HttpResponse:
         """Exchange a Self Client grant code at once and store the token."""
         if not self.has_self_client_permission(request):
@@ -331,13 +267,6 @@ class ZohoTokenAdmin(_ModelAdmin):
             *super().get_urls(),
         ]
 
-    def _change_url(self, pk: Any) -> str:
-        return reverse(
-            f"admin:{self.opts.app_label}_{self.opts.model_name}_change",
-            args=[pk],
-            current_app=self.admin_site.name,
-        )
-
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
@@ -357,6 +286,6 @@ class ZohoTokenAdmin(_ModelAdmin):
         obj: ZohoToken | None = None,
     ) -> HttpResponse:
         context["can_revoke"] = (
-            obj is not None and _is_revocable(obj) and self.has_change_permission(request, obj)
+            obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
         return super().render_change_form(request, context, add, change, form_url, obj)

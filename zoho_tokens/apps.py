@@ -1,8 +1,10 @@
-"""App configuration: registers the system checks."""
+"""App configuration: registers the system checks and the user-deletion receiver."""
 
 from __future__ import annotations
 
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import pre_delete
 from django.utils.translation import gettext_lazy as _
 
 
@@ -15,3 +17,12 @@ class ZohoTokensConfig(AppConfig):
 
     def ready(self) -> None:
         from zoho_tokens import checks  # noqa: F401  (registers the checks)
+        from zoho_tokens.revocation import revoke_tokens_of_deleted_user
+
+        # A user's refresh tokens are revoked at Zoho before the user goes, so that none
+        # stays alive there with no row left to revoke it from.
+        pre_delete.connect(
+            revoke_tokens_of_deleted_user,
+            sender=settings.AUTH_USER_MODEL,
+            dispatch_uid="zoho_tokens.revoke_tokens_of_deleted_user",
+        )

@@ -1,15 +1,16 @@
 """Log in with Zoho: an authentication backend that trusts the identity Zoho reported.
 
 Add ``"zoho_tokens.backends.ZohoAccountBackend"`` to ``AUTHENTICATION_BACKENDS`` and set
-``ZOHO_TOKENS["LOGIN"] = True``. The callback view then calls
-``django.contrib.auth.authenticate(request, zoho_identity=identity)`` with the identity it
-has just obtained from Zoho (a code exchange plus ``/crm/v8/users?type=CurrentUser``);
-nothing a browser sends can reach this backend directly.
+``ZOHO_TOKENS["LOGIN"] = True``. The callback then runs :mod:`zoho_tokens.flows`, which
+matches the identity it has just obtained from Zoho (a code exchange plus
+``/crm/v8/users?type=CurrentUser``) with :func:`match_user` and logs the user in through
+this backend; nothing a browser sends can reach this backend directly.
 """
 
 from __future__ import annotations
 
 import logging
+import string
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,11 +24,15 @@ from zoho_tokens.oauth import ZohoIdentity
 
 logger = logging.getLogger(__name__)
 
-#: Why log in with Zoho found nobody; the backend stores it on ``request.zoho_login_refusal``.
+#: Why log in with Zoho found nobody (the ``reason`` of
+#: :class:`~zoho_tokens.exceptions.LoginRefusedError`).
 REFUSAL_DISABLED = "disabled"
 REFUSAL_NO_ACCOUNT = "no_account"
 REFUSAL_AMBIGUOUS = "ambiguous"
 REFUSAL_INACTIVE = "inactive"
+
+# A-Z to a-z and nothing else: see normalize_email.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 @dataclass(frozen=True)
@@ -38,27 +43,54 @@ class LoginMatch:
     refusal: str | None = None
 
 
+def normalize_email(email: str) -> str:
+    """``email`` with ASCII letters lower-cased and every other character left as it is.
+
+    This is the only normalisation log in with Zoho applies before comparing addresses,
+    in Python, character for character. ASCII case is ignored because people type
+    ``Ada@Example.COM`` for ``ada@example.com`` and mail systems treat them alike. Nothing
+    else is folded: Unicode case folding and compatibility normalisation are what make
+    the long s (U+017F) equal ``s``, the dotless i (U+0131) equal ``i`` and full-width letters equal
+    ASCII, which would let a look-alike Zoho address sign in as someone else. (Django's
+    password reset compares loosely since CVE-2019-19844 because it then mails the
+    *stored* address; here the comparison itself opens the session, so it is strict.)
+    """
+    return email.translate(_ASCII_LOWER)
+
+
 def _email_field(user_model: Any) -> str:
     return str(user_model.get_email_field_name())
 
 
 def match_user(email: str) -> LoginMatch:
-    """The one Django user whose email is ``email`` (case-insensitive), if exactly one is.
+    """The one Django user whose email is ``email`` up to ASCII case, if exactly one is.
 
-    When nobody matches and ``ZOHO_TOKENS["LOGIN_CREATE_USERS"]`` is on, a user is created
-    with that email (and it as username), with no usable password.
+    The database only narrows the candidates (its case-insensitive match finds every
+    address that differs in ASCII case, and look-alikes too, depending on its collation);
+    the decision is :func:`normalize_email` equality in Python, so the collation never
+    decides who signs in. When nobody matches exactly and
+    ``ZOHO_TOKENS["LOGIN_CREATE_USERS"]`` is on, a new user is created with that email
+    (and it as username), with no usable password: a look-alike address gets an account
+    of its own, never someone else's.
     """
     user_model = get_user_model()
     field = _email_field(user_model)
-    candidates = list(user_model._default_manager.filter(**{f"{field}__iexact": email})[:2])
-    if len(candidates) > 1:
+    wanted = normalize_email(email)
+    candidates = list(user_model._default_manager.filter(**{f"{field}__iexact": email}))
+    exact = [user for user in candidates if normalize_email(getattr(user, field) or "") == wanted]
+    if len(exact) > 1:
         logger.warning("Log in with Zoho refused: several users have the Zoho user's email.")
         return LoginMatch(refusal=REFUSAL_AMBIGUOUS)
-    if candidates:
-        user = candidates[0]
-        if not getattr(user, "is_active", True):
+    if exact:
+        if not getattr(exact[0], "is_active", True):
             return LoginMatch(refusal=REFUSAL_INACTIVE)
-        return LoginMatch(user=user)
+        return LoginMatch(user=exact[0])
+    if candidates:
+        logger.warning(
+            "Log in with Zoho: %d user(s) have an email that only looks like the Zoho "
+            "user's; none of them is signed in.",
+            len(candidates),
+        )
     if not zoho_settings.LOGIN_CREATE_USERS:
         return LoginMatch(refusal=REFUSAL_NO_ACCOUNT)
     return _create_user(user_model, field, email)
@@ -80,11 +112,11 @@ def _create_user(user_model: Any, email_field: str, email: str) -> LoginMatch:
 
 class ZohoAccountBackend(BaseBackend):
     """Authenticates ``zoho_identity`` (a :class:`~zoho_tokens.oauth.ZohoIdentity` just
-    obtained from Zoho) as the Django user with the same email, case-insensitively.
+    obtained from Zoho) as the Django user with the same email (see :func:`match_user`).
 
-    Returns None, and sets ``request.zoho_login_refusal`` to one of ``"disabled"``,
-    ``"no_account"``, ``"ambiguous"`` or ``"inactive"``, when it cannot log anybody in.
-    Only works while ``ZOHO_TOKENS["LOGIN"]`` is on.
+    Returns None when it cannot log anybody in; :func:`zoho_tokens.flows.log_in_with_zoho`
+    calls :func:`match_user` itself to say why. Only works while ``ZOHO_TOKENS["LOGIN"]``
+    is on. It must be in ``AUTHENTICATION_BACKENDS`` so that the session it opens is kept.
     """
 
     def authenticate(  # type: ignore[override]
@@ -94,12 +126,8 @@ class ZohoAccountBackend(BaseBackend):
         if not isinstance(zoho_identity, ZohoIdentity) or not zoho_identity.email:
             return None
         if not zoho_settings.LOGIN:
-            match = LoginMatch(refusal=REFUSAL_DISABLED)
-        else:
-            match = match_user(zoho_identity.email)
-        if request is not None:
-            request.zoho_login_refusal = match.refusal  # type: ignore[attr-defined]
-        return match.user
+            return None
+        return match_user(zoho_identity.email).user
 
     def get_user(self, user_id: Any) -> Any:
         """The active user ``user_id``, for the session (as ``ModelBackend`` does)."""

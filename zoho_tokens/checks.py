@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
-from zoho_tokens.conf import DEFAULTS, zoho_settings
+from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.crypto import configured_fernet_keys
 from zoho_tokens.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
@@ -62,7 +62,7 @@ def check_client_credentials(**kwargs: Any) -> list[CheckMessage]:
                 id="zoho_tokens.E001",
             )
         )
-    if not zoho_settings.CLIENT_SECRET:
+    if not zoho_settings.client_secret_for(zoho_settings.DATA_CENTER):
         errors.append(
             Error(
                 "ZOHO_TOKENS['CLIENT_SECRET'] is not set.",
@@ -156,3 +156,109 @@ def check_unknown_keys(**kwargs: Any) -> list[CheckMessage]:
         )
         for key in unknown
     ]
+
+
+@register("zoho_tokens")
+def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
+    """E007: per-data-centre settings name known data centres and hold URLs; E008: a
+    data centre listed with its own URLs has a client secret; E009: a known consent mode."""
+    errors: list[CheckMessage] = []
+    for key in ("CLIENT_SECRETS", "DATA_CENTER_OVERRIDES"):
+        value = zoho_settings.raw(key)
+        if value is None:
+            continue
+        if not isinstance(value, dict):
+            errors.append(
+                Error(
+                    f"ZOHO_TOKENS[{key!r}] is not a dict of data-centre codes.",
+                    hint=f'For example {{"eu": ...}}; known codes: {_codes()}.',
+                    id="zoho_tokens.E007",
+                )
+            )
+            continue
+        errors.extend(
+            Error(
+                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre.",
+                hint=f"Use the data centre's code: {_codes()}.",
+                id="zoho_tokens.E007",
+            )
+            for location in value
+            if str(location).lower() not in DATA_CENTERS
+        )
+    for location, urls in zoho_settings.DATA_CENTER_OVERRIDES.items():
+        bad = [name for name, url in urls.items() if not _is_http_url(url)]
+        unknown = set(urls) - {"accounts_server", "api_domain"}
+        if bad or unknown:
+            errors.append(
+                Error(
+                    f"ZOHO_TOKENS['DATA_CENTER_OVERRIDES'][{location!r}] must map "
+                    "'accounts_server' and/or 'api_domain' to absolute http(s) URLs.",
+                    hint='For example {"accounts_server": "https://accounts-proxy.example.com"}.',
+                    id="zoho_tokens.E007",
+                )
+            )
+        if location in DATA_CENTERS and not zoho_settings.client_secret_for(location):
+            errors.append(
+                Error(
+                    f"There is no client secret for the data centre {location!r}.",
+                    hint=f"Set ZOHO_TOKENS['CLIENT_SECRETS'][{location!r}] or CLIENT_SECRET.",
+                    id="zoho_tokens.E008",
+                )
+            )
+    if zoho_settings.INCREMENTAL_CONSENT not in CONSENT_MODES:
+        errors.append(
+            Error(
+                f"ZOHO_TOKENS['INCREMENTAL_CONSENT'] is {zoho_settings.INCREMENTAL_CONSENT!r}.",
+                hint='Use "full" (a new consent for all scopes) or "enhance" (Zoho\'s '
+                "incremental authorisation).",
+                id="zoho_tokens.E009",
+            )
+        )
+    return errors
+
+
+def _codes() -> str:
+    return ", ".join(sorted(DATA_CENTERS))
+
+
+@register("zoho_tokens")
+def check_services(**kwargs: Any) -> list[CheckMessage]:
+    """E016: SERVICES names known services; W016: SCOPES has every scope each one needs.
+
+    Only when SERVICES is set: the default (the CRM alone) is E005's to check, and a project
+    may ask for narrower CRM scopes than the table's.
+    """
+    from zoho_tokens.services import SERVICES
+
+    messages: list[CheckMessage] = []
+    if zoho_settings.raw("SERVICES") is None:
+        return messages
+    for name, scopes in zoho_settings.SERVICES.items():
+        service = SERVICES.get(name)
+        if service is None:
+            messages.append(
+                Error(
+                    f"ZOHO_TOKENS['SERVICES'] names {name!r}, which is not a Zoho service "
+                    "this package knows.",
+                    hint="Use some of: " + ", ".join(sorted(SERVICES)) + ".",
+                    id="zoho_tokens.E016",
+                )
+            )
+            continue
+        # E005 already reports the scopes that identify a user.
+        missing = [
+            s
+            for s in scopes or service.scopes
+            if s not in zoho_settings.SCOPES and s not in USER_LOOKUP_SCOPES
+        ]
+        if missing:
+            messages.append(
+                Warning(
+                    f"ZOHO_TOKENS['SCOPES'] lacks {', '.join(missing)}, which "
+                    f"{service.label} needs (ZOHO_TOKENS['SERVICES']).",
+                    hint="Add them to SCOPES; users who connected before must connect Zoho "
+                    "again to grant them.",
+                    id="zoho_tokens.W016",
+                )
+            )
+    return messages

@@ -22,7 +22,7 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, access_expired_q
 from zoho_tokens.revocation import retry_pending_revocations
 
 #: Days a revoked token, or one needing re-authorisation, is kept (for people to see why).
@@ -66,11 +66,7 @@ def _revoked(cutoff: datetime, now: datetime) -> Q:
 def _unrecoverable(cutoff: datetime, now: datetime) -> Q:
     # Nothing left to refresh with, and nothing to exchange (a grant token waiting to be
     # exchanged belongs to the next category).
-    expired = (
-        Q(access_token_encrypted="")
-        | Q(expires_at_ms__isnull=True)
-        | Q(expires_at_ms__lte=int(now.timestamp() * 1000))
-    )
+    expired = access_expired_q(int(now.timestamp() * 1000))
     return (
         Q(status=TokenStatus.ACTIVE, refresh_token_encrypted="", grant_token_encrypted="") & expired
     )
@@ -131,22 +127,14 @@ def delete_in_batches(
     batch of instances at a time). ``progress`` is called with the running total after
     each batch.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     deleted = 0
-    last_pk = 0
-    while True:
-        batch = list(
-            rows.filter(pk__gt=last_pk).order_by("pk").values_list("pk", flat=True)[:batch_size]
-        )
-        if not batch:
-            return deleted
+    for batch in rows.primary_key_batches(batch_size):
         with transaction.atomic(using=rows.db):
             count, _per_model = rows.filter(pk__in=batch).delete()
         deleted += count
-        last_pk = batch[-1]
         if progress is not None:
             progress(deleted)
+    return deleted
 
 
 def run_cleanup(

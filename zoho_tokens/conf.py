@@ -29,10 +29,12 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 DEFAULTS: dict[str, Any] = {
     "CLIENT_ID": None,
     "CLIENT_SECRET": None,
+    "CLIENT_SECRETS": {},
     "SCOPES": DEFAULT_SCOPES,
     "DATA_CENTER": "us",
     "ACCOUNTS_URL": None,
     "API_DOMAIN": None,
+    "DATA_CENTER_OVERRIDES": {},
     "REDIRECT_URI": None,
     "ENCRYPTION_KEYS": None,
     "REFRESH_MARGIN": 60,
@@ -40,9 +42,17 @@ DEFAULTS: dict[str, Any] = {
     "STATE_MAX_AGE": 600,
     "LOGIN": False,
     "LOGIN_CREATE_USERS": False,
+    "ALLOW_ACCOUNT_TRANSFER": False,
     "CONNECT_REDIRECT_URL": "/",
     "SDK_RESOURCE_PATH": None,
+    "EXTRA_SCOPES": (),
+    "INCREMENTAL_CONSENT": "full",
+    "SERVICES": {"crm": None},
 }
+
+#: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
+#: incremental authorisation, or a new full consent for every scope the token needs.
+CONSENT_MODES = ("enhance", "full")
 
 
 class ZohoTokensSettings:
@@ -77,6 +87,21 @@ class ZohoTokensSettings:
         return self._get_optional_str("CLIENT_SECRET")
 
     @property
+    def CLIENT_SECRETS(self) -> dict[str, str]:
+        """Client secrets per data centre (``{"eu": "..."}``), for a client whose secret
+        differs by data centre (an option in Zoho's API console)."""
+        value = self._get("CLIENT_SECRETS")
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {str(key).lower(): str(secret) for key, secret in value.items() if secret}
+
+    def client_secret_for(self, location: str | None) -> str | None:
+        """The client secret of data centre ``location``: its own from ``CLIENT_SECRETS``,
+        else ``CLIENT_SECRET``."""
+        own = self.CLIENT_SECRETS.get((location or self.DATA_CENTER).lower())
+        return own or self.CLIENT_SECRET
+
+    @property
     def SCOPES(self) -> list[str]:
         """Scopes requested at consent, as a list (a comma-separated string is accepted)."""
         value = self._get("SCOPES")
@@ -92,13 +117,55 @@ class ZohoTokensSettings:
     @property
     def data_center(self) -> DataCenter:
         """The default data centre, with ``ACCOUNTS_URL`` and ``API_DOMAIN`` applied."""
-        base = DATA_CENTERS.get(self.DATA_CENTER, DATA_CENTERS["us"])
+        base = self.data_center_for(self.DATA_CENTER) or self.data_centers()["us"]
         return DataCenter(
             location=base.location,
             accounts_server=normalize_origin(self._get("ACCOUNTS_URL") or "")
             or base.accounts_server,
             api_domain=(self._get("API_DOMAIN") or base.api_domain).rstrip("/"),
         )
+
+    @property
+    def DATA_CENTER_OVERRIDES(self) -> dict[str, dict[str, str]]:
+        """Per data centre, an ``accounts_server`` and/or ``api_domain`` that replace Zoho's
+        (a proxy, or one fake Zoho per data centre in tests)."""
+        value = self._get("DATA_CENTER_OVERRIDES")
+        if not isinstance(value, dict):
+            return {}  # reported by the system checks (zoho_tokens.E007)
+        return {
+            str(location).lower(): dict(urls)
+            for location, urls in value.items()
+            if isinstance(urls, dict)
+        }
+
+    def data_centers(self) -> dict[str, DataCenter]:
+        """Zoho's data-centre table with ``DATA_CENTER_OVERRIDES`` applied."""
+        table = dict(DATA_CENTERS)
+        for location, urls in self.DATA_CENTER_OVERRIDES.items():
+            base = table.get(location)
+            if base is None:
+                continue  # an unknown location is reported by the system checks
+            table[location] = DataCenter(
+                location=location,
+                accounts_server=normalize_origin(urls.get("accounts_server") or "")
+                or base.accounts_server,
+                api_domain=str(urls.get("api_domain") or base.api_domain).rstrip("/"),
+            )
+        return table
+
+    def data_center_for(self, location: str | None) -> DataCenter | None:
+        """The data centre ``location`` (overrides applied), or None if Zoho has no such."""
+        return self.data_centers().get((location or "").lower())
+
+    def data_center_of_accounts_server(self, url: str) -> DataCenter | None:
+        """The data centre whose accounts server is ``url`` (``DATA_CENTER_OVERRIDES``
+        applied). ``ACCOUNTS_URL`` belongs to no data centre in particular: a token from
+        there keeps the location the callback reported."""
+        origin = normalize_origin(url)
+        for dc in self.data_centers().values():
+            if dc.accounts_server == origin:
+                return dc
+        return None
 
     @property
     def ACCOUNTS_URL(self) -> str | None:
@@ -151,6 +218,12 @@ class ZohoTokensSettings:
         return bool(self._get("LOGIN_CREATE_USERS"))
 
     @property
+    def ALLOW_ACCOUNT_TRANSFER(self) -> bool:
+        """Whether connecting a Zoho account that another Django user holds moves it (True)
+        or is refused (False, the default)."""
+        return bool(self._get("ALLOW_ACCOUNT_TRANSFER"))
+
+    @property
     def CONNECT_REDIRECT_URL(self) -> str:
         """Where the callback sends the user when no safe ``next`` was given."""
         return str(self._get("CONNECT_REDIRECT_URL"))
@@ -160,9 +233,46 @@ class ZohoTokensSettings:
         """Folder where the SDK caches field metadata; None means a temporary folder."""
         return self._get_optional_str("SDK_RESOURCE_PATH")
 
+    @property
+    def EXTRA_SCOPES(self) -> list[str]:
+        """Scopes that may be asked for beyond ``SCOPES``, for one user at a time
+        (``connect_url(scopes=...)``, ``zoho_tokens:connect?scope=...``). A scope not
+        listed here or in ``SCOPES`` is never asked for from a query string."""
+        value = self._get("EXTRA_SCOPES")
+        if isinstance(value, str):
+            return [scope.strip() for scope in value.split(",") if scope.strip()]
+        return list(value)
+
+    @property
+    def INCREMENTAL_CONSENT(self) -> str:
+        """How more scopes are asked for: ``"full"`` (a new consent for every scope the
+        token needs; the default) or ``"enhance"`` (Zoho's incremental authorisation: the
+        same refresh token gains the scopes)."""
+        return str(self._get("INCREMENTAL_CONSENT")).lower()
+
+    @property
+    def SERVICES(self) -> dict[str, tuple[str, ...] | None]:
+        """The Zoho APIs the project calls as its users, with the scopes each needs.
+
+        A list of service names (``["crm", "books"]``: each needs the scopes the service
+        table of :mod:`zoho_tokens.services` lists), or a mapping of name to scopes
+        (``{"books": ["ZohoBooks.estimates.ALL"]}``). None as scopes means the table's.
+        """
+        value = self._get("SERVICES")
+        if isinstance(value, str):
+            value = [value]
+        if isinstance(value, dict):
+            return {
+                str(name).lower(): None
+                if scopes is None
+                else tuple(scopes.split(",") if isinstance(scopes, str) else scopes)
+                for name, scopes in value.items()
+            }
+        return {str(name).lower(): None for name in value}
+
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""
-        servers = {dc.accounts_server for dc in DATA_CENTERS.values()}
+        servers = {dc.accounts_server for dc in self.data_centers().values()}
         if self.ACCOUNTS_URL:
             servers.add(self.ACCOUNTS_URL)
         return servers

@@ -12,13 +12,14 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
@@ -31,11 +32,13 @@ __all__ = [
 ]
 
 
+@sensitive_variables()
 def _hkdf(material: bytes, info: bytes) -> bytes:
     return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(material)
 
 
 @cache
+@sensitive_variables()
 def derive_fernet_key(secret: str) -> bytes:
     """A Fernet key derived from a Django ``SECRET_KEY`` (used when no keys are configured)."""
     return base64.urlsafe_b64encode(_hkdf(secret.encode(), b"zoho_tokens.fernet.v1"))
@@ -43,9 +46,16 @@ def derive_fernet_key(secret: str) -> bytes:
 
 @dataclass(frozen=True)
 class Keyring:
-    """The configured keys: one encrypts, all decrypt, each has its own digest key."""
+    """The configured keys: one encrypts, all decrypt, each has its own digest key.
 
-    fernet_keys: tuple[bytes, ...]
+    Its repr names how many keys there are, never their material (keyrings end up in
+    tracebacks and error reports).
+    """
+
+    fernet_keys: tuple[bytes, ...] = field(repr=False)
+
+    def __repr__(self) -> str:
+        return f"<Keyring keys={len(self.fernet_keys)}>"
 
     def __post_init__(self) -> None:
         if not self.fernet_keys:
@@ -86,6 +96,7 @@ class Keyring:
         return [_hmac_hex(key, value) for key in self.digest_keys]
 
 
+@sensitive_variables()
 def _hmac_hex(key: bytes, value: str) -> str:
     return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
@@ -96,10 +107,12 @@ def _multifernet(keys: tuple[bytes, ...]) -> MultiFernet:
 
 
 @lru_cache(maxsize=8)
+@sensitive_variables()
 def _digest_keys(keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
     return tuple(_hkdf(base64.urlsafe_b64decode(key), b"zoho_tokens.lookup.v1") for key in keys)
 
 
+@sensitive_variables()
 def configured_fernet_keys() -> tuple[bytes, ...]:
     """The Fernet keys from settings, newest first, validated.
 
@@ -115,6 +128,7 @@ def configured_fernet_keys() -> tuple[bytes, ...]:
 
 
 @lru_cache(maxsize=8)
+@sensitive_variables()
 def _validated_keys(configured: tuple[str | bytes, ...]) -> tuple[bytes, ...]:
     keys = []
     for position, key in enumerate(configured):

@@ -75,6 +75,15 @@ def by_accounts_server(url: str) -> DataCenter | None:
     return None
 
 
+def known_location(code: str) -> str | None:
+    """``code`` if it is one of Zoho's data centre codes (``us``, ``eu`` ...), else None.
+
+    The callback's ``location`` comes from the browser: only a known code may be stored.
+    """
+    code = code.strip().lower()
+    return code if code in DATA_CENTERS else None
+
+
 def by_api_domain(url: str) -> DataCenter | None:
     """The data centre whose CRM API domain (production, sandbox or developer) is ``url``."""
     origin = normalize_origin(url)

@@ -30,14 +30,18 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 __all__ = [
+    "ConnectionNotSavedError",
     "ImproperlyConfiguredZoho",
     "InvalidGrantError",
+    "LoginRefusedError",
     "MissingScopeError",
     "NoUsableTokenError",
     "ReauthorizationRequired",
     "TokenDecryptionError",
+    "UnknownDataCentreError",
     "UntrustedAccountsServerError",
     "ZohoAPIError",
+    "ZohoAccountTakenError",
     "ZohoOAuthError",
     "ZohoThrottledError",
     "ZohoTokensError",
@@ -181,6 +185,84 @@ class UntrustedAccountsServerError(ZohoOAuthError, SuspiciousOperation):
         "The request named a server that is not one of Zoho's. Nothing was sent to it and "
         "nothing was saved."
     )
+
+
+class UnknownDataCentreError(UntrustedAccountsServerError):
+    """A data centre code (the callback's ``location``) that is not one of Zoho's."""
+
+    user_title = _("Unknown Zoho data centre")
+    user_message = _(
+        "The request named a Zoho data centre this site does not know. Nothing was sent to "
+        "Zoho and nothing was saved."
+    )
+
+
+class ConnectionNotSavedError(ZohoTokensError):
+    """Zoho authorised a connection but this site could not store it (the database refused
+    the write, the connection to it was lost, a concurrent connect won).
+
+    The new refresh token was withdrawn at Zoho again (or, if Zoho could not be reached,
+    recorded for a later revocation); an earlier connection is unchanged.
+    """
+
+    http_status = 503
+    user_title = _("The connection could not be saved")
+    user_message = _(
+        "Zoho authorised the connection, but this site could not save it, so it was "
+        "withdrawn again. Any earlier connection is unchanged; please try again in a few "
+        "minutes."
+    )
+
+
+class ZohoAccountTakenError(ZohoTokensError):
+    """The Zoho account is already connected to another Django user, and
+    ``ZOHO_TOKENS["ALLOW_ACCOUNT_TRANSFER"]`` is off."""
+
+    http_status = 409
+    user_title = _("This Zoho account is already connected")
+    user_message = _(
+        "This Zoho account is connected to another account on this site, so it was not "
+        "connected to yours and nothing was changed. Sign in with that account, or "
+        "disconnect Zoho there first."
+    )
+
+
+class LoginRefusedError(ZohoTokensError):
+    """Log in with Zoho found no Django user to sign in.
+
+    ``reason`` is one of ``"disabled"``, ``"no_account"`` (no address matches exactly,
+    including when only look-alike addresses exist), ``"ambiguous"`` or ``"inactive"``;
+    ``email`` is the Zoho user's address (not a secret).
+    """
+
+    http_status = 403
+    user_title = _("Not signed in")
+    MESSAGES: ClassVar[dict[str, str | Promise]] = {
+        "disabled": _("Signing in with Zoho is not enabled on this site."),
+        "no_account": _(
+            "No account on this site has exactly the email address of the Zoho user "
+            "%(email)s (addresses must match letter for letter), so you were not signed "
+            "in. Sign in another way, or ask an administrator for an account."
+        ),
+        "ambiguous": _(
+            "Several accounts on this site use the email address of the Zoho user "
+            "%(email)s, so you were not signed in. Ask an administrator to sort these "
+            "accounts out."
+        ),
+        "inactive": _(
+            "The account on this site for the Zoho user %(email)s is disabled, so you were "
+            "not signed in."
+        ),
+    }
+
+    def __init__(self, reason: str, email: str = "") -> None:
+        self.reason = reason
+        self.email = email
+        template = self.MESSAGES.get(reason, self.MESSAGES["no_account"])
+        super().__init__(
+            f"Log in with Zoho refused ({reason}).",
+            user_message=str(template) % {"email": email},
+        )
 
 
 class NoUsableTokenError(ZohoTokensError):

@@ -6,6 +6,7 @@ from typing import Any, cast
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.connect import connect_with_code
@@ -14,6 +15,7 @@ from zoho_tokens.exceptions import (
     ImproperlyConfiguredZoho,
     InvalidGrantError,
     ZohoOAuthError,
+    ZohoTokensError,
 )
 from zoho_tokens.models import ZohoToken
 
@@ -81,6 +83,7 @@ class SelfClientGrantForm(forms.Form):
             CONFIGURED_ACCOUNTS_URL if zoho_settings.ACCOUNTS_URL else zoho_settings.DATA_CENTER
         )
 
+    @sensitive_variables("cleaned")
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         if bool(cleaned.get("client_id")) != bool(cleaned.get("client_secret")):
@@ -94,15 +97,16 @@ class SelfClientGrantForm(forms.Form):
         choice = self.cleaned_data["data_centre"]
         if choice == CONFIGURED_ACCOUNTS_URL:
             return zoho_settings.data_center.accounts_server, zoho_settings.data_center.location
-        data_center = DATA_CENTERS[choice]
+        data_center = zoho_settings.data_center_for(choice) or DATA_CENTERS[choice]
         return data_center.accounts_server, data_center.location
 
+    @sensitive_variables()
     def connect(self) -> ZohoToken | None:
         """Exchange the code and store the token; None (errors on the form) on failure."""
         accounts_server, location = self.accounts_server_and_location()
         try:
             # Self Client codes are generated without a redirect URI.
-            return connect_with_code(
+            result = connect_with_code(
                 self.cleaned_data["code"],
                 accounts_server=accounts_server,
                 redirect_uri=None,
@@ -128,4 +132,10 @@ class SelfClientGrantForm(forms.Form):
             )
         except ImproperlyConfiguredZoho as err:
             self.add_error(None, str(err))
+        except ZohoTokensError as err:
+            # The database refused the write, or the Zoho user belongs to someone else:
+            # nothing was stored and the token Zoho issued was withdrawn.
+            self.add_error(None, str(err.user_message))
+        else:
+            return result.token
         return None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from datetime import timezone as dt_timezone
 from typing import ClassVar
@@ -14,68 +14,33 @@ from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.crypto import keyring
 from zoho_tokens.fields import EncryptedSecret, plain_digest
+from zoho_tokens.scopes import missing_scopes, parse_scopes, scopes_text
 
-#: Column names of the encrypted secrets, and of those that also carry a lookup digest.
-SECRET_NAMES = ("client_secret", "refresh_token", "access_token", "grant_token")
-DIGESTED_SECRET_NAMES = ("refresh_token", "access_token", "grant_token")
+# Re-exported: the token state is defined in token_state, and imported from here.
+from zoho_tokens.token_state import (
+    DIGESTED_SECRET_NAMES,
+    EMPTY_MARK,
+    SECRET_COLUMNS,
+    SECRET_NAMES,
+    DisplayStatus,
+    TokenStatus,
+    ZohoTokenQuerySet,
+    access_expired_q,
+    now_ms,
+)
 
-
-def now_ms() -> int:
-    """The current time in epoch milliseconds, the unit the SDK uses for expiry."""
-    return int(time.time() * 1000)
-
-
-class TokenStatus(models.TextChoices):
-    """What a token can still be used for."""
-
-    ACTIVE = "active", _("Active")
-    REVOKED = "revoked", _("Revoked")
-    NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
-
-
-class DisplayStatus(models.TextChoices):
-    """The status shown to people: ``ACTIVE`` split by whether the access token expired."""
-
-    ACTIVE = "active", _("Active")
-    EXPIRED = "expired", _("Access expired, refreshable")
-    REVOKED = "revoked", _("Revoked")
-    NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
-
-
-class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
-    """Queries by token state and by secret value (through digests, never plaintext)."""
-
-    def usable(self) -> ZohoTokenQuerySet:
-        """Tokens the SDK may use: active ones."""
-        return self.filter(status=TokenStatus.ACTIVE)
-
-    def revoked(self) -> ZohoTokenQuerySet:
-        """Tokens revoked locally (their remote revocation may still be pending)."""
-        return self.filter(status=TokenStatus.REVOKED)
-
-    def needing_reauth(self) -> ZohoTokenQuerySet:
-        """Tokens Zoho refused to refresh."""
-        return self.filter(status=TokenStatus.NEEDS_REAUTH)
-
-    def access_expired(self, at_ms: int | None = None) -> ZohoTokenQuerySet:
-        """Tokens whose access token is missing or expired at ``at_ms`` (default now)."""
-        at_ms = now_ms() if at_ms is None else at_ms
-        return self.filter(
-            models.Q(expires_at_ms__isnull=True) | models.Q(expires_at_ms__lte=at_ms)
-        )
-
-    def pending_remote_revocation(self) -> ZohoTokenQuerySet:
-        """Tokens made unusable here whose revocation at Zoho has not gone through yet."""
-        return self.filter(remote_revoke_pending=True)
-
-    def with_secret(self, name: str, value: str) -> ZohoTokenQuerySet:
-        """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
-        configured key (so rows not yet re-encrypted by a key rotation still match)."""
-        return self.filter(**{f"{name}_digest__in": keyring().digests(value)})
-
-    def with_user_name(self, user_name: str) -> ZohoTokenQuerySet:
-        """Rows of the Zoho user ``user_name`` (``"<email>:<org zgid>"``)."""
-        return self.filter(user_name_digest=plain_digest(user_name))
+__all__ = [
+    "DIGESTED_SECRET_NAMES",
+    "EMPTY_MARK",
+    "SECRET_COLUMNS",
+    "SECRET_NAMES",
+    "DisplayStatus",
+    "TokenStatus",
+    "ZohoToken",
+    "ZohoTokenQuerySet",
+    "access_expired_q",
+    "now_ms",
+]
 
 
 class ZohoToken(models.Model):
@@ -89,7 +54,9 @@ class ZohoToken(models.Model):
         settings.AUTH_USER_MODEL,
         null=True,
         blank=True,
-        on_delete=models.CASCADE,
+        # Deleting a user revokes their tokens first (revocation.revoke_tokens_of_user);
+        # a token whose revocation at Zoho is still pending survives the user, unlinked.
+        on_delete=models.SET_NULL,
         related_name="zoho_tokens",
         verbose_name=_("Django user"),
     )
@@ -97,7 +64,8 @@ class ZohoToken(models.Model):
         _("Zoho user"),
         null=True,
         blank=True,
-        help_text=_("The Zoho user as the SDK names it: their email, a colon, and the org id."),
+        # Escaped: help texts are rendered as HTML in the admin and in forms.
+        help_text=_("The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;."),
     )
     user_name_digest = models.CharField(max_length=64, null=True, blank=True, editable=False)
     client_id = models.CharField(_("client id"), max_length=255, null=True, blank=True)
@@ -129,6 +97,12 @@ class ZohoToken(models.Model):
         _("revocation at Zoho pending"), default=False, db_index=True
     )
     last_refreshed_at = models.DateTimeField(_("last refresh"), null=True, blank=True)
+    granted_scopes = models.TextField(
+        _("granted scopes"),
+        blank=True,
+        default="",
+        help_text=_("The scopes Zoho granted this token, comma-separated."),
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 
@@ -176,17 +150,41 @@ class ZohoToken(models.Model):
         return self.user_name.rpartition(":")[0] or self.user_name
 
     @property
+    def scopes(self) -> list[str]:
+        """The scopes Zoho granted this token (from the token response's ``scope``, or
+        the scopes asked for when Zoho did not say)."""
+        return parse_scopes(self.granted_scopes)
+
+    @scopes.setter
+    def scopes(self, value: Iterable[str]) -> None:
+        self.granted_scopes = scopes_text(value)
+
+    def missing_scopes(self, *needed: str) -> list[str]:
+        """The scopes of ``needed`` this token's scopes do not cover (see
+        :mod:`zoho_tokens.scopes` for Zoho's covering rules)."""
+        return missing_scopes(self.scopes, needed)
+
+    def has_scopes(self, *needed: str) -> bool:
+        """Whether this token's scopes cover every scope of ``needed``."""
+        return not self.missing_scopes(*needed)
+
+    @property
     def expires_at(self) -> datetime | None:
         """The access token's expiry as an aware datetime."""
         if self.expires_at_ms is None:
             return None
         return datetime.fromtimestamp(self.expires_at_ms / 1000, tz=dt_timezone.utc)
 
-    def access_expires_within(self, seconds: float) -> bool:
-        """Whether the access token is missing or expires within ``seconds`` from now."""
+    def access_expired_at(self, at_ms: int) -> bool:
+        """Whether the access token is missing or expired at ``at_ms``: the definition of
+        :func:`access_expired_q` (and so of :meth:`ZohoTokenQuerySet.access_expired`)."""
         if not self.access_token_encrypted or self.expires_at_ms is None:
             return True
-        return self.expires_at_ms - now_ms() <= seconds * 1000
+        return self.expires_at_ms <= at_ms
+
+    def access_expires_within(self, seconds: float) -> bool:
+        """Whether the access token is missing or expires within ``seconds`` from now."""
+        return self.access_expired_at(now_ms() + int(seconds * 1000))
 
     @property
     def display_status(self) -> DisplayStatus:
@@ -195,9 +193,14 @@ class ZohoToken(models.Model):
             return DisplayStatus.REVOKED
         if self.status == TokenStatus.NEEDS_REAUTH:
             return DisplayStatus.NEEDS_REAUTH
-        if self.access_expires_within(0):
+        if self.access_expired_at(now_ms()):
             return DisplayStatus.EXPIRED
         return DisplayStatus.ACTIVE
+
+    @property
+    def is_revocable(self) -> bool:
+        """Whether revoking still has work to do (see :meth:`ZohoTokenQuerySet.revocable`)."""
+        return self.status != TokenStatus.REVOKED or self.remote_revoke_pending
 
     @property
     def is_usable(self) -> bool:
@@ -205,11 +208,11 @@ class ZohoToken(models.Model):
         return self.status == TokenStatus.ACTIVE
 
     def masked(self, name: str) -> str:
-        """A secret shown to people: its last four characters at most, or an em dash."""
+        """A secret shown to people: its last four characters at most, or :data:`EMPTY_MARK`."""
         if name not in SECRET_NAMES:
             raise ValueError(f"{name!r} is not a secret of ZohoToken")
         if not getattr(self, f"{name}_encrypted"):
-            return "\u2014"
+            return EMPTY_MARK
         value = getattr(self, name) or ""
         return "\u2022" * 8 + value[-4:] if len(value) > 8 else "\u2022" * 8
 

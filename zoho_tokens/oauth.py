@@ -9,13 +9,14 @@ exceptions, whose messages never contain a secret.
 from __future__ import annotations
 
 import logging
-import re
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import normalize_origin
@@ -27,8 +28,19 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.scopes import parse_scopes, scopes_text
 
 logger = logging.getLogger(__name__)
+
+#: The longest access token lifetime accepted, in seconds. Zoho issues one-hour tokens;
+#: anything beyond a day is not Zoho's answer, and a huge value would overflow the epoch
+#: milliseconds stored for the SDK.
+MAX_EXPIRES_IN = 24 * 3600
+
+#: Local names that hold a request's secrets in the frames below our HTTP calls
+#: (``_request``, requests, urllib3). Django's report filter applies the names of the
+#: nearest ``sensitive_variables`` caller to undecorated frames, so they are listed there.
+_SENT_SECRETS = ("data", "kwargs", "body", "headers", "params")
 
 #: Hints for the Zoho error codes people meet most, shown in exception messages.
 ERROR_HINTS = {
@@ -50,11 +62,13 @@ class TokenGrant:
     expires_at_ms: int
     refresh_token: str | None = None
     api_domain: str | None = None
+    #: The scopes Zoho granted (its ``scope``); empty when the answer did not say.
+    scopes: tuple[str, ...] = ()
 
     def __repr__(self) -> str:
         return (
             f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
-            f"refresh_token={'yes' if self.refresh_token else 'no'}>"
+            f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
         )
 
 
@@ -97,9 +111,15 @@ def _client_credentials(client_id: str | None, client_secret: str | None) -> tup
     return client_id, client_secret
 
 
-def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None = None) -> str:
+def authorize_url(
+    *,
+    state: str,
+    redirect_uri: str,
+    accounts_server: str | None = None,
+    scopes: Sequence[str] | None = None,
+) -> str:
     """The consent URL to send a browser to (offline access, consent always asked, so
-    that Zoho always returns a refresh token)."""
+    that Zoho always returns a refresh token), for ``scopes`` (default ``SCOPES``)."""
     client_id = zoho_settings.CLIENT_ID
     if not client_id:
         raise ImproperlyConfiguredZoho("ZOHO_TOKENS['CLIENT_ID'] must be set.")
@@ -107,7 +127,7 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
         {
             "client_id": client_id,
             "response_type": "code",
-            "scope": ",".join(zoho_settings.SCOPES),
+            "scope": scopes_text(scopes or zoho_settings.SCOPES),
             "access_type": "offline",
             "prompt": "consent",
             "redirect_uri": redirect_uri,
@@ -116,6 +136,57 @@ def authorize_url(*, state: str, redirect_uri: str, accounts_server: str | None 
     )
     server = accounts_server or zoho_settings.data_center.accounts_server
     return f"{server}/oauth/v2/auth?{query}"
+
+
+@sensitive_variables("refresh_token", "client_secret", "data")
+def request_scope_enhancement(
+    refresh_token: str,
+    *,
+    accounts_server: str,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+) -> str:
+    """Step one of Zoho's incremental authorisation: an ``enhance_token`` that lets the
+    browser add scopes to ``refresh_token`` (see :func:`add_extra_scope_url`)."""
+    host = trusted_accounts_server(accounts_server)
+    client_id, client_secret = _client_credentials(client_id, client_secret)
+    data = {
+        "grant_type": "update_scopes_token",
+        "client_id": client_id,
+        "client_secret": client_secret,
+        "refresh_token": refresh_token,
+    }
+    body = _json(_request("POST", f"{host}/oauth/v2/token/scopeenhance", data=data))
+    _raise_for_error(body, host)
+    enhance_token = body.get("enhance_token")
+    if not isinstance(enhance_token, str) or not enhance_token:
+        raise ZohoUnavailableError(
+            f"Zoho at {host} answered the scope enhancement without an enhance token.",
+            error="malformed_response",
+        )
+    return enhance_token
+
+
+def add_extra_scope_url(
+    *,
+    accounts_server: str,
+    redirect_uri: str,
+    scopes: Sequence[str],
+    enhance_token: str,
+    state: str,
+) -> str:
+    """Step two of Zoho's incremental authorisation: where the browser grants ``scopes``."""
+    query = urlencode(
+        {
+            "response_type": "update_scopes",
+            "client_id": zoho_settings.CLIENT_ID or "",
+            "redirect_uri": redirect_uri,
+            "scope": scopes_text(scopes),
+            "enhance_token": enhance_token,
+            "state": state,
+        }
+    )
+    return f"{trusted_accounts_server(accounts_server)}/oauth/v2/token/addextrascope?{query}"
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -156,58 +227,86 @@ def _json(response: requests.Response) -> dict[str, Any]:
     return body
 
 
-def _is_throttle(body: dict[str, Any]) -> bool:
-    """Whether Zoho's answer is its throttle (HTTP 400 ``"status": "failure"``).
-
-    Zoho words it in the caller's language ("Access Denied", "拒绝访问" ...), so the English
-    text alone is not enough; its real error codes are snake_case words.
-    """
-    error = str(body.get("error") or "")
-    description = str(body.get("error_description") or "")
-    if not error:
-        return False
-    if error.lower() == "access denied" or "throttle" in description.lower():
-        return True
-    return body.get("status") == "failure" and not re.fullmatch(r"[a-z_]+", error)
-
-
-def _json_or_empty(response: requests.Response) -> dict[str, Any]:
-    try:
-        body = response.json()
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
-
-
 def _raise_for_error(body: dict[str, Any], host: str) -> None:
     error = body.get("error")
     if not error:
         return
     error = str(error)
+    description = str(body.get("error_description") or "")
     if error == "invalid_code":
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
         )
-    if _is_throttle(body):
+    # Zoho's OAuth errors are lower-case codes (``invalid_client`` ...). Its throttle answer
+    # is ``"status": "failure"`` with a human sentence as ``error`` ("Access Denied"), and
+    # that sentence is translated into the caller's language ("拒绝访问"): never match the
+    # English text alone, and never take a throttle for a dead token.
+    is_code = error.isascii() and error.replace("_", "").isalnum() and error.islower()
+    if (
+        (body.get("status") == "failure" and not is_code)
+        or error.lower() == "access denied"
+        or "throttle" in description.lower()
+    ):
         raise ZohoThrottledError(
             f"Zoho at {host} is throttling this token (at most 10 access tokens per refresh "
             "token in 10 minutes); wait a few minutes before trying again.",
             error=error,
         )
     hint = ERROR_HINTS.get(error, "see Zoho's OAuth documentation")
+    if error in ("invalid_client", "invalid_client_secret"):  # the latter: a wrong secret
+        data_center = zoho_settings.data_center_of_accounts_server(host)
+        if data_center is not None:
+            # A client's secret may differ per data centre: say which one was used.
+            hint = (
+                f"check CLIENT_ID and the client secret of the data centre "
+                f"{data_center.location!r} (CLIENT_SECRETS[{data_center.location!r}], else "
+                "CLIENT_SECRET), and that the client is enabled for that data centre"
+            )
     raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
 
 
+def _expires_in(body: dict[str, Any]) -> int | None:
+    """The access token's lifetime in seconds, or None when it is not a sane number.
+
+    Older Zoho answers carry ``expires_in`` in milliseconds next to ``expires_in_sec``;
+    Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
+    """
+    raw = body.get("expires_in_sec", body.get("expires_in", 3600))
+    if isinstance(raw, bool):
+        return None
+    try:
+        seconds = int(raw)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
+
+
+@sensitive_variables("refresh_token")
+def _withdraw(refresh_token: object, host: str) -> None:
+    """Revoke the refresh token of an answer we cannot use, so that none stays live unheld."""
+    if not isinstance(refresh_token, str) or not refresh_token:
+        return
+    try:
+        revoke_refresh_token(refresh_token, accounts_server=host)
+    except ZohoOAuthError as err:
+        logger.error(
+            "Zoho at %s issued a refresh token in an unusable answer, and it could not be "
+            "revoked (%s); revoke the app's access in Zoho's console.",
+            host,
+            err,
+        )
+
+
+@sensitive_variables("body", "access_token", "refresh_token")
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     _raise_for_error(body, host)
     access_token = body.get("access_token")
-    try:
-        expires_in = int(body.get("expires_in", 3600))
-    except (TypeError, ValueError):
-        expires_in = -1
-    if not isinstance(access_token, str) or not access_token or expires_in < 0:
+    expires_in = _expires_in(body)
+    if not isinstance(access_token, str) or not access_token or expires_in is None:
+        _withdraw(body.get("refresh_token"), host)
         raise ZohoUnavailableError(
-            f"Zoho at {host} answered without a usable access token; try again later.",
+            f"Zoho at {host} answered without a usable access token (missing, or an "
+            f"expiry that is not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
             error="malformed_response",
         )
     refresh_token = body.get("refresh_token")
@@ -218,9 +317,11 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
+        scopes=tuple(parse_scopes(body["scope"])) if isinstance(body.get("scope"), str) else (),
     )
 
 
+@sensitive_variables("code", "client_secret", "data")
 def exchange_code(
     code: str,
     *,
@@ -236,6 +337,7 @@ def exchange_code(
     return _token_request(data, accounts_server, client_id, client_secret, "Exchanged a grant code")
 
 
+@sensitive_variables("refresh_token", "client_secret", "data")
 def refresh_access_token(
     refresh_token: str,
     *,
@@ -250,6 +352,7 @@ def refresh_access_token(
     )
 
 
+@sensitive_variables(*_SENT_SECRETS, "client_secret", "response", "grant")
 def _token_request(
     data: dict[str, str],
     accounts_server: str,
@@ -267,18 +370,22 @@ def _token_request(
     return grant
 
 
+@sensitive_variables(*_SENT_SECRETS, "refresh_token", "response")
 def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     """Revoke ``refresh_token`` (and every access token made from it) at Zoho.
 
-    A token Zoho no longer knows (HTTP 400) counts as revoked: the goal is reached.
+    A token Zoho no longer knows counts as revoked: the goal is reached. Only Zoho's own
+    refusal says so (HTTP 400 with Zoho's JSON, see :func:`_is_unknown_token_answer`); any
+    other answer, such as a proxy's HTML 400 page, raises, so the revocation stays pending
+    and is retried rather than the still-live token being forgotten.
     """
     host = trusted_accounts_server(accounts_server)
     # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
     response = _request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
-    if response.status_code == 400 and not _is_throttle(_json_or_empty(response)):
+    body = _json(response)
+    if response.status_code == 400 and _is_unknown_token_answer(body):
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)
         return
-    body = _json(response)
     if body.get("status") != "success":
         _raise_for_error(body, host)
         raise ZohoUnavailableError(
@@ -288,6 +395,18 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     logger.info("Revoked a refresh token at %s.", host)
 
 
+def _is_unknown_token_answer(body: dict[str, Any]) -> bool:
+    """Whether a JSON 400 from the revoke endpoint is Zoho saying it does not know the token.
+
+    Zoho answers ``{"error": "invalid_token", "status": "failure"}``; a throttle or any other
+    named error is not "already revoked".
+    """
+    return body.get("error") == "invalid_token" or (
+        "error" not in body and body.get("status") == "failure"
+    )
+
+
+@sensitive_variables(*_SENT_SECRETS, "access_token", "response")
 def _crm_get(api_domain: str, path: str, access_token: str, **params: str) -> dict[str, Any]:
     response = _request(
         "GET",
@@ -306,6 +425,7 @@ def _crm_get(api_domain: str, path: str, access_token: str, **params: str) -> di
     return body
 
 
+@sensitive_variables("access_token")
 def identify(access_token: str, *, api_domain: str) -> ZohoIdentity:
     """Who ``access_token`` belongs to, found the way the SDK does: the current user's
     email and the org's zgid."""

@@ -12,12 +12,16 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib.sessions.backends.base import SessionBase
+from django.core.exceptions import SuspiciousOperation
+from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.conf import zoho_settings
+from zoho_tokens.exceptions import ZohoTokensError
 
 #: The session key holding the pending and recently used flows.
 SESSION_KEY = "zoho_tokens_oauth_flows"
@@ -44,16 +48,51 @@ class OAuthFlow:
     redirect_uri: str
     #: The accounts server the browser was sent to.
     accounts_server: str
+    #: The scopes asked for (empty: ``SCOPES``).
+    scopes: tuple[str, ...] = ()
+    #: For Zoho's incremental authorisation: the token whose refresh token gains
+    #: ``scopes``; None for an ordinary consent.
+    enhanced_token_id: int | None = None
 
 
-class StateError(Exception):
+class StateError(ZohoTokensError, SuspiciousOperation):
     """The callback's ``state`` is not acceptable. ``reason`` is one of ``"missing"``,
     ``"unknown"`` (never issued to this session: forged, or from another browser),
-    ``"used"`` (a replay) or ``"expired"``."""
+    ``"used"`` (a replay) or ``"expired"``.
+
+    A ``SuspiciousOperation`` (a browser handed back something this site did not issue),
+    with a page message per reason in plain words.
+    """
+
+    http_status = 400
+    user_title = _("This link cannot be used")
+    MESSAGES: ClassVar[dict[str, Any]] = {
+        "missing": _(
+            "This link to connect Zoho is incomplete, so it cannot be trusted. Nothing was "
+            "saved. Please start connecting Zoho again from this site."
+        ),
+        "unknown": _(
+            "This link to connect Zoho was not started from this browser (or was started "
+            "so long ago that it is forgotten). Nothing was saved. Please start connecting "
+            "Zoho again from this site, in this browser."
+        ),
+        "used": _(
+            "This link to connect Zoho was already used once and cannot be used again. "
+            "Nothing more was saved. If Zoho does not work for you, connect it again."
+        ),
+        "expired": _(
+            "This link to connect Zoho expired: connecting has to be finished within "
+            "%(minutes)d minutes. Nothing was saved. Please start connecting Zoho again."
+        ),
+    }
 
     def __init__(self, reason: str) -> None:
         self.reason = reason
-        super().__init__(f"OAuth state rejected: {reason}")
+        minutes = max(1, zoho_settings.STATE_MAX_AGE // 60)
+        super().__init__(
+            f"OAuth state rejected: {reason}",
+            user_message=str(self.MESSAGES[reason]) % {"minutes": minutes},
+        )
 
 
 def _digest(state: str) -> str:
@@ -94,6 +133,8 @@ def issue_state(
     login: bool,
     redirect_uri: str,
     accounts_server: str,
+    scopes: Sequence[str] = (),
+    enhanced_token_id: int | None = None,
 ) -> str:
     """Start a flow: return a new random ``state`` and remember it in ``session``."""
     now = time.time()
@@ -105,6 +146,8 @@ def issue_state(
         "login": login,
         "redirect_uri": redirect_uri,
         "accounts_server": accounts_server,
+        "scopes": list(scopes),
+        "enhanced_token_id": enhanced_token_id,
     }
     data["pending"] = _keep_newest(data["pending"], MAX_PENDING, now)
     session[SESSION_KEY] = data
@@ -135,4 +178,10 @@ def consume_state(session: SessionBase, state: str | None) -> OAuthFlow:
         login=bool(entry.get("login")),
         redirect_uri=str(entry.get("redirect_uri") or ""),
         accounts_server=str(entry.get("accounts_server") or ""),
+        scopes=tuple(str(scope) for scope in entry.get("scopes") or ()),
+        enhanced_token_id=_int_or_none(entry.get("enhanced_token_id")),
     )
+
+
+def _int_or_none(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -33,6 +33,7 @@ from django.db import connections, router, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.sqlite3.creation import DatabaseCreation as SQLiteCreation
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import oauth, signals
 from zoho_tokens.conf import zoho_settings
@@ -59,6 +60,7 @@ _REFRESHED_FIELDS = (
     "access_token_digest",
     "expires_at_ms",
     "api_domain",
+    "granted_scopes",
     "last_refreshed_at",
 )
 _REFUSED_FIELDS = (
@@ -130,6 +132,7 @@ class _Outcome:
     refused: InvalidGrantError | None = None
 
 
+@sensitive_variables("grant")
 def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
     with _token_lock(pk, using) as rows:
         row = _usable(rows.first(), pk)
@@ -154,6 +157,10 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
         row.expires_at_ms = grant.expires_at_ms
         if grant.api_domain:
             row.api_domain = grant.api_domain
+        if grant.scopes:
+            # Zoho says which scopes the token has; after an incremental consent that is
+            # the first place the new ones show.
+            row.scopes = grant.scopes
         row.last_refreshed_at = timezone.now()
         written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
         return _Outcome(row if written else None, refreshed=True)

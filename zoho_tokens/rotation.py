@@ -21,16 +21,12 @@ from typing import Any
 from django.db import transaction
 
 from zoho_tokens.crypto import InvalidToken, Keyring, keyring
-from zoho_tokens.models import DIGESTED_SECRET_NAMES, SECRET_NAMES, ZohoToken
+from zoho_tokens.models import DIGESTED_SECRET_NAMES, SECRET_COLUMNS, SECRET_NAMES, ZohoToken
 
 logger = logging.getLogger(__name__)
 
 #: Rows read and written per transaction.
 DEFAULT_BATCH_SIZE = 500
-
-_COLUMNS = [f"{name}_encrypted" for name in SECRET_NAMES] + [
-    f"{name}_digest" for name in DIGESTED_SECRET_NAMES
-]
 
 
 @dataclass(frozen=True)
@@ -56,17 +52,12 @@ def rotate_keys(
     A second run right after the first reports 0 rows. ``progress`` is called with the
     running totals after each batch.
     """
-    if batch_size < 1:
-        raise ValueError("batch_size must be at least 1")
     ring = keyring()
     reencrypted = unreadable = changed = 0
-    last_pk = 0
-    while True:
+    for pks in ZohoToken.objects.primary_key_batches(batch_size):
         with transaction.atomic():
-            batch = list(
-                ZohoToken.objects.filter(pk__gt=last_pk)
-                .order_by("pk")
-                .values("pk", *_COLUMNS)[:batch_size]
+            batch = (
+                ZohoToken.objects.filter(pk__in=pks).order_by("pk").values("pk", *SECRET_COLUMNS)
             )
             for row in batch:
                 try:
@@ -82,14 +73,11 @@ def rotate_keys(
                 if not updates:
                     continue
                 # update() also leaves updated_at alone: re-encrypting changes no token.
-                unchanged = {column: row[column] for column in _COLUMNS}
+                unchanged = {column: row[column] for column in SECRET_COLUMNS}
                 if ZohoToken.objects.filter(pk=row["pk"], **unchanged).update(**updates):
                     reencrypted += 1
                 else:
                     changed += 1
-        if not batch:
-            break
-        last_pk = batch[-1]["pk"]
         if progress is not None:
             progress(RotationReport(reencrypted, unreadable, changed))
     logger.info("Key rotation: %d Zoho token rows re-encrypted.", reencrypted)

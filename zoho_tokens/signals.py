@@ -15,6 +15,11 @@ Receivers must not expect secrets in any argument beyond the token itself.
 ``reauth_required(token, error)``
     Zoho refused to refresh the token (``invalid_code``): the user must connect again.
     ``error`` is Zoho's error code.
+``token_transferred(token, previous_user, user)``
+    A Zoho account connected by ``previous_user`` was connected again by another Django
+    user, ``user``, and the row moved to them (only with
+    ``ZOHO_TOKENS["ALLOW_ACCOUNT_TRANSFER"]``; otherwise that connect is refused). The
+    previous owner's refresh token has been revoked; tell them.
 """
 
 from __future__ import annotations
@@ -25,3 +30,4 @@ token_saved = Signal()
 token_refreshed = Signal()
 token_revoked = Signal()
 reauth_required = Signal()
+token_transferred = Signal()

@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, router, transaction
+from django.views.decorators.debug import sensitive_variables
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
@@ -190,6 +191,7 @@ def _epoch_ms(expires_in: object) -> int:
     return value
 
 
+@sensitive_variables("refresh_token")
 def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     """Write the values ``token`` carries onto ``row``; what it lacks is kept.
 

@@ -11,30 +11,29 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib import messages
-from django.contrib.auth import authenticate, login
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from zoho_tokens import backends, oauth
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.connect import connect_with_code
+from zoho_tokens.connect import ConnectResult, connect_with_code
+from zoho_tokens.consent import consent_redirect, finish_enhancement
 from zoho_tokens.exceptions import (
-    InvalidGrantError,
-    UntrustedAccountsServerError,
+    ConnectionNotSavedError,
+    NoUsableTokenError,
     ZohoOAuthError,
-    ZohoThrottledError,
-    ZohoUnavailableError,
+    ZohoTokensError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken
-from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state, issue_state
+from zoho_tokens.flows import log_in_with_zoho
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state
 from zoho_tokens.revocation import revoke_token
 
 logger = logging.getLogger(__name__)
@@ -42,44 +41,6 @@ logger = logging.getLogger(__name__)
 ERROR_TEMPLATE = "zoho_tokens/error.html"
 DENIED_TEMPLATE = "zoho_tokens/denied.html"
 DISCONNECT_TEMPLATE = "zoho_tokens/disconnect.html"
-
-#: What the error page says about a rejected ``state``, by :class:`StateError` reason.
-STATE_MESSAGES = {
-    "missing": gettext_lazy(
-        "This request to connect Zoho CRM came without its security token (state), so it "
-        "cannot be trusted. Nothing was saved."
-    ),
-    "unknown": gettext_lazy(
-        "This request to connect Zoho CRM was not started from this browser session (its "
-        "security token is unknown here: forged, or opened in another browser). Nothing "
-        "was saved."
-    ),
-    "used": gettext_lazy(
-        "This link to connect Zoho CRM was already used once and cannot be used again. "
-        "Nothing more was saved."
-    ),
-    "expired": gettext_lazy(
-        "This request to connect Zoho CRM expired: it has to be completed within "
-        "%(minutes)d minutes. Nothing was saved."
-    ),
-}
-
-#: What the page says when log in with Zoho finds nobody, by the backend's refusal reason.
-LOGIN_REFUSALS = {
-    backends.REFUSAL_NO_ACCOUNT: gettext_lazy(
-        "No account on this site uses the email address of the Zoho user %(email)s, so you "
-        "were not signed in. Sign in another way, or ask an administrator for an account."
-    ),
-    backends.REFUSAL_AMBIGUOUS: gettext_lazy(
-        "Several accounts on this site use the email address of the Zoho user %(email)s, so "
-        "you were not signed in. Ask an administrator to sort these accounts out."
-    ),
-    backends.REFUSAL_INACTIVE: gettext_lazy(
-        "The account on this site for the Zoho user %(email)s is disabled, so you were not "
-        "signed in."
-    ),
-    backends.REFUSAL_DISABLED: gettext_lazy("Signing in with Zoho is not enabled on this site."),
-}
 
 
 # -- helpers ---------------------------------------------------------------------------------
@@ -145,43 +106,23 @@ def _links(request: HttpRequest, next_url: str | None) -> dict[str, str]:
     return {"retry_url": retry_url, "continue_url": _destination(request, next_url)}
 
 
-def _zoho_failed(request: HttpRequest, err: ZohoOAuthError, flow: OAuthFlow) -> HttpResponse:
-    """The page for a failed exchange or identification; nothing was stored."""
-    logger.warning("Connecting Zoho CRM failed: %s", err)
-    if isinstance(err, UntrustedAccountsServerError):
-        status, title = 400, _("Unknown Zoho data centre")
-        message = _(
-            "The request named an accounts server that is not a Zoho data centre. Nothing was "
-            "sent to it and nothing was saved."
-        )
-    elif isinstance(err, InvalidGrantError):
-        status, title = 400, _("Zoho did not accept the authorisation")
-        message = _(
-            "The authorisation code was already used or has expired. Nothing was saved; "
-            "please connect Zoho CRM again."
-        )
-    elif isinstance(err, ZohoThrottledError):
-        status, title = 503, _("Zoho asks us to slow down")
-        message = _("Zoho is throttling requests. Nothing was saved; try again in a few minutes.")
-    elif isinstance(err, ZohoUnavailableError):
-        status, title = 502, _("Zoho is not available")
-        message = _(
-            "Zoho could not be reached or gave an unexpected answer. Nothing was saved, and "
-            "any earlier connection is unchanged; try again later."
-        )
+def _failed(request: HttpRequest, err: ZohoTokensError, next_url: str | None) -> HttpResponse:
+    """The page for a callback that could not finish: the error says how it is shown."""
+    if isinstance(err, ConnectionNotSavedError) or err.http_status == 500:
+        # An operator's problem (the database refused, a setting is missing): logged with
+        # the traceback, so that error mails reach the admins; the frames holding secrets
+        # are marked sensitive.
+        logger.error("Connecting Zoho failed: %s", err, exc_info=err, extra={"request": request})
     else:
-        status, title = 502, _("Zoho refused the connection")
-        message = _(
-            "Zoho refused to complete the connection. Nothing was saved, and any earlier "
-            "connection is unchanged."
-        )
+        logger.warning("Connecting Zoho failed: %s", err)
     return _error_page(
         request,
-        status=status,
-        title=title,
-        message=message,
-        detail=str(err),
-        next_url=flow.next_url,
+        status=err.http_status,
+        title=err.user_title,
+        message=err.user_message,
+        # Zoho's own reason (its error code, a timeout) helps the user and support.
+        detail=str(err) if isinstance(err, ZohoOAuthError) else "",
+        next_url=next_url,
     )
 
 
@@ -193,41 +134,41 @@ def _zoho_failed(request: HttpRequest, err: ZohoOAuthError, flow: OAuthFlow) -> 
 def connect(request: HttpRequest) -> HttpResponse:
     """Send the browser to Zoho's consent page.
 
-    A logged-in user connects their Zoho CRM; an anonymous visitor logs in with Zoho when
-    ``ZOHO_TOKENS["LOGIN"]`` is on, and is sent to ``LOGIN_URL`` otherwise. ``next`` (query
-    or form) is remembered when it points at this site.
+    A logged-in user connects their Zoho account; an anonymous visitor logs in with Zoho
+    when ``ZOHO_TOKENS["LOGIN"]`` is on, and is sent to ``LOGIN_URL`` otherwise. Optional
+    parameters (query or form): ``next``, remembered when it points at this site;
+    ``location``, the data centre where consent starts (China's must start there);
+    ``scope``, more scopes for this user, each listed in ``SCOPES`` or ``EXTRA_SCOPES``
+    (see :mod:`zoho_tokens.consent`).
     """
     if not request.user.is_authenticated and not zoho_settings.LOGIN:
         return redirect_to_login(request.get_full_path())
-    redirect_uri = _redirect_uri(request)
-    accounts_server = zoho_settings.data_center.accounts_server
-    state = issue_state(
-        request.session,
-        next_url=_safe_next(request, request.POST.get("next") or request.GET.get("next")),
-        login=not request.user.is_authenticated,
-        redirect_uri=redirect_uri,
-        accounts_server=accounts_server,
-    )
-    return HttpResponseRedirect(
-        oauth.authorize_url(state=state, redirect_uri=redirect_uri, accounts_server=accounts_server)
-    )
+    params = request.POST if request.method == "POST" else request.GET
+    try:
+        url = consent_redirect(
+            request,
+            location=params.get("location"),
+            scope=params.get("scope"),
+            next_url=_safe_next(request, params.get("next")),
+            redirect_uri=_redirect_uri(request),
+        )
+    except ZohoTokensError as err:
+        return _failed(request, err, None)
+    return HttpResponseRedirect(url)
 
 
 @never_cache
 @require_GET
+@sensitive_variables("code")
 def callback(request: HttpRequest) -> HttpResponse:
     """Where Zoho sends the browser back: check ``state``, store the token, redirect."""
     try:
         flow = consume_state(request.session, request.GET.get("state"))
     except StateError as err:
         logger.warning("Zoho callback rejected: state %s.", err.reason)
-        message = str(STATE_MESSAGES[err.reason])
-        if err.reason == "expired":
-            message = message % {"minutes": max(1, zoho_settings.STATE_MAX_AGE // 60)}
         return _error_page(
-            request, status=400, title=_("This link cannot be used"), message=message
+            request, status=err.http_status, title=err.user_title, message=err.user_message
         )
-
     error = request.GET.get("error")
     if error:
         if error == "access_denied":
@@ -240,8 +181,9 @@ def callback(request: HttpRequest) -> HttpResponse:
             detail=error[:100],
             next_url=flow.next_url,
         )
-
     code = _take_code(request)
+    if not code and flow.enhanced_token_id is not None and request.user.is_authenticated:
+        return _finish_enhancement(request, flow, flow.enhanced_token_id)
     if not code:
         return _error_page(
             request,
@@ -250,84 +192,62 @@ def callback(request: HttpRequest) -> HttpResponse:
             message=_("Zoho sent no authorisation code back. Nothing was saved."),
             next_url=flow.next_url,
         )
-    accounts_server = request.GET.get("accounts-server") or flow.accounts_server
-    location = request.GET.get("location") or None
-
-    if request.user.is_authenticated:
-        try:
-            row = connect_with_code(
-                code,
-                accounts_server=accounts_server,
-                redirect_uri=flow.redirect_uri,
-                user=request.user,
-                location=location,
-            )
-        except ZohoOAuthError as err:
-            return _zoho_failed(request, err, flow)
-        _tell(
-            request,
-            messages.SUCCESS,
-            _("Zoho CRM is connected as %(email)s.") % {"email": row.email or row},
-        )
-        return redirect(_destination(request, flow.next_url))
-
-    if not (flow.login and zoho_settings.LOGIN):
+    if not request.user.is_authenticated and not (flow.login and zoho_settings.LOGIN):
         return _error_page(
             request,
             status=400,
             title=_("You are not signed in"),
             message=_("Sign in first, then connect Zoho CRM. Nothing was saved."),
         )
-    return _log_in_with_zoho(request, flow, code, accounts_server, location)
-
-
-def _log_in_with_zoho(
-    request: HttpRequest, flow: OAuthFlow, code: str, accounts_server: str, location: str | None
-) -> HttpResponse:
-    """Store the token, then log in the Django user whose email is the Zoho user's."""
-    started = timezone.now()
     try:
-        row = connect_with_code(
-            code, accounts_server=accounts_server, redirect_uri=flow.redirect_uri, location=location
-        )
-    except ZohoOAuthError as err:
-        return _zoho_failed(request, err, flow)
-    email, _sep, org_id = (row.user_name or "").rpartition(":")
-    user = authenticate(request, zoho_identity=oauth.ZohoIdentity(email=email, org_id=org_id))
-    if user is None:
-        _discard_if_orphan(row, started)
-        refusal = getattr(request, "zoho_login_refusal", None) or backends.REFUSAL_NO_ACCOUNT
-        return _error_page(
-            request,
-            status=403,
-            title=_("Not signed in"),
-            message=LOGIN_REFUSALS.get(refusal, LOGIN_REFUSALS[backends.REFUSAL_NO_ACCOUNT])
-            % {"email": email},
-            next_url=flow.next_url,
-        )
-    login(request, user)
-    row.user = user
-    row.save(update_fields=["user", "updated_at"])
-    _tell(
-        request,
-        messages.SUCCESS,
-        _("You are signed in with Zoho as %(email)s.") % {"email": email},
-    )
+        text = _finish(request, flow, code)
+    except ZohoTokensError as err:
+        return _failed(request, err, flow.next_url)
+    _tell(request, messages.SUCCESS, text)
     return redirect(_destination(request, flow.next_url))
 
 
-def _discard_if_orphan(row: ZohoToken, started: Any) -> None:
-    """Revoke and delete a token this log-in attempt created for nobody.
+@sensitive_variables("code")
+def _finish(request: HttpRequest, flow: OAuthFlow, code: str) -> str:
+    """Connect the signed-in user's Zoho CRM, or log the visitor in with Zoho; the message
+    to show. Raises the operation's :class:`ZohoTokensError`."""
+    accounts_server = request.GET.get("accounts-server") or flow.accounts_server
+    # Checked against Zoho's data centre codes by the operation.
+    location = request.GET.get("location") or None
+    result: ConnectResult
+    if request.user.is_authenticated:
+        result = connect_with_code(
+            code,
+            accounts_server=accounts_server,
+            redirect_uri=flow.redirect_uri,
+            user=request.user,
+            location=location,
+            requested_scopes=flow.scopes,
+        )
+        return _("Zoho CRM is connected as %(email)s.") % {"email": result.identity.email}
+    result = log_in_with_zoho(
+        request,
+        code,
+        accounts_server=accounts_server,
+        redirect_uri=flow.redirect_uri,
+        location=location,
+    )
+    return _("You are signed in with Zoho as %(email)s.") % {"email": result.identity.email}
 
-    A row that existed before (another user's connection, an org-level token) is left as
-    it is. When Zoho cannot be reached the revoked row stays, so that the pending remote
-    revocation can be retried.
-    """
-    if row.user_id is not None or row.created_at < started:
-        return
-    result = revoke_token(row)
-    if result.remote_done:
-        ZohoToken.objects.filter(pk=row.pk).delete()
+
+def _finish_enhancement(request: HttpRequest, flow: OAuthFlow, token_id: int) -> HttpResponse:
+    """Zoho sent the browser back from granting more scopes: record what the token has."""
+    try:
+        token = finish_enhancement(token_id, flow.scopes, request.user)
+    except NoUsableTokenError:
+        return redirect(_links(request, flow.next_url)["retry_url"])
+    except ZohoTokensError as err:
+        return _failed(request, err, flow.next_url)
+    if token.missing_scopes(*flow.scopes):
+        _tell(request, messages.WARNING, _("Zoho did not grant all the access asked for."))
+    else:
+        _tell(request, messages.SUCCESS, _("Zoho granted the additional access."))
+    return redirect(_destination(request, flow.next_url))
 
 
 @never_cache
@@ -343,15 +263,17 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    tokens = ZohoToken.objects.filter(user=user).exclude(
-        status=TokenStatus.REVOKED, remote_revoke_pending=False
-    )
+    tokens = ZohoToken.objects.disconnectable_by(user)
     if request.method != "POST":
         next_url = _safe_next(request, request.GET.get("next"))
         return render(
             request,
             DISCONNECT_TEMPLATE,
-            {"tokens": tokens.order_by("pk"), "next_url": next_url or ""},
+            {
+                "tokens": tokens.order_by("pk"),
+                "next_url": next_url or "",
+                **_links(request, next_url),
+            },
         )
     token_id = request.POST.get("token")
     if token_id:
@@ -365,21 +287,21 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             request,
             messages.WARNING,
             ngettext(
-                "Zoho CRM is disconnected here, but Zoho could not be reached: the "
-                "revocation at Zoho is pending and will be retried.",
-                "Zoho CRM is disconnected here, but Zoho could not be reached: %(count)d "
-                "revocations at Zoho are pending and will be retried.",
-                pending,
+                "Zoho CRM is disconnected. Zoho could not be reached to be told; this site "
+                "will tell it later, there is nothing more to do.",
+                "%(count)d Zoho CRM connections are disconnected. Zoho could not be reached "
+                "to be told; this site will tell it later, there is nothing more to do.",
+                len(results),
             )
-            % {"count": pending},
+            % {"count": len(results)},
         )
     else:
         _tell(
             request,
             messages.SUCCESS,
             ngettext(
-                "Zoho CRM is disconnected, and access was revoked at Zoho.",
-                "Zoho CRM is disconnected: %(count)d connections were revoked at Zoho.",
+                "Zoho CRM is disconnected.",
+                "%(count)d Zoho CRM connections are disconnected.",
                 len(results),
             )
             % {"count": len(results)},

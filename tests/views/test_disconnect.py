@@ -19,7 +19,7 @@ def connect(fake: FakeZoho, user, email: str | None = None) -> ZohoToken:
     if email is not None and all(known.email != email for known in fake.users):
         fake.add_user(email, email.partition("@")[0].title())
     code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user)
+    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user).token
 
 
 @pytest.fixture
@@ -104,7 +104,7 @@ def test_disconnect_redirects_with_a_message(client: Client, token: ZohoToken) -
     response = client.post("/zoho/disconnect/")
 
     assert response["Location"] == "/"
-    assert messages_of(response) == ["Zoho CRM is disconnected, and access was revoked at Zoho."]
+    assert messages_of(response) == ["Zoho CRM is disconnected."]
 
 
 def test_disconnect_redirects_to_a_safe_next(client: Client, token: ZohoToken) -> None:
@@ -154,8 +154,8 @@ def test_disconnect_with_zoho_unreachable_says_the_revocation_is_pending(
     response = client.post("/zoho/disconnect/")
 
     assert messages_of(response) == [
-        "Zoho CRM is disconnected here, but Zoho could not be reached: the revocation at "
-        "Zoho is pending and will be retried."
+        "Zoho CRM is disconnected. Zoho could not be reached to be told; this site will "
+        "tell it later, there is nothing more to do."
     ]
 
 
@@ -182,9 +182,7 @@ def test_disconnect_revokes_every_token_of_the_user(
 
     assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.REVOKED}
     assert not fake.is_refresh_token_active(second.refresh_token)
-    assert messages_of(response) == [
-        "Zoho CRM is disconnected: 2 connections were revoked at Zoho."
-    ]
+    assert messages_of(response) == ["2 Zoho CRM connections are disconnected."]
 
 
 def test_disconnect_of_one_token_leaves_the_others(
@@ -248,3 +246,22 @@ def test_the_pages_show_pending_messages(client: Client, fake: FakeZoho) -> None
     body = client.get("/zoho/disconnect/").content.decode()
 
     assert "There was no Zoho CRM connection to disconnect." in body
+
+
+def test_the_disconnect_page_without_a_connection_offers_to_connect(client: Client) -> None:
+    body = client.get("/zoho/disconnect/?next=/crm/").content.decode()
+
+    assert "You have no Zoho CRM connection." in body
+    assert 'href="/zoho/connect/?next=%2Fcrm%2F"' in body
+
+
+def test_a_connection_whose_zoho_revocation_is_pending_reads_disconnected(
+    client: Client, token: ZohoToken, fake: FakeZoho
+) -> None:
+    fake.fail("revoke", "down")
+    client.post("/zoho/disconnect/")
+
+    body = client.get("/zoho/disconnect/").content.decode()
+
+    assert "Disconnected)" in body
+    assert "Revoked" not in body

@@ -10,9 +10,14 @@ from types import TracebackType
 from typing import Any, Generic, NamedTuple, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from zoho_tokens.testing import books, crm
 from zoho_tokens.testing import consent as pages
-from zoho_tokens.testing import crm
 from zoho_tokens.testing.faults import Endpoint, Fault, FaultBook, FaultKind
+from zoho_tokens.testing.scope_enhance import (
+    ADD_EXTRA_SCOPE_PATH,
+    SCOPE_ENHANCE_PATH,
+    ScopeEnhancements,
+)
 from zoho_tokens.testing.server import HttpRequest, HttpResponse, LoopbackServer
 from zoho_tokens.testing.state import (
     DEFAULT_SCOPES,
@@ -34,6 +39,11 @@ REVOKE_PATH = "/oauth/v2/token/revoke"
 
 _MALFORMED_JSON = b'{"access_token": "1000.'
 _MALFORMED_CRM_JSON = b'{"data": [{"id": "57257'
+#: A proxy in front of Zoho refusing a request (fault ``"html_400"``): a 400 that is not Zoho's.
+_PROXY_BAD_REQUEST_PAGE = (
+    "<html><head><title>400 Bad Request</title></head><body>"
+    "<h1>400 Bad Request</h1><hr>nginx</body></html>"
+)
 
 
 class FakeZohoError(RuntimeError):
@@ -158,6 +168,8 @@ class FakeZoho:
         )
         if not self._state.users:
             raise ValueError("FakeZoho needs at least one user")
+        #: Zoho Books: organizations (the first users are admins of one), records, calls.
+        self.books = books.BooksState(self._state.users, self._state.now)
         #: Records per CRM module name; ``leads`` is ``modules["Leads"]``.
         self.modules: dict[str, list[dict[str, Any]]] = {
             "Leads": [dict(lead) for lead in leads] if leads is not None else crm.make_leads()
@@ -174,7 +186,11 @@ class FakeZoho:
         self.slow_seconds: float = 5.0
         #: Seconds added to every ``/oauth/v2/token`` request, before it is processed.
         self.delay: float = 0.0
+        #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
+        #: beside ``expires_in_sec``).
+        self.legacy_expiry = False
         self._consenting_user: FakeZohoUser | None = None
+        self._enhancements = ScopeEnhancements(self._state)
         self._faults = FaultBook()
         self._log_lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -389,7 +405,7 @@ class FakeZoho:
 
         ``endpoint`` is one of ``"auth"``, ``"token"`` (both grants), ``"exchange"``,
         ``"refresh"``, ``"revoke"``, ``"crm"``; ``kind`` one of ``"http_500"``, ``"html"``,
-        ``"malformed"``, ``"slow"``, ``"invalid_code"``, ``"throttle"``, ``"down"``,
+        ``"html_400"``, ``"malformed"``, ``"slow"``, ``"invalid_code"``, ``"throttle"``, ``"down"``,
         ``"lost"`` (see :data:`zoho_tokens.testing.faults.FaultKind`). Faults fire in the
         order they were armed. Returns the :class:`Fault`, whose ``hits`` counts its uses.
         """
@@ -549,8 +565,14 @@ class FakeZoho:
             return _Route({"token", grant} if grant else {"token"}, "token", self._token)
         if path == REVOKE_PATH:
             return _Route({"revoke"}, "revoke", self._revoke)
+        if path == SCOPE_ENHANCE_PATH:
+            return _Route({"token", "scopeenhance"}, "token", self._scope_enhance)
+        if path == ADD_EXTRA_SCOPE_PATH:
+            return _Route({"auth", "addextrascope"}, "auth", self._add_extra_scope)
         if path.startswith("/crm/"):
             return _Route({"crm"}, "crm", self._crm)
+        if path.startswith("/books/"):
+            return _Route({"books"}, "books", self._books)
         return None
 
     def _run(self, route: _Route, request: HttpRequest) -> HttpResponse:
@@ -576,6 +598,8 @@ class FakeZoho:
             return HttpResponse.html(pages.SERVER_ERROR_PAGE, status=500)
         if kind == "html":
             return HttpResponse.html(pages.PROXY_ERROR_PAGE)
+        if kind == "html_400":
+            return HttpResponse.html(_PROXY_BAD_REQUEST_PAGE, status=400)
         if kind == "malformed":
             return HttpResponse(body=_MALFORMED_CRM_JSON if is_crm else _MALFORMED_JSON)
         if kind == "invalid_code":
@@ -715,9 +739,15 @@ class FakeZoho:
                 "scope": ",".join(access.scopes),
                 "api_domain": self.api_domain,
                 "token_type": "Bearer",
-                "expires_in": self.access_token_lifetime,
             }
         )
+        if self.legacy_expiry:
+            # The older shape Zoho answered with (and its SDK still reads): milliseconds in
+            # ``expires_in``, seconds in ``expires_in_sec``.
+            payload["expires_in"] = self.access_token_lifetime * 1000
+            payload["expires_in_sec"] = self.access_token_lifetime
+        else:
+            payload["expires_in"] = self.access_token_lifetime
         return HttpResponse.json(payload)
 
     def _revoke(self, request: HttpRequest) -> HttpResponse:
@@ -726,6 +756,33 @@ class FakeZoho:
         if self._state.revoke(request.params.get("token")):
             return HttpResponse.json({"status": "success"})
         return HttpResponse.json({"error": "invalid_token", "status": "failure"}, status=400)
+
+    # -- Accounts: incremental authorisation (see testing/scope_enhance.py) ------------
+
+    def _scope_enhance(self, request: HttpRequest) -> HttpResponse:
+        if request.method != "POST":
+            return HttpResponse.html(pages.render_error_page("invalid_request", "Use POST"), 405)
+        try:
+            token = self._enhancements.issue(request.params)
+        except OAuthError as error:
+            return HttpResponse.json(error.payload())
+        return HttpResponse.json({"enhance_token": token, "status": "success"})
+
+    def _add_extra_scope(self, request: HttpRequest) -> HttpResponse:
+        params = request.params
+        if params.get("response_type") != "update_scopes":
+            return self._error_page("unsupported_response_type", "Invalid Response Type")
+        # Otherwise the same checks as a consent: client, redirect URI, scopes.
+        error = self._check_authorization({**params, "response_type": "code"})
+        if error is not None:
+            return error
+        try:
+            self._enhancements.apply(params)
+        except OAuthError as err:
+            return self._error_page(err.error, "Invalid Request")
+        callback = {"state": params["state"]} if "state" in params else {}
+        callback.update({"location": self.location, "accounts-server": self.url})
+        return HttpResponse.redirect(_add_query(params["redirect_uri"], callback))
 
     # -- CRM API ------------------------------------------------------------------------
 
@@ -739,6 +796,10 @@ class FakeZoho:
     def _crm(self, request: HttpRequest) -> HttpResponse:
         api = crm.CrmApi(self.modules, self.users, enforce_scopes=self.enforce_scopes)
         return api.handle(request, self._state.resolve(crm.bearer_token(request)))
+
+    def _books(self, request: HttpRequest) -> HttpResponse:
+        token = crm.bearer_token(request)
+        return self.books.handle(request, token, self._state.resolve(token))
 
 
 def _add_query(url: str, params: dict[str, str]) -> str:

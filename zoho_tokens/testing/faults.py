@@ -15,6 +15,7 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #:
 #: ``"http_500"``      HTTP 500 (an HTML page on Accounts, Zoho's ``INTERNAL_ERROR`` on CRM).
 #: ``"html"``          HTTP 200 with an HTML body, like a proxy's error page.
+#: ``"html_400"``      HTTP 400 with an HTML body: a proxy refusing the request, not Zoho.
 #: ``"malformed"``     HTTP 200, ``Content-Type: application/json``, truncated JSON.
 #: ``"slow"``          wait :attr:`FakeZoho.slow_seconds`, then answer normally.
 #: ``"invalid_code"``  Zoho's ``{"error": "invalid_code"}`` (on CRM: 401 ``INVALID_TOKEN``;
@@ -24,7 +25,7 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #: ``"lost"``          process the request normally (codes spent, tokens issued), then close
 #:                     the connection without answering: the reply is lost on the way.
 FaultKind = Literal[
-    "http_500", "html", "malformed", "slow", "invalid_code", "throttle", "down", "lost"
+    "http_500", "html", "html_400", "malformed", "slow", "invalid_code", "throttle", "down", "lost"
 ]
 
 ENDPOINTS: tuple[str, ...] = get_args(Endpoint)

@@ -454,6 +454,14 @@ class AccountsState:
                 refresh.client_id, refresh.user, refresh.scopes, refresh, now
             )
 
+    def live_refresh_token(self, token: str | None, client_id: str | None) -> RefreshToken | None:
+        """The live refresh token ``token`` of ``client_id``, or None."""
+        with self.lock:
+            refresh = self._refresh_tokens.get(token or "")
+            if refresh is None or not refresh.active or refresh.client_id != client_id:
+                return None
+            return refresh
+
     def _invalidate_refresh_token(
         self, refresh: RefreshToken, reason: Literal["revoked", "limit"]
     ) -> None:

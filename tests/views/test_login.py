@@ -1,4 +1,4 @@
-"""Log in with Zoho: ``ZOHO_TOKENS["LOGIN"]`` and ``zoho_tokens.backends.ZohoAccountBackend``."""
+"""Log in with Zoho (``zoho_tokens.flows``, ``zoho_tokens.backends.ZohoAccountBackend``)."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ def test_sign_in_without_a_matching_account_does_not_log_in(fake: FakeZoho) -> N
 
     assert response.status_code == 403
     assert logged_in_user_id(client) is None
-    assert "No account on this site uses the email address" in response.content.decode()
+    assert "No account on this site has exactly the email address" in response.content.decode()
 
 
 def test_sign_in_without_a_matching_account_leaves_no_token(fake: FakeZoho) -> None:
@@ -166,7 +166,7 @@ def test_sign_in_creates_no_account_by_default(fake: FakeZoho) -> None:
 def test_sign_in_keeps_an_org_level_token_of_the_same_zoho_user(fake: FakeZoho) -> None:
     org_token = connect_with_code(
         fake.issue_code(), accounts_server=fake.url, redirect_uri=None, user=None
-    )
+    ).token
 
     sign_in(Client(), fake)
 
@@ -205,7 +205,6 @@ def test_the_backend_logs_nobody_in_while_login_is_off(ada, settings) -> None:
     user = authenticate(request, zoho_identity=ZohoIdentity("ada@example.com", "1"))
 
     assert user is None
-    assert getattr(request, "zoho_login_refusal", None) == "disabled"
 
 
 def test_the_backend_ignores_anything_but_a_zoho_identity(fake: FakeZoho, ada) -> None:
@@ -225,3 +224,110 @@ def test_a_logged_in_user_connecting_is_not_logged_in_as_someone_else(fake: Fake
 
     assert logged_in_user_id(client) == str(bob.pk)
     assert ZohoToken.objects.get().user == bob
+
+
+def test_a_login_flow_without_the_backend_configured_signs_nobody_in(
+    fake: FakeZoho, ada, settings
+) -> None:
+    settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+    client = Client()
+
+    response = sign_in(client, fake)
+
+    assert response.status_code == 403
+    assert "Signing in with Zoho is not enabled" in response.content.decode()
+    assert logged_in_user_id(client) is None
+    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+
+
+def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(fake: FakeZoho, ada) -> None:
+    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    bobs_client = Client()
+    bobs_client.force_login(bob)
+    sign_in(bobs_client, fake)  # Bob connected the Zoho account ada@example.com
+    bobs = ZohoToken.objects.get()
+    client = Client()
+
+    response = sign_in(client, fake)
+
+    assert response.status_code == 409
+    assert "connected to another account on this site" in response.content.decode()
+    assert logged_in_user_id(client) is None
+    assert ZohoToken.objects.get().user == bob
+    assert fake.is_refresh_token_active(bobs.refresh_token)
+    assert sum(1 for refresh in fake.refresh_tokens if refresh.active) == 1
+
+
+# -- look-alike addresses ------------------------------------------------------------------------
+
+#: (the Django user's email, a Zoho email that only looks like it). Databases' collations
+#: and Unicode case folding equate some of these; log in with Zoho must not.
+LOOKALIKES = [
+    ("ceo@bigcorp.test", "ceo@b\u0131gcorp.test"),  # dotless i
+    ("ceo@bigcorp.test", "CEO@B\u0130GCORP.TEST"),  # capital I with a dot
+    ("sales@bigcorp.test", "\u017fales@bigcorp.test"),  # long s
+    ("\u01c6@bigcorp.test", "\u01c4@bigcorp.test"),  # dz with caron, two cases
+    ("ceo@bigcorp.test", "ceo@bigc\u00f6rp.test"),  # o with diaeresis
+    ("ada@bigcorp.test", "ad\u00e1@bigcorp.test"),  # a with acute
+    ("ada@bigcorp.test", "ada\u0301@bigcorp.test"),  # a, combining acute
+    ("ceo@bigcorp.test", "\uff43\uff45\uff4f@bigcorp.test"),  # full-width letters
+    ("kelvin@bigcorp.test", "\u212aelvin@bigcorp.test"),  # Kelvin sign
+]
+
+
+def sign_in_as_lookalike(fake: FakeZoho, django_email: str, zoho_email: str):
+    get_user_model().objects.create_user("victim", django_email, "pw")
+    fake.add_user(zoho_email, "Look Alike")
+    client = Client()
+    callback = fake.consent(client.get("/zoho/connect/")["Location"], user=zoho_email)
+    return client, client.get(callback)
+
+
+@pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
+def test_a_lookalike_zoho_address_signs_nobody_in(
+    fake: FakeZoho, django_email: str, zoho_email: str
+) -> None:
+    client, response = sign_in_as_lookalike(fake, django_email, zoho_email)
+
+    assert response.status_code == 403
+    assert logged_in_user_id(client) is None
+
+
+@pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
+def test_a_lookalike_zoho_address_gets_its_token_revoked(
+    fake: FakeZoho, django_email: str, zoho_email: str
+) -> None:
+    sign_in_as_lookalike(fake, django_email, zoho_email)
+
+    assert ZohoToken.objects.count() == 0
+    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+
+
+@pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
+def test_a_lookalike_zoho_address_is_told_why(
+    fake: FakeZoho, django_email: str, zoho_email: str
+) -> None:
+    _client, response = sign_in_as_lookalike(fake, django_email, zoho_email)
+
+    assert "must match letter for letter" in response.content.decode()
+
+
+@pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES[:3])
+def test_a_lookalike_zoho_address_only_ever_gets_an_account_of_its_own(
+    fake: FakeZoho, settings, django_email: str, zoho_email: str
+) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN_CREATE_USERS": True}
+
+    client, _response = sign_in_as_lookalike(fake, django_email, zoho_email)
+
+    victim = get_user_model().objects.get(username="victim")
+    assert logged_in_user_id(client) != str(victim.pk)
+    assert not ZohoToken.objects.filter(user=victim).exists()
+
+
+def test_the_backend_refuses_a_lookalike_too(fake: FakeZoho) -> None:
+    get_user_model().objects.create_user("victim", "sales@bigcorp.test", "pw")
+
+    user = authenticate(None, zoho_identity=ZohoIdentity("\u017fales@bigcorp.test", "1"))
+
+    assert user is None

@@ -1,0 +1,165 @@
+"""Zoho's error answers become this package's exceptions; every call has a total time limit."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from tests.api.conftest import connect
+from zoho_tokens.api import session_for
+from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoUnavailableError
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.testing import FakeZoho
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_crm_error_keeps_zohos_code_and_details(fake: FakeZoho) -> None:
+    session = session_for(connect(fake, "alice"))
+
+    with pytest.raises(ZohoAPIError) as caught:
+        session.get("NoSuchModule")
+
+    error = caught.value
+    assert (error.status_code, error.code, error.details, error.service) == (
+        400,
+        "INVALID_MODULE",
+        {"resource_path_index": 0},
+        "crm",
+    )
+
+
+def test_a_books_error_keeps_its_integer_code_and_message(fake: FakeZoho) -> None:
+    session = session_for(connect(fake, "alice"), "books")
+
+    with pytest.raises(ZohoAPIError) as caught:
+        session.post("estimates", json={"line_items": []})
+
+    error = caught.value
+    assert (error.status_code, error.code, error.service) == (400, "4", "books")
+    assert "customer_id" in error.details
+
+
+def test_a_crm_scope_mismatch_says_which_scope_and_to_connect_again(
+    fake: FakeZoho, settings
+) -> None:
+    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "SCOPES": ["ZohoCRM.users.READ", "ZohoCRM.org.READ"],
+    }
+
+    with pytest.raises(MissingScopeError) as caught:
+        session_for(row).get("Leads")
+
+    assert caught.value.scopes == ["ZohoCRM.modules.ALL", "ZohoCRM.settings.fields.READ"]
+    assert "connect Zoho again" in str(caught.value)
+
+
+def test_a_scope_mismatch_with_every_scope_configured_asks_to_connect_again(
+    fake: FakeZoho,
+) -> None:
+    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+
+    with pytest.raises(MissingScopeError, match="must connect Zoho again"):
+        session_for(row).get("Leads")
+
+
+def test_a_server_error_is_unavailable(fake: FakeZoho) -> None:
+    session = session_for(connect(fake, "alice"))
+    fake.fail("crm", "http_500")
+
+    with pytest.raises(ZohoUnavailableError) as caught:
+        session.get("org")
+
+    assert caught.value.error == "server_error"
+
+
+def test_an_unreachable_zoho_is_unavailable(fake: FakeZoho) -> None:
+    session = session_for(connect(fake, "alice"))
+    fake.fail("crm", "down")
+
+    with pytest.raises(ZohoUnavailableError) as caught:
+        session.get("org")
+
+    assert caught.value.error == "unreachable"
+
+
+def test_a_slow_answer_times_out_after_http_timeout(fake: FakeZoho, settings) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.5}
+    session = session_for(connect(fake, "alice"))
+    fake.fail("crm", "slow")
+    started = time.monotonic()
+
+    with pytest.raises(ZohoUnavailableError) as caught:
+        session.get("org")
+
+    assert (caught.value.error, time.monotonic() - started < fake.slow_seconds) == (
+        "timeout",
+        True,
+    )
+
+
+@pytest.fixture
+def dribbling_server() -> Iterator[str]:
+    """A server that answers at once, then sends its body one byte every 0.1 s for 5 s."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    stop = threading.Event()
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        with connection:
+            connection.recv(65536)
+            connection.sendall(
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 50\r\n\r\n"
+            )
+            for _ in range(50):
+                if stop.wait(0.1):
+                    return
+                try:
+                    connection.sendall(b" ")
+                except OSError:
+                    return
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    stop.set()
+    listener.close()
+    thread.join(timeout=10)
+
+
+def test_the_time_limit_covers_reading_the_whole_answer(
+    fake: FakeZoho, settings, dribbling_server: str
+) -> None:
+    row = connect(fake, "alice")
+    ZohoToken.objects.filter(pk=row.pk).update(api_domain=dribbling_server)
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 1}
+    started = time.monotonic()
+
+    with pytest.raises(ZohoUnavailableError) as caught:
+        session_for(row).get("org")
+
+    assert (caught.value.error, time.monotonic() - started < 3) == ("timeout", True)
+
+
+def test_a_scope_mismatch_carries_a_working_connect_url(
+    fake: FakeZoho, settings, client, django_user_model
+) -> None:
+    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "EXTRA_SCOPES": ["ZohoCRM.modules.ALL"]}
+
+    with pytest.raises(MissingScopeError) as caught:
+        session_for(row).get("Leads")
+    url = caught.value.connect_url
+    client.force_login(row.user)
+    to_zoho = client.get(url)["Location"]
+
+    assert url is not None and url.startswith("/zoho/connect/?scope=")
+    assert to_zoho.startswith(f"{fake.url}/oauth/v2/auth?")
+    assert "ZohoCRM.modules.ALL" in parse_qs(urlsplit(to_zoho).query)["scope"][0].split(",")

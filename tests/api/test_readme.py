@@ -1,0 +1,91 @@
+"""The README's "Beyond the CRM SDK" section: its examples run against the fake Zoho, and
+its service table is :data:`zoho_tokens.services.SERVICES`."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.api.conftest import ORG, connect
+from zoho_tokens.exceptions import ZohoAPIError
+from zoho_tokens.services import SERVICES
+from zoho_tokens.testing import FakeZoho
+
+README = Path(__file__).resolve().parents[2] / "README.md"
+
+
+def section() -> str:
+    return README.read_text().split("## Beyond the CRM SDK", 1)[1].split("\n## ", 1)[0]
+
+
+@pytest.fixture
+def examples() -> dict[str, Any]:
+    namespace: dict[str, Any] = {}
+    for block in re.findall(r"```python\n(.*?)```", section(), flags=re.S):
+        exec(compile(block, str(README), "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.django_db
+def test_the_books_example_creates_an_estimate_as_the_user(fake: FakeZoho, examples) -> None:
+    user = connect(fake, "alice").user
+
+    examples["create_estimate"](user, "460000000000101", 250)
+
+    assert [e["created_by_email"] for e in examples["my_estimates"](user)] == ["alice@zoho.example"]
+    assert fake.books.estimates(ORG)[0]["total"] == 250
+
+
+@pytest.mark.django_db
+def test_the_crm_example_reads_leads(fake: FakeZoho, examples) -> None:
+    user = connect(fake, "alice").user
+
+    assert examples["lead_names"](user) == [lead["Last_Name"] for lead in fake.leads[:5]]
+
+
+@pytest.mark.django_db
+def test_the_desk_example_sends_the_users_token_to_desks_path(fake: FakeZoho, examples) -> None:
+    row = connect(fake, "alice")
+    with pytest.raises(ZohoAPIError):  # the fake serves no Desk
+        examples["open_tickets"](row.user, "7000")
+
+    sent = fake.requests[-1]
+    assert (sent.path, sent.query, sent.headers["orgId"], sent.headers["Authorization"]) == (
+        "/api/v1/tickets",
+        {"status": "Open"},
+        "7000",
+        f"Zoho-oauthtoken {row.access_token}",
+    )
+
+
+@pytest.mark.django_db
+def test_the_projects_example_sends_the_users_token_to_projects_path(
+    fake: FakeZoho, examples
+) -> None:
+    row = connect(fake, "alice")
+    with pytest.raises(ZohoAPIError):  # the fake serves no Projects
+        examples["my_projects"](row.user, "42")
+
+    sent = fake.requests[-1]
+    assert (sent.path, sent.headers["Authorization"]) == (
+        "/api/v3/portal/42/projects",
+        f"Zoho-oauthtoken {row.access_token}",
+    )
+
+
+def test_the_service_table_is_the_services_module() -> None:
+    rows = re.findall(
+        r"^\| Zoho [^|]+ \| `(\w+)` \| `([^`]+)` \| ([^|]+) \| <([^>]+)> \|$", section(), re.M
+    )
+
+    documented = {
+        name: (root.endswith(path), scopes.strip(), docs)
+        for name, root, scopes, docs, path in [(*row, SERVICES[row[0]].path) for row in rows]
+    }
+    assert documented == {
+        name: (True, ", ".join(f"`{scope}`" for scope in service.scopes), service.docs)
+        for name, service in SERVICES.items()
+    }
