@@ -125,3 +125,25 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
+
+# -- load test (issue 18) ----------------------------------------------------------------------
+
+.PHONY: loadtest loadtest-small
+
+$(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[load]"
+	touch $@
+
+## make loadtest: the example project under gunicorn (4 workers) and a fake Zoho in its own
+## process; 40 users connect at once, then load their leads 20 times in 4 tabs each, every
+## access token killed at the fake half-way; on SQLite, PostgreSQL and MariaDB (a server that
+## does not answer is left out). Fails on any error page, empty result, lost connection or a
+## token not refreshed exactly once. LOADTEST_ARGS go to bench/loadtest.py (--midway none|expire,
+## --databases, --db-name, ...).
+LOADTEST_ARGS ?=
+loadtest: $(VENV)/.load-installed
+	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
+
+## make loadtest-small: the CI variant, 10 users x 5 loads x 2 tabs (a minute or two).
+loadtest-small: $(VENV)/.load-installed
+	$(PY) -m bench.loadtest --users 10 --loads 5 --tabs 2 $(LOADTEST_ARGS)

@@ -195,6 +195,9 @@ def main(argv: list[str] | None = None) -> int:
             load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
         )
     )
+    from bench.request_path import report_section  # issue 15: the request path
+
+    report += "\n\n" + report_section(args.quick)
     print(report)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)

@@ -86,7 +86,7 @@ def _measure(calls: int) -> None:
             accounts_server=fake.url,
             redirect_uri=None,
             user=user,
-        )
+        ).token
         raw = requests.Session()
         headers = {"Authorization": f"Zoho-oauthtoken {row.access_token}"}
         reused = session_for(row)

@@ -8,6 +8,10 @@ row, then write it); ``get_tokens`` one query however many rows there are.
 COMMIT, or SAVEPOINT and RELEASE SAVEPOINT inside the test's own transaction), so the save
 tests bound the total with ``django_assert_max_num_queries`` and count the statements
 that touch data separately.
+
+``acting_as`` reads the token's row once to enter the block, and that row serves the
+block's first CRM call; each later call reads the row again (one indexed query), so a token
+revoked while the block runs fails the next call.
 """
 
 from __future__ import annotations
@@ -15,12 +19,13 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
+from tests.sdk_helpers import connect, lead_names, make_user
 from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.sdk import acting_as
 from zoho_tokens.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
+from zoho_tokens.zoho_sdk import OAuthToken, UserSignature
 
 pytestmark = pytest.mark.django_db
 
@@ -153,3 +158,40 @@ def test_get_tokens_is_one_query_whatever_the_row_count(
     with django_assert_num_queries(1):
         tokens = store.get_tokens()
     assert len(tokens) == rows
+
+
+# -- acting_as: one indexed read per CRM call -------------------------------------------------
+
+
+@pytest.fixture
+def sdk_user(fake: FakeZoho, settings: Any, tmp_path: Any) -> Any:
+    """A user with a token connected through the fake; the SDK's metadata goes to tmp."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
+    user = make_user("alice")
+    connect(fake, user, "alice.zoho@example.com")
+    with acting_as(user):
+        lead_names()  # the SDK fetches the module's field metadata once per user
+    return user
+
+
+def test_entering_acting_as_and_one_call_is_one_query(
+    sdk_user: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1), acting_as(sdk_user):
+        lead_names()
+
+
+@pytest.mark.parametrize("calls", [2, 5])
+def test_entering_acting_as_and_k_calls_is_k_queries(
+    sdk_user: Any, django_assert_num_queries: Any, calls: int
+) -> None:
+    with django_assert_num_queries(calls), acting_as(sdk_user):
+        for _ in range(calls):
+            lead_names()
+
+
+def test_entering_acting_as_without_a_call_is_one_query(
+    sdk_user: Any, django_assert_num_queries: Any
+) -> None:
+    with django_assert_num_queries(1), acting_as(sdk_user):
+        pass

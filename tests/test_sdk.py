@@ -7,23 +7,16 @@ import threading
 from collections import Counter
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.db import connections
-from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap
-from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
-from zohocrmsdk.src.com.zoho.crm.api.record import ResponseWrapper as RecordsWrapper
-from zohocrmsdk.src.com.zoho.crm.api.users import GetUsersParam, UsersOperations
-from zohocrmsdk.src.com.zoho.crm.api.users import ResponseWrapper as UsersWrapper
 
-from zoho_tokens.connect import connect_with_code
+from tests.sdk_helpers import connect, current_zoho_email, lead_names, make_user
 from zoho_tokens.exceptions import NoUsableTokenError
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.revocation import revoke_token
 from zoho_tokens.sdk import NoUserToken, acting_as, ensure_initialized, file_upload_url
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import DEFAULT_SCOPES, FakeZoho, FakeZohoUser
+from zoho_tokens.testing import FakeZoho, FakeZohoUser
+from zoho_tokens.zoho_sdk import SDKException, process_initializer, thread_initializer
 
 THREADS = 8
 BLOCKS_PER_THREAD = 200
@@ -35,32 +28,8 @@ def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
     return zoho_tokens_settings
 
 
-def make_user(name: str):
-    return get_user_model().objects.create_user(name, f"{name}@example.com", "pw")
-
-
-def connect(fake: FakeZoho, user, email: str, *, accounts_server: str | None = None) -> ZohoToken:
-    """Store a token of the fake's user ``email`` for the Django ``user``."""
-    if all(known.email != email for known in fake.users):
-        fake.add_user(email, email.partition("@")[0].title())
-    code = fake.issue_code(user=email, scopes=DEFAULT_SCOPES)
-    return connect_with_code(
-        code, accounts_server=accounts_server or fake.url, redirect_uri=None, user=user
-    ).token
-
-
-def current_zoho_email() -> str:
-    """Ask the CRM, through the SDK, who the current user is."""
-    params = ParameterMap()
-    params.add(GetUsersParam.type, "CurrentUser")
-    response = UsersOperations().get_users(params)
-    body = response.get_object()
-    assert isinstance(body, UsersWrapper), body
-    return body.get_users()[0].get_email()
-
-
 def thread_init():
-    return getattr(Initializer.LOCAL, "init", None)
+    return thread_initializer()
 
 
 # -- acting as one user ----------------------------------------------------------------------
@@ -122,15 +91,9 @@ def test_records_can_be_read_in_the_block(fake: FakeZoho) -> None:
     connect(fake, alice, "alice.zoho@example.com")
 
     with acting_as(alice):
-        params = ParameterMap()
-        params.add(GetRecordsParam.fields, "Last_Name")  # Zoho refuses a list without fields
-        response = RecordOperations("Leads").get_records(params)
+        names = lead_names()
 
-    body = response.get_object()
-    assert isinstance(body, RecordsWrapper)
-    assert [record.get_key_value("Last_Name") for record in body.get_data()] == [
-        lead["Last_Name"] for lead in fake.leads
-    ]
+    assert names == [lead["Last_Name"] for lead in fake.leads]
 
 
 @pytest.mark.django_db
@@ -236,8 +199,8 @@ def test_a_call_after_the_block_does_not_run_as_the_last_user(fake: FakeZoho) ->
 def test_the_process_wide_initializer_refuses_crm_calls(fake: FakeZoho) -> None:
     ensure_initialized()
 
-    assert isinstance(Initializer.initializer.token, NoUserToken)
-    assert isinstance(Initializer.initializer.store, DjangoTokenStore)
+    assert isinstance(process_initializer().token, NoUserToken)
+    assert isinstance(process_initializer().store, DjangoTokenStore)
     with pytest.raises(SDKException, match="CRM call outside acting_as"):
         current_zoho_email()
     assert fake.requests == []
@@ -246,18 +209,18 @@ def test_the_process_wide_initializer_refuses_crm_calls(fake: FakeZoho) -> None:
 @pytest.mark.django_db
 def test_the_sdk_is_initialised_once(fake: FakeZoho) -> None:
     ensure_initialized()
-    first = Initializer.initializer
+    first = process_initializer()
 
     ensure_initialized()
 
-    assert Initializer.initializer is first
+    assert process_initializer() is first
 
 
 @pytest.mark.django_db
 def test_the_sdk_keeps_the_configured_resource_path(fake: FakeZoho, tmp_path) -> None:
     ensure_initialized()
 
-    assert Initializer.initializer.resource_path == str(tmp_path)
+    assert process_initializer().resource_path == str(tmp_path)
 
 
 # -- no usable token -------------------------------------------------------------------------
@@ -325,6 +288,20 @@ def test_a_token_revoked_during_the_block_stops_the_next_call(fake: FakeZoho) ->
         revoke_between_two_calls()
     assert fake.requests == []
     assert thread_init() is None
+
+
+@pytest.mark.django_db
+def test_a_token_revoked_before_the_blocks_first_call_stops_that_call(fake: FakeZoho) -> None:
+    alice = make_user("alice")
+    token = connect(fake, alice, "alice.zoho@example.com")
+
+    def revoke_before_the_first_call() -> None:
+        with acting_as(alice):
+            revoke_token(token)
+            current_zoho_email()
+
+    with pytest.raises(NoUsableTokenError, match="no longer usable"):
+        revoke_before_the_first_call()
 
 
 def test_file_upload_url_follows_the_data_centre() -> None:

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 import pytest
 from django.db import connection
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.store import DjangoTokenStore
 from zoho_tokens.testing import TOKEN_PATH, FakeZohoUser
+from zoho_tokens.zoho_sdk import (
+    Initializer,
+    OAuthToken,
+    SDKException,
+    UserSignature,
+    reset_sdk_state,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -224,7 +227,7 @@ def test_an_expired_row_is_refreshed_once_and_updated_in_place(fake, expired, in
 def test_a_refreshed_row_is_not_refreshed_again(fake, expired, initialize):
     initialize(OAuthToken(id=str(expired.pk)))
     fake.reset_counts()
-    Initializer.initializer = None
+    reset_sdk_state()
     initialize(OAuthToken(id=str(expired.pk)))
     assert fake.requests == []
 
@@ -349,7 +352,7 @@ def test_hostile_user_names_from_zoho_are_stored_and_found_exactly(fake, initial
     row = ZohoToken.objects.get()
     assert row.user_name == f"{email}:{zgid}"
     fake.reset_counts()
-    Initializer.initializer = None
+    reset_sdk_state()
     token = initialize(OAuthToken(user_signature=UserSignature(f"{email}:{zgid}")))
     assert fake.requests == []
     assert token.get_id() == str(row.pk)

@@ -18,90 +18,39 @@ from contextlib import contextmanager
 from typing import Any
 from urllib.parse import urlsplit
 
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-from zohocrmsdk.src.com.zoho.api.authenticator.token import Token
-from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
-from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
+from django.db import router
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
+from zoho_tokens.lookups import Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.sdk_auth import NoUserToken, StoredToken, retry_rejected_token
+from zoho_tokens.sdk_metadata import install as make_metadata_files_process_safe
 from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.zoho_sdk import (
+    DataCenter,
+    Initializer,
+    SDKConfig,
+    SDKException,
+    install_request_hook,
+    process_initializer,
+    set_thread_initializer,
+    thread_initializer,
+)
+
+__all__ = [
+    "NoUserToken",
+    "acting_as",
+    "ensure_initialized",
+    "environment_for",
+    "file_upload_url",
+    "sdk_config",
+]
 
 logger = logging.getLogger(__name__)
 
 _init_lock = threading.Lock()
-
-
-class NoUserToken(Token):
-    """The token of the process-wide initializer: it refuses every CRM call.
-
-    Outside :func:`acting_as` nobody is the current user, so a call there fails loudly
-    instead of running as whoever the thread served last.
-    """
-
-    def authenticate(self, url_connection: Any) -> None:
-        """Refuse: no CRM call may run outside ``acting_as``."""
-        raise NoUsableTokenError(
-            "CRM call outside acting_as: wrap Zoho SDK calls in "
-            "`with zoho_tokens.sdk.acting_as(user):`."
-        )
-
-    def remove(self) -> bool:
-        """Nothing is stored for this token."""
-        return False
-
-    def generate_token(self) -> None:
-        """Nothing to generate (``Initializer.initialize`` calls this at once)."""
-
-    def __repr__(self) -> str:
-        return "<NoUserToken>"
-
-
-class StoredToken(OAuthToken):
-    """An SDK token that names a stored row by id, and never becomes anything else.
-
-    When the row stops being usable while a block runs (revoked in another request), the
-    SDK would fall back to exchanging the empty grant code of this bare token at Zoho; this
-    class turns that into a clear :class:`~zoho_tokens.exceptions.NoUsableTokenError`.
-    """
-
-    def __init__(self, row_id: int) -> None:
-        super().__init__(id=str(row_id))
-
-    def get_token(self) -> str:
-        """The row's current access token, read from the store on every call."""
-        # The SDK merges the stored values into this object and, when the store no longer
-        # finds the row, carries on with those copies. Starting each call from the id alone
-        # makes a row revoked meanwhile fail at once instead.
-        for clear in (
-            self.set_client_id,
-            self.set_client_secret,
-            self.set_refresh_token,
-            self.set_access_token,
-            self.set_grant_token,
-            self.set_expires_in,
-            self.set_redirect_url,
-            self.set_user_signature,
-            self.set_api_domain,
-        ):
-            clear(None)
-        access_token: str = super().get_token()
-        return access_token
-
-    def generate_access_token(self, oauth_token: OAuthToken, url: str) -> Any:
-        """Refuse to exchange a grant code this token does not have."""
-        if not oauth_token.get_grant_token():
-            raise NoUsableTokenError(
-                f"Zoho token {self.get_id()} is no longer usable (revoked, or it needs the "
-                "user to connect Zoho CRM again)."
-            )
-        return super().generate_access_token(oauth_token, url)
-
-    def __repr__(self) -> str:
-        return f"<StoredToken id={self.get_id()}>"
+_hook_installed = False
 
 
 def file_upload_url(api_domain: str) -> str:
@@ -142,14 +91,19 @@ def sdk_config() -> SDKConfig:
 
 def ensure_initialized() -> None:
     """Initialise the SDK for this process once (thread-safe), with
-    :class:`~zoho_tokens.store.DjangoTokenStore` and a token that refuses CRM calls.
+    :class:`~zoho_tokens.store.DjangoTokenStore` and a token that refuses CRM calls, and
+    install the hook that recovers from access tokens Zoho kills early.
 
     An initializer the project installed itself with a ``DjangoTokenStore`` is kept.
     """
-    if _is_ours(Initializer.initializer):
+    global _hook_installed
+    if not _hook_installed:
+        install_request_hook(retry_rejected_token)
+        _hook_installed = True
+    if _is_ours(process_initializer()):
         return
     with _init_lock:
-        current = Initializer.initializer
+        current = process_initializer()
         if _is_ours(current):
             return
         if current is not None:
@@ -169,6 +123,7 @@ def ensure_initialized() -> None:
             resource_path=_resource_path(),
         )
         sdk_logger.setLevel(level)
+        make_metadata_files_process_safe(Initializer.initializer.resource_path)
         logger.info("Zoho SDK initialised for acting_as.")
 
 
@@ -178,26 +133,28 @@ def _is_ours(initializer: Any) -> bool:
     )
 
 
-def _token_of(user_or_token: Any) -> ZohoToken:
-    """The active row to act as: the given token re-read, or the user's newest active one."""
+def _token_of(user_or_token: Any, using: str) -> ZohoToken:
+    """The active row to act as: the given token re-read, or the user's most recently
+    updated active one; one indexed query (the store's fast read path)."""
     if isinstance(user_or_token, ZohoToken):
-        row = ZohoToken.objects.filter(pk=user_or_token.pk).first()
-        if row is None or not row.is_usable:
-            raise NoUsableTokenError(
-                f"Zoho token {user_or_token.pk} is not usable "
-                f"({'deleted' if row is None else row.get_status_display()}); the user must "
-                "connect Zoho CRM again."
-            )
-        return row
+        row = read_active(Lookup((("id", (user_or_token.pk,)),)), using)
+        if row is not None:
+            return row
+        stored = ZohoToken.objects.using(using).filter(pk=user_or_token.pk).first()
+        raise NoUsableTokenError(
+            f"Zoho token {user_or_token.pk} is not usable "
+            f"({'deleted' if stored is None else stored.get_status_display()}); the user must "
+            "connect Zoho CRM again."
+        )
     if user_or_token is None or not getattr(user_or_token, "is_authenticated", False):
         raise NoUsableTokenError(
             "acting_as needs a logged-in user or a ZohoToken; an anonymous user has no "
             "Zoho CRM connection."
         )
-    rows = ZohoToken.objects.filter(user=user_or_token)
-    row = rows.usable().order_by("-updated_at", "-pk").first()
+    row = read_active(Lookup((("user_id", (user_or_token.pk,)),)), using)
     if row is not None:
         return row
+    rows = ZohoToken.objects.using(using).filter(user=user_or_token)
     if rows.filter(status=TokenStatus.NEEDS_REAUTH).exists():
         reason = "Zoho refused to refresh their token; they must connect Zoho CRM again."
     elif rows.exists():
@@ -208,7 +165,8 @@ def _token_of(user_or_token: Any) -> ZohoToken:
 
 
 def _our_error(err: BaseException) -> ZohoTokensError | None:
-    """This package's error behind an SDK exception (the SDK wraps what tokens raise)."""
+    """This package's error behind an SDK exception: the SDK wraps what tokens and hooks
+    raise in ``SDKException(cause=...)``."""
     seen: set[int] = set()
     current: BaseException | None = err
     while current is not None and id(current) not in seen:
@@ -230,20 +188,36 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
     user is restored, so blocks nest and nothing leaks into the next request served by
     the same thread.
 
-    Raises :class:`~zoho_tokens.exceptions.NoUsableTokenError` when there is no active
-    token; SDK exceptions caused by this package's errors (a token revoked meanwhile, a
-    re-authorisation needed) come out as those errors.
+    Database reads: entering the block reads the token's row once, and that row serves the
+    block's first CRM call (refreshed first if it is due); each later call reads the row
+    again, so a token revoked while the block runs fails the next call.
+
+    Errors, all raised by the block (never a bare ``SDKException`` for these):
+
+    * :class:`~zoho_tokens.exceptions.NoUsableTokenError`: no active token on entry, a
+      token revoked meanwhile, or Zoho refusing the refresh token on this very request
+      (:class:`~zoho_tokens.exceptions.ReauthorizationRequired`, the row is marked).
+    * :class:`~zoho_tokens.exceptions.ZohoUnavailableError` (or
+      :class:`~zoho_tokens.exceptions.ZohoThrottledError`): Zoho Accounts down, slow or
+      throttling a refresh; the CRM unreachable or timing out.
+    * :class:`~zoho_tokens.exceptions.ZohoAPIError` (``code="INVALID_TOKEN"``): the CRM
+      refused an access token Zoho had just refreshed.
+
+    An access token Zoho killed before its expiry is refreshed (once for all workers) and
+    the call sent again, transparently. Other CRM refusals come back as the SDK's response
+    objects, as usual.
     """
     ensure_initialized()
-    row = _token_of(user_or_token)
-    previous = getattr(Initializer.LOCAL, "init", None)
+    store = process_initializer().store
+    row = _token_of(user_or_token, store.using or router.db_for_read(ZohoToken))
+    previous = thread_initializer()
     try:
         Initializer.switch_user(
             environment=environment_for(
                 row.api_domain or zoho_settings.data_center.api_domain,
                 row.accounts_server or zoho_settings.data_center.accounts_server,
             ),
-            token=StoredToken(row.pk),
+            token=StoredToken(row, store),
             sdk_config=sdk_config(),
         )
         yield row
@@ -253,4 +227,4 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
             raise
         raise ours from err
     finally:
-        Initializer.LOCAL.init = previous
+        set_thread_initializer(previous)

@@ -22,10 +22,6 @@ from typing import TypeVar
 
 from django.db import DatabaseError, IntegrityError, OperationalError, router, transaction
 from django.views.decorators.debug import sensitive_variables
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
-from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
-from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from zoho_tokens import signals
 from zoho_tokens.conf import zoho_settings
@@ -36,6 +32,7 @@ from zoho_tokens.fields import plain_digest
 from zoho_tokens.lookups import Condition, Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
 from zoho_tokens.refresh import ensure_fresh
+from zoho_tokens.zoho_sdk import OAuthToken, SDKException, TokenStore, UserSignature
 
 logger = logging.getLogger(__name__)
 

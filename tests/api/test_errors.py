@@ -160,6 +160,7 @@ def test_a_scope_mismatch_carries_a_working_connect_url(
     client.force_login(row.user)
     to_zoho = client.get(url)["Location"]
 
-    assert url is not None and url.startswith("/zoho/connect/?scope=")
+    assert url is not None
+    assert url.startswith("/zoho/connect/?scope=")
     assert to_zoho.startswith(f"{fake.url}/oauth/v2/auth?")
     assert "ZohoCRM.modules.ALL" in parse_qs(urlsplit(to_zoho).query)["scope"][0].split(",")

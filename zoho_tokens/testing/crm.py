@@ -102,6 +102,26 @@ def make_leads(count: int = 5) -> list[Record]:
     return leads
 
 
+#: About as many fields as a real Leads module reports (its standard fields, plus the
+#: custom fields an organisation adds over the years).
+REALISTIC_LEAD_FIELDS = 300
+
+
+def make_wide_leads(count: int = 5, fields: int = REALISTIC_LEAD_FIELDS) -> list[Record]:
+    """``count`` leads of :func:`make_leads`, each carrying ``fields`` fields in all.
+
+    The fake's ``/settings/fields`` lists one field per record key, so these leads make
+    its field metadata as large as a real Leads module's: what the SDK caches per user.
+    """
+    leads = make_leads(count)
+    for lead in leads:
+        for number in range(len(lead) - 1, fields):
+            kind = number % 3
+            value: Any = f"Value {number}" if kind == 0 else number if kind == 1 else True
+            lead[f"Custom_Field_{number:03d}__c"] = value
+    return leads
+
+
 # -- scopes --------------------------------------------------------------------------------
 
 

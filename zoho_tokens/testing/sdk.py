@@ -14,14 +14,6 @@ def reset_zoho_sdk() -> None:
 
     Imports the SDK lazily, so this module can be imported where the SDK is absent.
     """
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-    from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
+    from zoho_tokens.zoho_sdk import reset_sdk_state
 
-    Initializer.initializer = None
-    # LOCAL is a threading.local: this only clears the calling thread's switch_user().
-    Initializer.LOCAL.init = None
-    Utility.api_supported_modules = {}
-    Utility.new_file = False
-    Utility.get_modified_modules = False
-    Utility.force_refresh = False
-    Utility.module_api_name = None
+    reset_sdk_state()
