@@ -242,3 +242,71 @@ def test_w002_quiet_for_every_known_key(configure):
         SDK_RESOURCE_PATH="/tmp",
     )
     assert zoho_ids() == []
+
+
+# -- hints: every message says what to do, fitting its case ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"CLIENT_ID": None, "CLIENT_SECRET": None},
+        {"DATA_CENTER": "mars"},
+        {"ENCRYPTION_KEYS": ["not-a-key"]},
+        {"ENCRYPTION_KEYS": None},
+        {"SCOPES": "ZohoCRM.modules.ALL"},
+        {"ACCOUNTS_URL": "/a", "API_DOMAIN": "/b", "REDIRECT_URI": "/c"},
+        {"TYPO": 1},
+    ],
+)
+def test_every_message_has_a_hint(configure, changes):
+    configure(**changes)
+    messages = [m for m in run_checks(include_deployment_checks=True) if m.id]
+    zoho = [m for m in messages if m.id.startswith("zoho_tokens.")]
+    assert zoho
+    assert [m.id for m in zoho if not m.hint] == []
+
+
+def test_e001_hint_names_the_environment_variable_and_the_fake(configure):
+    configure(CLIENT_ID=None)
+    (message,) = zoho_messages("zoho_tokens.E001")
+    assert "ZOHO_CLIENT_ID" in message.hint
+    assert "python -m zoho_tokens.testing" in message.hint
+
+
+def test_e002_hint_names_the_environment_variable(configure):
+    configure(CLIENT_SECRET=None)
+    (message,) = zoho_messages("zoho_tokens.E002")
+    assert "ZOHO_CLIENT_SECRET" in message.hint
+
+
+def test_e004_hint_says_how_to_generate_a_key(configure):
+    configure(ENCRYPTION_KEYS=["not-a-key"])
+    (message,) = zoho_messages("zoho_tokens.E004")
+    assert "Fernet.generate_key()" in message.hint
+
+
+@pytest.mark.parametrize(
+    ("key", "example"),
+    [
+        ("ACCOUNTS_URL", "https://accounts.zoho.eu"),
+        ("API_DOMAIN", "https://www.zohoapis.eu"),
+        ("REDIRECT_URI", "https://crm-tools.example.com/zoho/callback/"),
+    ],
+)
+def test_e006_hint_gives_an_example_of_that_setting(configure, key, example):
+    configure(**{key: "/relative"})
+    (message,) = zoho_messages("zoho_tokens.E006")
+    assert example in message.hint
+
+
+def test_e006_hint_for_the_redirect_uri_names_no_accounts_server(configure):
+    configure(REDIRECT_URI="/zoho/callback/")
+    (message,) = zoho_messages("zoho_tokens.E006")
+    assert "accounts.zoho" not in message.hint
+
+
+def test_e005_hint_says_to_add_the_scopes(configure):
+    configure(SCOPES="ZohoCRM.modules.ALL")
+    (message,) = zoho_messages("zoho_tokens.E005")
+    assert message.hint.startswith("Add them to SCOPES")

@@ -41,6 +41,7 @@ THROTTLE_BODY = {
     "error": "Access Denied",
     "error_description": "You have made too many requests continuously. "
     "Please try again after some time.",
+    "status": "failure",
 }
 
 
@@ -84,8 +85,9 @@ def refresh(http: requests.Session, fake: FakeZoho, refresh_token: str) -> dict[
         "refresh_token": refresh_token,
     }
     response = http.post(fake.token_url, data=data, timeout=5)
-    assert response.status_code == 200
     payload: dict[str, Any] = response.json()
+    # HTTP 200, even for errors, except Zoho's throttle (HTTP 400, "status": "failure").
+    assert response.status_code == (400 if payload.get("status") == "failure" else 200)
     return payload
 
 
@@ -99,6 +101,17 @@ def crm_get(
 ) -> requests.Response:
     headers = {"Authorization": f"Zoho-oauthtoken {token}"} if token else {}
     return http.get(fake.url + path, headers=headers, params=params, timeout=5)
+
+
+#: The fields every list call asks for: Zoho (API v3+) refuses a list call without them.
+LEAD_FIELDS = "First_Name,Last_Name,Company,Email,Phone"
+
+
+def leads_get(
+    http: requests.Session, fake: FakeZoho, token: str | None, **params: str
+) -> requests.Response:
+    """``GET /crm/v8/Leads`` with ``fields`` (override it or add ``page`` ...)."""
+    return crm_get(http, fake, "/crm/v8/Leads", token, **{"fields": LEAD_FIELDS, **params})
 
 
 def owner_email(fake: FakeZoho, access_token: str) -> str | None:
@@ -144,9 +157,11 @@ def sdk(fake_zoho: FakeZoho, tmp_path: Path, zoho_sdk_reset: None) -> SimpleName
 
 def get_leads() -> Any:
     from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
-    from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+    from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
 
-    return RecordOperations("Leads").get_records(ParameterMap(), HeaderMap())
+    params = ParameterMap()
+    params.add(GetRecordsParam.fields, LEAD_FIELDS)
+    return RecordOperations("Leads").get_records(params, HeaderMap())
 
 
 def test_sdk_exchanges_the_grant_code_once(fake_zoho: FakeZoho, sdk: Any) -> None:
@@ -175,6 +190,30 @@ def test_sdk_get_records_returns_the_leads(fake_zoho: FakeZoho, sdk: Any) -> Non
     assert isinstance(wrapper, ResponseWrapper)
     last_names = [record.get_key_value("Last_Name") for record in wrapper.get_data()]
     assert last_names == [lead["Last_Name"] for lead in fake_zoho.leads]
+
+
+def test_sdk_reads_the_page_tokens_of_info(fake_zoho: FakeZoho, sdk: Any) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+    from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
+
+    params = ParameterMap()
+    params.add(GetRecordsParam.fields, LEAD_FIELDS)
+    params.add(GetRecordsParam.per_page, 2)
+    info = RecordOperations("Leads").get_records(params, HeaderMap()).get_object().get_info()
+
+    assert info.get_more_records() is True
+    assert info.get_next_page_token()
+    assert info.get_page_token_expiry() is not None
+
+
+def test_sdk_list_without_fields_gets_zohos_error(fake_zoho: FakeZoho, sdk: Any) -> None:
+    from zohocrmsdk.src.com.zoho.crm.api import HeaderMap, ParameterMap
+    from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+
+    response = RecordOperations("Leads").get_records(ParameterMap(), HeaderMap())
+
+    assert response.get_status_code() == 400
+    assert response.get_object().get_code().get_value() == "REQUIRED_PARAM_MISSING"
 
 
 def test_sdk_reads_field_metadata_before_records(fake_zoho: FakeZoho, sdk: Any) -> None:
@@ -278,11 +317,11 @@ def test_exchange_accepts_parameters_in_the_query_string(
     assert "access_token" in http.post(fake_zoho.token_url, params=params, timeout=5).json()
 
 
-def test_exchange_with_a_wrong_secret_is_invalid_client(
+def test_exchange_with_a_wrong_secret_is_invalid_client_secret(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
     payload = exchange(http, fake_zoho, fake_zoho.issue_code(), client_secret="wrong")
-    assert payload == {"error": "invalid_client"}
+    assert payload == {"error": "invalid_client_secret"}
 
 
 def test_exchange_with_an_unknown_client_id_is_invalid_client(
@@ -355,7 +394,7 @@ def test_refresh_with_an_unknown_token_is_invalid_code(
     assert refresh(http, fake_zoho, "1000.unknown.token") == {"error": "invalid_code"}
 
 
-def test_refresh_with_a_wrong_secret_is_invalid_client(
+def test_refresh_with_a_wrong_secret_is_invalid_client_secret(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
     data = {
@@ -365,7 +404,7 @@ def test_refresh_with_a_wrong_secret_is_invalid_client(
         "refresh_token": connect(http, fake_zoho)["refresh_token"],
     }
     payload = http.post(fake_zoho.token_url, data=data, timeout=5).json()
-    assert payload == {"error": "invalid_client"}
+    assert payload == {"error": "invalid_client_secret"}
 
 
 def test_refresh_is_throttled_after_ten_in_ten_minutes(
@@ -464,7 +503,7 @@ def test_revoke_accepts_the_token_in_the_form_body(
 def test_revoke_kills_the_access_tokens(http: requests.Session, fake_zoho: FakeZoho) -> None:
     tokens = connect(http, fake_zoho)
     http.post(fake_zoho.revoke_url, params={"token": tokens["refresh_token"]}, timeout=5)
-    response = crm_get(http, fake_zoho, "/crm/v8/Leads", tokens["access_token"])
+    response = leads_get(http, fake_zoho, tokens["access_token"])
     assert (response.status_code, response.json()) == (401, INVALID_TOKEN_BODY)
 
 
@@ -512,7 +551,7 @@ def test_crm_with_an_expired_token_is_invalid_token(
 ) -> None:
     token = connect(http, fake_zoho)["access_token"]
     fake_zoho.expire_access_tokens()
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).json() == INVALID_TOKEN_BODY
+    assert leads_get(http, fake_zoho, token).json() == INVALID_TOKEN_BODY
 
 
 def test_access_tokens_expire_after_their_lifetime(
@@ -520,7 +559,7 @@ def test_access_tokens_expire_after_their_lifetime(
 ) -> None:
     token = connect(http, fake_zoho)["access_token"]
     fake_zoho.advance_time(3600)
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).status_code == 401
+    assert leads_get(http, fake_zoho, token).status_code == 401
 
 
 def test_crm_current_user(http: requests.Session, fake_zoho: FakeZoho) -> None:
@@ -540,23 +579,33 @@ def test_crm_org(http: requests.Session, fake_zoho: FakeZoho) -> None:
 
 def test_crm_leads_in_zoho_format(http: requests.Session, fake_zoho: FakeZoho) -> None:
     token = connect(http, fake_zoho)["access_token"]
-    payload = crm_get(http, fake_zoho, "/crm/v8/Leads", token).json()
+    payload = leads_get(http, fake_zoho, token).json()
     assert payload["data"] == fake_zoho.leads
-    assert payload["info"] == {"per_page": 200, "count": 5, "page": 1, "more_records": False}
+    assert payload["info"] == {
+        "per_page": 200,
+        "count": 5,
+        "page": 1,
+        "sort_by": "id",
+        "sort_order": "desc",
+        "more_records": False,
+        "next_page_token": None,
+        "previous_page_token": None,
+        "page_token_expiry": None,
+    }
     assert {"id", "First_Name", "Last_Name", "Company", "Email"} <= set(payload["data"][0])
 
 
 def test_crm_leads_are_configurable(http: requests.Session) -> None:
     with FakeZoho(leads=[{"id": "1", "Last_Name": "Only"}]) as fake:
         token = connect(http, fake)["access_token"]
-        assert crm_get(http, fake, "/crm/v8/Leads", token).json()["data"] == [
+        assert leads_get(http, fake, token, fields="Last_Name").json()["data"] == [
             {"id": "1", "Last_Name": "Only"}
         ]
 
 
 def test_crm_leads_paginate(http: requests.Session, fake_zoho: FakeZoho) -> None:
     token = connect(http, fake_zoho)["access_token"]
-    payload = crm_get(http, fake_zoho, "/crm/v8/Leads", token, page="2", per_page="2").json()
+    payload = leads_get(http, fake_zoho, token, page="2", per_page="2").json()
     assert [lead["id"] for lead in payload["data"]] == [lead["id"] for lead in fake_zoho.leads[2:4]]
     assert payload["info"]["more_records"] is True
 
@@ -564,7 +613,7 @@ def test_crm_leads_paginate(http: requests.Session, fake_zoho: FakeZoho) -> None
 def test_crm_empty_module_is_204(http: requests.Session, fake_zoho: FakeZoho) -> None:
     fake_zoho.leads = []
     token = connect(http, fake_zoho)["access_token"]
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).status_code == 204
+    assert leads_get(http, fake_zoho, token).status_code == 204
 
 
 def test_crm_unknown_module_is_invalid_module(http: requests.Session, fake_zoho: FakeZoho) -> None:
@@ -592,7 +641,7 @@ def test_crm_without_the_scope_is_a_scope_mismatch(
 def test_crm_narrow_scopes_are_enough(http: requests.Session, fake_zoho: FakeZoho) -> None:
     scopes = "ZohoCRM.modules.leads.READ,ZohoCRM.settings.fields.READ"
     token = connect(http, fake_zoho, scopes=scopes)["access_token"]
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).status_code == 200
+    assert leads_get(http, fake_zoho, token).status_code == 200
     assert crm_get(http, fake_zoho, "/crm/v8/settings/fields", token, module="Leads").ok
 
 
@@ -880,8 +929,8 @@ def test_fault_on_refresh_spares_the_exchange(http: requests.Session, fake_zoho:
 def test_fault_on_crm(http: requests.Session, fake_zoho: FakeZoho) -> None:
     token = connect(http, fake_zoho)["access_token"]
     fake_zoho.fail("crm", "throttle", times=1)
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).status_code == 429
-    assert crm_get(http, fake_zoho, "/crm/v8/Leads", token).status_code == 200
+    assert leads_get(http, fake_zoho, token).status_code == 429
+    assert leads_get(http, fake_zoho, token).status_code == 200
 
 
 def test_fault_on_revoke(http: requests.Session, fake_zoho: FakeZoho) -> None:
@@ -975,7 +1024,7 @@ def test_a_second_instance_is_independent(http: requests.Session, fake_zoho: Fak
         tokens = connect(http, fake_zoho)
         assert other.url != fake_zoho.url
         assert other.requests == []
-        assert crm_get(http, other, "/crm/v8/Leads", tokens["access_token"]).status_code == 401
+        assert leads_get(http, other, tokens["access_token"]).status_code == 401
 
 
 def test_urls(fake_zoho: FakeZoho) -> None:

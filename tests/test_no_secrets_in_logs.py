@@ -18,7 +18,8 @@ from django.test import Client
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-from zohocrmsdk.src.com.zoho.crm.api.record import RecordOperations
+from zohocrmsdk.src.com.zoho.crm.api.parameter_map import ParameterMap
+from zohocrmsdk.src.com.zoho.crm.api.record import GetRecordsParam, RecordOperations
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from tests.helpers import make_database_refuse, stop_refusing
@@ -111,7 +112,9 @@ def use_with_the_sdk(fake: FakeZoho, row: ZohoToken, tmp_path) -> None:
         store=DjangoTokenStore(),
         resource_path=str(tmp_path),
     )
-    assert RecordOperations("Leads").get_records().get_status_code() == 200
+    params = ParameterMap()
+    params.add(GetRecordsParam.fields, "Last_Name")  # Zoho refuses a list without fields
+    assert RecordOperations("Leads").get_records(params).get_status_code() == 200
 
 
 def _environment(fake: FakeZoho):

@@ -162,11 +162,11 @@ def test_exchange_of_an_expired_code_is_invalid_code(fake):
         exchange(fake, code)
 
 
-def test_exchange_with_a_wrong_secret_is_invalid_client(fake, settings):
+def test_exchange_with_a_wrong_secret_is_invalid_client_secret(fake, settings):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "CLIENT_SECRET": "not-the-secret"}
     with pytest.raises(ZohoOAuthError) as caught:
         exchange(fake)
-    assert caught.value.error == "invalid_client"
+    assert caught.value.error == "invalid_client_secret"
     assert not isinstance(caught.value, InvalidGrantError)
     assert "CLIENT_SECRET" in str(caught.value)
     assert "not-the-secret" not in full_text(caught.value)
@@ -297,11 +297,11 @@ def test_refresh_of_a_revoked_token_is_invalid_code(fake):
         refresh(fake, first.refresh_token)
 
 
-def test_refresh_with_a_wrong_secret_is_invalid_client(fake):
+def test_refresh_with_a_wrong_secret_is_invalid_client_secret(fake):
     first = exchange(fake)
     with pytest.raises(ZohoOAuthError) as caught:
         refresh(fake, first.refresh_token, client_secret="wrong-secret")
-    assert caught.value.error == "invalid_client"
+    assert caught.value.error == "invalid_client_secret"
 
 
 def test_refresh_past_zohos_limit_is_throttled(fake):

@@ -16,6 +16,22 @@ from zoho_tokens.crypto import configured_fernet_keys
 from zoho_tokens.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 
+#: E006's hint per URL setting: what a right value looks like for that setting.
+URL_HINTS = {
+    "ACCOUNTS_URL": "Give the accounts server's full URL, e.g. https://accounts.zoho.eu "
+    "(or the fake Zoho's http://127.0.0.1:8765), or remove the key to use DATA_CENTER's.",
+    "API_DOMAIN": "Give the API domain's full URL, e.g. https://www.zohoapis.eu, or remove "
+    "the key to use DATA_CENTER's.",
+    "REDIRECT_URI": "Give the absolute URL of this site's zoho_tokens:callback view, exactly "
+    "as registered in Zoho's API console, e.g. https://crm-tools.example.com/zoho/callback/, "
+    "or remove the key to build it from the request.",
+}
+E004_HINT = (
+    "Each key must be a Fernet key (32 url-safe base64-encoded bytes). Generate one with "
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+    "; keep the old keys after the new one until `manage.py rotate_zoho_token_keys` has run."
+)
+
 #: Scopes without which the SDK cannot find out who a token belongs to.
 USER_LOOKUP_SCOPES = ("ZohoCRM.users.READ", "ZohoCRM.org.READ")
 
@@ -39,7 +55,10 @@ def check_client_credentials(**kwargs: Any) -> list[CheckMessage]:
         errors.append(
             Error(
                 "ZOHO_TOKENS['CLIENT_ID'] is not set.",
-                hint="Register a server-based client in Zoho's API console and copy its id.",
+                hint="Set the environment variable your settings read it from (e.g. "
+                "ZOHO_CLIENT_ID); the id comes from a server-based client in Zoho's API "
+                "console (https://api-console.zoho.com). To try the app without Zoho, "
+                "`python -m zoho_tokens.testing` prints the values of its fake Zoho.",
                 id="zoho_tokens.E001",
             )
         )
@@ -47,7 +66,9 @@ def check_client_credentials(**kwargs: Any) -> list[CheckMessage]:
         errors.append(
             Error(
                 "ZOHO_TOKENS['CLIENT_SECRET'] is not set.",
-                hint="Copy the client secret from Zoho's API console (keep it out of git).",
+                hint="Set the environment variable your settings read it from (e.g. "
+                "ZOHO_CLIENT_SECRET) to the client secret shown in Zoho's API console; keep "
+                "it out of version control.",
                 id="zoho_tokens.E002",
             )
         )
@@ -67,13 +88,13 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
                 id="zoho_tokens.E003",
             )
         )
-    for key in ("ACCOUNTS_URL", "API_DOMAIN", "REDIRECT_URI"):
+    for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
         if value is not None and not _is_http_url(value):
             errors.append(
                 Error(
                     f"ZOHO_TOKENS[{key!r}] is not an absolute http(s) URL.",
-                    hint="Give the full URL, e.g. https://accounts.zoho.eu.",
+                    hint=hint,
                     id="zoho_tokens.E006",
                 )
             )
@@ -86,7 +107,7 @@ def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     try:
         configured_fernet_keys()
     except ImproperlyConfiguredZoho as err:
-        return [Error(str(err), id="zoho_tokens.E004")]
+        return [Error(str(err), hint=E004_HINT, id="zoho_tokens.E004")]
     return []
 
 
@@ -115,8 +136,9 @@ def check_scopes(**kwargs: Any) -> list[CheckMessage]:
     return [
         Error(
             "ZOHO_TOKENS['SCOPES'] lacks " + ", ".join(missing) + ".",
-            hint="Without them the SDK cannot tell whose token it holds "
-            '("<email>:<org zgid>"), and every user\'s token would look the same.',
+            hint="Add them to SCOPES (the default SCOPES has them): without them the SDK "
+            'cannot tell whose token it holds ("<email>:<org zgid>"), and every user\'s '
+            "token would look the same.",
             id="zoho_tokens.E005",
         )
     ]

@@ -253,7 +253,7 @@ def _raise_for_error(body: dict[str, Any], host: str) -> None:
             error=error,
         )
     hint = ERROR_HINTS.get(error, "see Zoho's OAuth documentation")
-    if error == "invalid_client":
+    if error in ("invalid_client", "invalid_client_secret"):  # the latter: a wrong secret
         data_center = zoho_settings.data_center_of_accounts_server(host)
         if data_center is not None:
             # A client's secret may differ per data centre: say which one was used.

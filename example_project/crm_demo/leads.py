@@ -16,11 +16,9 @@ from zohocrmsdk.src.com.zoho.crm.api.record import (
     ResponseWrapper,
 )
 
+from zoho_tokens.exceptions import ZohoAPIError
+
 LEAD_FIELDS = ("First_Name", "Last_Name", "Company", "Email", "Phone")
-
-
-class CrmError(Exception):
-    """Zoho CRM answered the request with an error (shown to the user as it is)."""
 
 
 @dataclass(frozen=True)
@@ -35,8 +33,12 @@ class Lead:
 
 
 def fetch_leads(per_page: int = 20) -> list[Lead]:
-    """The first ``per_page`` Leads of the current SDK user (an empty module gives [])."""
+    """The first ``per_page`` Leads of the current SDK user (an empty module gives []).
+
+    Raises :class:`~zoho_tokens.exceptions.ZohoAPIError` when Zoho CRM refuses the call.
+    """
     params = ParameterMap()
+    # Zoho's API (v3 and later) refuses a list call without `fields`.
     params.add(GetRecordsParam.fields, ",".join(LEAD_FIELDS))
     params.add(GetRecordsParam.per_page, per_page)
     response = RecordOperations("Leads").get_records(params, HeaderMap())
@@ -45,9 +47,15 @@ def fetch_leads(per_page: int = 20) -> list[Lead]:
     if body is None:
         return []
     if isinstance(body, APIException):
-        raise CrmError(str(body.get_message().get_value() if body.get_message() else body))
+        code = body.get_code().get_value() if body.get_code() else None
+        raise ZohoAPIError(
+            str(body.get_message().get_value() if body.get_message() else code),
+            status_code=response.get_status_code(),
+            code=code,
+            service="crm",
+        )
     if not isinstance(body, ResponseWrapper):
-        raise CrmError(f"unexpected answer from Zoho CRM: {type(body).__name__}")
+        raise ZohoAPIError(f"unexpected answer from Zoho CRM: {type(body).__name__}", service="crm")
     return [_lead(record) for record in body.get_data() or []]
 
 

@@ -6,6 +6,7 @@ fake Zoho and the live server are real HTTP servers on 127.0.0.1.
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -136,7 +137,7 @@ def test_home_shows_revoked_status_after_admin_revocation(
     assert logged_in.is_visible(".reconnect")
 
 
-def test_leads_page_asks_to_reconnect_after_admin_revocation(
+def test_leads_page_sends_to_zoho_after_admin_revocation(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
@@ -144,9 +145,10 @@ def test_leads_page_asks_to_reconnect_after_admin_revocation(
     calls_before = len(zoho.crm_calls)
 
     logged_in.goto(f"{live_server.url}/leads/")
-    screenshot(logged_in, "leads-reconnect")
+    logged_in.wait_for_selector("#accept")
+    screenshot(logged_in, "leads-to-consent")
 
-    assert "Connect Zoho CRM again" in logged_in.inner_text("#reconnect-needed")
+    assert logged_in.url.startswith(zoho.url)
     assert len(zoho.crm_calls) == calls_before
 
 
@@ -196,7 +198,7 @@ def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
     assert f"Connected as {ZOHO_EMAIL}" in page.inner_text("#connection")
 
 
-def test_leads_page_asks_to_reconnect_when_zoho_refuses_the_refresh(
+def test_leads_page_sends_to_zoho_when_zoho_refuses_the_refresh(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
@@ -205,23 +207,25 @@ def test_leads_page_asks_to_reconnect_when_zoho_refuses_the_refresh(
     ZohoToken.objects.update(expires_at_ms=0)
 
     logged_in.goto(f"{live_server.url}/leads/")
-    screenshot(logged_in, "leads-reauth")
+    logged_in.wait_for_selector("#accept")
+    screenshot(logged_in, "leads-reauth-consent")
 
-    assert "Connect Zoho CRM again" in logged_in.inner_text("#reconnect-needed")
     assert ZohoToken.objects.get().status == TokenStatus.NEEDS_REAUTH
 
 
-def test_leads_page_reports_a_zoho_crm_failure(
+def test_leads_page_is_a_friendly_503_when_zoho_is_down(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
-    zoho.fail("crm", "http_500")
+    ZohoToken.objects.update(expires_at_ms=0)  # the next call must refresh ...
+    zoho.fail("refresh", "down")  # ... and Zoho Accounts cannot be reached
 
     response = logged_in.goto(f"{live_server.url}/leads/")
-    screenshot(logged_in, "leads-crm-failure")
+    screenshot(logged_in, "leads-zoho-unavailable")
 
-    assert response.status == 200
-    assert "Zoho CRM could not be read just now." in logged_in.inner_text("#crm-error")
+    assert response.status == 503
+    assert "Nothing was changed" in logged_in.inner_text("#zoho-tokens-unavailable-message")
+    assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
 
 def test_reconnecting_from_the_leads_page_lists_the_leads_again(
@@ -231,13 +235,32 @@ def test_reconnecting_from_the_leads_page_lists_the_leads_again(
     revoke_in_admin(logged_in, live_server, screenshot)
     logged_in.goto(f"{live_server.url}/leads/")
 
-    logged_in.click("#reconnect")
     logged_in.click("#accept")
     logged_in.wait_for_url(f"{live_server.url}/leads/")
     screenshot(logged_in, "leads-after-reconnect")
 
     assert logged_in.locator("#leads tr.lead").count() == LEADS
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
+    assert logged_in.inner_text("#messages") == f"Zoho CRM is connected as {ZOHO_EMAIL}."
+
+
+def test_home_shows_when_the_user_last_connected(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    long_ago = datetime(2020, 1, 2, 3, 4, tzinfo=timezone.utc)
+    ZohoToken.objects.update(created_at=long_ago, status_changed_at=long_ago)
+    revoke_in_admin(logged_in, live_server, screenshot)
+
+    logged_in.goto(f"{live_server.url}/")
+    logged_in.click(".reconnect")
+    logged_in.click("#accept")
+    logged_in.wait_for_url(f"{live_server.url}/")
+    screenshot(logged_in, "home-reconnected")
+
+    connected_on = logged_in.inner_text(".connected-on")
+    assert connected_on == ZohoToken.objects.get().status_changed_at.strftime("%-d %b %Y, %H:%M")
+    assert "2020" not in connected_on
 
 
 def test_admin_list_of_every_status_fits_a_laptop_window(

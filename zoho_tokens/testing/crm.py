@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from zoho_tokens.testing.crm_lists import list_records, no_content
 from zoho_tokens.testing.server import HttpRequest, HttpResponse
 from zoho_tokens.testing.state import AccessToken, FakeZohoUser
 
@@ -194,24 +195,6 @@ def org_payload(user: FakeZohoUser) -> dict[str, Any]:
     }
 
 
-# -- records -------------------------------------------------------------------------------
-
-
-def records_page(records: Sequence[Mapping[str, Any]], page: int, per_page: int) -> dict[str, Any]:
-    """One page of a module's records, with Zoho's ``info`` block."""
-    start = (page - 1) * per_page
-    chunk = [dict(record) for record in records[start : start + per_page]]
-    return {
-        "data": chunk,
-        "info": {
-            "per_page": per_page,
-            "count": len(chunk),
-            "page": page,
-            "more_records": start + per_page < len(records),
-        },
-    }
-
-
 # -- metadata ------------------------------------------------------------------------------
 
 #: Fields every module reports whether or not a record carries them, with Zoho's types.
@@ -311,19 +294,6 @@ def bearer_token(request: HttpRequest) -> str | None:
     return value[len(_OAUTH_PREFIX) :].strip() or None
 
 
-def _no_content() -> HttpResponse:
-    # Zoho answers "nothing here" (an empty module, a page past the end) with 204.
-    return HttpResponse(status=204, content_type=None)
-
-
-def _positive_int(value: str | None, default: int) -> int:
-    try:
-        number = int(value) if value is not None else default
-    except ValueError:
-        return default
-    return number if number > 0 else default
-
-
 class CrmApi:
     """Answers one CRM request from the fake's current users and records."""
 
@@ -359,7 +329,8 @@ class CrmApi:
             return self._settings(request, access, parts[1].lower())
         if len(parts) > 2:
             return HttpResponse.json(INVALID_URL, status=404)
-        return self._records(request, access, parts[0], parts[1] if len(parts) == 2 else None)
+        record_id = parts[1] if len(parts) == 2 else None
+        return self._records(request, access, parts[0], record_id, int(match["version"]))
 
     def _allowed(self, access: AccessToken, group: str, sub: str | None) -> bool:
         return not self.enforce_scopes or scope_allows(access.scopes, group, sub, "READ")
@@ -371,7 +342,12 @@ class CrmApi:
         return None
 
     def _records(
-        self, request: HttpRequest, access: AccessToken, name: str, record_id: str | None
+        self,
+        request: HttpRequest,
+        access: AccessToken,
+        name: str,
+        record_id: str | None,
+        version: int,
     ) -> HttpResponse:
         module = self._module(name)
         if module is None:
@@ -381,11 +357,8 @@ class CrmApi:
         records = self.modules[module]
         if record_id is not None:
             found = [dict(r) for r in records if str(r.get("id")) == record_id]
-            return HttpResponse.json({"data": found}) if found else _no_content()
-        page = _positive_int(request.query.get("page"), 1)
-        per_page = min(_positive_int(request.query.get("per_page"), 200), 200)
-        payload = records_page(records, page, per_page)
-        return HttpResponse.json(payload) if payload["data"] else _no_content()
+            return HttpResponse.json({"data": found}) if found else no_content()
+        return list_records(records, request.query, version)
 
     def _users(self, request: HttpRequest, access: AccessToken, rest: list[str]) -> HttpResponse:
         if not self._allowed(access, "users", None):
@@ -393,7 +366,7 @@ class CrmApi:
         colleagues = [user for user in self.users if user.zgid == access.user.zgid]
         if rest:
             found = [user for user in colleagues if user.user_id == rest[0]]
-            return HttpResponse.json(users_payload(found)) if found else _no_content()
+            return HttpResponse.json(users_payload(found)) if found else no_content()
         if request.query.get("type", "").lower() == "currentuser":
             return HttpResponse.json(users_payload([access.user]))
         return HttpResponse.json(users_payload(colleagues))

@@ -133,6 +133,8 @@ class FakeZoho:
     refresh_window = _PolicyField[float]()
     max_access_tokens_per_refresh_token = _PolicyField[int]()
     max_refresh_tokens_per_user = _PolicyField[int]()
+    #: The language Zoho answers its throttle in (``"en"``, or ``"zh"`` as recorded).
+    language = _PolicyField[str]()
 
     def __init__(
         self,
@@ -588,8 +590,7 @@ class FakeZoho:
             return HttpResponse.dropped()
         return self._fault_response(route.family, fault.kind)
 
-    @staticmethod
-    def _fault_response(family: str, kind: str) -> HttpResponse:
+    def _fault_response(self, family: str, kind: str) -> HttpResponse:
         is_crm = family == "crm"
         if kind == "http_500":
             if is_crm:
@@ -610,7 +611,8 @@ class FakeZoho:
         if kind == "throttle":
             if is_crm:
                 return HttpResponse.json(crm.TOO_MANY_REQUESTS, status=429)
-            return HttpResponse.json(throttle_error().payload())
+            throttled = throttle_error(self.language)
+            return HttpResponse.json(throttled.payload(), status=throttled.http_status)
         raise AssertionError(f"unhandled fault kind {kind!r}")
 
     def _not_found(self, request: HttpRequest) -> HttpResponse:
@@ -697,7 +699,8 @@ class FakeZoho:
         callback.update(
             {"code": grant.code, "location": self.location, "accounts-server": self.url}
         )
-        return HttpResponse.redirect(_add_query(params["redirect_uri"], callback))
+        # As recorded from a live flow: the server percent-encoded, and a trailing "&".
+        return HttpResponse.redirect(_add_query(params["redirect_uri"], callback) + "&")
 
     # -- Accounts: tokens ---------------------------------------------------------------
 
@@ -726,8 +729,8 @@ class FakeZoho:
             else:
                 raise OAuthError("unsupported_grant_type")
         except OAuthError as error:
-            # Zoho reports OAuth errors with HTTP 200.
-            return HttpResponse.json(error.payload())
+            # Zoho reports OAuth errors with HTTP 200, except its throttle (HTTP 400).
+            return HttpResponse.json(error.payload(), status=error.http_status)
         payload: dict[str, Any] = {"access_token": access.token}
         if refresh is not None:
             payload["refresh_token"] = refresh.token

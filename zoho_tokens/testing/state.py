@@ -5,7 +5,8 @@ Everything here follows what Zoho documents (see ``docs``/``zoho-facts.md``):
 * grant codes are single-use and short-lived;
 * an exchange returns a refresh token only for ``access_type=offline``;
 * at most ``refresh_limit`` (10) access tokens per refresh token in ``refresh_window``
-  (10 minutes), after which Zoho answers ``{"error": "Access Denied"}``;
+  (10 minutes), after which Zoho answers HTTP 400
+  ``{"error": "Access Denied", "error_description": ..., "status": "failure"}``;
 * at most 15 live access tokens per refresh token: the 16th invalidates the oldest;
 * at most 20 refresh tokens per user and client: the 21st silently invalidates the oldest
   (and, as with a revocation, the access tokens made from it);
@@ -168,29 +169,52 @@ class AccessToken:
 
 
 class OAuthError(Exception):
-    """An OAuth failure, carried as Zoho reports it: ``{"error": ..., ...}``."""
+    """An OAuth failure, carried as Zoho reports it: ``{"error": ..., ...}``.
 
-    def __init__(self, error: str, description: str | None = None) -> None:
+    Zoho answers token errors with HTTP 200 and a bare ``{"error": "<code>"}``; only its
+    throttle is an HTTP 400 with ``"status": "failure"`` (``http_status``, ``failure``).
+    """
+
+    def __init__(
+        self,
+        error: str,
+        description: str | None = None,
+        *,
+        http_status: int = 200,
+        failure: bool = False,
+    ) -> None:
         super().__init__(error if description is None else f"{error}: {description}")
         self.error = error
         self.description = description
+        self.http_status = http_status
+        self.failure = failure
 
     def payload(self) -> dict[str, str]:
-        """The JSON body Zoho sends (with HTTP 200, as Zoho does)."""
+        """The JSON body Zoho sends."""
         body = {"error": self.error}
         if self.description is not None:
             body["error_description"] = self.description
+        if self.failure:
+            body["status"] = "failure"
         return body
 
 
 THROTTLE_DESCRIPTION = (
     "You have made too many requests continuously. Please try again after some time."
 )
+#: Zoho translates its throttle answer into the caller's language. The English text and the
+#: Chinese ``error`` ("拒绝访问") are recorded; the Chinese description is illustrative.
+THROTTLE_TRANSLATIONS: dict[str, tuple[str, str]] = {
+    "en": ("Access Denied", THROTTLE_DESCRIPTION),
+    "zh": ("拒绝访问", "您连续发出的请求过多。请稍后再试。"),
+}
 
 
-def throttle_error() -> OAuthError:
-    """Zoho's answer past the refresh limit (HTTP 200, error ``"Access Denied"``)."""
-    return OAuthError("Access Denied", THROTTLE_DESCRIPTION)
+def throttle_error(language: str = "en") -> OAuthError:
+    """Zoho's answer past the refresh limit: HTTP 400, ``"status": "failure"``, and an
+    ``error`` ("Access Denied") and description in the caller's ``language``."""
+    error, description = THROTTLE_TRANSLATIONS.get(language, THROTTLE_TRANSLATIONS["en"])
+    return OAuthError(error, description, http_status=400, failure=True)
 
 
 @dataclass
@@ -203,6 +227,8 @@ class TokenPolicy:
     refresh_window: float = 600.0
     max_access_tokens_per_refresh_token: int = 15
     max_refresh_tokens_per_user: int = 20
+    #: The caller's language, in which Zoho words its throttle answer ("en", "zh").
+    language: str = "en"
 
 
 class AccountsState:
@@ -252,15 +278,14 @@ class AccountsState:
             return client_id is not None and client_id in self._clients
 
     def check_client(self, client_id: str | None, client_secret: str | None) -> None:
-        """Raise ``invalid_client`` unless the id is known and the secret matches."""
+        """Raise ``invalid_client`` for an unknown id, ``invalid_client_secret`` for a wrong
+        secret (both as Zoho does, with HTTP 200)."""
         with self.lock:
             expected = self._clients.get(client_id or "")
-        if (
-            expected is None
-            or client_secret is None
-            or not secrets.compare_digest(expected, client_secret)
-        ):
+        if expected is None:
             raise OAuthError("invalid_client")
+        if client_secret is None or not secrets.compare_digest(expected, client_secret):
+            raise OAuthError("invalid_client_secret")
 
     def add_user(self, user: FakeZohoUser) -> FakeZohoUser:
         """Add a user (replacing one with the same email) and return it."""
@@ -423,7 +448,7 @@ class AccountsState:
             while refresh.refreshes and refresh.refreshes[0] <= window_start:
                 refresh.refreshes.popleft()
             if len(refresh.refreshes) >= self.policy.refresh_limit:
-                raise throttle_error()
+                raise throttle_error(self.policy.language)
             refresh.refreshes.append(now)
             return self._mint_access_token(
                 refresh.client_id, refresh.user, refresh.scopes, refresh, now

@@ -1,0 +1,195 @@
+"""The README's view (``@zoho_connection_required`` + ``acting_as``), driven through the
+strict fake Zoho for each outcome a user meets. None of them is a 500."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.messages import get_messages
+from django.test import Client
+
+from tests.readme import readme_site  # noqa: F401 (a fixture)
+from zoho_tokens.exceptions import ReauthorizationRequired, ZohoUnavailableError
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.testing import FakeZoho, FaultKind
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("readme_site")]
+
+CONNECT_AGAIN = "/zoho/connect/?next=%2Fleads%2F"
+
+
+@pytest.fixture
+def user(django_user_model):
+    return django_user_model.objects.create_user("ada", "ada@example.com", "pw")
+
+
+@pytest.fixture
+def browser(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def connected(browser: Client, fake: FakeZoho) -> ZohoToken:
+    """The user connected Zoho through the app's views; returns their token."""
+    browser.get(fake.consent(browser.get("/zoho/connect/")["Location"]))
+    browser.get("/leads/")  # shows (and so uses up) the "connected" message
+    fake.reset_counts()
+    return ZohoToken.objects.get()
+
+
+def expire(token: ZohoToken) -> None:
+    """The access token expired: the next CRM call refreshes it first."""
+    ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
+
+
+def test_connected_user_sees_their_leads(browser: Client, fake: FakeZoho, connected) -> None:
+    response = browser.get("/leads/")
+    assert response.status_code == 200
+    assert [lead["Last_Name"] for lead in response.context["leads"]] == [
+        lead["Last_Name"] for lead in fake.leads
+    ]
+
+
+def test_connected_user_sees_names_in_the_template(browser: Client, connected) -> None:
+    assert "Grace Hopper, Cobol Systems" in browser.get("/leads/").content.decode()
+
+
+def test_the_view_asks_zoho_for_its_fields(browser: Client, fake: FakeZoho, connected) -> None:
+    browser.get("/leads/")
+    (call,) = [r for r in fake.requests if r.path == "/crm/v8/Leads"]
+    assert call.query["fields"] == "First_Name,Last_Name,Company,Email"
+
+
+def test_an_empty_crm_is_an_empty_list(browser: Client, fake: FakeZoho, connected) -> None:
+    fake.leads = []
+    response = browser.get("/leads/")
+    assert (response.status_code, response.context["leads"]) == (200, [])
+
+
+def test_anonymous_visitor_is_sent_to_log_in(fake: FakeZoho) -> None:
+    response = Client().get("/leads/")
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/leads/")
+
+
+def test_never_connected_user_is_sent_to_connect(browser: Client, fake: FakeZoho) -> None:
+    response = browser.get("/leads/")
+    assert (response.status_code, response["Location"]) == (302, CONNECT_AGAIN)
+
+
+def test_never_connected_user_gets_one_message(browser: Client, fake: FakeZoho) -> None:
+    response = browser.get("/leads/")
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        "This page needs your Zoho account. Please connect Zoho to continue."
+    ]
+
+
+def test_refresh_refused_on_this_request_sends_to_connect(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.revoke(fake.refresh_tokens[0].token)  # the user removed the app at Zoho
+
+    response = browser.get("/leads/")
+
+    assert (response.status_code, response["Location"]) == (302, CONNECT_AGAIN)
+
+
+def test_refresh_refused_on_this_request_says_so(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.revoke(fake.refresh_tokens[0].token)
+
+    response = browser.get("/leads/")
+
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [
+        str(ReauthorizationRequired.user_message)
+    ]
+
+
+def test_refresh_refused_marks_the_token(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.revoke(fake.refresh_tokens[0].token)
+    browser.get("/leads/")
+    assert ZohoToken.objects.get().status == TokenStatus.NEEDS_REAUTH
+
+
+@pytest.mark.parametrize("kind", ["down", "http_500", "html", "malformed"])
+def test_zoho_accounts_failing_is_a_503_page(
+    browser: Client, fake: FakeZoho, connected: ZohoToken, kind: FaultKind
+) -> None:
+    expire(connected)
+    fake.fail("refresh", kind)
+
+    response = browser.get("/leads/")
+
+    assert response.status_code == 503
+    assert str(ZohoUnavailableError.user_message) in response.content.decode()
+
+
+def test_zoho_accounts_down_keeps_the_token(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.fail("refresh", "down")
+    browser.get("/leads/")
+    assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
+
+
+def test_throttled_refresh_is_a_503_page(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.refresh_limit = 0  # Zoho's own throttle: HTTP 400 "Access Denied"
+
+    response = browser.get("/leads/")
+
+    assert response.status_code == 503
+    assert "Zoho is limiting how often" in response.content.decode()
+
+
+def test_throttle_in_another_language_is_a_503_page(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.language = "zh"
+    fake.refresh_limit = 0
+
+    assert browser.get("/leads/").status_code == 503
+
+
+def test_throttled_refresh_keeps_the_token(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.refresh_limit = 0
+    browser.get("/leads/")
+    assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
+
+
+def test_after_connecting_again_only_the_connected_message_shows(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    expire(connected)
+    fake.revoke(fake.refresh_tokens[0].token)
+    consent = browser.get(browser.get("/leads/")["Location"])  # to connect, then to Zoho
+    back = browser.get(fake.consent(consent["Location"]))  # the callback: back to /leads/
+
+    page = browser.get(back["Location"])
+
+    assert [str(m) for m in page.context["messages"]] == [
+        "Zoho CRM is connected as ada@example.com."
+    ]
+
+
+def test_crm_rate_limit_is_a_503_page_with_retry_after(
+    browser: Client, fake: FakeZoho, connected: ZohoToken
+) -> None:
+    fake.fail("crm", "throttle")  # HTTP 429 TOO_MANY_REQUESTS from the CRM API
+
+    response = browser.get("/leads/")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "60")
