@@ -3,6 +3,12 @@
 A user's data centre is decided by Zoho at consent time and reported back to us in the
 callback's ``accounts-server`` parameter, which comes from the browser. This table is the
 allow-list that decides which hosts may ever receive our client secret.
+
+Sources: the SDK's data-centre classes (``zohocrmsdk/src/com/zoho/crm/api/dc/*_data_center.py``
+in ``zohocrmsdk8_0`` 7.0.0: US, EU, IN, AU, JP, CA, SA, CN, with their accounts URLs and API
+domains), and Zoho's "Multi DC" OAuth page (https://www.zoho.com/accounts/protocol/oauth/multi-dc.html)
+for the list of accounts servers. The UK entry's API domain is unconfirmed (the SDK has no UK
+class): a token's own ``api_domain``, from Zoho's token response, always wins over this table.
 """
 
 from __future__ import annotations

@@ -73,17 +73,19 @@ def test_each_data_centre_exchanges_and_refreshes_with_its_own_secret(
 
 
 @pytest.mark.usefixtures("two_data_centres")
+@pytest.mark.parametrize("location", ["us", "eu"])
 def test_a_wrong_secret_is_an_invalid_client_error_naming_the_data_centre(
-    client: Client, zoho_eu: FakeZoho, settings
+    client: Client, zoho_us: FakeZoho, zoho_eu: FakeZoho, settings, location: str
 ) -> None:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "CLIENT_SECRETS": {"eu": "not-the-eu-secret"}}
+    secrets = {"us": "us-secret", "eu": "eu-secret", location: f"not-the-{location}-secret"}
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "CLIENT_SECRETS": secrets}
 
-    response = connect_at(client, zoho_eu, "eu")
+    response = connect_at(client, {"us": zoho_us, "eu": zoho_eu}[location], location)
 
     page = response.content.decode()
     assert response.status_code == 502
     assert "invalid_client" in page
-    assert "&#x27;eu&#x27;" in page or "'eu'" in page
+    assert f"&#x27;{location}&#x27;" in page
     assert not ZohoToken.objects.exists()
 
 
