@@ -16,7 +16,10 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #: ``"http_500"``      HTTP 500 (an HTML page on Accounts, Zoho's ``INTERNAL_ERROR`` on CRM).
 #: ``"html"``          HTTP 200 with an HTML body, like a proxy's error page.
 #: ``"malformed"``     HTTP 200, ``Content-Type: application/json``, truncated JSON.
-#: ``"slow"``          wait :attr:`FakeZoho.slow_seconds`, then answer normally.
+#: ``"slow"``          wait :attr:`FakeZoho.slow_seconds`, then answer normally (a Zoho that
+#:                     stays silent, when ``slow_seconds`` outlasts the client's timeout).
+#: ``"trickle"``       answer normally, but send the body one byte every
+#:                     :attr:`FakeZoho.trickle_seconds` (headers at once).
 #: ``"invalid_code"``  Zoho's ``{"error": "invalid_code"}`` (on CRM: 401 ``INVALID_TOKEN``;
 #:                     on revoke: 400 failure), whatever the request carried.
 #: ``"throttle"``      Zoho's ``{"error": "Access Denied"}`` throttle answer (on CRM: 429).
@@ -24,7 +27,7 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #: ``"lost"``          process the request normally (codes spent, tokens issued), then close
 #:                     the connection without answering: the reply is lost on the way.
 FaultKind = Literal[
-    "http_500", "html", "malformed", "slow", "invalid_code", "throttle", "down", "lost"
+    "http_500", "html", "malformed", "slow", "trickle", "invalid_code", "throttle", "down", "lost"
 ]
 
 ENDPOINTS: tuple[str, ...] = get_args(Endpoint)
