@@ -194,8 +194,23 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     """Write the values ``token`` carries onto ``row``; what it lacks is kept.
 
     A new refresh token (one this row has never held) means a new consent, which makes a
-    revoked or re-authorisation-needing row active again.
+    revoked or re-authorisation-needing row active again. Nothing else may: a row that is
+    not active gets no secret back from a save without a new consent (the SDK saving what
+    it held before the revocation, say), and the save raises instead.
+
+    Raises:
+        NoUsableTokenError: the row was revoked (``ReauthorizationRequired``: Zoho refused
+            its refresh token) and ``token`` carries no new consent; nothing was written.
     """
+    refresh_token = token.get_refresh_token()
+    is_new_consent = bool(refresh_token) and not row.with_refresh_digest(refresh_token or "")
+    if row.pk is not None and row.status != TokenStatus.ACTIVE and not is_new_consent:
+        if row.status == TokenStatus.NEEDS_REAUTH:
+            raise ReauthorizationRequired(row.pk)
+        raise NoUsableTokenError(
+            f"Zoho token {row.pk} was revoked; only a new consent (connecting Zoho again) "
+            "can bring it back. Nothing was saved."
+        )
     name = _name_of(token)
     if name:
         row.set_user_name(name)
@@ -203,9 +218,7 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
         row.client_id = token.get_client_id()
     if token.get_client_secret():
         row.client_secret = token.get_client_secret()
-    refresh_token = token.get_refresh_token()
     if refresh_token:
-        is_new_consent = not row.with_refresh_digest(refresh_token)
         row.refresh_token = refresh_token
         if is_new_consent and row.status != TokenStatus.ACTIVE:
             row.set_status(TokenStatus.ACTIVE)
