@@ -26,11 +26,11 @@ from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenSto
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-from zoho_tokens import signals
+from zoho_tokens import dbhealth, signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.crypto import keyring
 from zoho_tokens.datacenters import by_api_domain
-from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired, ZohoTokensError
+from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired
 from zoho_tokens.fields import plain_digest
 from zoho_tokens.lookups import Condition, Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
@@ -204,7 +204,8 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     """
     refresh_token = token.get_refresh_token()
     is_new_consent = bool(refresh_token) and not row.with_refresh_digest(refresh_token or "")
-    if row.pk is not None and row.status != TokenStatus.ACTIVE and not is_new_consent:
+    # (A new row is active.)
+    if row.status != TokenStatus.ACTIVE and not is_new_consent:
         if row.status == TokenStatus.NEEDS_REAUTH:
             raise ReauthorizationRequired(row.pk)
         raise NoUsableTokenError(
@@ -247,7 +248,8 @@ class DjangoTokenStore(TokenStore):
     """The SDK's ``TokenStore``, kept in the Django database through the ORM.
 
     ``using`` names the database alias (default: the router's choice for ``ZohoToken``).
-    Every failure raises the SDK's ``SDKException`` with the cause attached.
+    Every failure raises the SDK's ``SDKException`` with the cause attached (database
+    errors of every kind included); a connection the failure left dead is replaced.
     """
 
     def __init__(self, *, using: str | None = None) -> None:
@@ -265,18 +267,37 @@ class DjangoTokenStore(TokenStore):
         # costs as much as the read itself.
         return self.using or router.db_for_read(ZohoToken)
 
+    def _aliases(self) -> set[str]:
+        if self.using:
+            return {self.using}
+        return {router.db_for_read(ZohoToken), router.db_for_write(ZohoToken)}
+
     def _guard(self, operation: str, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except (ZohoTokensError, DatabaseError, ValueError) as err:
-            # Never a secret here: our messages carry none, and database errors only ever
-            # see ciphertexts and digests. (ValueError: a malformed expiry from the caller.)
-            logger.error("Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err)
-            raise SDKException(
-                code=TOKEN_STORE_ERROR,
-                message=f"DjangoTokenStore.{operation} failed: ",
-                cause=err,
-            ) from err
+        """Run ``action``; any failure becomes an ``SDKException`` with the cause attached.
+
+        When the failure left a database connection dead (the server restarted, a proxy
+        dropped it), that connection is closed and ``action`` runs once more on a new one:
+        every operation of the store can be repeated safely (a save is an upsert).
+        """
+        for attempt in (1, 2):
+            before = dbhealth.snapshot(self._aliases())
+            try:
+                return action()
+            except Exception as err:
+                if attempt == 1 and dbhealth.lost_connection(before):
+                    logger.warning("Zoho token store: reconnecting after a lost connection.")
+                    continue
+                # Never a secret here: our messages carry none, and database errors only
+                # ever see ciphertexts and digests.
+                logger.error(
+                    "Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err
+                )
+                raise SDKException(
+                    code=TOKEN_STORE_ERROR,
+                    message=f"DjangoTokenStore.{operation} failed: ",
+                    cause=err,
+                ) from err
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading ---------------------------------------------------------------------------
 
