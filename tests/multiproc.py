@@ -268,3 +268,23 @@ def save_token(fields: dict[str, str]) -> str:
     token.set_expires_in(expires_in)
     DjangoTokenStore().save_token(token)
     return token.get_id()
+
+
+def connect_through_callback(username: str, password: str, zoho_email: str) -> tuple[int, str]:
+    """A Django user logs in and connects Zoho as ``zoho_email``, through the connect and
+    callback views and the fake Zoho's consent; returns the callback's status and where it
+    redirected."""
+    import requests
+    from django.test import Client
+
+    client = Client()
+    if not client.login(username=username, password=password):
+        raise RuntimeError(f"{username} could not log in")
+    authorize_url = client.get("/zoho/connect/")["Location"]
+    with requests.Session() as browser:
+        browser.trust_env = False  # loopback only: no proxy from the environment
+        consent = browser.get(
+            authorize_url, params={"login_hint": zoho_email}, allow_redirects=False, timeout=60
+        )
+    response = client.get(consent.headers["Location"])
+    return response.status_code, response.get("Location", "")

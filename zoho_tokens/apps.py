@@ -1,4 +1,5 @@
-"""App configuration: registers the system checks."""
+"""App configuration: registers the system checks, and on Django 4.2 makes SQLite take
+its write lock at the start of every transaction (see :mod:`zoho_tokens.sqlite`)."""
 
 from __future__ import annotations
 
@@ -14,4 +15,9 @@ class ZohoTokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from zoho_tokens import checks  # noqa: F401  (registers the checks)
+        from zoho_tokens.sqlite import begin_immediate
+
+        connection_created.connect(begin_immediate, dispatch_uid="zoho_tokens.begin_immediate")
