@@ -14,13 +14,19 @@ write, the scheduler).
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from django.db import connections
 
 from tests import multiproc
 from tests.multiproc import run_in_threads
 from zoho_tokens.connect import connect_with_code
+from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.refresh import ensure_fresh
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
+from zoho_tokens.token_lock import token_lock
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -36,7 +42,7 @@ def expired(fake: FakeZoho, settings) -> ZohoToken:
     row = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
     fake.reset_counts()
-    return row
+    return ZohoToken.objects.get(pk=row.pk)
 
 
 def six_workers(row: ZohoToken) -> list[multiproc.Outcome]:
@@ -87,3 +93,29 @@ def test_trickled_answer_is_asked_for_at_most_twice(fake, expired):
     six_workers(expired)
 
     assert fake.count(TOKEN_PATH, grant_type="refresh_token") <= 2
+
+
+def test_worker_kept_from_the_lock_past_its_wait_gets_refresh_in_progress(fake, expired, settings):
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.4}
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:  # as a worker stuck in a refresh would
+        try:
+            with token_lock(expired.pk, "default", wait=10):
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with pytest.raises(ZohoUnavailableError) as raised:
+            ensure_fresh(expired)
+    finally:
+        release.set()
+        holder.join()
+
+    assert raised.value.error == "refresh_in_progress"
+    assert fake.count(TOKEN_PATH) == 0
