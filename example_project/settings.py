@@ -24,6 +24,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+import django
+
 BASE_DIR = Path(__file__).resolve().parent
 
 # A development-only project: the fallback key is public, so never deploy these settings.
@@ -74,6 +76,8 @@ DATABASES: dict[str, Any] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE", str(BASE_DIR / "db.sqlite3")),
+        # Writers wait for the lock instead of failing (Django 4.2: the app does it).
+        "OPTIONS": {"transaction_mode": "IMMEDIATE"} if django.VERSION >= (5, 1) else {},
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -189,6 +189,47 @@ def _warm_up() -> None:
         importlib.import_module(module)
 
 
+def run_in_threads(
+    function: Callable[..., Any], args: tuple[Any, ...], count: int, *, timeout: float = RUN_TIMEOUT
+) -> list[Outcome]:
+    """Make ``count`` calls of ``function(*args)`` in threads of this process, each with its
+    own database connection, all released at the same moment.
+
+    Much quicker to start than processes; for tests about waits rather than about
+    separate interpreters. The database rows must be committed (``transaction=True``).
+    """
+    import threading
+
+    barrier = threading.Barrier(count)
+    outcomes: list[Outcome | None] = [None] * count
+
+    def call(index: int) -> None:
+        from django.db import connection, connections
+
+        started = time.time()
+        try:
+            connection.ensure_connection()  # connect before the start, not in the race
+            barrier.wait(timeout=timeout)
+            started = time.time()
+            value = function(*args)
+            outcomes[index] = Outcome(index, value, None, started, time.time())
+        except BaseException as err:  # reported to the caller, which fails the test
+            barrier.abort()
+            error = f"{type(err).__name__}: {err}"
+            outcomes[index] = Outcome(index, None, error, started, time.time())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=call, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+    if any(outcome is None for outcome in outcomes):
+        raise TimeoutError(f"only some threads finished in time: {outcomes}")
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
 # -- what the children run ---------------------------------------------------------------
 
 
@@ -227,3 +268,23 @@ def save_token(fields: dict[str, str]) -> str:
     token.set_expires_in(expires_in)
     DjangoTokenStore().save_token(token)
     return token.get_id()
+
+
+def connect_through_callback(username: str, password: str, zoho_email: str) -> tuple[int, str]:
+    """A Django user logs in and connects Zoho as ``zoho_email``, through the connect and
+    callback views and the fake Zoho's consent; returns the callback's status and where it
+    redirected."""
+    import requests
+    from django.test import Client
+
+    client = Client()
+    if not client.login(username=username, password=password):
+        raise RuntimeError(f"{username} could not log in")
+    authorize_url = client.get("/zoho/connect/")["Location"]
+    with requests.Session() as browser:
+        browser.trust_env = False  # loopback only: no proxy from the environment
+        consent = browser.get(
+            authorize_url, params={"login_hint": zoho_email}, allow_redirects=False, timeout=60
+        )
+    response = client.get(consent.headers["Location"])
+    return response.status_code, response.get("Location", "")

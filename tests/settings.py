@@ -8,6 +8,7 @@ import shutil
 import tempfile
 
 import dj_database_url
+import django
 import pymysql
 
 # PyMySQL stands in for mysqlclient so that the MariaDB run needs no C headers.
@@ -31,6 +32,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     _test_database = os.path.join(tempfile.gettempdir(), f"test-zoho-tokens-{os.getpid()}.sqlite3")
     DATABASES["default"]["TEST"] = {"NAME": _test_database}
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 30
+    if django.VERSION >= (5, 1):
+        # Every write transaction takes the write lock at BEGIN, so that it waits for the
+        # timeout instead of failing at once (on Django 4.2 the app does it itself: see
+        # zoho_tokens/sqlite.py); WAL lets readers go on while someone writes.
+        DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
+        DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL"
     # zoho_tokens.refresh keeps its per-token lock files beside the database file.
     atexit.register(shutil.rmtree, f"{_test_database}-zoho-locks", ignore_errors=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":

@@ -11,6 +11,7 @@ import logging
 
 import pytest
 from django.db import DatabaseError
+from django.utils import timezone
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
@@ -26,7 +27,7 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import retry_pending_revocations, revoke_token
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import Endpoint, FakeZoho, FaultKind
+from zoho_tokens.testing import TOKEN_PATH, Endpoint, FakeZoho, FaultKind
 
 pytestmark = pytest.mark.django_db
 
@@ -86,9 +87,19 @@ def grace(fake) -> ZohoToken:
     return connect(fake, "grace@example.com")
 
 
+#: Where a failed refresh is recorded, for its back-off: not part of the token.
+BOOKKEEPING = ("refresh_failure", "refresh_backoff_until")
+
+
 def stored(row: ZohoToken):
-    """Every column of ``row`` as the database holds it."""
-    return ZohoToken.objects.filter(pk=row.pk).values().get()
+    """Every column of ``row`` as the database holds it, but the refresh bookkeeping."""
+    values = ZohoToken.objects.filter(pk=row.pk).values().get()
+    return {name: value for name, value in values.items() if name not in BOOKKEEPING}
+
+
+def end_backoff(row: ZohoToken) -> None:
+    """Let the back-off of a failed refresh run out, as time would."""
+    ZohoToken.objects.filter(pk=row.pk).update(refresh_backoff_until=timezone.now())
 
 
 def found(row: ZohoToken) -> OAuthToken | None:
@@ -176,8 +187,24 @@ def test_token_refreshes_once_zoho_answers_again(fake, faults, expired, kind):
     with pytest.raises(SDKException):
         found(expired)
     faults.heal()
+    end_backoff(expired)
 
     assert_usable(fake, expired)
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_failed_refresh_is_not_retried_during_its_backoff(fake, faults, expired, kind):
+    faults.arm("refresh", kind)
+    with pytest.raises(SDKException):
+        found(expired)
+    faults.heal()
+    fake.reset_counts()
+
+    with pytest.raises(SDKException) as raised:
+        found(expired)
+
+    assert isinstance(raised.value.cause, ZOHO_FAULTS[kind])
+    assert fake.count(TOKEN_PATH) == 0
 
 
 def test_refused_refresh_keeps_the_row_and_its_refresh_token(faults, expired):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.db import connection
 
 from zoho_tokens.crypto import keyring
-from zoho_tokens.lookups import Lookup, read_active
+from zoho_tokens.lookups import Lookup, _converters, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 
 pytestmark = pytest.mark.django_db
@@ -79,3 +81,26 @@ def test_sqlite_finds_a_refresh_token_through_its_digest_index():
     )
 
     assert "refresh_token_digest" in plan
+
+
+def test_each_thread_reads_with_converters_of_its_own_connection():
+    # Django gives every thread its own connection; a converter bound to another thread's
+    # connection must never be used (or kept alive) by this one.
+    seen: list[tuple[object, list[object]]] = []
+
+    def read_in_thread() -> None:
+        from django.db import connections
+
+        own = connections["default"]
+        owners = [getattr(f, "__self__", None) for _i, fs, _c in _converters(own) for f in fs]
+        seen.append((own.ops, owners))
+
+    for _ in range(2):
+        thread = threading.Thread(target=read_in_thread)
+        thread.start()
+        thread.join()
+
+    (first_ops, first_owners), (second_ops, second_owners) = seen
+    assert first_ops is not second_ops
+    assert first_ops not in second_owners
+    assert second_ops not in first_owners

@@ -7,6 +7,7 @@ their expiry in the database, as time passing would.
 from __future__ import annotations
 
 import pytest
+from django.utils import timezone
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
@@ -407,14 +408,75 @@ def test_real_throttle_after_ten_refreshes_is_reported(fake, expired):
     assert refreshes(fake) == 2
 
 
-def test_unavailable_zoho_leaves_the_row_exactly_as_it_was(fake, expired):
+def test_unavailable_zoho_leaves_the_token_exactly_as_it_was(fake, expired):
     fake.fail("refresh", "http_500")
-    before = ZohoToken.objects.filter(pk=expired.pk).values().get()
+    token_columns = [f.attname for f in ZohoToken._meta.concrete_fields if f.editable] + [
+        f"{name}_encrypted" for name in ("client_secret", "refresh_token", "access_token")
+    ]
+    before = ZohoToken.objects.filter(pk=expired.pk).values(*token_columns).get()
 
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(expired)
 
-    assert ZohoToken.objects.filter(pk=expired.pk).values().get() == before
+    assert ZohoToken.objects.filter(pk=expired.pk).values(*token_columns).get() == before
+
+
+def test_failed_refresh_is_recorded_with_its_backoff(fake, expired):
+    fake.fail("refresh", "http_500")
+
+    with pytest.raises(ZohoUnavailableError):
+        ensure_fresh(expired)
+
+    stored = ZohoToken.objects.get(pk=expired.pk)
+    assert stored.refresh_failure == "unavailable:server_error"
+    assert stored.refresh_backoff_until > timezone.now()
+
+
+def test_failed_refresh_is_shared_without_calling_zoho_during_the_backoff(fake, expired):
+    fake.fail("refresh", "http_500", times=1)
+    with pytest.raises(ZohoUnavailableError):
+        ensure_fresh(expired)
+
+    with pytest.raises(ZohoUnavailableError) as raised:
+        ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
+
+    assert raised.value.error == "server_error"
+    assert refreshes(fake) == 1
+
+
+def test_worker_that_waited_gets_the_failure_recorded_meanwhile(fake, expired):
+    fake.fail("refresh", "http_500", times=1)
+    with pytest.raises(ZohoUnavailableError):
+        ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
+
+    with pytest.raises(ZohoUnavailableError):
+        ensure_fresh(expired)  # read before the failure, as a waiting worker did
+
+    assert refreshes(fake) == 1
+
+
+def test_shared_throttle_is_still_a_throttle(fake, expired):
+    fake.fail("refresh", "throttle", times=1)
+    with pytest.raises(ZohoThrottledError):
+        ensure_fresh(expired)
+
+    with pytest.raises(ZohoThrottledError):
+        ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
+
+    assert refreshes(fake) == 1
+
+
+def test_refresh_after_the_backoff_asks_zoho_again_and_clears_the_failure(fake, expired):
+    fake.fail("refresh", "http_500", times=1)
+    with pytest.raises(ZohoUnavailableError):
+        ensure_fresh(expired)
+    ZohoToken.objects.filter(pk=expired.pk).update(refresh_backoff_until=timezone.now())
+
+    refreshed = ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
+
+    stored = ZohoToken.objects.get(pk=expired.pk)
+    assert (stored.refresh_failure, stored.refresh_backoff_until) == ("", None)
+    assert stored.access_token == refreshed.access_token != expired.access_token
 
 
 def test_refresh_times_out_after_http_timeout(fake, expired, settings):

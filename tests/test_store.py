@@ -15,7 +15,11 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from zoho_tokens import signals
-from zoho_tokens.exceptions import TokenDecryptionError
+from zoho_tokens.exceptions import (
+    NoUsableTokenError,
+    ReauthorizationRequired,
+    TokenDecryptionError,
+)
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.store import parse_token_id
 from zoho_tokens.testing import FakeZoho
@@ -439,13 +443,69 @@ def test_save_token_with_a_new_refresh_token_reactivates_a_row_needing_reauth(st
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
 
+def revoke_stored(*, remote_pending: bool = False) -> ZohoToken:
+    row = ZohoToken.objects.get()
+    row.mark_revoked(remote_pending=remote_pending)
+    row.save()
+    return row
+
+
 def test_save_token_with_the_revoked_refresh_token_leaves_the_row_revoked(store):
     save(store)
-    row = ZohoToken.objects.get()
-    row.mark_revoked(remote_pending=False)
-    row.save()
-    save(store)
+    revoke_stored()
+    with pytest.raises(SDKException):
+        save(store)
     assert ZohoToken.objects.get().status == TokenStatus.REVOKED
+
+
+@pytest.mark.parametrize("remote_pending", [False, True])
+def test_save_token_with_the_revoked_refresh_token_writes_no_secret(store, remote_pending):
+    save(store)
+    before = ZohoToken.objects.filter(pk=revoke_stored(remote_pending=remote_pending).pk)
+    expected = before.values().get()
+
+    with pytest.raises(SDKException):
+        save(store)
+
+    assert before.values().get() == expected
+    assert before.get().access_token is None
+    assert before.get().client_secret is None
+
+
+def test_save_token_onto_a_revoked_row_is_refused_with_a_clear_cause(store):
+    first = save(store)
+    revoke_stored()
+
+    with pytest.raises(SDKException) as raised:
+        store.save_token(make_token(refresh_token=None, id=first.get_id()))
+
+    assert isinstance(raised.value.cause, NoUsableTokenError)
+    assert "revoked" in str(raised.value.cause)
+
+
+def test_save_token_with_the_refused_refresh_token_leaves_the_row_needing_reauth(store):
+    save(store)
+    ZohoToken.objects.update(status=TokenStatus.NEEDS_REAUTH, access_token_encrypted="")
+
+    with pytest.raises(SDKException) as raised:
+        save(store)
+
+    assert isinstance(raised.value.cause, ReauthorizationRequired)
+    assert ZohoToken.objects.get().access_token is None
+
+
+def test_save_token_with_a_new_refresh_token_reactivates_a_revoked_row(store):
+    save(store)
+    revoke_stored()
+
+    save(store, refresh_token="1000.rt.reconsented")
+
+    row = ZohoToken.objects.get()
+    assert (row.status, row.refresh_token, row.access_token) == (
+        TokenStatus.ACTIVE,
+        "1000.rt.reconsented",
+        "1000.at.ada",
+    )
 
 
 def test_save_token_sends_token_saved(store):

@@ -1,4 +1,6 @@
-"""App configuration: registers the system checks and the user-deletion receiver."""
+"""App configuration: registers the system checks and the user-deletion receiver, and on
+Django 4.2 makes SQLite take its write lock at the start of every transaction (see
+:mod:`zoho_tokens.sqlite`)."""
 
 from __future__ import annotations
 
@@ -16,6 +18,8 @@ class ZohoTokensConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.backends.signals import connection_created
+
         from zoho_tokens import checks  # noqa: F401  (registers the checks)
         from zoho_tokens.revocation import revoke_tokens_of_deleted_user
 
@@ -26,3 +30,7 @@ class ZohoTokensConfig(AppConfig):
             sender=settings.AUTH_USER_MODEL,
             dispatch_uid="zoho_tokens.revoke_tokens_of_deleted_user",
         )
+
+        from zoho_tokens.sqlite import begin_immediate
+
+        connection_created.connect(begin_immediate, dispatch_uid="zoho_tokens.begin_immediate")

@@ -10,11 +10,14 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
+from django.db import connections, router
 
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.crypto import configured_fernet_keys
 from zoho_tokens.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.sqlite import takes_write_lock_first
 
 #: E006's hint per URL setting: what a right value looks like for that setting.
 URL_HINTS = {
@@ -262,3 +265,25 @@ def check_services(**kwargs: Any) -> list[CheckMessage]:
                 )
             )
     return messages
+
+
+@register(Tags.database, "zoho_tokens")
+def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
+    """W003: on Django 5.1+, the SQLite database of the tokens begins its transactions with
+    the write lock (``OPTIONS["transaction_mode"] = "IMMEDIATE"``)."""
+    alias = router.db_for_write(ZohoToken)
+    settings_dict = connections[alias].settings_dict
+    if settings_dict["ENGINE"] != "django.db.backends.sqlite3" or takes_write_lock_first(
+        settings_dict
+    ):
+        return []
+    return [
+        Warning(
+            f"The SQLite database {alias!r} begins its transactions without the write lock: "
+            "concurrent saves of tokens fail with 'database is locked' whatever the timeout.",
+            hint=f'Set DATABASES[{alias!r}]["OPTIONS"]["transaction_mode"] = "IMMEDIATE" '
+            '(and, for readers that never wait for writers, "init_command": '
+            '"PRAGMA journal_mode=WAL").',
+            id="zoho_tokens.W003",
+        )
+    ]

@@ -3,18 +3,21 @@
 The SDK calls ``find_token`` before every CRM request, so that read sits on every request's
 path. Compiling a queryset costs several times more than running its SQL, so
 :func:`read_active` builds each lookup's SELECT once (per database and lookup shape), runs
-it with parameters, and turns the row into a model with the same converters the ORM applies.
+it with parameters, and turns the row into a model with the same converters the ORM applies
+(found once per connection: they belong to it, and each thread has its own).
 Writes keep going through the ORM (:meth:`Lookup.filter`).
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
 from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Col
 
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
@@ -46,33 +49,52 @@ class Lookup:
 
 def read_active(lookup: Lookup, using: str) -> ZohoToken | None:
     """The most recently updated active row that ``lookup`` names, in one query."""
-    reader = _reader(using, lookup.shape)
+    sql, attnames = _select(using, lookup.shape)
     connection = connections[using]
     with connection.cursor() as cursor:
-        cursor.execute(reader.sql, [TokenStatus.ACTIVE, *lookup.params])
+        cursor.execute(sql, [TokenStatus.ACTIVE, *lookup.params])
         values = cursor.fetchone()
     if values is None:
         return None
     converted = list(values)
-    for index, converters, column in reader.converters:
+    for index, converters, column in _converters(connection):
         for convert in converters:
             converted[index] = convert(converted[index], column, connection)
-    return ZohoToken.from_db(using, reader.attnames, converted)
+    return ZohoToken.from_db(using, attnames, converted)
 
 
-@dataclass(frozen=True)
-class _Reader:
-    sql: str
-    attnames: list[str]
-    #: (position, converter functions, the column expression they expect), as the ORM's
-    #: compiler applies them: aware datetimes, booleans from 0/1, and so on.
-    converters: list[tuple[int, Sequence[Callable[..., Any]], Col]]
+#: (position, converter functions, the column expression they expect), as the ORM's
+#: compiler applies them: aware datetimes, booleans from 0/1, and so on.
+Converters = list[tuple[int, Sequence[Callable[..., Any]], Col]]
+
+# The converters are methods of one connection (each thread has its own), so they are kept
+# per connection object, and go with it; the SQL text is plain data, shared by all.
+_converters_by_connection: weakref.WeakKeyDictionary[BaseDatabaseWrapper, Converters] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _converters(connection: BaseDatabaseWrapper) -> Converters:
+    converters = _converters_by_connection.get(connection)
+    if converters is None:
+        converters = []
+        meta = ZohoToken._meta
+        for index, field in enumerate(meta.concrete_fields):
+            expression = Col(meta.db_table, field)
+            functions = [
+                *connection.ops.get_db_converters(expression),
+                *field.get_db_converters(connection),  # type: ignore[attr-defined]  # not in the stubs
+            ]
+            if functions:
+                converters.append((index, functions, expression))
+        _converters_by_connection[connection] = converters
+    return converters
 
 
 @lru_cache(maxsize=128)
-def _reader(using: str, shape: tuple[tuple[str, int], ...]) -> _Reader:
-    connection = connections[using]
-    quote = connection.ops.quote_name
+def _select(using: str, shape: tuple[tuple[str, int], ...]) -> tuple[str, list[str]]:
+    """The SELECT of a lookup shape on database ``using``, and the attributes it reads."""
+    quote = connections[using].ops.quote_name
     meta = ZohoToken._meta
     fields = list(meta.concrete_fields)
     known_columns = {field.column for field in fields}
@@ -89,13 +111,4 @@ def _reader(using: str, shape: tuple[tuple[str, int], ...]) -> _Reader:
         f"FROM {quote(meta.db_table)} WHERE {' AND '.join(conditions)} "
         f"ORDER BY {quote('updated_at')} DESC LIMIT 1"
     )
-    converters: list[tuple[int, Sequence[Callable[..., Any]], Col]] = []
-    for index, field in enumerate(fields):
-        expression = Col(meta.db_table, field)
-        functions = [
-            *connection.ops.get_db_converters(expression),
-            *field.get_db_converters(connection),  # type: ignore[attr-defined]  # not in the stubs
-        ]
-        if functions:
-            converters.append((index, functions, expression))
-    return _Reader(sql, [field.attname for field in fields], converters)
+    return sql, [field.attname for field in fields]

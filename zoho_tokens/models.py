@@ -103,6 +103,14 @@ class ZohoToken(models.Model):
         default="",
         help_text=_("The scopes Zoho granted this token, comma-separated."),
     )
+    # A failed refresh, shared with every worker until the back-off ends (see
+    # zoho_tokens.refresh): "<kind>:<Zoho's error code>", empty when the last one succeeded.
+    refresh_failure = models.CharField(
+        _("last refresh failure"), max_length=64, blank=True, default="", editable=False
+    )
+    refresh_backoff_until = models.DateTimeField(
+        _("no refresh before"), null=True, blank=True, editable=False
+    )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     updated_at = models.DateTimeField(_("updated"), auto_now=True)
 

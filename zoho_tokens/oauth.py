@@ -16,7 +16,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 import requests
+import urllib3
 from django.views.decorators.debug import sensitive_variables
+from urllib3.util import Timeout
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import normalize_origin
@@ -41,6 +43,13 @@ MAX_EXPIRES_IN = 24 * 3600
 #: (``_request``, requests, urllib3). Django's report filter applies the names of the
 #: nearest ``sensitive_variables`` caller to undecorated frames, so they are listed there.
 _SENT_SECRETS = ("data", "kwargs", "body", "headers", "params")
+
+#: Bytes asked of the socket per read while streaming an answer.
+_CHUNK_SIZE = 16384
+
+#: No answer of Zoho Accounts or of the CRM calls made here comes near this; a larger one
+#: is not Zoho's, and is not read into memory.
+MAX_ANSWER_BYTES = 4 * 1024 * 1024
 
 #: Hints for the Zoho error codes people meet most, shown in exception messages.
 ERROR_HINTS = {
@@ -190,16 +199,33 @@ def add_extra_scope_url(
 
 
 def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
+    """Send one request to Zoho and read its whole answer within ``HTTP_TIMEOUT`` seconds.
+
+    ``requests``' own timeout bounds each socket operation, not the request: a server that
+    sends a byte now and then keeps it waiting for ever. Here one deadline covers
+    connecting, the headers (urllib3's ``total`` timeout) and the body, which is streamed
+    with the socket's timeout lowered to what is left before each read.
+    """
     host = normalize_origin(url)
     timeout = zoho_settings.HTTP_TIMEOUT
+    deadline = time.monotonic() + timeout
     try:
-        response = requests.request(method, url, timeout=timeout, allow_redirects=False, **kwargs)
-    except requests.Timeout as err:
+        response = requests.request(
+            method,
+            url,
+            timeout=Timeout(total=timeout),  # type: ignore[arg-type]  # requests takes it as is
+            allow_redirects=False,
+            stream=True,
+            **kwargs,
+        )
+        with response:
+            _read_body(response, deadline)
+    except (requests.Timeout, _DeadlineExceeded, TimeoutError) as err:
         raise ZohoUnavailableError(
             f"Zoho at {host} did not answer within {timeout:g} seconds; try again later.",
             error="timeout",
         ) from err
-    except requests.RequestException as err:
+    except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as err:
         raise ZohoUnavailableError(
             f"Zoho at {host} could not be reached ({type(err).__name__}); try again later.",
             error="unreachable",
@@ -210,6 +236,39 @@ def _request(method: str, url: str, **kwargs: Any) -> requests.Response:
             error="server_error",
         )
     return response
+
+
+class _DeadlineExceeded(Exception):
+    """The answer's body did not arrive before the request's deadline."""
+
+
+def _read_body(response: requests.Response, deadline: float) -> None:
+    """Read the body of a streamed ``response`` into it (``response.content``), failing
+    with :class:`_DeadlineExceeded` once ``deadline`` (``time.monotonic()``) has passed."""
+    raw = response.raw
+    connection = getattr(raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    # read1 returns what one receive brings; urllib3 1.x lacks it, and reading a byte at a
+    # time from its buffered file is the way to never block for more than one receive.
+    read = getattr(raw, "read1", None) or (lambda size: raw.read(1))
+    body = bytearray()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise _DeadlineExceeded
+        if sock is not None:
+            sock.settimeout(remaining)
+        try:
+            chunk = read(_CHUNK_SIZE)
+        except (urllib3.exceptions.ReadTimeoutError, TimeoutError) as err:
+            raise _DeadlineExceeded from err
+        if not chunk:
+            break
+        body += chunk
+        if len(body) > MAX_ANSWER_BYTES:
+            raise requests.exceptions.ContentDecodingError("the answer is implausibly large")
+    response._content = bytes(body)  # what response.content / .json() read
+    response._content_consumed = True  # type: ignore[attr-defined]
 
 
 def _json(response: requests.Response) -> dict[str, Any]:

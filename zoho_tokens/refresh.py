@@ -6,32 +6,22 @@ first worker takes a lock that belongs to that token alone, re-reads the row, ca
 and stores the result; the others wait on the lock, re-read the row, find it fresh and
 never call Zoho. Different tokens have different locks, so they never wait on each other.
 
-The lock:
-
-* PostgreSQL, MySQL/MariaDB (and any backend with ``SELECT ... FOR UPDATE``): the token's
-  row lock, held in a transaction around the Zoho call.
-* SQLite: it has no row locks, only one write lock for the whole database, and holding
-  that during a Zoho call would make every token (and every other write) wait. Instead, an
-  exclusive OS file lock (``flock``) on a per-token file beside the database file: every
-  process that opens the database sees that directory, and the OS releases the lock if
-  its holder dies. No transaction stays open across the Zoho call; the result is written
-  with one short conditional ``UPDATE``. Without ``flock`` (Windows), or for an in-memory
-  database, a lock inside the process.
+The lock (see :mod:`zoho_tokens.token_lock`) is the token's row lock where the database
+has row locks, and a per-token file lock on SQLite. Every wait is bounded by
+``ZOHO_TOKENS["HTTP_TIMEOUT"]``: each Zoho request has that deadline as a whole
+(:func:`zoho_tokens.oauth._request`), the wait for the lock a little more
+(:data:`LOCK_WAIT_FACTOR`), and a refresh that failed is shared: it is recorded on the row,
+and for :data:`FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
+on the lock too) gets the same failure without calling Zoho again.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import connections, router, transaction
-from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.backends.sqlite3.creation import DatabaseCreation as SQLiteCreation
+from django.db import router
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -41,18 +31,30 @@ from zoho_tokens.exceptions import (
     InvalidGrantError,
     NoUsableTokenError,
     ReauthorizationRequired,
+    ZohoOAuthError,
+    ZohoThrottledError,
     ZohoTokensError,
+    ZohoUnavailableError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
-
-if sys.platform != "win32":
-    import fcntl
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.token_lock import LockWaitTimeout, token_lock
 
 logger = logging.getLogger(__name__)
 
 #: How often a refresh is attempted when the row keeps changing under it (SQLite only:
 #: elsewhere the row lock keeps other writers out).
 ATTEMPTS = 3
+
+#: How long a worker waits for a token's lock, in multiples of ``HTTP_TIMEOUT``: a little
+#: longer than the holder's Zoho request may take, so that a waiter normally gets the
+#: holder's result (a fresh token, or its failure) rather than a timeout of its own.
+LOCK_WAIT_FACTOR = 1.25
+
+#: Seconds during which a failed refresh is handed to every worker without asking Zoho
+#: again (longer when Zoho's throttle answer says how long to wait, up to
+#: :data:`MAX_BACKOFF`).
+FAILURE_BACKOFF = 5.0
+MAX_BACKOFF = 300.0
 
 #: Columns a refresh writes; and those a refused refresh token writes.
 _REFRESHED_FIELDS = (
@@ -62,6 +64,8 @@ _REFRESHED_FIELDS = (
     "api_domain",
     "granted_scopes",
     "last_refreshed_at",
+    "refresh_failure",
+    "refresh_backoff_until",
 )
 _REFUSED_FIELDS = (
     "status",
@@ -106,14 +110,19 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
             worker found that out first.
         NoUsableTokenError: the row was revoked or deleted in the meantime.
         ZohoThrottledError, ZohoUnavailableError, ZohoOAuthError: Zoho throttled, failed,
-            timed out (``ZOHO_TOKENS["HTTP_TIMEOUT"]``) or answered something unusable; the
-            row is left exactly as it was. Nothing is retried here.
-        DatabaseError: the lock could not be taken (a lock wait timeout, for instance).
+            timed out (``ZOHO_TOKENS["HTTP_TIMEOUT"]``, for the whole request) or answered
+            something unusable; the row keeps its tokens, and the failure is recorded on it
+            and raised, without calling Zoho, to every worker that needs the token during
+            the back-off (:data:`FAILURE_BACKOFF`). Nothing is retried here.
+        ZohoUnavailableError: (``error="refresh_in_progress"``) another worker held the
+            token's lock for longer than the wait allows (:data:`LOCK_WAIT_FACTOR`).
+        DatabaseError: the database failed.
     """
     using = row._state.db or router.db_for_write(ZohoToken, instance=row)
     for _attempt in range(ATTEMPTS):
         if not needs_refresh(row, rejected_access_token):
             return row
+        _raise_if_backing_off(row)
         outcome = _refresh_under_lock(row.pk, using, rejected_access_token)
         if outcome.row is not None:
             return _announce(outcome.row, outcome)
@@ -130,40 +139,104 @@ class _Outcome:
     row: ZohoToken | None
     refreshed: bool = False
     refused: InvalidGrantError | None = None
+    #: A failure of Zoho's, recorded on the row and raised once the lock is released.
+    failed: ZohoOAuthError | None = None
 
 
 @sensitive_variables("grant")
 def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
-    with _token_lock(pk, using) as rows:
-        row = _usable(rows.first(), pk)
-        if not needs_refresh(row, rejected_access_token):
-            # Another worker refreshed it while this one waited for the lock.
-            return _Outcome(row)
-        try:
-            grant = oauth.refresh_access_token(
-                row.refresh_token or "",
-                accounts_server=row.accounts_server,
-                client_id=row.client_id,
-                client_secret=row.client_secret,
-            )
-        except InvalidGrantError as err:
-            # Stored, although we raise: every other worker must stop asking Zoho.
-            row.mark_needs_reauth()
-            written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
-            return _Outcome(row if written else None, refused=err)
-        # Any other failure propagates: nothing was written, and on PostgreSQL and
-        # MySQL/MariaDB the transaction is rolled back.
-        row.access_token = grant.access_token
-        row.expires_at_ms = grant.expires_at_ms
-        if grant.api_domain:
-            row.api_domain = grant.api_domain
-        if grant.scopes:
-            # Zoho says which scopes the token has; after an incremental consent that is
-            # the first place the new ones show.
-            row.scopes = grant.scopes
-        row.last_refreshed_at = timezone.now()
-        written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
-        return _Outcome(row if written else None, refreshed=True)
+    wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
+    try:
+        with token_lock(pk, using, wait=wait) as locked:
+            row = _usable(locked, pk)
+            if not needs_refresh(row, rejected_access_token):
+                # Another worker refreshed it while this one waited for the lock.
+                return _Outcome(row)
+            # Another worker's refresh failed while this one waited: share its failure.
+            _raise_if_backing_off(row)
+            return _refresh(row, using)
+    except LockWaitTimeout as err:
+        raise ZohoUnavailableError(
+            f"Zoho token {pk} has been refreshed by another worker for more than {wait:g} "
+            "seconds; try again later.",
+            error="refresh_in_progress",
+        ) from err
+
+
+@sensitive_variables("grant")
+def _refresh(row: ZohoToken, using: str) -> _Outcome:
+    """Ask Zoho for a new access token for ``row`` and store it (under the lock)."""
+    try:
+        grant = oauth.refresh_access_token(
+            row.refresh_token or "",
+            accounts_server=row.accounts_server,
+            client_id=row.client_id,
+            client_secret=row.client_secret,
+        )
+    except InvalidGrantError as err:
+        # Stored, although we raise: every other worker must stop asking Zoho.
+        row.mark_needs_reauth()
+        written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
+        return _Outcome(row if written else None, refused=err)
+    except ZohoOAuthError as err:
+        # Stored, although we raise: the workers waiting on the lock must not ask again.
+        _record_failure(row, err, using)
+        return _Outcome(row, failed=err)
+    row.access_token = grant.access_token
+    row.expires_at_ms = grant.expires_at_ms
+    if grant.api_domain:
+        row.api_domain = grant.api_domain
+    if grant.scopes:
+        # Zoho says which scopes the token has; after an incremental consent that is the
+        # first place the new ones show.
+        row.scopes = grant.scopes
+    row.last_refreshed_at = timezone.now()
+    row.refresh_failure = ""
+    row.refresh_backoff_until = None
+    written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
+    return _Outcome(row if written else None, refreshed=True)
+
+
+def _record_failure(row: ZohoToken, err: ZohoOAuthError, using: str) -> None:
+    """Write Zoho's failure on the active row, with the end of its back-off."""
+    backoff = FAILURE_BACKOFF
+    if isinstance(err, ZohoThrottledError) and err.retry_after:
+        backoff = min(max(backoff, err.retry_after), MAX_BACKOFF)
+    kind = (
+        "throttled"
+        if isinstance(err, ZohoThrottledError)
+        else "unavailable"
+        if isinstance(err, ZohoUnavailableError)
+        else "refused"
+    )
+    row.refresh_failure = f"{kind}:{err.error or 'error'}"[:64]
+    row.refresh_backoff_until = timezone.now() + timedelta(seconds=backoff)
+    # updated_at is left alone: this is bookkeeping, not a change of the token.
+    ZohoToken.objects.using(using).filter(pk=row.pk, status=TokenStatus.ACTIVE).update(
+        refresh_failure=row.refresh_failure, refresh_backoff_until=row.refresh_backoff_until
+    )
+
+
+def _raise_if_backing_off(row: ZohoToken) -> None:
+    """Raise the failure recorded on ``row`` while its back-off lasts."""
+    until = row.refresh_backoff_until
+    if until is None or until <= timezone.now():
+        return
+    kind, _, code = row.refresh_failure.partition(":")
+    raise _shared_failure(row.pk, kind, code or None, until)
+
+
+def _shared_failure(pk: int, kind: str, code: str | None, until: datetime) -> ZohoOAuthError:
+    seconds = max((until - timezone.now()).total_seconds(), 0.0)
+    message = (
+        f"Refreshing Zoho token {pk} failed moments ago ({code}); Zoho is not asked again "
+        f"for {seconds:.1f} seconds."
+    )
+    if kind == "throttled":
+        return ZohoThrottledError(message, error=code, retry_after=seconds)
+    if kind == "refused":
+        return ZohoOAuthError(message, error=code)
+    return ZohoUnavailableError(message, error=code)
 
 
 def _usable(row: ZohoToken | None, pk: int) -> ZohoToken:
@@ -195,6 +268,8 @@ def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> 
 
 def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
     """Log and signal what happened, once the lock (and its transaction) is released."""
+    if outcome.failed is not None:
+        raise outcome.failed
     if outcome.refused is not None:
         logger.warning(
             "Zoho token %s needs re-authorisation: Zoho refused its refresh token (%s).",
@@ -207,55 +282,3 @@ def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
         logger.info("Zoho token %s refreshed; valid until %s.", row.pk, row.expires_at)
         signals.token_refreshed.send(sender=ZohoToken, token=row)
     return row
-
-
-# -- the per-token lock ----------------------------------------------------------------------
-
-
-@contextmanager
-def _token_lock(pk: int, using: str) -> Iterator[ZohoTokenQuerySet]:
-    """Hold the lock of token ``pk``; yields the query that re-reads its row under it."""
-    connection = connections[using]
-    rows = ZohoToken.objects.using(using).filter(pk=pk)
-    if connection.features.has_select_for_update:
-        with transaction.atomic(using=using):
-            yield rows.select_for_update()
-    else:
-        with _local_lock(connection, pk):
-            yield rows
-
-
-_process_locks: dict[tuple[str, int], threading.Lock] = {}
-_process_locks_guard = threading.Lock()
-
-
-@contextmanager
-def _local_lock(connection: BaseDatabaseWrapper, pk: int) -> Iterator[None]:
-    """The lock of token ``pk`` where the database has no row locks (SQLite)."""
-    database = str(connection.settings_dict["NAME"])
-    if (
-        sys.platform != "win32"
-        and connection.vendor == "sqlite"
-        and not SQLiteCreation.is_in_memory_db(database)
-    ):
-        with _file_lock(f"{database}-zoho-locks", pk):
-            yield
-        return
-    # An in-memory database lives in one process; so, on Windows, does this lock.
-    with _process_locks_guard:
-        lock = _process_locks.setdefault((database, pk), threading.Lock())
-    with lock:
-        yield
-
-
-@contextmanager
-def _file_lock(directory: str, pk: int) -> Iterator[None]:
-    os.makedirs(directory, exist_ok=True)
-    # Each call opens the file anew, so threads of one process exclude each other too
-    # (an flock belongs to the open file, not to the process).
-    with open(os.path.join(directory, f"{pk}.lock"), "a") as handle:
-        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)

@@ -23,11 +23,11 @@ from typing import TypeVar
 from django.db import DatabaseError, IntegrityError, OperationalError, router, transaction
 from django.views.decorators.debug import sensitive_variables
 
-from zoho_tokens import signals
+from zoho_tokens import dbhealth, signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.crypto import keyring
 from zoho_tokens.datacenters import by_api_domain
-from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired, ZohoTokensError
+from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired
 from zoho_tokens.fields import plain_digest
 from zoho_tokens.lookups import Condition, Lookup, read_active
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, now_ms
@@ -193,8 +193,24 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     """Write the values ``token`` carries onto ``row``; what it lacks is kept.
 
     A new refresh token (one this row has never held) means a new consent, which makes a
-    revoked or re-authorisation-needing row active again.
+    revoked or re-authorisation-needing row active again. Nothing else may: a row that is
+    not active gets no secret back from a save without a new consent (the SDK saving what
+    it held before the revocation, say), and the save raises instead.
+
+    Raises:
+        NoUsableTokenError: the row was revoked (``ReauthorizationRequired``: Zoho refused
+            its refresh token) and ``token`` carries no new consent; nothing was written.
     """
+    refresh_token = token.get_refresh_token()
+    is_new_consent = bool(refresh_token) and not row.with_refresh_digest(refresh_token or "")
+    # (A new row is active.)
+    if row.status != TokenStatus.ACTIVE and not is_new_consent:
+        if row.status == TokenStatus.NEEDS_REAUTH:
+            raise ReauthorizationRequired(row.pk)
+        raise NoUsableTokenError(
+            f"Zoho token {row.pk} was revoked; only a new consent (connecting Zoho again) "
+            "can bring it back. Nothing was saved."
+        )
     name = _name_of(token)
     if name:
         row.set_user_name(name)
@@ -202,9 +218,7 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
         row.client_id = token.get_client_id()
     if token.get_client_secret():
         row.client_secret = token.get_client_secret()
-    refresh_token = token.get_refresh_token()
     if refresh_token:
-        is_new_consent = not row.with_refresh_digest(refresh_token)
         row.refresh_token = refresh_token
         if is_new_consent and row.status != TokenStatus.ACTIVE:
             row.set_status(TokenStatus.ACTIVE)
@@ -233,7 +247,8 @@ class DjangoTokenStore(TokenStore):
     """The SDK's ``TokenStore``, kept in the Django database through the ORM.
 
     ``using`` names the database alias (default: the router's choice for ``ZohoToken``).
-    Every failure raises the SDK's ``SDKException`` with the cause attached.
+    Every failure raises the SDK's ``SDKException`` with the cause attached (database
+    errors of every kind included); a connection the failure left dead is replaced.
     """
 
     def __init__(self, *, using: str | None = None) -> None:
@@ -251,18 +266,37 @@ class DjangoTokenStore(TokenStore):
         # costs as much as the read itself.
         return self.using or router.db_for_read(ZohoToken)
 
+    def _aliases(self) -> set[str]:
+        if self.using:
+            return {self.using}
+        return {router.db_for_read(ZohoToken), router.db_for_write(ZohoToken)}
+
     def _guard(self, operation: str, action: Callable[[], T]) -> T:
-        try:
-            return action()
-        except (ZohoTokensError, DatabaseError, ValueError) as err:
-            # Never a secret here: our messages carry none, and database errors only ever
-            # see ciphertexts and digests. (ValueError: a malformed expiry from the caller.)
-            logger.error("Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err)
-            raise SDKException(
-                code=TOKEN_STORE_ERROR,
-                message=f"DjangoTokenStore.{operation} failed: ",
-                cause=err,
-            ) from err
+        """Run ``action``; any failure becomes an ``SDKException`` with the cause attached.
+
+        When the failure left a database connection dead (the server restarted, a proxy
+        dropped it), that connection is closed and ``action`` runs once more on a new one:
+        every operation of the store can be repeated safely (a save is an upsert).
+        """
+        for attempt in (1, 2):
+            before = dbhealth.snapshot(self._aliases())
+            try:
+                return action()
+            except Exception as err:
+                if attempt == 1 and dbhealth.lost_connection(before):
+                    logger.warning("Zoho token store: reconnecting after a lost connection.")
+                    continue
+                # Never a secret here: our messages carry none, and database errors only
+                # ever see ciphertexts and digests.
+                logger.error(
+                    "Zoho token store: %s failed: %s: %s", operation, type(err).__name__, err
+                )
+                raise SDKException(
+                    code=TOKEN_STORE_ERROR,
+                    message=f"DjangoTokenStore.{operation} failed: ",
+                    cause=err,
+                ) from err
+        raise AssertionError("unreachable")  # pragma: no cover
 
     # -- reading ---------------------------------------------------------------------------
 

@@ -184,6 +184,8 @@ class FakeZoho:
         self.enforce_scopes = enforce_scopes
         #: How long a ``"slow"`` fault waits before answering.
         self.slow_seconds: float = 5.0
+        #: Seconds between the body's bytes in a ``"trickle"`` fault.
+        self.trickle_seconds: float = 0.5
         #: Seconds added to every ``/oauth/v2/token`` request, before it is processed.
         self.delay: float = 0.0
         #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
@@ -405,7 +407,8 @@ class FakeZoho:
 
         ``endpoint`` is one of ``"auth"``, ``"token"`` (both grants), ``"exchange"``,
         ``"refresh"``, ``"revoke"``, ``"crm"``; ``kind`` one of ``"http_500"``, ``"html"``,
-        ``"html_400"``, ``"malformed"``, ``"slow"``, ``"invalid_code"``, ``"throttle"``, ``"down"``,
+        ``"html_400"``, ``"malformed"``, ``"slow"``, ``"trickle"``, ``"invalid_code"``, ``"throttle"``,
+        ``"down"``,
         ``"lost"`` (see :data:`zoho_tokens.testing.faults.FaultKind`). Faults fire in the
         order they were armed. Returns the :class:`Fault`, whose ``hits`` counts its uses.
         """
@@ -583,6 +586,10 @@ class FakeZoho:
             if not self._server.sleep(self.slow_seconds):
                 return HttpResponse.dropped()
             return route.handler(request)
+        if fault.kind == "trickle":
+            response = route.handler(request)
+            response.trickle = self.trickle_seconds
+            return response
         if fault.kind == "down":
             return HttpResponse.dropped()
         if fault.kind == "lost":

@@ -17,7 +17,10 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #: ``"html"``          HTTP 200 with an HTML body, like a proxy's error page.
 #: ``"html_400"``      HTTP 400 with an HTML body: a proxy refusing the request, not Zoho.
 #: ``"malformed"``     HTTP 200, ``Content-Type: application/json``, truncated JSON.
-#: ``"slow"``          wait :attr:`FakeZoho.slow_seconds`, then answer normally.
+#: ``"slow"``          wait :attr:`FakeZoho.slow_seconds`, then answer normally (a Zoho that
+#:                     stays silent, when ``slow_seconds`` outlasts the client's timeout).
+#: ``"trickle"``       answer normally, but send the body one byte every
+#:                     :attr:`FakeZoho.trickle_seconds` (headers at once).
 #: ``"invalid_code"``  Zoho's ``{"error": "invalid_code"}`` (on CRM: 401 ``INVALID_TOKEN``;
 #:                     on revoke: 400 failure), whatever the request carried.
 #: ``"throttle"``      Zoho's ``{"error": "Access Denied"}`` throttle answer (on CRM: 429).
@@ -25,7 +28,16 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #: ``"lost"``          process the request normally (codes spent, tokens issued), then close
 #:                     the connection without answering: the reply is lost on the way.
 FaultKind = Literal[
-    "http_500", "html", "html_400", "malformed", "slow", "invalid_code", "throttle", "down", "lost"
+    "http_500",
+    "html",
+    "html_400",
+    "malformed",
+    "slow",
+    "trickle",
+    "invalid_code",
+    "throttle",
+    "down",
+    "lost",
 ]
 
 ENDPOINTS: tuple[str, ...] = get_args(Endpoint)

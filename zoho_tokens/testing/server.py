@@ -73,6 +73,8 @@ class HttpResponse:
     content_type: str | None = JSON_CONTENT_TYPE
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    #: Seconds between the body's bytes; 0 sends it at once.
+    trickle: float = 0.0
 
     @classmethod
     def json(cls, payload: Any, status: int = 200) -> HttpResponse:
@@ -160,8 +162,16 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
         self.end_headers()
-        if self.command != "HEAD":
+        if self.command == "HEAD":
+            return
+        if response.trickle <= 0:
             self.wfile.write(response.body)
+            return
+        for index in range(len(response.body)):
+            self.wfile.write(response.body[index : index + 1])
+            self.wfile.flush()
+            if self.server.stopping.wait(response.trickle):
+                return
 
     def _abort(self) -> None:
         """Close the socket now, so the client sees a dropped connection, not a reply."""
