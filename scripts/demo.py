@@ -343,6 +343,9 @@ def serve(demo: Plan) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the demo; 0 after Ctrl-C, 1 with a message when something is wrong."""
     args = parse_args(argv)
+    # Ctrl-C must stop the demo even when it was started with SIGINT ignored (a shell
+    # script's background job inherits that), where Python would not install its handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, on_stop_signal)
     signal.signal(signal.SIGHUP, on_stop_signal)
     try:
