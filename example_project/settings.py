@@ -76,8 +76,12 @@ DATABASES: dict[str, Any] = {
     "default": {
         "ENGINE": "django.db.backends.sqlite3",
         "NAME": os.environ.get("EXAMPLE_DATABASE", str(BASE_DIR / "db.sqlite3")),
-        # Writers wait for the lock instead of failing (Django 4.2: the app does it).
-        "OPTIONS": {"transaction_mode": "IMMEDIATE"} if django.VERSION >= (5, 1) else {},
+        # Writers take the lock when they begin and queue for it instead of failing
+        # (Django 4.2: the app does the first part itself).
+        "OPTIONS": {
+            "timeout": 20,
+            **({"transaction_mode": "IMMEDIATE"} if django.VERSION >= (5, 1) else {}),
+        },
     }
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
