@@ -35,6 +35,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench import data
+from zoho_tokens.conf import DEFAULT_SCOPES
 
 ROWS = 1_000_000
 BATCH = 10_000
@@ -88,6 +89,9 @@ def _templates() -> list[dict[str, Any]]:
         "status_changed_at": now - timedelta(days=90),
         "remote_revoke_pending": False,
         "last_refreshed_at": None,
+        "granted_scopes": ",".join(DEFAULT_SCOPES),
+        "refresh_failure": "",
+        "refresh_backoff_until": None,
         "created_at": now - timedelta(days=90),
         "updated_at": now,
     }

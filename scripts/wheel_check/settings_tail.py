@@ -4,7 +4,13 @@
 
 import os
 
+import django
+
 INSTALLED_APPS += ["zoho_tokens"]
+
+# SQLite as the README's "Running at scale" configures it (zoho_tokens.W003 otherwise).
+if django.VERSION >= (5, 1):
+    DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 
 ZOHO_TOKENS = {
     "CLIENT_ID": os.environ.get("WHEEL_CHECK_CLIENT_ID", "1000.WHEELCHECKCLIENT"),
