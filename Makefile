@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 MARIADB_URL ?= mysql://root:@127.0.0.1:3306/test
 PYTEST_ARGS ?=
+# The suites run on every core (pytest-xdist); XDIST= runs them in one process.
+XDIST ?= -n auto
 
 # -- the two commands, and the quick one ------------------------------------------------------
 
@@ -88,16 +90,16 @@ migrations-check: venv
 	$(PY) -m django makemigrations --check --dry-run --settings=tests.settings --pythonpath=.
 
 test-sqlite: venv
-	$(PY) -m pytest $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) $(PYTEST_ARGS)
 
 ## make test-postgres, make test-mariadb: the suite on the server of POSTGRES_URL / MARIADB_URL.
 test-postgres: venv
 	@$(call when_present,database $@ POSTGRES_URL "$(POSTGRES_URL)",\
-		echo "== $@ ($(POSTGRES_URL))"; DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest $(PYTEST_ARGS))
+		echo "== $@ ($(POSTGRES_URL))"; DATABASE_URL="$(POSTGRES_URL)" $(PY) -m pytest $(XDIST) $(PYTEST_ARGS))
 
 test-mariadb: venv
 	@$(call when_present,database $@ MARIADB_URL "$(MARIADB_URL)",\
-		echo "== $@ ($(MARIADB_URL))"; DATABASE_URL="$(MARIADB_URL)" $(PY) -m pytest $(PYTEST_ARGS))
+		echo "== $@ ($(MARIADB_URL))"; DATABASE_URL="$(MARIADB_URL)" $(PY) -m pytest $(XDIST) $(PYTEST_ARGS))
 
 # -- packaging and the version matrix ----------------------------------------------------------
 
@@ -120,11 +122,11 @@ nox_sessions = status=0; $(PY) scripts/prerequisites.py pythons $@ --tag $(1) ||
 ## (4.2, 5.2, 6.0, 6.1) pair that Django supports; see noxfile.py. NOX_ARGS go to nox.
 NOX_ARGS ?=
 matrix: dev-venv
-	@$(call nox_sessions,all,$(NOX_ARGS))
+	@$(call nox_sessions,all,$(NOX_ARGS) -- $(XDIST))
 
 ## make matrix-edges: only the oldest (Python 3.10 + Django 4.2) and newest (3.13 + 6.1) pairs.
 matrix-edges: dev-venv
-	@$(call nox_sessions,edges,$(NOX_ARGS))
+	@$(call nox_sessions,edges,$(NOX_ARGS) -- $(XDIST))
 
 # -- tests that must pass every time: run again and again -------------------------------------
 

@@ -1,6 +1,6 @@
 """Fixtures shared by the whole suite.
 
-The fake Zoho fixtures (``fake_zoho``, ``zoho_tokens_settings``, ``zoho_sdk_reset``) come
+The fake Zoho fixtures (``fake_zoho``, ``fake_zoho``, ``zoho_sdk_reset``) come
 from the ``zoho_tokens.testing`` pytest plugin; these build on them.
 """
 
@@ -33,16 +33,16 @@ def store() -> DjangoTokenStore:
 
 
 @pytest.fixture
-def sdk_environment(zoho_tokens_settings: FakeZoho) -> DataCenter.Environment:
+def sdk_environment(fake_zoho: FakeZoho) -> DataCenter.Environment:
     """The SDK's ``Environment`` for the fake Zoho (CRM API and accounts on one server).
 
     Also points ``settings.ZOHO_TOKENS`` at the fake, as a real project would be set up.
     """
-    fake = zoho_tokens_settings
+    fake = fake_zoho
     return DataCenter.Environment(fake.url, fake.token_url, fake.url)
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+def fake(fake_zoho: FakeZoho) -> FakeZoho:
     """The fake Zoho, with ``settings.ZOHO_TOKENS`` pointed at it."""
-    return zoho_tokens_settings
+    return fake_zoho

@@ -1047,15 +1047,15 @@ def settings() -> SimpleNamespace:
     return SimpleNamespace(ZOHO_TOKENS={"CLIENT_ID": "real-id", "ENCRYPTION_KEYS": ["k"]})
 
 
-def test_zoho_tokens_settings_points_django_at_the_fake(
-    zoho_tokens_settings: FakeZoho, settings: SimpleNamespace
+def test_fake_zoho_points_django_at_the_fake(
+    fake_zoho: FakeZoho, settings: SimpleNamespace
 ) -> None:
     expected = {
-        "CLIENT_ID": zoho_tokens_settings.client_id,
-        "CLIENT_SECRET": zoho_tokens_settings.client_secret,
+        "CLIENT_ID": fake_zoho.client_id,
+        "CLIENT_SECRET": fake_zoho.client_secret,
         "DATA_CENTER": "us",
-        "ACCOUNTS_URL": zoho_tokens_settings.url,
-        "API_DOMAIN": zoho_tokens_settings.url,
+        "ACCOUNTS_URL": fake_zoho.url,
+        "API_DOMAIN": fake_zoho.url,
         "HTTP_TIMEOUT": 2,
         "ENCRYPTION_KEYS": ["k"],
     }

@@ -84,7 +84,7 @@ def all_logs():
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
     """The fake Zoho; its "slow" answers outlast HTTP_TIMEOUT, which is still roomy for
     the calls that must succeed on a busy machine."""
     settings.ZOHO_TOKENS = {
@@ -92,8 +92,8 @@ def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
         "SDK_RESOURCE_PATH": str(tmp_path),
         "HTTP_TIMEOUT": 1,
     }
-    zoho_tokens_settings.slow_seconds = 5
-    return zoho_tokens_settings
+    fake_zoho.slow_seconds = 5
+    return fake_zoho
 
 
 def connect_through_the_views(client: Client, fake: FakeZoho) -> str:

@@ -39,9 +39,9 @@ TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVE
 
 
 @pytest.fixture(autouse=True)
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
+def fake(fake_zoho: FakeZoho) -> FakeZoho:
     """Settings point at the fake Zoho, so that even an unexpected refresh stays local."""
-    return zoho_tokens_settings
+    return fake_zoho
 
 
 def stored_row(user_name: str = USER, number: int = 0) -> ZohoToken:

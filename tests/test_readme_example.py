@@ -150,20 +150,20 @@ def test_signals_block_notifies_the_user(django_user_model) -> None:
 
 
 @pytest.mark.django_db
-def test_the_readme_testing_example_passes(client, django_user_model, zoho_tokens_settings):
+def test_the_readme_testing_example_passes(client, django_user_model, fake_zoho):
     test = readme.run("testing")["test_connect_stores_a_token"]
-    test(client, django_user_model, zoho_tokens_settings)
+    test(client, django_user_model, fake_zoho)
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("readme_site")
-def test_the_readme_view_test_passes(django_user_model, zoho_tokens_settings):
+def test_the_readme_view_test_passes(django_user_model, fake_zoho):
     test = readme.run("testing-view")["test_my_leads_lists_the_leads"]
-    test(Client(), django_user_model, zoho_tokens_settings, None)
+    test(Client(), django_user_model, fake_zoho, None)
 
 
 @pytest.mark.django_db
 @pytest.mark.usefixtures("readme_site")
-def test_the_readme_zoho_down_test_passes(django_user_model, zoho_tokens_settings):
+def test_the_readme_zoho_down_test_passes(django_user_model, fake_zoho):
     test = readme.run("testing-view")["test_my_leads_when_zoho_is_down"]
-    test(Client(), django_user_model, zoho_tokens_settings, None)
+    test(Client(), django_user_model, fake_zoho, None)

@@ -23,9 +23,9 @@ BLOCKS_PER_THREAD = 200
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
-    return zoho_tokens_settings
+    return fake_zoho
 
 
 def thread_init():

@@ -26,9 +26,9 @@ DELAY = 1.5
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
-    return zoho_tokens_settings
+    return fake_zoho
 
 
 @pytest.fixture

@@ -25,14 +25,14 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
     settings.ZOHO_TOKENS = {
         **settings.ZOHO_TOKENS,
         "SDK_RESOURCE_PATH": str(tmp_path),
         "HTTP_TIMEOUT": 0.5,
     }
-    zoho_tokens_settings.slow_seconds = 2.0
-    return zoho_tokens_settings
+    fake_zoho.slow_seconds = 2.0
+    return fake_zoho
 
 
 @pytest.fixture

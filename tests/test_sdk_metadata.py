@@ -38,10 +38,10 @@ ROUNDS = 20
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings, tmp_path, zoho_sdk_reset) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings, tmp_path, zoho_sdk_reset) -> FakeZoho:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path / "sdk")}
-    zoho_tokens_settings.leads = make_wide_leads(LEADS)
-    return zoho_tokens_settings
+    fake_zoho.leads = make_wide_leads(LEADS)
+    return fake_zoho
 
 
 def connect(fake: FakeZoho) -> ZohoToken:

@@ -61,8 +61,8 @@ HOSTILE_IDS = [
 
 
 @pytest.fixture(autouse=True)
-def fake(zoho_tokens_settings: FakeZoho) -> FakeZoho:
-    return zoho_tokens_settings
+def fake(fake_zoho: FakeZoho) -> FakeZoho:
+    return fake_zoho
 
 
 def future() -> str:

@@ -29,14 +29,14 @@ def forget_refusals() -> Iterator[None]:
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings) -> FakeZoho:
     """The fake Zoho; the project asks for CRM and Books scopes and uses both services."""
     settings.ZOHO_TOKENS = {
         **settings.ZOHO_TOKENS,
         "SCOPES": list(SCOPES),
         "SERVICES": {"crm": None, "books": list(BOOKS_SCOPES)},
     }
-    return zoho_tokens_settings
+    return fake_zoho
 
 
 def connect(

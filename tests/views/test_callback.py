@@ -479,9 +479,9 @@ def test_the_pages_can_be_put_in_the_sites_own_layout(
 
 
 def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
-    client, zoho_tokens_settings
+    client, fake_zoho
 ):
-    fake: FakeZoho = zoho_tokens_settings
+    fake: FakeZoho = fake_zoho
     fake.fail("exchange", "http_500")
     callback_url = fake.consent(client.get("/zoho/connect/")["Location"])
     code = parse_qs(urlsplit(callback_url).query)["code"][0]

@@ -22,20 +22,20 @@ def query_of(url: str) -> dict[str, str]:
 
 
 def test_connect_redirects_to_the_data_centres_authorization_endpoint(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
     response = client.get("/zoho/connect/")
 
     assert response.status_code == 302
-    assert response["Location"].startswith(f"{zoho_tokens_settings.url}/oauth/v2/auth?")
+    assert response["Location"].startswith(f"{fake_zoho.url}/oauth/v2/auth?")
 
 
 def test_connect_asks_for_offline_access_with_consent_and_the_configured_scopes(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
     query = query_of(client.get("/zoho/connect/")["Location"])
 
-    assert query["client_id"] == zoho_tokens_settings.client_id
+    assert query["client_id"] == fake_zoho.client_id
     assert query["response_type"] == "code"
     assert query["scope"] == ",".join(zoho_settings.SCOPES)
     assert query["access_type"] == "offline"
@@ -43,7 +43,7 @@ def test_connect_asks_for_offline_access_with_consent_and_the_configured_scopes(
 
 
 def test_connect_sends_the_callbacks_absolute_url_as_redirect_uri(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
     query = query_of(client.get("/zoho/connect/")["Location"])
 
@@ -51,7 +51,7 @@ def test_connect_sends_the_callbacks_absolute_url_as_redirect_uri(
 
 
 def test_connect_sends_the_configured_redirect_uri(
-    client: Client, zoho_tokens_settings: FakeZoho, settings
+    client: Client, fake_zoho: FakeZoho, settings
 ) -> None:
     settings.ZOHO_TOKENS = {
         **settings.ZOHO_TOKENS,
@@ -73,7 +73,7 @@ def test_connect_uses_the_configured_data_centre_without_accounts_url(
     assert response["Location"].startswith("https://accounts.zoho.eu/oauth/v2/auth?")
 
 
-def test_connect_sends_a_long_random_state(client: Client, zoho_tokens_settings: FakeZoho) -> None:
+def test_connect_sends_a_long_random_state(client: Client, fake_zoho: FakeZoho) -> None:
     first = query_of(client.get("/zoho/connect/")["Location"])["state"]
     second = query_of(client.get("/zoho/connect/")["Location"])["state"]
 
@@ -82,33 +82,33 @@ def test_connect_sends_a_long_random_state(client: Client, zoho_tokens_settings:
 
 
 def test_connect_keeps_only_a_hash_of_the_state_in_the_session(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
     state = query_of(client.get("/zoho/connect/")["Location"])["state"]
 
     assert state not in str(dict(client.session))
 
 
-def test_connect_accepts_post(client: Client, zoho_tokens_settings: FakeZoho) -> None:
+def test_connect_accepts_post(client: Client, fake_zoho: FakeZoho) -> None:
     response = client.post("/zoho/connect/", {"next": "/after/"})
 
-    assert response["Location"].startswith(f"{zoho_tokens_settings.url}/oauth/v2/auth?")
+    assert response["Location"].startswith(f"{fake_zoho.url}/oauth/v2/auth?")
 
 
-def test_connect_writes_no_token(client: Client, zoho_tokens_settings: FakeZoho) -> None:
+def test_connect_writes_no_token(client: Client, fake_zoho: FakeZoho) -> None:
     client.get("/zoho/connect/")
 
     assert ZohoToken.objects.count() == 0
 
 
-def test_connect_sends_nothing_to_zoho(client: Client, zoho_tokens_settings: FakeZoho) -> None:
+def test_connect_sends_nothing_to_zoho(client: Client, fake_zoho: FakeZoho) -> None:
     client.get("/zoho/connect/")
 
-    assert zoho_tokens_settings.requests == []
+    assert fake_zoho.requests == []
 
 
 def test_connect_requires_login_when_log_in_with_zoho_is_off(
-    zoho_tokens_settings: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
     response = Client().get("/zoho/connect/?next=/after/")
 
@@ -117,9 +117,9 @@ def test_connect_requires_login_when_log_in_with_zoho_is_off(
 
 
 def test_several_flows_started_in_parallel_can_all_finish(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
-    fake = zoho_tokens_settings
+    fake = fake_zoho
     first = fake.consent(client.get("/zoho/connect/?next=/first/")["Location"])
     second = fake.consent(client.get("/zoho/connect/?next=/second/")["Location"])
 
@@ -128,9 +128,9 @@ def test_several_flows_started_in_parallel_can_all_finish(
 
 
 def test_starting_more_flows_than_the_limit_forgets_the_oldest(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
-    fake = zoho_tokens_settings
+    fake = fake_zoho
     oldest = fake.consent(client.get("/zoho/connect/")["Location"])
     for _ in range(MAX_PENDING):
         client.get("/zoho/connect/")
@@ -141,24 +141,24 @@ def test_starting_more_flows_than_the_limit_forgets_the_oldest(
     assert ZohoToken.objects.count() == 0
 
 
-def test_unsafe_next_is_not_remembered(client: Client, zoho_tokens_settings: FakeZoho) -> None:
-    fake = zoho_tokens_settings
+def test_unsafe_next_is_not_remembered(client: Client, fake_zoho: FakeZoho) -> None:
+    fake = fake_zoho
     callback = fake.consent(client.get("/zoho/connect/?next=https://evil.example/")["Location"])
 
     assert client.get(callback)["Location"] == "/"
 
 
 def test_protocol_relative_next_is_not_remembered(
-    client: Client, zoho_tokens_settings: FakeZoho
+    client: Client, fake_zoho: FakeZoho
 ) -> None:
-    fake = zoho_tokens_settings
+    fake = fake_zoho
     callback = fake.consent(client.get("/zoho/connect/?next=//evil.example/x")["Location"])
 
     assert client.get(callback)["Location"] == "/"
 
 
-def test_safe_next_is_remembered(client: Client, zoho_tokens_settings: FakeZoho) -> None:
-    fake = zoho_tokens_settings
+def test_safe_next_is_remembered(client: Client, fake_zoho: FakeZoho) -> None:
+    fake = fake_zoho
     callback = fake.consent(client.get("/zoho/connect/?next=/crm/leads/?page=2")["Location"])
 
     assert client.get(callback)["Location"] == "/crm/leads/?page=2"

@@ -18,10 +18,10 @@ BACKEND = "zoho_tokens.backends.ZohoAccountBackend"
 
 
 @pytest.fixture
-def fake(zoho_tokens_settings: FakeZoho, settings) -> FakeZoho:
+def fake(fake_zoho: FakeZoho, settings) -> FakeZoho:
     """The fake Zoho, with log in with Zoho switched on (its user: ada@example.com)."""
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": True}
-    return zoho_tokens_settings
+    return fake_zoho
 
 
 @pytest.fixture
@@ -176,12 +176,12 @@ def test_sign_in_keeps_an_org_level_token_of_the_same_zoho_user(fake: FakeZoho) 
 
 
 def test_connect_with_login_off_sends_anonymous_visitors_to_login_url(
-    zoho_tokens_settings: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
     response = Client().get("/zoho/connect/")
 
     assert response["Location"] == "/accounts/login/?next=/zoho/connect/"
-    assert zoho_tokens_settings.requests == []
+    assert fake_zoho.requests == []
 
 
 def test_a_login_flow_cannot_finish_once_login_is_switched_off(

@@ -5,7 +5,7 @@
 ...     code = fake.issue_code()
 
 See :class:`FakeZoho` for the behaviour, :mod:`zoho_tokens.testing.fixtures` for the
-pytest fixtures (``fake_zoho``, ``zoho_tokens_settings``, ``zoho_sdk_reset``), and
+pytest fixtures (``fake_zoho``, ``zoho_sdk_reset``), and
 ``python -m zoho_tokens.testing --help`` for the demo server.
 """
 

@@ -5,10 +5,9 @@ fixtures are available in any project that installs django-zoho-tokens:
 
 ``fake_zoho``
     A started :class:`~zoho_tokens.testing.FakeZoho` (with ``auto_consent=True``), stopped
-    after the test.
-``zoho_tokens_settings``
-    ``fake_zoho``, with pytest-django's ``settings.ZOHO_TOKENS`` pointed at it for the
-    duration of the test (other keys, such as ``ENCRYPTION_KEYS``, are kept).
+    after the test, with pytest-django's ``settings.ZOHO_TOKENS`` pointed at it for the
+    duration of the test (other keys, such as ``ENCRYPTION_KEYS``, are kept). Without
+    pytest-django it is the bare fake.
 ``zoho_sdk_reset``
     Clears the Zoho SDK's process-wide initializer and caches before and after the test.
 
@@ -24,33 +23,38 @@ import pytest
 
 from zoho_tokens.testing.fake import FakeZoho
 
+__all__ = ["fake_zoho", "zoho_sdk_reset"]
+
 
 @pytest.fixture
-def fake_zoho() -> Iterator[FakeZoho]:
-    """A fake Zoho on ``127.0.0.1``, consenting automatically, for one test."""
+def fake_zoho(request: pytest.FixtureRequest) -> Iterator[FakeZoho]:
+    """A fake Zoho on ``127.0.0.1`` for one test, with ``settings.ZOHO_TOKENS`` pointing at it.
+
+    It consents automatically. The settings are restored afterwards by pytest-django's
+    ``settings`` fixture; in a project without pytest-django only the fake is started.
+    """
     with FakeZoho(auto_consent=True) as fake:
+        _point_settings_at(request, fake)
         yield fake
 
 
-@pytest.fixture
-def zoho_tokens_settings(request: pytest.FixtureRequest, fake_zoho: FakeZoho) -> FakeZoho:
-    """Point ``settings.ZOHO_TOKENS`` at ``fake_zoho`` and return the fake.
-
-    Needs pytest-django (its ``settings`` fixture restores the settings afterwards).
-    """
-    # Looked up lazily so that the plugin works in projects without pytest-django.
-    settings = request.getfixturevalue("settings")
+def _point_settings_at(request: pytest.FixtureRequest, fake: FakeZoho) -> None:
+    """Point pytest-django's ``settings.ZOHO_TOKENS`` at ``fake``, when pytest-django is here."""
+    try:
+        # Looked up lazily so that the plugin works in projects without pytest-django.
+        settings = request.getfixturevalue("settings")
+    except pytest.FixtureLookupError:
+        return
     existing = dict(getattr(settings, "ZOHO_TOKENS", None) or {})
     settings.ZOHO_TOKENS = {
         **existing,
-        "CLIENT_ID": fake_zoho.client_id,
-        "CLIENT_SECRET": fake_zoho.client_secret,
-        "DATA_CENTER": fake_zoho.location,
-        "ACCOUNTS_URL": fake_zoho.url,
-        "API_DOMAIN": fake_zoho.url,
+        "CLIENT_ID": fake.client_id,
+        "CLIENT_SECRET": fake.client_secret,
+        "DATA_CENTER": fake.location,
+        "ACCOUNTS_URL": fake.url,
+        "API_DOMAIN": fake.url,
         "HTTP_TIMEOUT": 2,
     }
-    return fake_zoho
 
 
 @pytest.fixture
