@@ -478,9 +478,7 @@ def test_the_pages_can_be_put_in_the_sites_own_layout(
     assert "was not started from this browser" in body
 
 
-def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(
-    client, fake_zoho
-):
+def test_a_failed_callback_scrubs_the_grant_code_from_what_error_reports_show(client, fake_zoho):
     fake: FakeZoho = fake_zoho
     fake.fail("exchange", "http_500")
     callback_url = fake.consent(client.get("/zoho/connect/")["Location"])

@@ -148,9 +148,7 @@ def test_unsafe_next_is_not_remembered(client: Client, fake_zoho: FakeZoho) -> N
     assert client.get(callback)["Location"] == "/"
 
 
-def test_protocol_relative_next_is_not_remembered(
-    client: Client, fake_zoho: FakeZoho
-) -> None:
+def test_protocol_relative_next_is_not_remembered(client: Client, fake_zoho: FakeZoho) -> None:
     fake = fake_zoho
     callback = fake.consent(client.get("/zoho/connect/?next=//evil.example/x")["Location"])
 
