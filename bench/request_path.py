@@ -1,21 +1,25 @@
 """The request path: what one CRM call costs through ``acting_as``, against its floors.
 
-``python -m bench.request_path [--calls 200]`` (also run by ``make bench``): the fake Zoho in
-its own process (``bench.loadtest_fake``, Leads of 300 fields), three users connected, a
-SQLite database; then the same ``get_records`` of Leads made
+``python -m bench.request_path [--calls 200] [--database sqlite|postgres|mariadb] [--json]``
+(``make bench`` runs it once per database, see :mod:`bench.request_path_report`): the fake
+Zoho in its own process (``bench.loadtest_fake``, Leads of 300 fields), three users
+connected, a fresh database; then the same ``get_records`` of Leads made
 
 - with raw ``requests`` and the same access token (the floor: HTTP and JSON only);
 - through the SDK with a zero-cost in-memory token store (the SDK's own cost);
 - through ``acting_as`` per call (this app's path: a block per request);
 - through ``acting_as`` with 10 calls per block;
+- through ``session_for(user)`` per call (the REST path without the SDK);
 
-in 1 thread and in 8 threads (3 users). Prints a Markdown table: median ms per call,
-calls/s, and each median against the SDK alone's, measured in the same run.
+in 1 thread and in 8 threads (3 users). The subjects take turns in interleaved rounds, so
+that the machine's noise falls on all alike. Prints each path's median ms per call and
+calls/s (a Markdown table, or JSON for the report).
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import statistics
 import subprocess
@@ -33,24 +37,33 @@ from bench.loadtest_fake import CLIENT_ID, CLIENT_SECRET, user_email
 
 KEY = "pwWUxjnHBWNSwmXY4x69S5HdfN6OQ8GKWzvVRNT8jwM="  # bench only, not secret
 USERS = 3
+THREADS = (1, 8)
 REDIRECT_URI = "http://127.0.0.1:1/callback"
 FAR_FUTURE_MS = str(int(time.time() * 1000) + 10 * 365 * 86400 * 1000)
+#: --database -> the alias of bench/settings.py whose server it uses.
+ALIASES = {"sqlite": "default", "postgres": "postgres", "mariadb": "mariadb"}
+SDK_ALONE = "SDK alone, in-memory store"
 
-Call = Callable[[int], None]  # one CRM call as user number n
+Call = Callable[[int], None]  # one unit of work as user number n
+#: (path, threads) -> (median ms per CRM call, CRM calls per second)
+Results = dict[tuple[str, int], tuple[float, float]]
 
 
-def _configure(work_dir: str, fake_url: str) -> None:
+def _configure(database: str, work_dir: str, fake_url: str) -> str:
+    """Django settings on a fresh database of the bench's ``database`` server; its version."""
+    # bench/settings.py reads these when imported: the database name and the SQLite folder.
+    os.environ.setdefault("ZOHO_BENCH_DB", "zoho_request_path")
+    os.environ["ZOHO_BENCH_DIR"] = work_dir
+    from bench import settings as bench_settings
+
+    alias = ALIASES[database]
+    config = bench_settings.DATABASES[alias]
     settings.configure(
         SECRET_KEY="bench-only-not-secret",
         USE_TZ=True,
         INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "zoho_tokens"],
-        DATABASES={
-            "default": {
-                "ENGINE": "django.db.backends.sqlite3",
-                "NAME": os.path.join(work_dir, "db.sqlite3"),
-                "OPTIONS": {"timeout": 20},
-            }
-        },
+        # bench.databases creates and drops the database through its own alias.
+        DATABASES={"default": config, alias: config},
         DEFAULT_AUTO_FIELD="django.db.models.BigAutoField",
         ZOHO_TOKENS={
             "ENCRYPTION_KEYS": [KEY],
@@ -62,10 +75,13 @@ def _configure(work_dir: str, fake_url: str) -> None:
         },
     )
     import django
-    from django.core.management import call_command
+
+    from bench import databases
 
     django.setup()
-    call_command("migrate", verbosity=0)
+    version = databases.recreate(alias)
+    databases.migrate("default")
+    return version
 
 
 def _connect_users(fake_url: str) -> list[Any]:
@@ -101,12 +117,14 @@ def _subjects(fake_url: str, people: list[Any]) -> dict[str, tuple[Call, int]]:
     import requests
 
     from example_project.crm_demo.leads import LEAD_FIELDS, fetch_leads
+    from zoho_tokens.api import session_for
     from zoho_tokens.models import ZohoToken
     from zoho_tokens.sdk import acting_as
 
     rows = [ZohoToken.objects.get(user=person) for person in people]
     access = [row.access_token for row in rows]
-    url = f"{fake_url}/crm/v8/Leads?" + urlencode({"fields": ",".join(LEAD_FIELDS)})
+    fields = {"fields": ",".join(LEAD_FIELDS)}
+    url = f"{fake_url}/crm/v8/Leads?" + urlencode(fields)
 
     def floor(n: int) -> None:
         answer = requests.get(
@@ -128,11 +146,17 @@ def _subjects(fake_url: str, people: list[Any]) -> dict[str, tuple[Call, int]]:
             for _ in range(10):
                 fetch_leads()
 
+    def rest_session(n: int) -> None:
+        answer = session_for(people[n]).get("Leads", params=fields)
+        answer.raise_for_status()
+        answer.json()
+
     return {
         "raw requests (floor)": (floor, 1),
-        "SDK alone, in-memory store": (sdk_alone, 1),
+        SDK_ALONE: (sdk_alone, 1),
         "acting_as per call": (per_request, 1),
         "acting_as, 10 calls per block": (ten_per_block, 10),
+        "session_for per call": (rest_session, 1),
     }
 
 
@@ -193,11 +217,13 @@ def _memory_store() -> Any:
     return MemoryStore()
 
 
-def _measure(work: Call, calls_per_unit: int, threads: int, units: int) -> tuple[float, float]:
-    """(median ms per CRM call, CRM calls per second) over ``units`` per thread."""
+def _measure(
+    work: Call, calls_per_unit: int, threads: int, units: int
+) -> tuple[list[float], float]:
+    """(seconds per CRM call of each unit, wall seconds) for ``units`` per thread."""
     durations: list[float] = []
     lock = threading.Lock()
-    barrier = threading.Barrier(threads)
+    barrier = threading.Barrier(threads + 1)
 
     def worker(index: int) -> None:
         user = index % USERS
@@ -212,13 +238,13 @@ def _measure(work: Call, calls_per_unit: int, threads: int, units: int) -> tuple
             durations.extend(mine)
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
-    started = time.perf_counter()
     for thread in pool:
         thread.start()
+    barrier.wait()  # the clock starts when every thread is warm
+    started = time.perf_counter()
     for thread in pool:
         thread.join()
-    elapsed = time.perf_counter() - started
-    return statistics.median(durations) * 1000, len(durations) * calls_per_unit / elapsed
+    return durations, time.perf_counter() - started
 
 
 def _prepare(name: str, fake_url: str, rows: list[Any]) -> None:
@@ -246,8 +272,8 @@ def _prepare(name: str, fake_url: str, rows: list[Any]) -> None:
         ensure_initialized()
 
 
-def run(calls: int) -> str:
-    """Measure every subject in 1 and 8 threads; the Markdown table."""
+def run(database: str, calls: int, rounds: int) -> tuple[str, Results]:
+    """Measure every subject in 1 and 8 threads on ``database``: (its version, results)."""
     fake = subprocess.Popen(
         [sys.executable, "-m", "bench.loadtest_fake", "--users", str(USERS)],
         stdin=subprocess.PIPE,
@@ -258,65 +284,63 @@ def run(calls: int) -> str:
         assert fake.stdout is not None
         fake_url = fake.stdout.readline().split()[1]
         with tempfile.TemporaryDirectory(prefix="zoho-request-path-") as work_dir:
-            _configure(work_dir, fake_url)
-            people = _connect_users(fake_url)
-            from zoho_tokens.models import ZohoToken
+            version = _configure(database, work_dir, fake_url)
+            try:
+                return version, _measure_all(fake_url, calls, rounds)
+            finally:
+                from bench import databases
 
-            rows = [ZohoToken.objects.get(user=person) for person in people]
-            subjects = _subjects(fake_url, people)
-            results: dict[tuple[str, int], tuple[float, float]] = {}
-            for threads in (1, 8):
-                for name, (work, per_unit) in subjects.items():
-                    if not name.startswith("raw"):
-                        _prepare(name, fake_url, rows)
-                    units = max(3, calls // per_unit // threads)
-                    results[name, threads] = _measure(work, per_unit, threads, units)
-            return _render(results)
+                databases.drop(ALIASES[database])
     finally:
         fake.kill()
         fake.wait()
 
 
-def _render(results: dict[tuple[str, int], tuple[float, float]]) -> str:
-    base = {threads: results["SDK alone, in-memory store", threads][0] for threads in (1, 8)}
-    lines = [
-        "## Request path: one CRM call (`get_records` of Leads, 300 fields)",
-        "",
-        "| Path | 1 thread: median ms | x SDK alone | calls/s | "
-        "8 threads, 3 users: median ms | x SDK alone | calls/s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
-    ]
-    for name in dict.fromkeys(name for name, _ in results):
-        cells = []
-        for threads in (1, 8):
-            median, rate = results[name, threads]
-            cells += [f"{median:.1f}", f"{median / base[threads]:.2f}", f"{rate:.0f}"]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+def _measure_all(fake_url: str, calls: int, rounds: int) -> Results:
+    """Every subject in turn, ``rounds`` times over, at each thread count."""
+    from zoho_tokens.models import ZohoToken
+
+    people = _connect_users(fake_url)
+    rows = [ZohoToken.objects.get(user=person) for person in people]
+    subjects = _subjects(fake_url, people)
+    results: Results = {}
+    for threads in THREADS:
+        durations: dict[str, list[float]] = {name: [] for name in subjects}
+        wall = dict.fromkeys(subjects, 0.0)
+        for _ in range(rounds):
+            for name, (work, per_unit) in subjects.items():
+                if not name.startswith("raw"):
+                    _prepare(name, fake_url, rows)
+                units = max(2, calls // per_unit // threads // rounds)
+                taken, seconds = _measure(work, per_unit, threads, units)
+                durations[name] += taken
+                wall[name] += seconds
+        for name, (_, per_unit) in subjects.items():
+            rate = len(durations[name]) * per_unit / wall[name]
+            results[name, threads] = (statistics.median(durations[name]) * 1000, rate)
+    return results
 
 
 def main(argv: list[str] | None = None) -> int:
     """Measure and print."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=200, help="CRM calls per subject")
+    parser.add_argument(
+        "--calls", type=int, default=200, help="CRM calls per path and thread count"
+    )
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds")
+    parser.add_argument("--database", choices=sorted(ALIASES), default="sqlite")
+    parser.add_argument("--json", action="store_true", help="print JSON for the report")
     args = parser.parse_args(argv)
-    print(run(args.calls))
+    version, results = run(args.database, args.calls, args.rounds)
+    rows = [[name, threads, *figures] for (name, threads), figures in results.items()]
+    if args.json:
+        print(json.dumps({"version": version, "results": rows}))
+    else:
+        from bench.request_path_report import render
+
+        print(render({args.database: (version, results)}))
     return 0
 
 
 if __name__ == "__main__":
     raise SystemExit(main())
-
-
-def report_section(quick: bool) -> str:
-    """The table, measured in a process of its own (``make bench`` has its own settings)."""
-    calls = "40" if quick else "400"
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.request_path", "--calls", calls],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    if result.returncode != 0:
-        return f"## Request path\n\nFailed: {result.stderr.strip().splitlines()[-1:]}"
-    return result.stdout.strip()

@@ -83,6 +83,10 @@ def _fresh_database(alias: str) -> str:
     return version
 
 
+#: Report label -> the name ``bench.request_path --database`` takes.
+REQUEST_PATH_NAMES = {"SQLite": "sqlite", "PostgreSQL": "postgres", "MariaDB": "mariadb"}
+
+
 def _databases(notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Fresh databases: ``(label -> alias of those that answered, label -> server version)``."""
     from bench import databases
@@ -195,9 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
         )
     )
-    from bench.request_path import report_section  # issue 15: the request path
+    from bench.request_path_report import report_section
 
-    report += "\n\n" + report_section(args.quick)
+    report += "\n\n" + report_section(
+        args.quick, [REQUEST_PATH_NAMES[label] for label in available]
+    )
     print(report)
     if args.output:
         Path(args.output).parent.mkdir(parents=True, exist_ok=True)
