@@ -1,29 +1,24 @@
 """The fake Zoho is as strict as the real one (README: "How close the fake is to the real
 Zoho"). One test per recorded (or documented) behaviour; the fake's other behaviour is in
-``tests/test_fake_zoho.py``. No Django needed: ``-p no:django`` works.
+the other files of ``tests/testing``.
+
+Run without Django: ``python -m pytest tests/testing -p no:django --confcutdir=tests/testing``.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 
+from tests.testing.fake_client import open_url, post_token
 from zoho_tokens.testing import FakeZoho
 from zoho_tokens.testing.crm import make_leads
 
 FIELDS = "First_Name,Last_Name"
-
-
-@pytest.fixture
-def http() -> Iterator[requests.Session]:
-    with requests.Session() as session:
-        session.trust_env = False
-        yield session
 
 
 @pytest.fixture
@@ -33,24 +28,12 @@ def token(http: requests.Session, fake_zoho: FakeZoho) -> str:
 
 
 def exchange(http: requests.Session, fake: FakeZoho, **overrides: str) -> requests.Response:
-    data = {
-        "grant_type": "authorization_code",
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "code": fake.issue_code(),
-        **overrides,
-    }
-    return http.post(fake.token_url, data=data, timeout=5)
+    params = {"grant_type": "authorization_code", "code": fake.issue_code(), **overrides}
+    return post_token(http, fake, **params)
 
 
 def refresh(http: requests.Session, fake: FakeZoho, refresh_token: str) -> requests.Response:
-    data = {
-        "grant_type": "refresh_token",
-        "client_id": fake.client_id,
-        "client_secret": fake.client_secret,
-        "refresh_token": refresh_token,
-    }
-    return http.post(fake.token_url, data=data, timeout=5)
+    return post_token(http, fake, grant_type="refresh_token", refresh_token=refresh_token)
 
 
 def leads(
@@ -234,7 +217,7 @@ def test_the_throttle_is_worded_in_the_callers_language(http, fake_zoho) -> None
 
 def test_consent_redirect_is_percent_encoded_with_a_trailing_ampersand(http, fake_zoho) -> None:
     url = fake_zoho.authorize_url("https://app.example.com/zoho/callback/")
-    location = http.get(url, allow_redirects=False, timeout=5).headers["Location"]
+    location = open_url(http, url).headers["Location"]
     assert location.endswith("&")
     assert "accounts-server=http%3A%2F%2F127.0.0.1%3A" in location
     assert parse_qs(urlsplit(location).query)["accounts-server"] == [fake_zoho.url]

@@ -7,30 +7,36 @@
 See :class:`FakeZoho` for the behaviour, :mod:`zoho_tokens.testing.fixtures` for the
 pytest fixtures (``fake_zoho``, ``zoho_sdk_reset``), and
 ``python -m zoho_tokens.testing --help`` for the demo server.
+
+The package, from the test's side down to the socket:
+
+- ``fake`` (the ``FakeZoho`` façade), ``controls`` (its handles on limits, tokens, clock,
+  faults and records), ``browser`` (playing the browser), ``fixtures``, ``__main__``;
+- ``routing`` (which handler answers a path, what a fault does instead), ``faults``;
+- ``accounts`` and ``scope_enhance`` (Zoho Accounts), ``consent`` (its HTML pages);
+- ``crm``, ``crm_lists``, ``crm_payloads``, ``crm_errors`` (the CRM API), ``books`` and
+  ``books_payloads`` (Zoho Books);
+- ``state`` (codes and tokens, and Zoho's rules for them), ``tokens`` (their records),
+  ``directory`` (clients and users), ``users``, ``records`` (what the fake saw);
+- ``server`` (HTTP on a loopback socket, knowing nothing of Zoho), ``sdk`` (SDK reset).
 """
 
 from __future__ import annotations
 
-from zoho_tokens.testing.fake import (
-    AUTH_PATH,
-    REVOKE_PATH,
-    TOKEN_PATH,
-    CrmCall,
-    FakeZoho,
-    FakeZohoError,
-    RecordedRequest,
-)
+from zoho_tokens.testing.accounts import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
+from zoho_tokens.testing.browser import FakeZohoError
+from zoho_tokens.testing.fake import FakeZoho
 from zoho_tokens.testing.faults import Endpoint, Fault, FaultKind
+from zoho_tokens.testing.records import CrmCall, RecordedRequest
 from zoho_tokens.testing.sdk import reset_zoho_sdk
-from zoho_tokens.testing.state import (
+from zoho_tokens.testing.tokens import (
     DEFAULT_SCOPES,
-    DEFAULT_USER,
     AccessToken,
-    FakeZohoUser,
     GrantCode,
     RefreshToken,
     token_kind,
 )
+from zoho_tokens.testing.users import DEFAULT_USER, FakeZohoUser
 
 __all__ = [
     "AUTH_PATH",

@@ -16,7 +16,7 @@ from types import FrameType
 
 from zoho_tokens.testing.crm import make_leads
 from zoho_tokens.testing.fake import FakeZoho
-from zoho_tokens.testing.state import FakeZohoUser
+from zoho_tokens.testing.users import FakeZohoUser
 
 
 def _user(value: str) -> FakeZohoUser:

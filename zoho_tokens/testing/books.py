@@ -26,8 +26,20 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from zoho_tokens.testing.books_payloads import (
+    BAD_AUTHORIZATION,
+    NOT_AUTHORIZED,
+    NOT_FOUND,
+    ORG_MISSING,
+    TOO_MANY,
+    not_member,
+    ok,
+    organization_payload,
+    page_context,
+)
 from zoho_tokens.testing.server import HttpRequest, HttpResponse
-from zoho_tokens.testing.state import AccessToken, FakeZohoUser
+from zoho_tokens.testing.tokens import AccessToken
+from zoho_tokens.testing.users import FakeZohoUser
 
 __all__ = [
     "ADMIN",
@@ -42,8 +54,6 @@ ADMIN = frozenset({"estimates.read", "estimates.create", "invoices.read", "invoi
 #: Zoho's CRM-Books integration user: estimates read/write, invoices read only.
 INTEGRATION_USER = frozenset({"estimates.read", "estimates.create", "invoices.read"})
 
-NOT_AUTHORIZED = {"code": 57, "message": "You are not authorized to perform this operation"}
-BAD_AUTHORIZATION = {"code": 14, "message": "Invalid value passed for authtoken."}
 _PATH = re.compile(r"^/books/v3/(?P<module>[a-z_]+)/?$")
 
 
@@ -160,7 +170,7 @@ class BooksState:
         match = _PATH.match(request.path)
         if access is None or match is None:
             return HttpResponse.json(
-                NOT_AUTHORIZED if access is None else _NOT_FOUND, 401 if access is None else 404
+                NOT_AUTHORIZED if access is None else NOT_FOUND, 401 if access is None else 404
             )
         module = match["module"]
         operation = "create" if request.method == "POST" else "read"
@@ -169,31 +179,35 @@ class BooksState:
         if not mine or not _scope_allows(access.scopes, scope_module, operation):
             return HttpResponse.json(NOT_AUTHORIZED, status=401)
         if module == "organizations":
-            return _ok({"organizations": [_org_payload(o, o is mine[0]) for o in mine]})
+            return ok(
+                {
+                    "organizations": [
+                        organization_payload(o.organization_id, o.name, o is mine[0]) for o in mine
+                    ]
+                }
+            )
         if not org_id:
-            return HttpResponse.json(_ORG_MISSING, status=400)
+            return HttpResponse.json(ORG_MISSING, status=400)
         org = self.organizations.get(org_id)
         if org is None or access.user.email.lower() not in org.members:
-            return HttpResponse.json(_not_member(org_id), status=400)
+            return HttpResponse.json(not_member(org_id), status=400)
         throttled = self._count_call(org)
         if throttled is not None:
             return throttled
         if module not in ("estimates", "invoices"):
-            return self._limited(org, HttpResponse.json(_NOT_FOUND, status=404))
+            return self._limited(org, HttpResponse.json(NOT_FOUND, status=404))
         if f"{module}.{operation}" not in org.members[access.user.email.lower()]:
             return self._limited(org, HttpResponse.json(NOT_AUTHORIZED, status=401))
         if operation == "create":
             return self._limited(org, self._create_estimate(request, org, access.user))
         records = org.estimates if module == "estimates" else org.invoices
-        return self._limited(
-            org, _ok({module: [dict(r) for r in records], **_page(module, records)})
-        )
+        return self._limited(org, ok({module: [dict(r) for r in records], **page_context(module)}))
 
     def _count_call(self, org: BooksOrganization) -> HttpResponse | None:
         now = self._now()
         org.recent_calls = [t for t in org.recent_calls if t > now - 60]
         if len(org.recent_calls) >= self.per_minute_limit:
-            return self._limited(org, HttpResponse.json(_TOO_MANY, status=429))
+            return self._limited(org, HttpResponse.json(TOO_MANY, status=429))
         org.recent_calls.append(now)
         org.calls_today += 1
         return None
@@ -246,45 +260,6 @@ class BooksState:
             "created_by_name": creator.full_name,
             "created_by_email": creator.email,
         }
-
-
-_NOT_FOUND = {"code": 5, "message": "Invalid URL Passed"}
-_ORG_MISSING = {"code": 6, "message": "Invalid value passed for organization_id"}
-_TOO_MANY = {"code": 44, "message": "You have made too many requests. Please try again later."}
-
-
-def _not_member(org_id: str) -> dict[str, Any]:
-    return {
-        "code": 6041,
-        "message": f"This user is not associated with the CompanyID/CompanyName:{org_id}.",
-    }
-
-
-def _ok(payload: dict[str, Any]) -> HttpResponse:
-    return HttpResponse.json({"code": 0, "message": "success", **payload})
-
-
-def _page(module: str, records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
-        "page_context": {
-            "page": 1,
-            "per_page": 200,
-            "has_more_page": False,
-            "report_name": module.title(),
-            "sort_column": "created_time",
-            "sort_order": "D",
-        }
-    }
-
-
-def _org_payload(org: BooksOrganization, is_default: bool) -> dict[str, Any]:
-    return {
-        "organization_id": org.organization_id,
-        "name": org.name,
-        "is_default_org": is_default,
-        "currency_code": "USD",
-        "time_zone": "Etc/UTC",
-    }
 
 
 def _scope_allows(scopes: Iterable[str], module: str, operation: str) -> bool:

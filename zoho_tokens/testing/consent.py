@@ -11,7 +11,18 @@ from collections.abc import Mapping, Sequence
 from html import escape
 from html.parser import HTMLParser
 
-from zoho_tokens.testing.state import FakeZohoUser
+from zoho_tokens.testing.users import FakeZohoUser
+
+__all__ = [
+    "CONSENT_FIELDS",
+    "CONSENT_PATH",
+    "PROXY_ERROR_PAGE",
+    "SERVER_ERROR_PAGE",
+    "parse_form",
+    "render_consent_page",
+    "render_error_page",
+    "render_index_page",
+]
 
 CONSENT_PATH = "/oauth/v2/auth/consent"
 

@@ -14,6 +14,12 @@ import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from zoho_tokens.testing.crm_errors import (
+    FIELDS_LIMIT_EXCEEDED,
+    FIELDS_PARAM_MISSING,
+    INVALID_PAGE_TOKEN,
+    PAGINATION_LIMIT_EXCEEDED,
+)
 from zoho_tokens.testing.server import HttpResponse
 
 __all__ = [
@@ -25,32 +31,6 @@ __all__ = [
     "requested_fields",
 ]
 
-FIELDS_PARAM_MISSING: dict[str, Any] = {
-    "code": "REQUIRED_PARAM_MISSING",
-    "details": {"param_name": "fields"},
-    "message": "One of the expected parameter is missing",
-    "status": "error",
-}
-# The code is recorded; the details and message are Zoho's documented shape (unconfirmed).
-FIELDS_LIMIT_EXCEEDED: dict[str, Any] = {
-    "code": "LIMIT_EXCEEDED",
-    "details": {"by": "fields", "limit": 50},
-    "message": "the number of fields exceeds the limit",
-    "status": "error",
-}
-# Documented (not recorded): page/per_page reach only the first 2000 records.
-PAGINATION_LIMIT_EXCEEDED: dict[str, Any] = {
-    "code": "DISCRETE_PAGINATION_LIMIT_EXCEEDED",
-    "details": {"limit": 2000},
-    "message": "use page_token to fetch records beyond the first 2000",
-    "status": "error",
-}
-INVALID_PAGE_TOKEN: dict[str, Any] = {
-    "code": "INVALID_DATA",
-    "details": {"param_name": "page_token"},
-    "message": "invalid page token",
-    "status": "error",
-}
 #: At most this many API names in ``fields`` (more: ``LIMIT_EXCEEDED``).
 MAX_FIELDS = 50
 #: ``page``/``per_page`` reach only this many records; beyond, ``page_token`` is needed.
@@ -152,7 +132,7 @@ def list_records(
 
 
 def no_content() -> HttpResponse:
-    # Zoho answers "nothing here" (an empty module, a page past the end) with 204.
+    """Zoho's "nothing here" (an empty module, a page past the end): HTTP 204, no body."""
     return HttpResponse(status=204, content_type=None)
 
 

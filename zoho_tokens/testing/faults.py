@@ -6,6 +6,8 @@ import threading
 from dataclasses import dataclass
 from typing import Literal, get_args
 
+__all__ = ["ENDPOINTS", "FAULT_KINDS", "Endpoint", "Fault", "FaultBook", "FaultKind"]
+
 #: Where a fault applies. ``"token"`` is both grants of ``/oauth/v2/token``;
 #: ``"exchange"`` (``authorization_code``) and ``"refresh"`` (``refresh_token``) are one each;
 #: ``"auth"`` is the authorization page and its consent form; ``"crm"`` is every CRM call.

@@ -19,10 +19,13 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 
-from zoho_tokens.testing.state import AccountsState, OAuthError, parse_scopes
+from zoho_tokens.testing.state import AccountsState
+from zoho_tokens.testing.tokens import OAuthError, parse_scopes
 
 SCOPE_ENHANCE_PATH = "/oauth/v2/token/scopeenhance"
 ADD_EXTRA_SCOPE_PATH = "/oauth/v2/token/addextrascope"
+
+__all__ = ["ADD_EXTRA_SCOPE_PATH", "SCOPE_ENHANCE_PATH", "EnhanceToken", "ScopeEnhancements"]
 
 
 @dataclass
@@ -48,7 +51,7 @@ class ScopeEnhancements:
         if params.get("grant_type") != "update_scopes_token":
             raise OAuthError("unsupported_grant_type")
         client_id = params.get("client_id")
-        self._state.check_client(client_id, params.get("client_secret"))
+        self._state.directory.check_client(client_id, params.get("client_secret"))
         refresh = self._state.live_refresh_token(params.get("refresh_token"), client_id)
         if refresh is None:
             raise OAuthError("invalid_code")

@@ -8,6 +8,8 @@ initializes the SDK leaks all of that into the next one unless it is reset.
 
 from __future__ import annotations
 
+__all__ = ["reset_zoho_sdk"]
+
 
 def reset_zoho_sdk() -> None:
     """Forget the SDK's initializer (global and this thread's) and its metadata caches.

@@ -25,6 +25,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+__all__ = ["App", "HttpRequest", "HttpResponse", "LoopbackServer", "RequestParams"]
+
 logger = logging.getLogger(__name__)
 
 #: Only ever bind here: the fake must never be reachable from another machine.
@@ -39,8 +41,20 @@ def _first_values(parsed: Mapping[str, list[str]]) -> dict[str, str]:
     return {key: values[0] for key, values in parsed.items() if values}
 
 
+class RequestParams:
+    """The :attr:`params` of a request that has a ``query`` and a ``form``."""
+
+    query: dict[str, str]
+    form: dict[str, str]
+
+    @property
+    def params(self) -> dict[str, str]:
+        """Query and form parameters together; the form wins on a clash."""
+        return {**self.query, **self.form}
+
+
 @dataclass(frozen=True)
-class HttpRequest:
+class HttpRequest(RequestParams):
     """One parsed request, as the application sees it."""
 
     method: str
@@ -57,11 +71,6 @@ class HttpRequest:
             if key.lower() == wanted:
                 return value
         return default
-
-    @property
-    def params(self) -> dict[str, str]:
-        """Query and form parameters together; the form wins on a clash."""
-        return {**self.query, **self.form}
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""The fake Zoho Accounts server's memory: clients, users, grant codes and tokens.
+"""The fake Zoho Accounts server's memory of grant codes and tokens, and its rules.
 
 Everything here follows what Zoho documents (see ``docs``/``zoho-facts.md``):
 
@@ -19,236 +19,50 @@ at the same time.
 from __future__ import annotations
 
 import dataclasses
-import secrets
 import threading
 import time
-import zlib
 from collections import deque
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
-from typing import Literal
+from collections.abc import Callable
+from typing import Literal, TypeVar
 
-#: The organisation every default user belongs to (Zoho's ``zgid`` and org ``id``).
-DEFAULT_ZGID = "700000001"
-DEFAULT_ORG_ID = "5725767000000000001"
-DEFAULT_COMPANY_NAME = "Fake Zoho Corp"
-
-#: Enough for the whole SDK flow: records, the field metadata the SDK fetches before
-#: ``get_records``, and the two reads that tell it who the token belongs to.
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "ZohoCRM.modules.ALL",
-    "ZohoCRM.settings.ALL",
-    "ZohoCRM.users.READ",
-    "ZohoCRM.org.READ",
+from zoho_tokens.testing.directory import Directory
+from zoho_tokens.testing.tokens import (
+    AccessToken,
+    GrantCode,
+    OAuthError,
+    RefreshToken,
+    TokenPolicy,
+    new_token,
+    throttle_error,
 )
+from zoho_tokens.testing.users import FakeZohoUser
 
-TokenKind = Literal["code", "access", "refresh"]
+__all__ = ["AccountsState"]
 
-# A two-letter tag in the first segment tells the kinds apart at a glance in logs and
-# assertions, while keeping Zoho's shape "1000.<32 chars>.<32 hex>" (the SDK relies on the
-# last 32 characters being the secret part when it names its field-metadata files).
-_KIND_TAGS: dict[TokenKind, str] = {"code": "gc", "access": "at", "refresh": "rt"}
+_Token = TypeVar("_Token", RefreshToken, AccessToken)
 
 
-def new_token(kind: TokenKind) -> str:
-    """A random Zoho-shaped token whose kind :func:`token_kind` can recognise."""
-    return f"1000.{_KIND_TAGS[kind]}{secrets.token_hex(15)}.{secrets.token_hex(16)}"
-
-
-def token_kind(token: str) -> TokenKind | None:
-    """Which kind of token the fake issued (``"code"``, ``"access"``, ``"refresh"``), if any."""
-    parts = token.split(".")
-    if len(parts) != 3 or parts[0] != "1000":
-        return None
-    for kind, tag in _KIND_TAGS.items():
-        if parts[1].startswith(tag):
-            return kind
-    return None
-
-
-def parse_scopes(value: str | Iterable[str] | None) -> tuple[str, ...]:
-    """Scopes as Zoho takes them: comma separated (spaces tolerated), or any iterable."""
-    if value is None:
-        return ()
-    items = value.replace(" ", ",").split(",") if isinstance(value, str) else value
-    return tuple(scope.strip() for scope in items if scope and scope.strip())
-
-
-@dataclass(frozen=True)
-class FakeZohoUser:
-    """A Zoho user who can consent, and whom CRM calls resolve to.
-
-    ``zgid`` is the organisation's id as the SDK reads it (``GET /crm/v8/org``), so the
-    SDK's user name for this user is ``f"{email}:{zgid}"`` (see :attr:`sdk_user_name`).
-    ``user_id`` defaults to a number derived from the email, so it is stable across runs.
-    """
-
-    email: str
-    full_name: str
-    zgid: str = DEFAULT_ZGID
-    org_id: str = DEFAULT_ORG_ID
-    company_name: str = DEFAULT_COMPANY_NAME
-    user_id: str = ""
-    role: str = "CEO"
-    profile: str = "Administrator"
-
-    def __post_init__(self) -> None:
-        if not self.user_id:
-            number = 5725767000000100000 + zlib.crc32(self.email.lower().encode()) % 100000
-            object.__setattr__(self, "user_id", str(number))
-
-    @property
-    def first_name(self) -> str:
-        """Everything before the last word of ``full_name``."""
-        return self.full_name.rpartition(" ")[0]
-
-    @property
-    def last_name(self) -> str:
-        """The last word of ``full_name``."""
-        return self.full_name.rpartition(" ")[2]
-
-    @property
-    def sdk_user_name(self) -> str:
-        """The name the Zoho SDK gives this user's tokens: ``"<email>:<org zgid>"``."""
-        return f"{self.email}:{self.zgid}"
-
-
-DEFAULT_USER = FakeZohoUser("ada@example.com", "Ada Lovelace")
-
-
-@dataclass
-class GrantCode:
-    """An authorization code, as remembered by the fake."""
-
-    code: str
-    client_id: str
-    user: FakeZohoUser
-    scopes: tuple[str, ...]
-    redirect_uri: str | None
-    offline: bool
-    issued_at: float
-    expires_at: float
-    used_at: float | None = None
-
-
-@dataclass
-class RefreshToken:
-    """A refresh token. ``invalidated`` is None while active, else why it died."""
-
-    token: str
-    client_id: str
-    user: FakeZohoUser
-    scopes: tuple[str, ...]
-    issued_at: float
-    invalidated: Literal["revoked", "limit"] | None = None
-    # When each access token was minted from it by a refresh, for the throttle.
-    refreshes: deque[float] = field(default_factory=deque)
-
-    @property
-    def active(self) -> bool:
-        """Still usable for refreshes."""
-        return self.invalidated is None
-
-
-@dataclass
-class AccessToken:
-    """An access token. ``invalidated`` is None unless it was killed before expiry."""
-
-    token: str
-    client_id: str
-    user: FakeZohoUser
-    scopes: tuple[str, ...]
-    issued_at: float
-    expires_at: float
-    refresh_token: str | None = None
-    invalidated: Literal["revoked", "limit", "expired"] | None = None
-
-    def active_at(self, now: float) -> bool:
-        """Usable at time ``now``."""
-        return self.invalidated is None and now < self.expires_at
-
-
-class OAuthError(Exception):
-    """An OAuth failure, carried as Zoho reports it: ``{"error": ..., ...}``.
-
-    Zoho answers token errors with HTTP 200 and a bare ``{"error": "<code>"}``; only its
-    throttle is an HTTP 400 with ``"status": "failure"`` (``http_status``, ``failure``).
-    """
-
-    def __init__(
-        self,
-        error: str,
-        description: str | None = None,
-        *,
-        http_status: int = 200,
-        failure: bool = False,
-    ) -> None:
-        super().__init__(error if description is None else f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.http_status = http_status
-        self.failure = failure
-
-    def payload(self) -> dict[str, str]:
-        """The JSON body Zoho sends."""
-        body = {"error": self.error}
-        if self.description is not None:
-            body["error_description"] = self.description
-        if self.failure:
-            body["status"] = "failure"
-        return body
-
-
-THROTTLE_DESCRIPTION = (
-    "You have made too many requests continuously. Please try again after some time."
-)
-#: Zoho translates its throttle answer into the caller's language. The English text and the
-#: Chinese ``error`` ("拒绝访问") are recorded; the Chinese description is illustrative.
-THROTTLE_TRANSLATIONS: dict[str, tuple[str, str]] = {
-    "en": ("Access Denied", THROTTLE_DESCRIPTION),
-    "zh": ("拒绝访问", "您连续发出的请求过多。请稍后再试。"),
-}
-
-
-def throttle_error(language: str = "en") -> OAuthError:
-    """Zoho's answer past the refresh limit: HTTP 400, ``"status": "failure"``, and an
-    ``error`` ("Access Denied") and description in the caller's ``language``."""
-    error, description = THROTTLE_TRANSLATIONS.get(language, THROTTLE_TRANSLATIONS["en"])
-    return OAuthError(error, description, http_status=400, failure=True)
-
-
-@dataclass
-class TokenPolicy:
-    """Lifetimes and limits. Every field can be changed while the fake is running."""
-
-    access_token_lifetime: int = 3600
-    code_lifetime: float = 120.0
-    refresh_limit: int = 10
-    refresh_window: float = 600.0
-    max_access_tokens_per_refresh_token: int = 15
-    max_refresh_tokens_per_user: int = 20
-    #: The caller's language, in which Zoho words its throttle answer ("en", "zh").
-    language: str = "en"
+def _oldest_beyond(live: list[_Token], cap: int) -> list[_Token]:
+    """The oldest of ``live`` to retire so that one more token keeps them within ``cap``."""
+    by_age = sorted(live, key=lambda token: token.issued_at)
+    return by_age[: max(len(by_age) - cap + 1, 0)]
 
 
 class AccountsState:
-    """Clients, users, grant codes and tokens, guarded by a single lock."""
+    """Grant codes and tokens for a :class:`Directory`'s clients and users, behind one lock."""
 
     def __init__(
         self,
-        clients: dict[str, str],
-        users: Iterable[FakeZohoUser],
+        directory: Directory,
         policy: TokenPolicy,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.lock = threading.RLock()
+        #: The clients and users this state issues codes and tokens to.
+        self.directory = directory
         self.policy = policy
         self._clock = clock
         self._offset = 0.0
-        self._clients = dict(clients)
-        self._users: list[FakeZohoUser] = []
-        for user in users:
-            self.add_user(user)
         self._codes: dict[str, GrantCode] = {}
         self._refresh_tokens: dict[str, RefreshToken] = {}
         self._access_tokens: dict[str, AccessToken] = {}
@@ -264,51 +78,6 @@ class AccountsState:
         """Move the fake's clock forward (expires codes, access tokens, throttle windows)."""
         with self.lock:
             self._offset += seconds
-
-    # -- clients and users --------------------------------------------------------------
-
-    def add_client(self, client_id: str, client_secret: str) -> None:
-        """Register another OAuth client (the first one is given to the constructor)."""
-        with self.lock:
-            self._clients[client_id] = client_secret
-
-    def has_client(self, client_id: str | None) -> bool:
-        """Whether ``client_id`` is registered."""
-        with self.lock:
-            return client_id is not None and client_id in self._clients
-
-    def check_client(self, client_id: str | None, client_secret: str | None) -> None:
-        """Raise ``invalid_client`` for an unknown id, ``invalid_client_secret`` for a wrong
-        secret (both as Zoho does, with HTTP 200)."""
-        with self.lock:
-            expected = self._clients.get(client_id or "")
-        if expected is None:
-            raise OAuthError("invalid_client")
-        if client_secret is None or not secrets.compare_digest(expected, client_secret):
-            raise OAuthError("invalid_client_secret")
-
-    def add_user(self, user: FakeZohoUser) -> FakeZohoUser:
-        """Add a user (replacing one with the same email) and return it."""
-        with self.lock:
-            self._users = [u for u in self._users if u.email.lower() != user.email.lower()]
-            self._users.append(user)
-        return user
-
-    @property
-    def users(self) -> list[FakeZohoUser]:
-        """A copy of the users, in the order they were added."""
-        with self.lock:
-            return list(self._users)
-
-    def find_user(self, email: str | None) -> FakeZohoUser | None:
-        """The user with this email (case-insensitive), if any."""
-        if not email:
-            return None
-        with self.lock:
-            for user in self._users:
-                if user.email.lower() == email.lower():
-                    return user
-        return None
 
     # -- grant codes --------------------------------------------------------------------
 
@@ -339,10 +108,14 @@ class AccountsState:
     def has_active_refresh_token(self, client_id: str, user: FakeZohoUser) -> bool:
         """Whether ``user`` already holds a live refresh token for this client."""
         with self.lock:
-            return any(
-                rt.active and rt.client_id == client_id and rt.user.email == user.email
-                for rt in self._refresh_tokens.values()
-            )
+            return bool(self._live_refresh_tokens_of(client_id, user))
+
+    def _live_refresh_tokens_of(self, client_id: str, user: FakeZohoUser) -> list[RefreshToken]:
+        return [
+            rt
+            for rt in self._refresh_tokens.values()
+            if rt.active and rt.client_id == client_id and rt.user.email == user.email
+        ]
 
     def exchange(
         self,
@@ -353,7 +126,7 @@ class AccountsState:
     ) -> tuple[AccessToken, RefreshToken | None]:
         """``grant_type=authorization_code``: spend a code, mint tokens."""
         with self.lock:
-            self.check_client(client_id, client_secret)
+            self.directory.check_client(client_id, client_secret)
             now = self.now()
             grant = self._codes.get(code or "")
             if (
@@ -379,18 +152,8 @@ class AccountsState:
     # -- tokens -------------------------------------------------------------------------
 
     def _mint_refresh_token(self, grant: GrantCode, now: float) -> RefreshToken:
-        same_owner = sorted(
-            (
-                rt
-                for rt in self._refresh_tokens.values()
-                if rt.active
-                and rt.client_id == grant.client_id
-                and rt.user.email == grant.user.email
-            ),
-            key=lambda rt: rt.issued_at,
-        )
-        excess = len(same_owner) - self.policy.max_refresh_tokens_per_user + 1
-        for oldest in same_owner[: max(excess, 0)]:
+        same_owner = self._live_refresh_tokens_of(grant.client_id, grant.user)
+        for oldest in _oldest_beyond(same_owner, self.policy.max_refresh_tokens_per_user):
             self._invalidate_refresh_token(oldest, "limit")
         refresh = RefreshToken(
             token=new_token("refresh"),
@@ -411,16 +174,12 @@ class AccountsState:
         now: float,
     ) -> AccessToken:
         if refresh is not None:
-            live = sorted(
-                (
-                    at
-                    for at in self._access_tokens.values()
-                    if at.refresh_token == refresh.token and at.active_at(now)
-                ),
-                key=lambda at: at.issued_at,
-            )
-            excess = len(live) - self.policy.max_access_tokens_per_refresh_token + 1
-            for oldest in live[: max(excess, 0)]:
+            live = [
+                at
+                for at in self._access_tokens.values()
+                if at.refresh_token == refresh.token and at.active_at(now)
+            ]
+            for oldest in _oldest_beyond(live, self.policy.max_access_tokens_per_refresh_token):
                 oldest.invalidated = "limit"
         access = AccessToken(
             token=new_token("access"),
@@ -439,10 +198,10 @@ class AccountsState:
     ) -> AccessToken:
         """``grant_type=refresh_token``: mint an access token, subject to the throttle."""
         with self.lock:
-            self.check_client(client_id, client_secret)
+            self.directory.check_client(client_id, client_secret)
             now = self.now()
-            refresh = self._refresh_tokens.get(refresh_token or "")
-            if refresh is None or not refresh.active or refresh.client_id != client_id:
+            refresh = self.live_refresh_token(refresh_token, client_id)
+            if refresh is None:
                 raise OAuthError("invalid_code")
             window_start = now - self.policy.refresh_window
             while refresh.refreshes and refresh.refreshes[0] <= window_start:

@@ -1,0 +1,158 @@
+"""The test's handles on a fake Zoho, behind its clients' backs.
+
+:class:`FakeZohoControls` is the part of :class:`~zoho_tokens.testing.FakeZoho` that reads
+and changes what the fake remembers without going through HTTP: its token limits, the
+tokens it issued (inspect, revoke, expire), its clock, the faults it will inject, and the
+requests it recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+
+from zoho_tokens.testing.faults import Endpoint, Fault, FaultBook, FaultKind
+from zoho_tokens.testing.records import CrmCall, RecordedRequest, RequestLog
+from zoho_tokens.testing.state import AccountsState
+from zoho_tokens.testing.tokens import AccessToken, GrantCode, RefreshToken
+from zoho_tokens.testing.users import FakeZohoUser
+
+__all__ = ["FakeZohoControls"]
+
+T = TypeVar("T")
+
+
+class _PolicyField(Generic[T]):
+    """Expose one :class:`TokenPolicy` field as a read-write attribute of ``FakeZoho``."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: FakeZohoControls | None, owner: type) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value: T = getattr(instance._state.policy, self.name)
+        return value
+
+    def __set__(self, instance: FakeZohoControls, value: T) -> None:
+        setattr(instance._state.policy, self.name, value)
+
+
+class FakeZohoControls:
+    """Limits, tokens, clock, faults and records of a fake Zoho (a base of ``FakeZoho``)."""
+
+    _state: AccountsState
+    _faults: FaultBook
+    _log: RequestLog
+
+    access_token_lifetime = _PolicyField[int]()
+    code_lifetime = _PolicyField[float]()
+    refresh_limit = _PolicyField[int]()
+    refresh_window = _PolicyField[float]()
+    max_access_tokens_per_refresh_token = _PolicyField[int]()
+    max_refresh_tokens_per_user = _PolicyField[int]()
+    #: The language Zoho answers its throttle in (``"en"``, or ``"zh"`` as recorded).
+    language = _PolicyField[str]()
+
+    # -- tokens and the clock -----------------------------------------------------------
+
+    def is_refresh_token_active(self, token: str) -> bool:
+        """Whether a refresh token exists and is neither revoked nor pushed out by the cap."""
+        return self._state.is_refresh_token_active(token)
+
+    def is_access_token_active(self, token: str) -> bool:
+        """Whether an access token would be accepted by the CRM API right now."""
+        return self._state.is_access_token_active(token)
+
+    def user_for_access_token(self, token: str) -> FakeZohoUser | None:
+        """The user a live access token belongs to."""
+        access = self._state.resolve(token)
+        return access.user if access is not None else None
+
+    @property
+    def revoked_tokens(self) -> list[str]:
+        """Tokens revoked through ``/oauth/v2/token/revoke`` (or :meth:`revoke`), in order."""
+        with self._state.lock:
+            return list(self._state.revoked_tokens)
+
+    @property
+    def codes(self) -> list[GrantCode]:
+        """Snapshots of every grant code issued."""
+        return self._state.codes
+
+    @property
+    def refresh_tokens(self) -> list[RefreshToken]:
+        """Snapshots of every refresh token issued (see ``.active``, ``.invalidated``)."""
+        return self._state.refresh_tokens
+
+    @property
+    def access_tokens(self) -> list[AccessToken]:
+        """Snapshots of every access token issued."""
+        return self._state.access_tokens
+
+    def revoke(self, token: str) -> bool:
+        """Revoke a token server-side, as if the user removed the app in Zoho."""
+        return self._state.revoke(token)
+
+    def expire_access_tokens(self) -> int:
+        """Make every access token issued so far invalid; returns how many were live.
+
+        Clients still believe their tokens are valid until they try them (401) or their own
+        expiry time passes, which is the situation this simulates.
+        """
+        return self._state.expire_access_tokens()
+
+    def advance_time(self, seconds: float) -> None:
+        """Move the fake's clock forward: ages codes, access tokens and throttle windows."""
+        self._state.advance(seconds)
+
+    # -- faults -------------------------------------------------------------------------
+
+    def fail(self, endpoint: Endpoint, kind: FaultKind, times: int | None = None) -> Fault:
+        """Make ``endpoint`` misbehave ``times`` times (None: until :meth:`heal`).
+
+        ``endpoint`` is one of ``"auth"``, ``"token"`` (both grants), ``"exchange"``,
+        ``"refresh"``, ``"revoke"``, ``"crm"``; ``kind`` one of ``"http_500"``, ``"html"``,
+        ``"html_400"``, ``"malformed"``, ``"slow"``, ``"trickle"``, ``"invalid_code"``,
+        ``"throttle"``, ``"down"``, ``"lost"`` (see
+        :data:`zoho_tokens.testing.faults.FaultKind`). Faults fire in the order they were
+        armed. Returns the :class:`Fault`, whose ``hits`` counts its uses.
+        """
+        return self._faults.add(endpoint, kind, times)
+
+    def heal(self, endpoint: str | None = None) -> None:
+        """Disarm every fault (or those of one endpoint)."""
+        self._faults.clear(endpoint)
+
+    @property
+    def faults(self) -> list[Fault]:
+        """The faults still armed."""
+        return self._faults.armed
+
+    # -- observation --------------------------------------------------------------------
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received since start (or :meth:`reset_counts`), oldest first."""
+        return self._log.requests
+
+    @property
+    def crm_calls(self) -> list[CrmCall]:
+        """Every CRM API call: ``(path, access_token, user_email)``; None when unresolved."""
+        return self._log.crm_calls
+
+    @property
+    def auth_requests(self) -> list[dict[str, str]]:
+        """The query parameters of every valid ``GET /oauth/v2/auth``."""
+        return self._log.auth_requests
+
+    def count(self, path: str | None = None, *, method: str | None = None, **params: str) -> int:
+        """How many requests matched ``path``, ``method`` and every ``name=value`` given.
+
+        Parameters are looked up in the query string and the form body, e.g.
+        ``fake.count("/oauth/v2/token", grant_type="refresh_token")``.
+        """
+        return self._log.count(path, method, params)
+
+    def reset_counts(self) -> None:
+        """Forget the recorded requests, CRM calls and authorization requests."""
+        self._log.clear()
