@@ -71,8 +71,10 @@ def kill_own_connection() -> None:
 
 
 @pytest.fixture
-def ada(fake: FakeZoho) -> ZohoToken:
-    return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
+def ada(fake_zoho: FakeZoho) -> ZohoToken:
+    return connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
 
 
 def by_name(row: ZohoToken) -> OAuthToken:
@@ -168,15 +170,17 @@ def test_store_works_again_once_a_dead_transaction_is_over(store, ada):
     assert len(store.get_tokens()) == 1
 
 
-def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out(store, ada, fake):
+def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out(
+    store, ada, fake_zoho
+):
     ZohoToken.objects.filter(pk=ada.pk).update(expires_at_ms=now_ms() - 1000)
-    fake.reset_counts()
-    fake.delay = 1.0
+    fake_zoho.reset_counts()
+    fake_zoho.delay = 1.0
     backend = backend_id()
 
     def kill_once_zoho_is_asked() -> None:
         deadline = time.monotonic() + 20
-        while fake.count(TOKEN_PATH, grant_type="refresh_token") == 0:
+        while fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 0:
             if time.monotonic() > deadline:
                 return
             time.sleep(0.01)
@@ -192,4 +196,4 @@ def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out
     assert backend_id() != backend
     assert found is not None
     assert found.get_access_token() == ZohoToken.objects.get(pk=ada.pk).access_token
-    assert fake.is_access_token_active(found.get_access_token())
+    assert fake_zoho.is_access_token_active(found.get_access_token())

@@ -22,9 +22,8 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.store import parse_token_id
-from zoho_tokens.testing import FakeZoho
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_zoho")]
 
 HOUR_MS = 3_600_000
 USER = "ada@example.com:700000001"
@@ -58,11 +57,6 @@ HOSTILE_IDS = [
     "10k-ascii",
     "10k-unicode",
 ]
-
-
-@pytest.fixture(autouse=True)
-def fake(fake_zoho: FakeZoho) -> FakeZoho:
-    return fake_zoho
 
 
 def future() -> str:
@@ -414,9 +408,11 @@ def test_save_token_accounts_server_follows_the_api_domain(store):
     )
 
 
-def test_save_token_with_an_unknown_api_domain_takes_the_configured_accounts_server(store, fake):
-    save(store, api_domain=fake.url)
-    assert ZohoToken.objects.get().accounts_server == fake.url
+def test_save_token_with_an_unknown_api_domain_takes_the_configured_accounts_server(
+    store, fake_zoho
+):
+    save(store, api_domain=fake_zoho.url)
+    assert ZohoToken.objects.get().accounts_server == fake_zoho.url
 
 
 def test_save_token_ids_are_distinct_database_ids(store):

@@ -1,4 +1,5 @@
-"""The connect, callback and disconnect views are exercised by a logged-in user."""
+"""The views are exercised by a logged-in user (``client``); the fixtures that switch a
+setting on for a whole test module are applied there with ``pytest.mark.usefixtures``."""
 
 from __future__ import annotations
 
@@ -7,6 +8,9 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
+
+#: The scope the ``books_estimates_extra_scope`` fixture allows on top of ``SCOPES``.
+BOOKS_ESTIMATES_SCOPE = "ZohoBooks.estimates.ALL"
 
 
 @pytest.fixture
@@ -21,3 +25,15 @@ def client(user: Any) -> Client:
     client = Client()
     client.force_login(user)
     return client
+
+
+@pytest.fixture
+def login_with_zoho(settings: Any) -> None:
+    """Log in with Zoho switched on (``ZOHO_TOKENS["LOGIN"]``)."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": True}
+
+
+@pytest.fixture
+def books_estimates_extra_scope(settings: Any) -> None:
+    """Books estimates allowed as an extra scope (``ZOHO_TOKENS["EXTRA_SCOPES"]``)."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "EXTRA_SCOPES": [BOOKS_ESTIMATES_SCOPE]}

@@ -114,14 +114,14 @@ def test_connect_requires_login_when_log_in_with_zoho_is_off(
 
     assert response.status_code == 302
     assert response["Location"] == "/accounts/login/?next=/zoho/connect/%3Fnext%3D/after/"
+    assert fake_zoho.requests == []
 
 
 def test_several_flows_started_in_parallel_can_all_finish(
     client: Client, fake_zoho: FakeZoho
 ) -> None:
-    fake = fake_zoho
-    first = fake.consent(client.get("/zoho/connect/?next=/first/")["Location"])
-    second = fake.consent(client.get("/zoho/connect/?next=/second/")["Location"])
+    first = fake_zoho.consent(client.get("/zoho/connect/?next=/first/")["Location"])
+    second = fake_zoho.consent(client.get("/zoho/connect/?next=/second/")["Location"])
 
     assert client.get(second)["Location"] == "/second/"
     assert client.get(first)["Location"] == "/first/"
@@ -130,8 +130,7 @@ def test_several_flows_started_in_parallel_can_all_finish(
 def test_starting_more_flows_than_the_limit_forgets_the_oldest(
     client: Client, fake_zoho: FakeZoho
 ) -> None:
-    fake = fake_zoho
-    oldest = fake.consent(client.get("/zoho/connect/")["Location"])
+    oldest = fake_zoho.consent(client.get("/zoho/connect/")["Location"])
     for _ in range(MAX_PENDING):
         client.get("/zoho/connect/")
 
@@ -142,21 +141,20 @@ def test_starting_more_flows_than_the_limit_forgets_the_oldest(
 
 
 def test_unsafe_next_is_not_remembered(client: Client, fake_zoho: FakeZoho) -> None:
-    fake = fake_zoho
-    callback = fake.consent(client.get("/zoho/connect/?next=https://evil.example/")["Location"])
+    callback = fake_zoho.consent(
+        client.get("/zoho/connect/?next=https://evil.example/")["Location"]
+    )
 
     assert client.get(callback)["Location"] == "/"
 
 
 def test_protocol_relative_next_is_not_remembered(client: Client, fake_zoho: FakeZoho) -> None:
-    fake = fake_zoho
-    callback = fake.consent(client.get("/zoho/connect/?next=//evil.example/x")["Location"])
+    callback = fake_zoho.consent(client.get("/zoho/connect/?next=//evil.example/x")["Location"])
 
     assert client.get(callback)["Location"] == "/"
 
 
 def test_safe_next_is_remembered(client: Client, fake_zoho: FakeZoho) -> None:
-    fake = fake_zoho
-    callback = fake.consent(client.get("/zoho/connect/?next=/crm/leads/?page=2")["Location"])
+    callback = fake_zoho.consent(client.get("/zoho/connect/?next=/crm/leads/?page=2")["Location"])
 
     assert client.get(callback)["Location"] == "/crm/leads/?page=2"
