@@ -608,15 +608,6 @@ def test_get_tokens_of_an_empty_store_is_empty(store):
     assert store.get_tokens() == []
 
 
-@pytest.mark.parametrize("rows", [1, 25])
-def test_get_tokens_is_one_query_however_many_rows(store, django_assert_num_queries, rows):
-    for n in range(rows):
-        save(store, user_name=f"user{n}@example.com:1", refresh_token=f"1000.rt.{n}")
-    with django_assert_num_queries(1):
-        tokens = store.get_tokens()
-    assert len(tokens) == rows
-
-
 # -- delete_token / delete_tokens -------------------------------------------------------------
 
 

@@ -308,11 +308,6 @@ def test_get_tokens_gives_every_sdk_token_fully_populated(three_users):
         assert token.get_api_domain() == row.api_domain
 
 
-def test_get_tokens_is_one_query(three_users, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        assert len(DjangoTokenStore().get_tokens()) == 3
-
-
 def test_sdk_remove_deletes_the_stored_token(fake_zoho, connected, initialize):
     token = initialize(OAuthToken(id=str(connected.pk)))
     assert token.remove() is True
@@ -322,11 +317,6 @@ def test_sdk_remove_deletes_the_stored_token(fake_zoho, connected, initialize):
 def test_delete_token_deletes_only_that_users_row(three_users):
     DjangoTokenStore().delete_token(str(three_users[1].pk))
     assert list(ZohoToken.objects.order_by("pk")) == [three_users[0], three_users[2]]
-
-
-def test_delete_tokens_deletes_every_row(three_users):
-    DjangoTokenStore().delete_tokens()
-    assert DjangoTokenStore().get_tokens() == []
 
 
 @pytest.mark.parametrize(
