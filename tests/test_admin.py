@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
 
 import django
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.helpers import assert_cleanup_revokes_the_pending_token
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import EMPTY_MARK, TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import revoke_token
@@ -392,12 +391,7 @@ def test_revocation_pending_from_the_admin_is_finished_by_the_cleanup_command(
     revoke_selected(admin_client, token)
     fake_zoho.heal()
 
-    call_command("cleanup_zoho_tokens", stdout=StringIO())
-
-    assert not fake_zoho.is_refresh_token_active(refresh_token)
-    row = ZohoToken.objects.get(pk=token.pk)
-    assert not row.remote_revoke_pending
-    assert row.refresh_token_encrypted == ""
+    assert_cleanup_revokes_the_pending_token(fake_zoho, token.pk, refresh_token)
 
 
 def test_change_page_revoke_button_leads_to_the_confirmation_page(admin_client, fake_zoho):

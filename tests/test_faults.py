@@ -181,12 +181,17 @@ def test_failed_refresh_leaves_the_stored_token_exactly_as_it_was(faults, expire
     assert stored(expired) == before
 
 
-@pytest.mark.parametrize("kind", PASSING_FAULTS)
-def test_token_refreshes_once_zoho_answers_again(fake_zoho, faults, expired, kind):
+def refresh_fails_then_zoho_heals(faults, expired: ZohoToken, kind: str) -> None:
+    """The SDK's lookup of ``expired`` meets the fault ``kind``; then Zoho answers again."""
     faults.arm("refresh", kind)
     with pytest.raises(SDKException):
         found(expired)
     faults.heal()
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_token_refreshes_once_zoho_answers_again(fake_zoho, faults, expired, kind):
+    refresh_fails_then_zoho_heals(faults, expired, kind)
     end_backoff(expired)
 
     assert_usable(fake_zoho, expired)
@@ -194,10 +199,7 @@ def test_token_refreshes_once_zoho_answers_again(fake_zoho, faults, expired, kin
 
 @pytest.mark.parametrize("kind", PASSING_FAULTS)
 def test_failed_refresh_is_not_retried_during_its_backoff(fake_zoho, faults, expired, kind):
-    faults.arm("refresh", kind)
-    with pytest.raises(SDKException):
-        found(expired)
-    faults.heal()
+    refresh_fails_then_zoho_heals(faults, expired, kind)
     fake_zoho.reset_counts()
 
     with pytest.raises(SDKException) as raised:

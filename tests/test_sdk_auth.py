@@ -28,6 +28,16 @@ DELAY = 1.5
 pytestmark = pytest.mark.usefixtures("sdk_resource_path")
 
 
+def refresh_refused_after_an_early_kill(fake_zoho: FakeZoho, user) -> None:
+    """Zoho kills ``user``'s access token early and refuses the refresh: the call inside
+    ``acting_as`` raises ``NoUsableTokenError``."""
+    fake_zoho.expire_access_tokens()
+    fake_zoho.fail("refresh", "invalid_code")
+
+    with pytest.raises(NoUsableTokenError), acting_as(user):
+        current_zoho_email()
+
+
 def refreshes(fake_zoho: FakeZoho) -> int:
     return fake_zoho.count(TOKEN_PATH, grant_type="refresh_token")
 
@@ -100,20 +110,12 @@ def test_a_second_invalid_token_answer_leaves_the_token_active(fake_zoho, alice)
 
 @pytest.mark.django_db
 def test_a_refused_refresh_after_an_early_kill_is_a_no_usable_token_error(fake_zoho, alice) -> None:
-    fake_zoho.expire_access_tokens()
-    fake_zoho.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+    refresh_refused_after_an_early_kill(fake_zoho, alice)
 
 
 @pytest.mark.django_db
 def test_a_refused_refresh_after_an_early_kill_marks_the_token(fake_zoho, alice) -> None:
-    fake_zoho.expire_access_tokens()
-    fake_zoho.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+    refresh_refused_after_an_early_kill(fake_zoho, alice)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.NEEDS_REAUTH
 

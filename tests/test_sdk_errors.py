@@ -19,6 +19,7 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.sdk import acting_as
+from zoho_tokens.testing import FaultKind
 
 pytestmark = [
     pytest.mark.django_db,
@@ -30,23 +31,27 @@ def expire_in_database(user) -> None:
     ZohoToken.objects.filter(user=user).update(expires_at_ms=0)
 
 
+def call_after_a_failed_refresh(
+    fake_zoho, user, kind: FaultKind, error: type[Exception], call=current_zoho_email
+) -> None:
+    """``user``'s access token has expired and Zoho Accounts answers the refresh with the
+    fault ``kind``: ``call`` inside ``acting_as`` raises ``error``."""
+    expire_in_database(user)
+    fake_zoho.fail("refresh", kind)
+
+    with pytest.raises(error), acting_as(user):
+        call()
+
+
 # -- connect again -----------------------------------------------------------------------
 
 
 def test_a_refresh_refused_on_the_first_call_is_a_no_usable_token_error(fake_zoho, alice) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError)
 
 
 def test_a_refresh_refused_on_the_first_call_marks_the_token(fake_zoho, alice) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.NEEDS_REAUTH
 
@@ -66,11 +71,7 @@ def test_a_refresh_refused_on_a_later_call_is_a_no_usable_token_error(fake_zoho,
 def test_a_refresh_refused_while_reading_records_is_a_no_usable_token_error(
     fake_zoho, alice
 ) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        lead_names()
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError, lead_names)
 
 
 # -- Zoho Accounts down, slow or throttling a refresh ---------------------------------------
@@ -78,27 +79,15 @@ def test_a_refresh_refused_while_reading_records_is_a_no_usable_token_error(
 
 @pytest.mark.parametrize("kind", ["down", "http_500", "slow", "html"])
 def test_accounts_failing_a_refresh_is_zoho_unavailable(fake_zoho, alice, kind) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", kind)
-
-    with pytest.raises(ZohoUnavailableError), acting_as(alice):
-        current_zoho_email()
+    call_after_a_failed_refresh(fake_zoho, alice, kind, ZohoUnavailableError)
 
 
 def test_accounts_throttling_a_refresh_is_zoho_throttled(fake_zoho, alice) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", "throttle")
-
-    with pytest.raises(ZohoThrottledError), acting_as(alice):
-        current_zoho_email()
+    call_after_a_failed_refresh(fake_zoho, alice, "throttle", ZohoThrottledError)
 
 
 def test_accounts_failing_a_refresh_leaves_the_token_active(fake_zoho, alice) -> None:
-    expire_in_database(alice)
-    fake_zoho.fail("refresh", "down")
-
-    with pytest.raises(ZohoUnavailableError), acting_as(alice):
-        current_zoho_email()
+    call_after_a_failed_refresh(fake_zoho, alice, "down", ZohoUnavailableError)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.ACTIVE
 

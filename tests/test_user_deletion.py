@@ -7,14 +7,13 @@ refresh token kept (encrypted) so that ``cleanup_zoho_tokens`` revokes it later.
 from __future__ import annotations
 
 from collections.abc import Callable
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.urls import reverse
 
+from tests.helpers import assert_cleanup_revokes_the_pending_token
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.testing import REVOKE_PATH, FakeZoho
@@ -106,12 +105,7 @@ def test_cleanup_revokes_the_token_a_deleted_user_left_pending(fake_zoho):
     user.delete()
     fake_zoho.heal()
 
-    call_command("cleanup_zoho_tokens", stdout=StringIO())
-
-    assert not fake_zoho.is_refresh_token_active(refresh_token)
-    row = ZohoToken.objects.get(pk=token.pk)
-    assert not row.remote_revoke_pending
-    assert row.refresh_token_encrypted == ""
+    assert_cleanup_revokes_the_pending_token(fake_zoho, token.pk, refresh_token)
 
 
 def test_bulk_deleting_users_revokes_each_users_token_and_leaves_others_alone(fake_zoho):

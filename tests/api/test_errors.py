@@ -14,7 +14,7 @@ from tests.api.conftest import connect
 from zoho_tokens.api import session_for
 from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.testing import FakeZoho
+from zoho_tokens.testing import FakeZoho, FaultKind
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
 
@@ -70,24 +70,21 @@ def test_a_scope_mismatch_with_every_scope_configured_asks_to_connect_again(
         session_for(row).get("Leads")
 
 
-def test_a_server_error_is_unavailable(fake_zoho: FakeZoho) -> None:
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [("http_500", "server_error"), ("down", "unreachable")],
+    ids=["a_server_error", "an_unreachable_zoho"],
+)
+def test_a_server_error_or_an_unreachable_zoho_is_unavailable(
+    fake_zoho: FakeZoho, kind: FaultKind, error: str
+) -> None:
     session = session_for(connect(fake_zoho, "alice"))
-    fake_zoho.fail("crm", "http_500")
+    fake_zoho.fail("crm", kind)
 
     with pytest.raises(ZohoUnavailableError) as caught:
         session.get("org")
 
-    assert caught.value.error == "server_error"
-
-
-def test_an_unreachable_zoho_is_unavailable(fake_zoho: FakeZoho) -> None:
-    session = session_for(connect(fake_zoho, "alice"))
-    fake_zoho.fail("crm", "down")
-
-    with pytest.raises(ZohoUnavailableError) as caught:
-        session.get("org")
-
-    assert caught.value.error == "unreachable"
+    assert caught.value.error == error
 
 
 def test_a_slow_answer_times_out_after_http_timeout(fake_zoho: FakeZoho, settings) -> None:

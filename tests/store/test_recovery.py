@@ -98,7 +98,8 @@ def test_store_goes_on_working_after_the_connection_was_killed(store, ada):
     assert len(store.get_tokens()) == 1
 
 
-@pytest.mark.parametrize(
+#: Each method of the store, called with the store and a stored row.
+every_store_method = pytest.mark.parametrize(
     "call",
     [
         lambda store, row: store.find_token(by_name(row)),
@@ -117,6 +118,9 @@ def test_store_goes_on_working_after_the_connection_was_killed(store, ada):
         "delete_tokens",
     ],
 )
+
+
+@every_store_method
 def test_every_store_method_works_on_a_new_connection_after_a_kill(store, ada, call):
     before = backend_id()
     kill_own_connection()
@@ -126,25 +130,7 @@ def test_every_store_method_works_on_a_new_connection_after_a_kill(store, ada, c
     assert backend_id() != before
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda store, row: store.find_token(by_name(row)),
-        lambda store, row: store.find_token_by_id(str(row.pk)),
-        lambda store, row: store.get_tokens(),
-        lambda store, row: store.save_token(by_name(row)),
-        lambda store, row: store.delete_token(str(row.pk)),
-        lambda store, row: store.delete_tokens(),
-    ],
-    ids=[
-        "find_token",
-        "find_token_by_id",
-        "get_tokens",
-        "save_token",
-        "delete_token",
-        "delete_tokens",
-    ],
-)
+@every_store_method
 def test_store_inside_a_dead_transaction_raises_sdk_exception_every_time(store, ada, call):
     raised = []
     try:

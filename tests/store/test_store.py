@@ -63,31 +63,26 @@ def future() -> str:
     return str(now_ms() + HOUR_MS)
 
 
+#: The fields of an ``OAuthToken`` as the SDK holds one after an exchange.
+TOKEN_FIELDS: dict[str, str | None] = {
+    "client_id": CLIENT_ID,
+    "client_secret": CLIENT_SECRET,
+    "refresh_token": "1000.rt.ada",
+    "access_token": "1000.at.ada",
+    "grant_token": None,
+    "redirect_url": REDIRECT_URL,
+    "api_domain": API_DOMAIN,
+    "id": None,
+}
+
+
 def make_token(
-    user_name: str | None = USER,
-    *,
-    client_id: str | None = CLIENT_ID,
-    client_secret: str | None = CLIENT_SECRET,
-    refresh_token: str | None = "1000.rt.ada",
-    access_token: str | None = "1000.at.ada",
-    grant_token: str | None = None,
-    expires_in: str | None = "future",
-    redirect_url: str | None = REDIRECT_URL,
-    api_domain: str | None = API_DOMAIN,
-    id: str | None = None,
+    user_name: str | None = USER, *, expires_in: str | None = "future", **fields: str | None
 ) -> OAuthToken:
-    """An ``OAuthToken`` as the SDK holds one after an exchange."""
-    token = OAuthToken(
-        client_id=client_id,
-        client_secret=client_secret,
-        grant_token=grant_token,
-        refresh_token=refresh_token,
-        redirect_url=redirect_url,
-        id=id,
-        access_token=access_token,
-        user_signature=UserSignature(user_name) if user_name is not None else None,
-        api_domain=api_domain,
-    )
+    """An ``OAuthToken`` as the SDK holds one after an exchange; ``fields`` override
+    :data:`TOKEN_FIELDS`."""
+    signature = UserSignature(user_name) if user_name is not None else None
+    token = OAuthToken(**{**TOKEN_FIELDS, **fields}, user_signature=signature)
     token.set_expires_in(future() if expires_in == "future" else expires_in)
     return token
 

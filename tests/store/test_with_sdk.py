@@ -12,7 +12,7 @@ from django.db import connection
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import TOKEN_PATH, FakeZohoUser
+from zoho_tokens.testing import TOKEN_PATH, FakeZoho, FakeZohoUser
 from zoho_tokens.zoho_sdk import (
     Initializer,
     OAuthToken,
@@ -42,18 +42,20 @@ def initialize(sdk_environment, tmp_path):
     return run
 
 
+def with_a_grant_code(fake_zoho: FakeZoho) -> OAuthToken:
+    """An ``OAuthToken`` as an application builds one from a fresh grant code of the fake."""
+    return OAuthToken(
+        client_id=fake_zoho.client_id,
+        client_secret=fake_zoho.client_secret,
+        grant_token=fake_zoho.issue_code(redirect_uri=REDIRECT_URL),
+        redirect_url=REDIRECT_URL,
+    )
+
+
 @pytest.fixture
 def connected(fake_zoho, initialize) -> ZohoToken:
     """The row the SDK stored after exchanging a grant code; request counts reset."""
-    code = fake_zoho.issue_code(redirect_uri=REDIRECT_URL)
-    initialize(
-        OAuthToken(
-            client_id=fake_zoho.client_id,
-            client_secret=fake_zoho.client_secret,
-            grant_token=code,
-            redirect_url=REDIRECT_URL,
-        )
-    )
+    initialize(with_a_grant_code(fake_zoho))
     fake_zoho.reset_counts()
     return ZohoToken.objects.get()
 
@@ -82,15 +84,9 @@ def test_initialize_with_a_grant_code_stores_one_row(fake_zoho, connected):
 
 
 def test_initialize_with_a_grant_code_spends_it_once_and_identifies_the_user(fake_zoho, initialize):
-    code = fake_zoho.issue_code(redirect_uri=REDIRECT_URL)
-    initialize(
-        OAuthToken(
-            client_id=fake_zoho.client_id,
-            client_secret=fake_zoho.client_secret,
-            grant_token=code,
-            redirect_url=REDIRECT_URL,
-        )
-    )
+    token = with_a_grant_code(fake_zoho)
+    code = token.get_grant_token()
+    initialize(token)
     assert fake_zoho.count(TOKEN_PATH, grant_type="authorization_code", code=code) == 1
     assert fake_zoho.count(TOKEN_PATH) == 1
     assert [call.path for call in fake_zoho.crm_calls] == ["/crm/v8/users", "/crm/v8/org"]

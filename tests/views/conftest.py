@@ -28,6 +28,20 @@ def client(user: Any) -> Client:
 
 
 @pytest.fixture
+def bob() -> Any:
+    """Bob, a second Django user."""
+    return get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+
+
+@pytest.fixture
+def bob_client(bob: Any) -> Client:
+    """A test client logged in as ``bob``."""
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
 def login_with_zoho(settings: Any) -> None:
     """Log in with Zoho switched on (``ZOHO_TOKENS["LOGIN"]``)."""
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": True}

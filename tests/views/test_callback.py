@@ -6,7 +6,6 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.contrib.messages import get_messages
 from django.test import Client
 
@@ -149,14 +148,11 @@ def test_callback_identifies_the_zoho_user_on_the_returned_api_domain(
 
 
 def test_each_logged_in_user_gets_their_own_token(
-    client: Client, fake_zoho: FakeZoho, user
+    client: Client, fake_zoho: FakeZoho, user, bob, bob_client: Client
 ) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    other = Client()
-    other.force_login(bob)
     fake_zoho.add_user("bob.zoho@example.com", "Bob Zoho")
     client.get(consented(client, fake_zoho))
-    other.get(fake_zoho.consent(start(other), user="bob.zoho@example.com"))
+    bob_client.get(fake_zoho.consent(start(bob_client), user="bob.zoho@example.com"))
 
     assert ZohoToken.objects.get(user=user).email == fake_zoho.consenting_user.email
     assert ZohoToken.objects.get(user=bob).email == "bob.zoho@example.com"
@@ -556,12 +552,9 @@ def test_an_absurd_expiry_gets_a_page_and_keeps_the_earlier_token(
 
 
 def test_connecting_a_zoho_account_another_user_holds_says_so(
-    client: Client, fake_zoho: FakeZoho, user
+    client: Client, fake_zoho: FakeZoho, user, bob, bob_client: Client
 ) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    other = Client()
-    other.force_login(bob)
-    other.get(consented(other, fake_zoho))
+    bob_client.get(consented(bob_client, fake_zoho))
 
     response = client.get(consented(client, fake_zoho))
 

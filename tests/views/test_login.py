@@ -203,15 +203,11 @@ def test_the_backend_does_not_take_username_and_password(fake_zoho: FakeZoho, ad
 
 
 def test_a_logged_in_user_connecting_is_not_logged_in_as_someone_else(
-    fake_zoho: FakeZoho, ada
+    fake_zoho: FakeZoho, ada, bob, bob_client: Client
 ) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    client = Client()
-    client.force_login(bob)
+    sign_in(bob_client, fake_zoho)
 
-    sign_in(client, fake_zoho)
-
-    assert logged_in_user_id(client) == str(bob.pk)
+    assert logged_in_user_id(bob_client) == str(bob.pk)
     assert ZohoToken.objects.get().user == bob
 
 
@@ -230,12 +226,9 @@ def test_a_login_flow_without_the_backend_configured_signs_nobody_in(
 
 
 def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(
-    fake_zoho: FakeZoho, ada
+    fake_zoho: FakeZoho, ada, bob, bob_client: Client
 ) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    bobs_client = Client()
-    bobs_client.force_login(bob)
-    sign_in(bobs_client, fake_zoho)  # Bob connected the Zoho account ada@example.com
+    sign_in(bob_client, fake_zoho)  # Bob connected the Zoho account ada@example.com
     bobs = ZohoToken.objects.get()
     client = Client()
 
