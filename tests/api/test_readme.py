@@ -11,6 +11,7 @@ import pytest
 
 from tests.api.conftest import ORG, connect
 from zoho_tokens.exceptions import ZohoAPIError
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.services import SERVICES
 from zoho_tokens.testing import FakeZoho
 
@@ -48,15 +49,23 @@ def test_the_crm_example_reads_leads(fake_zoho: FakeZoho, examples) -> None:
     assert examples["lead_names"](user) == [lead["Last_Name"] for lead in fake_zoho.leads[:5]]
 
 
+def run_against_a_service_the_fake_lacks(
+    fake_zoho: FakeZoho, example: Any, *args: str
+) -> tuple[ZohoToken, Any]:
+    """Run ``example`` as a connected user; the fake answers with an error (it serves no
+    such service). The user's row and the request the example sent."""
+    row = connect(fake_zoho, "alice")
+    with pytest.raises(ZohoAPIError):
+        example(row.user, *args)
+    return row, fake_zoho.requests[-1]
+
+
 @pytest.mark.django_db
 def test_the_desk_example_sends_the_users_token_to_desks_path(
     fake_zoho: FakeZoho, examples
 ) -> None:
-    row = connect(fake_zoho, "alice")
-    with pytest.raises(ZohoAPIError):  # the fake serves no Desk
-        examples["open_tickets"](row.user, "7000")
+    row, sent = run_against_a_service_the_fake_lacks(fake_zoho, examples["open_tickets"], "7000")
 
-    sent = fake_zoho.requests[-1]
     assert (sent.path, sent.query, sent.headers["orgId"], sent.headers["Authorization"]) == (
         "/api/v1/tickets",
         {"status": "Open"},
@@ -69,11 +78,8 @@ def test_the_desk_example_sends_the_users_token_to_desks_path(
 def test_the_projects_example_sends_the_users_token_to_projects_path(
     fake_zoho: FakeZoho, examples
 ) -> None:
-    row = connect(fake_zoho, "alice")
-    with pytest.raises(ZohoAPIError):  # the fake serves no Projects
-        examples["my_projects"](row.user, "42")
+    row, sent = run_against_a_service_the_fake_lacks(fake_zoho, examples["my_projects"], "42")
 
-    sent = fake_zoho.requests[-1]
     assert (sent.path, sent.headers["Authorization"]) == (
         "/api/v3/portal/42/projects",
         f"Zoho-oauthtoken {row.access_token}",

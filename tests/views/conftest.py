@@ -6,39 +6,43 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.test import Client
+
+from tests.sdk_helpers import make_user
 
 #: The scope the ``books_estimates_extra_scope`` fixture allows on top of ``SCOPES``.
 BOOKS_ESTIMATES_SCOPE = "ZohoBooks.estimates.ALL"
 
 
-@pytest.fixture
-def user() -> Any:
-    """Alice, a Django user."""
-    return get_user_model().objects.create_user("alice", "alice@example.com", "pw")
-
-
-@pytest.fixture
-def client(user: Any) -> Client:
-    """A test client logged in as ``user`` (replaces pytest-django's anonymous one here)."""
+def logged_in(user: Any) -> Client:
+    """A test client logged in as ``user``."""
     client = Client()
     client.force_login(user)
     return client
 
 
 @pytest.fixture
+def user() -> Any:
+    """Alice, a Django user."""
+    return make_user("alice")
+
+
+@pytest.fixture
+def client(user: Any) -> Client:
+    """A test client logged in as ``user`` (replaces pytest-django's anonymous one here)."""
+    return logged_in(user)
+
+
+@pytest.fixture
 def bob() -> Any:
     """Bob, a second Django user."""
-    return get_user_model().objects.create_user("bob", "bob@example.com", "pw")
+    return make_user("bob")
 
 
 @pytest.fixture
 def bob_client(bob: Any) -> Client:
     """A test client logged in as ``bob``."""
-    client = Client()
-    client.force_login(bob)
-    return client
+    return logged_in(bob)
 
 
 @pytest.fixture
