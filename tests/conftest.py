@@ -1,29 +1,33 @@
 """Fixtures shared by the whole suite.
 
-The fake Zoho fixtures (``fake_zoho``, ``fake_zoho``, ``zoho_sdk_reset``) come
-from the ``zoho_tokens.testing`` pytest plugin; these build on them.
+The fake Zoho is the ``zoho_tokens.testing`` plugin's ``fake_zoho`` (started, with
+``settings.ZOHO_TOKENS`` pointed at it) and nothing else; the fixtures here add one thing
+each to it or to the settings, and are named for what they add.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 
+from tests.sdk_helpers import connect, make_user
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import FakeZoho, reset_zoho_sdk
+from zoho_tokens.testing import FakeZoho
+
+#: The Zoho account of the ``alice`` fixture.
+ALICE_ZOHO_EMAIL = "alice.zoho@example.com"
 
 
 @pytest.fixture(autouse=True)
-def sdk_reset() -> Iterator[None]:
-    """Forget the SDK's process-wide and thread-local initializer after every test.
+def _fresh_sdk_for_every_test(zoho_sdk_reset: None) -> None:
+    """Every test starts and ends with a fresh Zoho SDK.
 
-    The SDK keeps them in class attributes; without this, one test's user and store would
-    leak into the next.
+    The SDK keeps its initializer and metadata caches in class attributes; without this,
+    one test's user and store would leak into the next.
     """
-    yield
-    reset_zoho_sdk()
 
 
 @pytest.fixture
@@ -34,15 +38,30 @@ def store() -> DjangoTokenStore:
 
 @pytest.fixture
 def sdk_environment(fake_zoho: FakeZoho) -> DataCenter.Environment:
-    """The SDK's ``Environment`` for the fake Zoho (CRM API and accounts on one server).
-
-    Also points ``settings.ZOHO_TOKENS`` at the fake, as a real project would be set up.
-    """
-    fake = fake_zoho
-    return DataCenter.Environment(fake.url, fake.token_url, fake.url)
+    """The SDK's ``Environment`` for the fake Zoho (CRM API and accounts on one server)."""
+    return DataCenter.Environment(fake_zoho.url, fake_zoho.token_url, fake_zoho.url)
 
 
 @pytest.fixture
-def fake(fake_zoho: FakeZoho) -> FakeZoho:
-    """The fake Zoho, with ``settings.ZOHO_TOKENS`` pointed at it."""
-    return fake_zoho
+def sdk_resource_path(settings: Any, tmp_path: Path) -> Path:
+    """A folder in ``tmp_path`` for the SDK's resources, set as ``SDK_RESOURCE_PATH``."""
+    path = tmp_path / "sdk"
+    path.mkdir()
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(path)}
+    return path
+
+
+@pytest.fixture
+def short_http_timeout(fake_zoho: FakeZoho, settings: Any) -> None:
+    """``HTTP_TIMEOUT`` of one second: the fake's "slow" answers (``slow_seconds``, 5 by
+    default) outlast it, and it is still roomy for the calls that must succeed on a busy
+    machine. Set after ``fake_zoho``, which sets a timeout of its own."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 1}
+
+
+@pytest.fixture
+def alice(fake_zoho: FakeZoho) -> Any:
+    """Alice, a Django user connected through the fake as ``alice.zoho@example.com``."""
+    user = make_user("alice")
+    connect(fake_zoho, user, ALICE_ZOHO_EMAIL)
+    return user

@@ -1,11 +1,16 @@
-"""A save the database refuses, with a real database error (for the fault tests)."""
+"""Helpers shared by test modules: a save the database refuses, with a real database error
+(for the fault tests), and the cleanup command finishing a revocation left pending."""
 
 from __future__ import annotations
 
+from io import StringIO
+
+from django.core.management import call_command
 from django.db import connection
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.testing import FakeZoho
 
 REFUSING_TRIGGER = "zoho_tokens_test_refuse"
 
@@ -33,3 +38,14 @@ def stop_refusing() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TRIGGER {REFUSING_TRIGGER}")
+
+
+def assert_cleanup_revokes_the_pending_token(fake_zoho: FakeZoho, row_id: int, refresh_token: str):
+    """``cleanup_zoho_tokens`` revokes at Zoho the refresh token whose revocation was left
+    pending on row ``row_id``, and then forgets it."""
+    call_command("cleanup_zoho_tokens", stdout=StringIO())
+
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
+    row = ZohoToken.objects.get(pk=row_id)
+    assert not row.remote_revoke_pending
+    assert row.refresh_token_encrypted == ""

@@ -23,14 +23,14 @@ def make_user(name: str) -> Any:
 
 
 def connect(
-    fake: FakeZoho, user: Any, email: str, *, accounts_server: str | None = None
+    fake_zoho: FakeZoho, user: Any, email: str, *, accounts_server: str | None = None
 ) -> ZohoToken:
     """Store a token of the fake's user ``email`` for the Django ``user``."""
-    if all(known.email != email for known in fake.users):
-        fake.add_user(email, email.partition("@")[0].title())
-    code = fake.issue_code(user=email, scopes=DEFAULT_SCOPES)
+    if all(known.email != email for known in fake_zoho.users):
+        fake_zoho.add_user(email, email.partition("@")[0].title())
+    code = fake_zoho.issue_code(user=email, scopes=DEFAULT_SCOPES)
     return connect_with_code(
-        code, accounts_server=accounts_server or fake.url, redirect_uri=None, user=user
+        code, accounts_server=accounts_server or fake_zoho.url, redirect_uri=None, user=user
     ).token
 
 

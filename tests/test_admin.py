@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from io import StringIO
 
 import django
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.core.management import call_command
 from django.urls import reverse
 from django.utils import timezone
 
+from tests.helpers import assert_cleanup_revokes_the_pending_token
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import EMPTY_MARK, TokenStatus, ZohoToken, now_ms
 from zoho_tokens.revocation import revoke_token
@@ -257,8 +256,8 @@ def test_change_page_shows_no_icon_for_a_token_not_being_revoked(admin_client, t
     assert "icon-yes.svg" not in html
 
 
-def test_change_page_marks_every_empty_value_the_same_way(admin_client, fake):
-    token = connect(fake, "ann@example.com")  # never refreshed, no grant token, no user
+def test_change_page_marks_every_empty_value_the_same_way(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")  # never refreshed, no grant token, no user
 
     html = admin_client.get(change_url(token)).content.decode()
 
@@ -273,8 +272,8 @@ def test_change_page_help_text_shows_the_shape_of_a_zoho_user_name(admin_client,
     assert "The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;." in html
 
 
-def test_changelist_marks_an_empty_value_like_the_change_page(admin_client, fake):
-    connect(fake, "ann@example.com")  # no Django user, never refreshed
+def test_changelist_marks_an_empty_value_like_the_change_page(admin_client, fake_zoho):
+    connect(fake_zoho, "ann@example.com")  # no Django user, never refreshed
 
     html = changelist(admin_client)
 
@@ -299,10 +298,10 @@ def test_saving_the_change_page_does_not_undo_a_revocation(admin_client, tokens)
 # -- revoking --------------------------------------------------------------------------------
 
 
-def connect(fake: FakeZoho, email: str) -> ZohoToken:
-    fake.add_user(email)
-    code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
+def connect(fake_zoho: FakeZoho, email: str) -> ZohoToken:
+    fake_zoho.add_user(email)
+    code = fake_zoho.issue_code(user=email)
+    return connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None).token
 
 
 def revoke_selected(admin_client, *tokens: ZohoToken):
@@ -321,19 +320,19 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in response.context["messages"]]
 
 
-def test_revoke_action_posts_each_refresh_token_to_its_accounts_server(admin_client, fake):
-    first, second = connect(fake, "ann@example.com"), connect(fake, "ben@example.com")
+def test_revoke_action_posts_each_refresh_token_to_its_accounts_server(admin_client, fake_zoho):
+    first, second = connect(fake_zoho, "ann@example.com"), connect(fake_zoho, "ben@example.com")
     refresh_tokens = [first.refresh_token, second.refresh_token]
 
     revoke_selected(admin_client, first, second)
 
     for refresh_token in refresh_tokens:
-        assert fake.count(REVOKE_PATH, method="POST", token=refresh_token) == 1
-        assert not fake.is_refresh_token_active(refresh_token)
+        assert fake_zoho.count(REVOKE_PATH, method="POST", token=refresh_token) == 1
+        assert not fake_zoho.is_refresh_token_active(refresh_token)
 
 
-def test_revoke_action_marks_rows_revoked_and_wipes_their_secrets(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_action_marks_rows_revoked_and_wipes_their_secrets(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
 
     revoke_selected(admin_client, token)
 
@@ -348,18 +347,18 @@ def test_revoke_action_marks_rows_revoked_and_wipes_their_secrets(admin_client, 
     ] == ["", "", "", ""]
 
 
-def test_revoke_action_reports_how_many_were_revoked(admin_client, fake):
-    tokens = [connect(fake, f"user{n}@example.com") for n in range(2)]
+def test_revoke_action_reports_how_many_were_revoked(admin_client, fake_zoho):
+    tokens = [connect(fake_zoho, f"user{n}@example.com") for n in range(2)]
 
     response = revoke_selected(admin_client, *tokens)
 
     assert messages_of(response) == ["2 Zoho tokens were revoked."]
 
 
-def test_revoke_action_while_zoho_is_down_makes_tokens_unusable_at_once(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_action_while_zoho_is_down_makes_tokens_unusable_at_once(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     revoke_selected(admin_client, token)
 
@@ -368,12 +367,12 @@ def test_revoke_action_while_zoho_is_down_makes_tokens_unusable_at_once(admin_cl
     assert row.access_token_encrypted == ""
     assert row.remote_revoke_pending
     assert row.refresh_token == refresh_token
-    assert fake.is_refresh_token_active(refresh_token)
+    assert fake_zoho.is_refresh_token_active(refresh_token)
 
 
-def test_revoke_action_while_zoho_is_down_reports_the_pending_revocation(admin_client, fake):
-    token = connect(fake, "ann@example.com")
-    fake.fail("revoke", "down")
+def test_revoke_action_while_zoho_is_down_reports_the_pending_revocation(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
+    fake_zoho.fail("revoke", "down")
 
     response = revoke_selected(admin_client, token)
 
@@ -383,31 +382,28 @@ def test_revoke_action_while_zoho_is_down_reports_the_pending_revocation(admin_c
     assert "cleanup_zoho_tokens will retry" in pending
 
 
-def test_revocation_pending_from_the_admin_is_finished_by_the_cleanup_command(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revocation_pending_from_the_admin_is_finished_by_the_cleanup_command(
+    admin_client, fake_zoho
+):
+    token = connect(fake_zoho, "ann@example.com")
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
     revoke_selected(admin_client, token)
-    fake.heal()
+    fake_zoho.heal()
 
-    call_command("cleanup_zoho_tokens", stdout=StringIO())
-
-    assert not fake.is_refresh_token_active(refresh_token)
-    row = ZohoToken.objects.get(pk=token.pk)
-    assert not row.remote_revoke_pending
-    assert row.refresh_token_encrypted == ""
+    assert_cleanup_revokes_the_pending_token(fake_zoho, token.pk, refresh_token)
 
 
-def test_change_page_revoke_button_leads_to_the_confirmation_page(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_change_page_revoke_button_leads_to_the_confirmation_page(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
 
     html = admin_client.get(change_url(token)).content.decode()
 
     assert f'<a href="{revoke_url(token)}" id="zoho-tokens-revoke">' in html
 
 
-def test_revoke_button_asks_for_confirmation_and_changes_nothing(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_button_asks_for_confirmation_and_changes_nothing(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
 
     response = admin_client.get(revoke_url(token))
 
@@ -417,11 +413,11 @@ def test_revoke_button_asks_for_confirmation_and_changes_nothing(admin_client, f
     assert 'name="csrfmiddlewaretoken"' in html
     assert "ann@example.com" in html
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
-    assert fake.count(REVOKE_PATH) == 0
+    assert fake_zoho.count(REVOKE_PATH) == 0
 
 
-def test_revoke_button_post_without_confirmation_changes_nothing(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_button_post_without_confirmation_changes_nothing(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
 
     response = admin_client.post(revoke_url(token))
 
@@ -429,20 +425,22 @@ def test_revoke_button_post_without_confirmation_changes_nothing(admin_client, f
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
 
 
-def test_revoke_button_confirmed_revokes_at_zoho_and_returns_to_the_change_page(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_button_confirmed_revokes_at_zoho_and_returns_to_the_change_page(
+    admin_client, fake_zoho
+):
+    token = connect(fake_zoho, "ann@example.com")
     refresh_token = token.refresh_token
 
     response = admin_client.post(revoke_url(token), {"post": "yes"})
 
     assert response.status_code == 302
     assert response["Location"] == change_url(token)
-    assert not fake.is_refresh_token_active(refresh_token)
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.REVOKED
 
 
-def test_revoke_action_asks_for_confirmation_and_changes_nothing(admin_client, fake):
-    first, second = connect(fake, "ann@example.com"), connect(fake, "ben@example.com")
+def test_revoke_action_asks_for_confirmation_and_changes_nothing(admin_client, fake_zoho):
+    first, second = connect(fake_zoho, "ann@example.com"), connect(fake_zoho, "ben@example.com")
 
     response = admin_client.post(
         reverse(CHANGELIST),
@@ -456,7 +454,7 @@ def test_revoke_action_asks_for_confirmation_and_changes_nothing(admin_client, f
     assert "ann@example.com" in html
     assert "ben@example.com" in html
     assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.ACTIVE}
-    assert fake.count(REVOKE_PATH) == 0
+    assert fake_zoho.count(REVOKE_PATH) == 0
 
 
 def test_revoke_url_of_an_unknown_token_is_not_found(admin_client):
@@ -465,8 +463,8 @@ def test_revoke_url_of_an_unknown_token_is_not_found(admin_client):
     assert response.status_code == 404
 
 
-def test_revoke_button_is_gone_once_zoho_confirmed(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_button_is_gone_once_zoho_confirmed(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
     revoke_token(token)
 
     html = admin_client.get(change_url(token)).content.decode()
@@ -474,11 +472,11 @@ def test_revoke_button_is_gone_once_zoho_confirmed(admin_client, fake):
     assert 'id="zoho-tokens-revoke"' not in html
 
 
-def test_revoke_needs_change_permission(client, fake):
+def test_revoke_needs_change_permission(client, fake_zoho):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_zohotoken"))
     client.force_login(viewer)
-    token = connect(fake, "ann@example.com")
+    token = connect(fake_zoho, "ann@example.com")
 
     response = client.post(revoke_url(token), {"post": "yes"})
 
@@ -486,21 +484,21 @@ def test_revoke_needs_change_permission(client, fake):
     assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
 
 
-def test_delete_revokes_at_zoho_before_deleting_the_row(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_delete_revokes_at_zoho_before_deleting_the_row(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
     refresh_token = token.refresh_token
 
     admin_client.post(
         reverse("admin:zoho_tokens_zohotoken_delete", args=[token.pk]), {"post": "yes"}
     )
 
-    assert fake.count(REVOKE_PATH, token=refresh_token) == 1
+    assert fake_zoho.count(REVOKE_PATH, token=refresh_token) == 1
     assert not ZohoToken.objects.filter(pk=token.pk).exists()
 
 
-def test_delete_while_zoho_is_down_keeps_the_revoked_row_for_the_retry(admin_client, fake):
-    token = connect(fake, "ann@example.com")
-    fake.fail("revoke", "down")
+def test_delete_while_zoho_is_down_keeps_the_revoked_row_for_the_retry(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
+    fake_zoho.fail("revoke", "down")
 
     response = admin_client.post(
         reverse("admin:zoho_tokens_zohotoken_delete", args=[token.pk]), {"post": "yes"}
@@ -513,10 +511,10 @@ def test_delete_while_zoho_is_down_keeps_the_revoked_row_for_the_retry(admin_cli
     assert row.remote_revoke_pending
 
 
-def test_revoke_pages_show_no_secret(admin_client, fake):
-    token = connect(fake, "ann@example.com")
+def test_revoke_pages_show_no_secret(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
     secrets = [token.refresh_token, token.access_token, token.client_secret]
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     response = revoke_selected(admin_client, token)
     pages = response.content.decode() + admin_client.get(change_url(token)).content.decode()
@@ -531,17 +529,17 @@ SELF_CLIENT = "admin:zoho_tokens_zohotoken_self_client"
 
 
 def test_self_client_page_offers_every_data_centre_and_the_configured_accounts_url(
-    admin_client, fake
+    admin_client, fake_zoho
 ):
     response = admin_client.get(reverse(SELF_CLIENT))
 
     choices = dict(response.context["form"].fields["data_centre"].choices)
     assert {"us", "eu", "in", "au", "jp", "ca", "sa", "cn", "uk", "accounts_url"} == set(choices)
-    assert fake.url in str(choices["accounts_url"])
+    assert fake_zoho.url in str(choices["accounts_url"])
 
 
-def test_self_client_form_exchanges_the_code_and_stores_an_org_token(admin_client, fake):
-    code = fake.issue_code()  # no redirect URI, like Zoho's Self Client codes
+def test_self_client_form_exchanges_the_code_and_stores_an_org_token(admin_client, fake_zoho):
+    code = fake_zoho.issue_code()  # no redirect URI, like Zoho's Self Client codes
 
     response = admin_client.post(
         reverse(SELF_CLIENT), {"code": code, "data_centre": "accounts_url"}
@@ -551,15 +549,15 @@ def test_self_client_form_exchanges_the_code_and_stores_an_org_token(admin_clien
     assert response.status_code == 302
     assert response["Location"] == change_url(token)
     assert token.user is None
-    assert token.user_name == fake.users[0].sdk_user_name
-    assert token.accounts_server == fake.url
-    assert fake.is_refresh_token_active(token.refresh_token)
-    assert fake.count(TOKEN_PATH, grant_type="authorization_code", code=code) == 1
+    assert token.user_name == fake_zoho.users[0].sdk_user_name
+    assert token.accounts_server == fake_zoho.url
+    assert fake_zoho.is_refresh_token_active(token.refresh_token)
+    assert fake_zoho.count(TOKEN_PATH, grant_type="authorization_code", code=code) == 1
 
 
-def test_self_client_form_uses_the_self_clients_own_credentials(admin_client, fake):
-    fake.add_client("1000.SELFCLIENT", "self-client-secret")
-    code = fake.issue_code(client_id="1000.SELFCLIENT")
+def test_self_client_form_uses_the_self_clients_own_credentials(admin_client, fake_zoho):
+    fake_zoho.add_client("1000.SELFCLIENT", "self-client-secret")
+    code = fake_zoho.issue_code(client_id="1000.SELFCLIENT")
 
     response = admin_client.post(
         reverse(SELF_CLIENT),
@@ -578,10 +576,10 @@ def test_self_client_form_uses_the_self_clients_own_credentials(admin_client, fa
     assert "self-client-secret" not in response.content.decode()
 
 
-def test_self_client_form_wants_both_id_and_secret_or_neither(admin_client, fake):
+def test_self_client_form_wants_both_id_and_secret_or_neither(admin_client, fake_zoho):
     response = admin_client.post(
         reverse(SELF_CLIENT),
-        {"code": fake.issue_code(), "data_centre": "accounts_url", "client_id": "1000.X"},
+        {"code": fake_zoho.issue_code(), "data_centre": "accounts_url", "client_id": "1000.X"},
     )
 
     assert response.status_code == 200
@@ -589,9 +587,9 @@ def test_self_client_form_wants_both_id_and_secret_or_neither(admin_client, fake
     assert ZohoToken.objects.count() == 0
 
 
-def test_self_client_form_shows_invalid_code_and_stores_nothing(admin_client, fake):
-    code = fake.issue_code()
-    connect_with_code(code, accounts_server=fake.url, redirect_uri=None)  # spends it
+def test_self_client_form_shows_invalid_code_and_stores_nothing(admin_client, fake_zoho):
+    code = fake_zoho.issue_code()
+    connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None)  # spends it
     ZohoToken.objects.all().delete()
 
     response = admin_client.post(
@@ -603,11 +601,11 @@ def test_self_client_form_shows_invalid_code_and_stores_nothing(admin_client, fa
     assert ZohoToken.objects.count() == 0
 
 
-def test_self_client_form_shows_zoho_failures_and_stores_nothing(admin_client, fake):
-    fake.fail("exchange", "http_500")
+def test_self_client_form_shows_zoho_failures_and_stores_nothing(admin_client, fake_zoho):
+    fake_zoho.fail("exchange", "http_500")
 
     response = admin_client.post(
-        reverse(SELF_CLIENT), {"code": fake.issue_code(), "data_centre": "accounts_url"}
+        reverse(SELF_CLIENT), {"code": fake_zoho.issue_code(), "data_centre": "accounts_url"}
     )
 
     assert response.status_code == 200
@@ -615,9 +613,9 @@ def test_self_client_form_shows_zoho_failures_and_stores_nothing(admin_client, f
     assert ZohoToken.objects.count() == 0
 
 
-def test_self_client_page_never_echoes_the_code(admin_client, fake):
-    fake.fail("exchange", "http_500")
-    code = fake.issue_code()
+def test_self_client_page_never_echoes_the_code(admin_client, fake_zoho):
+    fake_zoho.fail("exchange", "http_500")
+    code = fake_zoho.issue_code()
 
     response = admin_client.post(
         reverse(SELF_CLIENT), {"code": code, "data_centre": "accounts_url"}
@@ -626,22 +624,22 @@ def test_self_client_page_never_echoes_the_code(admin_client, fake):
     assert code not in response.content.decode()
 
 
-def test_self_client_page_needs_add_permission(client, fake):
+def test_self_client_page_needs_add_permission(client, fake_zoho):
     viewer = User.objects.create_user("viewer", password="pw", is_staff=True)
     viewer.user_permissions.add(Permission.objects.get(codename="view_zohotoken"))
     client.force_login(viewer)
 
     response = client.post(
-        reverse(SELF_CLIENT), {"code": fake.issue_code(), "data_centre": "accounts_url"}
+        reverse(SELF_CLIENT), {"code": fake_zoho.issue_code(), "data_centre": "accounts_url"}
     )
 
     assert response.status_code == 403
-    assert fake.count(TOKEN_PATH) == 0
+    assert fake_zoho.count(TOKEN_PATH) == 0
 
 
-def test_the_change_page_shows_the_scopes_zoho_granted(admin_client, fake):
-    code = fake.issue_code(scopes="ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ")
-    token = connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
+def test_the_change_page_shows_the_scopes_zoho_granted(admin_client, fake_zoho):
+    code = fake_zoho.issue_code(scopes="ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ")
+    token = connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None).token
 
     html = admin_client.get(change_url(token)).content.decode()
 

@@ -201,32 +201,34 @@ def test_cleanup_rejects_a_negative_age():
 
 
 @pytest.fixture
-def pending(fake: FakeZoho) -> tuple[ZohoToken, str]:
+def pending(fake_zoho: FakeZoho) -> tuple[ZohoToken, str]:
     """A token revoked while Zoho was down, and its refresh token (still live at Zoho)."""
-    token = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
+    token = connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down", times=1)
+    fake_zoho.fail("revoke", "down", times=1)
     revoke_token(token)
-    fake.reset_counts()
+    fake_zoho.reset_counts()
     return token, refresh_token
 
 
-def test_cleanup_first_retries_pending_revocations_at_zoho(fake, pending):
+def test_cleanup_first_retries_pending_revocations_at_zoho(fake_zoho, pending):
     token, refresh_token = pending
 
     output = cleanup()
 
     assert "Pending revocations at Zoho: 1 done, 0 still pending." in output
-    assert fake.count(REVOKE_PATH, token=refresh_token) == 1
-    assert not fake.is_refresh_token_active(refresh_token)
+    assert fake_zoho.count(REVOKE_PATH, token=refresh_token) == 1
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
     row = ZohoToken.objects.get(pk=token.pk)
     assert not row.remote_revoke_pending
     assert row.refresh_token_encrypted == ""
 
 
-def test_cleanup_reports_revocations_still_pending_while_zoho_is_down(fake, pending):
+def test_cleanup_reports_revocations_still_pending_while_zoho_is_down(fake_zoho, pending):
     token, _refresh_token = pending
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     output = cleanup()
 
@@ -234,11 +236,11 @@ def test_cleanup_reports_revocations_still_pending_while_zoho_is_down(fake, pend
     assert ZohoToken.objects.get(pk=token.pk).remote_revoke_pending
 
 
-def test_dry_run_does_not_contact_zoho(fake, pending):
+def test_dry_run_does_not_contact_zoho(fake_zoho, pending):
     output = cleanup("--dry-run")
 
     assert "Pending revocations at Zoho: 1, not retried in a dry run." in output
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
 # -- batches ---------------------------------------------------------------------------------

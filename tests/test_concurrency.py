@@ -35,35 +35,35 @@ HTTP_TIMEOUT = 10
 
 
 @pytest.fixture
-def child_setup(fake: FakeZoho, settings) -> ChildSetup:
+def child_setup(fake_zoho: FakeZoho, settings) -> ChildSetup:
     """The test database and the ZOHO_TOKENS pointing at the fake, for the children."""
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": HTTP_TIMEOUT}
     return ChildSetup.from_parent()
 
 
-def expired_token(fake: FakeZoho, email: str) -> ZohoToken:
+def expired_token(fake_zoho: FakeZoho, email: str) -> ZohoToken:
     """A token of ``email`` connected through the fake, whose access token has expired."""
-    if fake.consenting_user.email != email:
-        fake.add_user(email)
+    if fake_zoho.consenting_user.email != email:
+        fake_zoho.add_user(email)
     row = connect_with_code(
-        fake.issue_code(email), accounts_server=fake.url, redirect_uri=None
+        fake_zoho.issue_code(email), accounts_server=fake_zoho.url, redirect_uri=None
     ).token
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
     return ZohoToken.objects.get(pk=row.pk)
 
 
-def refresh_requests(fake: FakeZoho) -> list:
-    return [r for r in fake.requests if r.params.get("grant_type") == "refresh_token"]
+def refresh_requests(fake_zoho: FakeZoho) -> list:
+    return [r for r in fake_zoho.requests if r.params.get("grant_type") == "refresh_token"]
 
 
 def errors(outcomes: list[multiproc.Outcome]) -> list[str]:
     return [outcome.error for outcome in outcomes if outcome.error is not None]
 
 
-def test_sixteen_processes_on_one_expired_token_share_a_single_refresh(fake, child_setup):
-    row = expired_token(fake, "ada@example.com")
-    fake.reset_counts()
-    fake.delay = DELAY
+def test_sixteen_processes_on_one_expired_token_share_a_single_refresh(fake_zoho, child_setup):
+    row = expired_token(fake_zoho, "ada@example.com")
+    fake_zoho.reset_counts()
+    fake_zoho.delay = DELAY
     # Half come in as the SDK does without an id (by user name), half with the id.
     calls = [(multiproc.find_access_token, (row.user_name,))] * (PROCESSES // 2) + [
         (multiproc.find_access_token_by_id, (str(row.pk),))
@@ -72,14 +72,14 @@ def test_sixteen_processes_on_one_expired_token_share_a_single_refresh(fake, chi
     outcomes = run_together(child_setup, calls)
 
     assert errors(outcomes) == []
-    assert fake.count(TOKEN_PATH, grant_type="refresh_token") == 1
+    assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 1
     stored = ZohoToken.objects.get(pk=row.pk).access_token
     assert stored != row.access_token
     assert [outcome.value for outcome in outcomes] == [stored] * PROCESSES
-    assert fake.is_access_token_active(stored)
+    assert fake_zoho.is_access_token_active(stored)
 
 
-def test_sixteen_processes_saving_one_zoho_user_leave_one_row(fake, child_setup):
+def test_sixteen_processes_saving_one_zoho_user_leave_one_row(fake_zoho, child_setup):
     user_name = "ada@example.com:700000001"
     calls = [
         (
@@ -87,8 +87,8 @@ def test_sixteen_processes_saving_one_zoho_user_leave_one_row(fake, child_setup)
             (
                 {
                     "user_name": user_name,
-                    "client_id": fake.client_id,
-                    "client_secret": fake.client_secret,
+                    "client_id": fake_zoho.client_id,
+                    "client_secret": fake_zoho.client_secret,
                     "refresh_token": f"1000.rt{index:02d}.refresh-token-of-save-{index}",
                     "access_token": f"1000.at{index:02d}.access-token-of-save-{index}",
                     "expires_in": str(now_ms() + 3_600_000),
@@ -108,14 +108,14 @@ def test_sixteen_processes_saving_one_zoho_user_leave_one_row(fake, child_setup)
 
 
 @pytest.mark.parametrize("users", [8, 16])
-def test_users_connecting_at_once_all_get_their_token(fake, child_setup, users):
+def test_users_connecting_at_once_all_get_their_token(fake_zoho, child_setup, users):
     calls = []
     for index in range(users):
         email = f"user{index:02d}@example.com"
-        fake.add_user(email)
+        fake_zoho.add_user(email)
         get_user_model().objects.create_user(f"user{index:02d}", email, "pw")
         calls.append((multiproc.connect_through_callback, (f"user{index:02d}", "pw", email)))
-    fake.delay = 0.2  # the exchanges overlap with the other users' writes
+    fake_zoho.delay = 0.2  # the exchanges overlap with the other users' writes
 
     outcomes = run_together(child_setup, calls)
 
@@ -123,14 +123,14 @@ def test_users_connecting_at_once_all_get_their_token(fake, child_setup, users):
     assert [outcome.value[0] for outcome in outcomes] == [302] * users
     rows = ZohoToken.objects.filter(status=TokenStatus.ACTIVE).select_related("user")
     assert sorted(row.user.username for row in rows) == [f"user{i:02d}" for i in range(users)]
-    assert all(fake.is_refresh_token_active(row.refresh_token) for row in rows)
+    assert all(fake_zoho.is_refresh_token_active(row.refresh_token) for row in rows)
 
 
-def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake, child_setup):
-    ada = expired_token(fake, "ada@example.com")
-    grace = expired_token(fake, "grace@example.com")
-    fake.reset_counts()
-    fake.delay = DELAY
+def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake_zoho, child_setup):
+    ada = expired_token(fake_zoho, "ada@example.com")
+    grace = expired_token(fake_zoho, "grace@example.com")
+    fake_zoho.reset_counts()
+    fake_zoho.delay = DELAY
 
     outcomes = run_together(
         child_setup,
@@ -141,7 +141,7 @@ def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake, chil
     )
 
     assert errors(outcomes) == []
-    first, second = sorted(request.timestamp for request in refresh_requests(fake))
+    first, second = sorted(request.timestamp for request in refresh_requests(fake_zoho))
     # Had the second refresh waited for the first, it would have reached Zoho only after
     # the first was answered, at least DELAY later.
     assert second - first < DELAY
@@ -152,12 +152,14 @@ def test_refreshes_of_two_different_tokens_do_not_wait_for_each_other(fake, chil
     }
 
 
-def test_token_revoked_during_its_refresh_stays_revoked_and_gets_no_secret_back(fake, child_setup):
-    row = expired_token(fake, "ada@example.com")
-    fake.reset_counts()
-    fake.delay = DELAY
+def test_token_revoked_during_its_refresh_stays_revoked_and_gets_no_secret_back(
+    fake_zoho, child_setup
+):
+    row = expired_token(fake_zoho, "ada@example.com")
+    fake_zoho.reset_counts()
+    fake_zoho.delay = DELAY
     running = start_together(child_setup, [(multiproc.find_access_token_by_id, (str(row.pk),))])
-    running.wait_until(lambda: fake.count(TOKEN_PATH, grant_type="refresh_token") == 1)
+    running.wait_until(lambda: fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 1)
 
     revoke_token(ZohoToken.objects.get(pk=row.pk))  # while Zoho is answering the refresh
 

@@ -242,12 +242,17 @@ def test_saving_after_rotation_encrypts_with_the_new_key(settings):
     assert row.access_token == "fresh-access"
 
 
-@pytest.mark.django_db
-def test_removed_key_gives_decryption_error_naming_the_token_and_cause(settings):
+def row_whose_key_was_removed(settings) -> ZohoToken:
+    """A row encrypted under ``OLD_KEY``, read back once only ``NEW_KEY`` is configured."""
     use_keys(settings, OLD_KEY)
     row = make_row()
     use_keys(settings, NEW_KEY)
-    row = ZohoToken.objects.get(pk=row.pk)
+    return ZohoToken.objects.get(pk=row.pk)
+
+
+@pytest.mark.django_db
+def test_removed_key_gives_decryption_error_naming_the_token_and_cause(settings):
+    row = row_whose_key_was_removed(settings)
     with pytest.raises(TokenDecryptionError) as caught:
         _ = row.refresh_token
     message = str(caught.value)
@@ -261,10 +266,7 @@ def test_removed_key_gives_decryption_error_naming_the_token_and_cause(settings)
 
 @pytest.mark.django_db
 def test_removed_key_never_yields_a_ciphertext_as_a_token(settings):
-    use_keys(settings, OLD_KEY)
-    row = make_row()
-    use_keys(settings, NEW_KEY)
-    row = ZohoToken.objects.get(pk=row.pk)
+    row = row_whose_key_was_removed(settings)
     for name in SECRETS:
         with pytest.raises(TokenDecryptionError):
             getattr(row, name)

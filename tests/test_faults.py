@@ -48,8 +48,8 @@ class Faults:
     """Arms one fault at a time on the fake, and heals it; a "slow" answer is made to
     outlast a shortened HTTP_TIMEOUT (the normal one stays roomy for a busy machine)."""
 
-    def __init__(self, fake: FakeZoho, settings) -> None:
-        self.fake = fake
+    def __init__(self, fake_zoho: FakeZoho, settings) -> None:
+        self.fake = fake_zoho
         self.settings = settings
         self.normal = dict(settings.ZOHO_TOKENS)
 
@@ -65,26 +65,26 @@ class Faults:
 
 
 @pytest.fixture
-def faults(fake, settings) -> Faults:
-    return Faults(fake, settings)
+def faults(fake_zoho, settings) -> Faults:
+    return Faults(fake_zoho, settings)
 
 
-def connect(fake: FakeZoho, email: str) -> ZohoToken:
-    if fake.consenting_user.email != email:
-        fake.add_user(email)
+def connect(fake_zoho: FakeZoho, email: str) -> ZohoToken:
+    if fake_zoho.consenting_user.email != email:
+        fake_zoho.add_user(email)
     return connect_with_code(
-        fake.issue_code(email), accounts_server=fake.url, redirect_uri=None
+        fake_zoho.issue_code(email), accounts_server=fake_zoho.url, redirect_uri=None
     ).token
 
 
 @pytest.fixture
-def ada(fake) -> ZohoToken:
-    return connect(fake, "ada@example.com")
+def ada(fake_zoho) -> ZohoToken:
+    return connect(fake_zoho, "ada@example.com")
 
 
 @pytest.fixture
-def grace(fake) -> ZohoToken:
-    return connect(fake, "grace@example.com")
+def grace(fake_zoho) -> ZohoToken:
+    return connect(fake_zoho, "grace@example.com")
 
 
 #: Where a failed refresh is recorded, for its back-off: not part of the token.
@@ -106,47 +106,47 @@ def found(row: ZohoToken) -> OAuthToken | None:
     return DjangoTokenStore().find_token(OAuthToken(user_signature=UserSignature(row.user_name)))
 
 
-def assert_usable(fake: FakeZoho, row: ZohoToken) -> None:
+def assert_usable(fake_zoho: FakeZoho, row: ZohoToken) -> None:
     """The store hands out ``row``'s token, its secrets decrypt, and Zoho accepts it."""
     token = found(row)
     assert token is not None
     assert token.get_id() == str(row.pk)
     assert token.get_refresh_token() == ZohoToken.objects.get(pk=row.pk).refresh_token
-    assert fake.is_refresh_token_active(token.get_refresh_token())
-    assert fake.is_access_token_active(token.get_access_token())
+    assert fake_zoho.is_refresh_token_active(token.get_refresh_token())
+    assert fake_zoho.is_access_token_active(token.get_access_token())
 
 
 # -- exchanging a code ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(("kind", "error"), ZOHO_FAULTS.items())
-def test_failed_exchange_is_reported(fake, faults, kind, error):
+def test_failed_exchange_is_reported(fake_zoho, faults, kind, error):
     faults.arm("exchange", kind)
 
     with pytest.raises(error):
-        connect(fake, "ada@example.com")
+        connect(fake_zoho, "ada@example.com")
 
 
 @pytest.mark.parametrize("kind", ZOHO_FAULTS)
-def test_failed_exchange_leaves_the_stored_token_as_it_was(fake, faults, ada, kind):
+def test_failed_exchange_leaves_the_stored_token_as_it_was(fake_zoho, faults, ada, kind):
     before = stored(ada)
     faults.arm("exchange", kind)
 
     with pytest.raises(ZOHO_FAULTS[kind]):
-        connect(fake, "ada@example.com")
+        connect(fake_zoho, "ada@example.com")
 
     assert stored(ada) == before
     assert ZohoToken.objects.count() == 1
 
 
 @pytest.mark.parametrize("kind", ZOHO_FAULTS)
-def test_stored_token_stays_usable_after_a_failed_exchange(fake, faults, ada, kind):
+def test_stored_token_stays_usable_after_a_failed_exchange(fake_zoho, faults, ada, kind):
     faults.arm("exchange", kind)
     with pytest.raises(ZOHO_FAULTS[kind]):
-        connect(fake, "ada@example.com")
+        connect(fake_zoho, "ada@example.com")
     faults.heal()
 
-    assert_usable(fake, ada)
+    assert_usable(fake_zoho, ada)
 
 
 # -- refreshing ----------------------------------------------------------------------------
@@ -181,30 +181,32 @@ def test_failed_refresh_leaves_the_stored_token_exactly_as_it_was(faults, expire
     assert stored(expired) == before
 
 
-@pytest.mark.parametrize("kind", PASSING_FAULTS)
-def test_token_refreshes_once_zoho_answers_again(fake, faults, expired, kind):
+def refresh_fails_then_zoho_heals(faults, expired: ZohoToken, kind: str) -> None:
+    """The SDK's lookup of ``expired`` meets the fault ``kind``; then Zoho answers again."""
     faults.arm("refresh", kind)
     with pytest.raises(SDKException):
         found(expired)
     faults.heal()
+
+
+@pytest.mark.parametrize("kind", PASSING_FAULTS)
+def test_token_refreshes_once_zoho_answers_again(fake_zoho, faults, expired, kind):
+    refresh_fails_then_zoho_heals(faults, expired, kind)
     end_backoff(expired)
 
-    assert_usable(fake, expired)
+    assert_usable(fake_zoho, expired)
 
 
 @pytest.mark.parametrize("kind", PASSING_FAULTS)
-def test_failed_refresh_is_not_retried_during_its_backoff(fake, faults, expired, kind):
-    faults.arm("refresh", kind)
-    with pytest.raises(SDKException):
-        found(expired)
-    faults.heal()
-    fake.reset_counts()
+def test_failed_refresh_is_not_retried_during_its_backoff(fake_zoho, faults, expired, kind):
+    refresh_fails_then_zoho_heals(faults, expired, kind)
+    fake_zoho.reset_counts()
 
     with pytest.raises(SDKException) as raised:
         found(expired)
 
     assert isinstance(raised.value.cause, ZOHO_FAULTS[kind])
-    assert fake.count(TOKEN_PATH) == 0
+    assert fake_zoho.count(TOKEN_PATH) == 0
 
 
 def test_refused_refresh_keeps_the_row_and_its_refresh_token(faults, expired):
@@ -218,13 +220,13 @@ def test_refused_refresh_keeps_the_row_and_its_refresh_token(faults, expired):
     assert row.refresh_token == expired.refresh_token
 
 
-def test_refused_refresh_leaves_other_tokens_usable(fake, faults, expired, grace):
+def test_refused_refresh_leaves_other_tokens_usable(fake_zoho, faults, expired, grace):
     faults.arm("refresh", "invalid_code")
 
     with pytest.raises(SDKException):
         found(expired)
 
-    assert_usable(fake, grace)
+    assert_usable(fake_zoho, grace)
 
 
 # -- revoking ------------------------------------------------------------------------------
@@ -241,7 +243,7 @@ def test_failed_revocation_is_reported_as_pending(faults, ada, kind):
 
 
 @pytest.mark.parametrize("kind", PASSING_FAULTS)
-def test_failed_revocation_keeps_the_refresh_token_for_the_retry(fake, faults, ada, kind):
+def test_failed_revocation_keeps_the_refresh_token_for_the_retry(fake_zoho, faults, ada, kind):
     faults.arm("revoke", kind)
 
     revoke_token(ada)
@@ -253,22 +255,22 @@ def test_failed_revocation_keeps_the_refresh_token_for_the_retry(fake, faults, a
 
 
 @pytest.mark.parametrize("kind", PASSING_FAULTS)
-def test_failed_revocation_is_finished_by_the_retry(fake, faults, ada, kind):
+def test_failed_revocation_is_finished_by_the_retry(fake_zoho, faults, ada, kind):
     faults.arm("revoke", kind)
     revoke_token(ada)
     faults.heal()
 
     assert retry_pending_revocations() == (1, 0)
-    assert not fake.is_refresh_token_active(ada.refresh_token)
+    assert not fake_zoho.is_refresh_token_active(ada.refresh_token)
 
 
 @pytest.mark.parametrize("kind", ZOHO_FAULTS)
-def test_failed_revocation_leaves_other_tokens_usable(fake, faults, ada, grace, kind):
+def test_failed_revocation_leaves_other_tokens_usable(fake_zoho, faults, ada, grace, kind):
     faults.arm("revoke", kind)
     revoke_token(ada)
     faults.heal()
 
-    assert_usable(fake, grace)
+    assert_usable(fake_zoho, grace)
 
 
 def test_revocation_answered_invalid_code_counts_as_done(faults, ada):
@@ -325,10 +327,12 @@ def test_database_error_during_save_token_is_logged_without_secrets(doomed_save,
         assert secret not in caplog.text
 
 
-def test_database_error_during_save_token_leaves_the_stored_token_usable(fake, ada, doomed_save):
+def test_database_error_during_save_token_leaves_the_stored_token_usable(
+    fake_zoho, ada, doomed_save
+):
     before = stored(ada)
     with pytest.raises(SDKException):
         DjangoTokenStore().save_token(doomed_save)
 
     assert stored(ada) == before
-    assert_usable(fake, ada)
+    assert_usable(fake_zoho, ada)

@@ -11,6 +11,8 @@ was logged, tracebacks included.
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -28,7 +30,10 @@ from zoho_tokens.revocation import retry_pending_revocations, revoke_token
 from zoho_tokens.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("short_http_timeout"),
+]
 
 #: Secrets of our own making that the flow hands to the store (never issued by Zoho).
 UNSAVED_SECRETS = {
@@ -83,44 +88,25 @@ def all_logs():
         logger.removeHandler(handler)
 
 
-@pytest.fixture
-def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
-    """The fake Zoho; its "slow" answers outlast HTTP_TIMEOUT, which is still roomy for
-    the calls that must succeed on a busy machine."""
-    settings.ZOHO_TOKENS = {
-        **settings.ZOHO_TOKENS,
-        "SDK_RESOURCE_PATH": str(tmp_path),
-        "HTTP_TIMEOUT": 1,
-    }
-    fake_zoho.slow_seconds = 5
-    return fake_zoho
-
-
-def connect_through_the_views(client: Client, fake: FakeZoho) -> str:
+def connect_through_the_views(client: Client, fake_zoho: FakeZoho) -> str:
     """Connect, consent at the fake, come back to the callback; returns the callback URL."""
-    callback = fake.consent(client.get("/zoho/connect/")["Location"])
+    callback = fake_zoho.consent(client.get("/zoho/connect/")["Location"])
     response = client.get(callback)
     assert response.status_code == 302
     return callback
 
 
-def use_with_the_sdk(fake: FakeZoho, row: ZohoToken, tmp_path) -> None:
+def use_with_the_sdk(environment: Any, row: ZohoToken, resource_path: Path) -> None:
     """Initialize the SDK with the stored token and read records."""
     Initializer.initialize(
-        environment=_environment(fake),
+        environment=environment,
         token=OAuthToken(id=str(row.pk)),
         store=DjangoTokenStore(),
-        resource_path=str(tmp_path),
+        resource_path=str(resource_path),
     )
     params = ParameterMap()
     params.add(GetRecordsParam.fields, "Last_Name")  # Zoho refuses a list without fields
     assert RecordOperations("Leads").get_records(params).get_status_code() == 200
-
-
-def _environment(fake: FakeZoho):
-    from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
-
-    return DataCenter.Environment(fake.url, fake.token_url, fake.url)
 
 
 def expire(row: ZohoToken) -> None:
@@ -141,35 +127,41 @@ def refuse_saves() -> OAuthToken:
     return make_database_refuse(token)
 
 
-def secrets_of(fake: FakeZoho, settings) -> set[str]:
+def secrets_of(fake_zoho: FakeZoho, settings) -> set[str]:
     """Everything secret that existed during the flow."""
-    values = {fake.client_secret, settings.SECRET_KEY, *settings.ZOHO_TOKENS["ENCRYPTION_KEYS"]}
-    values |= {code.code for code in fake.codes}
-    values |= {token.token for token in fake.access_tokens}
-    values |= {token.token for token in fake.refresh_tokens}
+    values = {
+        fake_zoho.client_secret,
+        settings.SECRET_KEY,
+        *settings.ZOHO_TOKENS["ENCRYPTION_KEYS"],
+    }
+    values |= {code.code for code in fake_zoho.codes}
+    values |= {token.token for token in fake_zoho.access_tokens}
+    values |= {token.token for token in fake_zoho.refresh_tokens}
     values |= set(UNSAVED_SECRETS.values())
     return values
 
 
-def test_a_whole_flow_with_failures_logs_no_secret(fake, all_logs, settings, tmp_path):
+def test_a_whole_flow_with_failures_logs_no_secret(
+    fake_zoho, all_logs, settings, sdk_environment, sdk_resource_path
+):
     client = Client()
     client.force_login(get_user_model().objects.create_user("alice", "a@example.com", "pw"))
 
     # Connect, and use the token with the SDK.
-    callback = connect_through_the_views(client, fake)
+    callback = connect_through_the_views(client, fake_zoho)
     row = ZohoToken.objects.get()
-    use_with_the_sdk(fake, row, tmp_path)
+    use_with_the_sdk(sdk_environment, row, sdk_resource_path)
 
     # A replayed callback, then Zoho failing and refusing exchanges.
     client.get(callback)
     for kind in ("html", "invalid_code", "slow"):
-        fake.fail("exchange", kind, times=1)
-        client.get(fake.consent(client.get("/zoho/connect/")["Location"]))
+        fake_zoho.fail("exchange", kind, times=1)
+        client.get(fake_zoho.consent(client.get("/zoho/connect/")["Location"]))
 
     # Refresh, after Zoho failed, answered garbage, throttled and hung.
     expire(row)
     for kind in ("http_500", "malformed", "throttle", "slow"):
-        fake.fail("refresh", kind, times=1)
+        fake_zoho.fail("refresh", kind, times=1)
         with pytest.raises(SDKException):
             find(row)
         # The failure's back-off runs out, as time would: the next one reaches Zoho.
@@ -182,21 +174,21 @@ def test_a_whole_flow_with_failures_logs_no_secret(fake, all_logs, settings, tmp
     stop_refusing()
 
     # Zoho refusing the refresh token: re-authorisation needed.
-    second = fake.add_user("grace@example.com")
-    client.get(fake.consent(client.get("/zoho/connect/")["Location"], user=second))
+    second = fake_zoho.add_user("grace@example.com")
+    client.get(fake_zoho.consent(client.get("/zoho/connect/")["Location"], user=second))
     grace = ZohoToken.objects.get(user_name__startswith="grace@")
     expire(grace)
-    fake.revoke(grace.refresh_token)
+    fake_zoho.revoke(grace.refresh_token)
     with pytest.raises(SDKException):
         find(grace)
 
     # Revoke: with Zoho down, then retried; and through the disconnect view.
-    fake.fail("revoke", "down", times=1)
+    fake_zoho.fail("revoke", "down", times=1)
     assert not revoke_token(row).remote_done
     assert retry_pending_revocations() == (1, 0)
     client.post("/zoho/disconnect/")
 
     logged = all_logs.text
     assert "refreshed" in logged  # the capture did see the flow
-    leaked = sorted(secret for secret in secrets_of(fake, settings) if secret in logged)
+    leaked = sorted(secret for secret in secrets_of(fake_zoho, settings) if secret in logged)
     assert leaked == []

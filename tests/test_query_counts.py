@@ -20,14 +20,14 @@ from typing import Any
 
 import pytest
 
-from tests.sdk_helpers import connect, lead_names, make_user
+from tests.sdk_helpers import lead_names
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.sdk import acting_as
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.testing import FakeZoho
 from zoho_tokens.zoho_sdk import OAuthToken, UserSignature
 
-pytestmark = pytest.mark.django_db
+#: Settings point at the fake Zoho, so that even an unexpected refresh stays local.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_zoho")]
 
 HOUR_MS = 3_600_000
 CLIENT_ID = "1000.QUERYCOUNTS"
@@ -36,12 +36,6 @@ USER = "ada@example.com:700000001"
 
 #: Statements that only open or close a transaction or savepoint.
 TRANSACTION_CONTROL = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
-
-
-@pytest.fixture(autouse=True)
-def fake(fake_zoho: FakeZoho) -> FakeZoho:
-    """Settings point at the fake Zoho, so that even an unexpected refresh stays local."""
-    return fake_zoho
 
 
 def stored_row(user_name: str = USER, number: int = 0) -> ZohoToken:
@@ -164,14 +158,11 @@ def test_get_tokens_is_one_query_whatever_the_row_count(
 
 
 @pytest.fixture
-def sdk_user(fake: FakeZoho, settings: Any, tmp_path: Any) -> Any:
-    """A user with a token connected through the fake; the SDK's metadata goes to tmp."""
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
-    user = make_user("alice")
-    connect(fake, user, "alice.zoho@example.com")
-    with acting_as(user):
-        lead_names()  # the SDK fetches the module's field metadata once per user
-    return user
+def sdk_user(alice: Any, sdk_resource_path: Any) -> Any:
+    """``alice``, after a first call: the SDK fetches a module's field metadata once per user."""
+    with acting_as(alice):
+        lead_names()
+    return alice
 
 
 def test_entering_acting_as_and_one_call_is_one_query(

@@ -30,11 +30,11 @@ def browser(user) -> Client:
 
 
 @pytest.fixture
-def connected(browser: Client, fake: FakeZoho) -> ZohoToken:
+def connected(browser: Client, fake_zoho: FakeZoho) -> ZohoToken:
     """The user connected Zoho through the app's views; returns their token."""
-    browser.get(fake.consent(browser.get("/zoho/connect/")["Location"]))
+    browser.get(fake_zoho.consent(browser.get("/zoho/connect/")["Location"]))
     browser.get("/leads/")  # shows (and so uses up) the "connected" message
-    fake.reset_counts()
+    fake_zoho.reset_counts()
     return ZohoToken.objects.get()
 
 
@@ -43,11 +43,11 @@ def expire(token: ZohoToken) -> None:
     ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
 
 
-def test_connected_user_sees_their_leads(browser: Client, fake: FakeZoho, connected) -> None:
+def test_connected_user_sees_their_leads(browser: Client, fake_zoho: FakeZoho, connected) -> None:
     response = browser.get("/leads/")
     assert response.status_code == 200
     assert [lead["Last_Name"] for lead in response.context["leads"]] == [
-        lead["Last_Name"] for lead in fake.leads
+        lead["Last_Name"] for lead in fake_zoho.leads
     ]
 
 
@@ -55,29 +55,29 @@ def test_connected_user_sees_names_in_the_template(browser: Client, connected) -
     assert "Grace Hopper, Cobol Systems" in browser.get("/leads/").content.decode()
 
 
-def test_the_view_asks_zoho_for_its_fields(browser: Client, fake: FakeZoho, connected) -> None:
+def test_the_view_asks_zoho_for_its_fields(browser: Client, fake_zoho: FakeZoho, connected) -> None:
     browser.get("/leads/")
-    (call,) = [r for r in fake.requests if r.path == "/crm/v8/Leads"]
+    (call,) = [r for r in fake_zoho.requests if r.path == "/crm/v8/Leads"]
     assert call.query["fields"] == "First_Name,Last_Name,Company,Email"
 
 
-def test_an_empty_crm_is_an_empty_list(browser: Client, fake: FakeZoho, connected) -> None:
-    fake.leads = []
+def test_an_empty_crm_is_an_empty_list(browser: Client, fake_zoho: FakeZoho, connected) -> None:
+    fake_zoho.leads = []
     response = browser.get("/leads/")
     assert (response.status_code, response.context["leads"]) == (200, [])
 
 
-def test_anonymous_visitor_is_sent_to_log_in(fake: FakeZoho) -> None:
+def test_anonymous_visitor_is_sent_to_log_in(fake_zoho: FakeZoho) -> None:
     response = Client().get("/leads/")
     assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/leads/")
 
 
-def test_never_connected_user_is_sent_to_connect(browser: Client, fake: FakeZoho) -> None:
+def test_never_connected_user_is_sent_to_connect(browser: Client, fake_zoho: FakeZoho) -> None:
     response = browser.get("/leads/")
     assert (response.status_code, response["Location"]) == (302, CONNECT_AGAIN)
 
 
-def test_never_connected_user_gets_one_message(browser: Client, fake: FakeZoho) -> None:
+def test_never_connected_user_gets_one_message(browser: Client, fake_zoho: FakeZoho) -> None:
     response = browser.get("/leads/")
     assert [str(m) for m in get_messages(response.wsgi_request)] == [
         "This page needs your Zoho account. Please connect Zoho to continue."
@@ -85,10 +85,10 @@ def test_never_connected_user_gets_one_message(browser: Client, fake: FakeZoho) 
 
 
 def test_refresh_refused_on_this_request_sends_to_connect(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.revoke(fake.refresh_tokens[0].token)  # the user removed the app at Zoho
+    fake_zoho.revoke(fake_zoho.refresh_tokens[0].token)  # the user removed the app at Zoho
 
     response = browser.get("/leads/")
 
@@ -96,10 +96,10 @@ def test_refresh_refused_on_this_request_sends_to_connect(
 
 
 def test_refresh_refused_on_this_request_says_so(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.revoke(fake.refresh_tokens[0].token)
+    fake_zoho.revoke(fake_zoho.refresh_tokens[0].token)
 
     response = browser.get("/leads/")
 
@@ -109,20 +109,20 @@ def test_refresh_refused_on_this_request_says_so(
 
 
 def test_refresh_refused_marks_the_token(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.revoke(fake.refresh_tokens[0].token)
+    fake_zoho.revoke(fake_zoho.refresh_tokens[0].token)
     browser.get("/leads/")
     assert ZohoToken.objects.get().status == TokenStatus.NEEDS_REAUTH
 
 
 @pytest.mark.parametrize("kind", ["down", "http_500", "html", "malformed"])
 def test_zoho_accounts_failing_is_a_503_page(
-    browser: Client, fake: FakeZoho, connected: ZohoToken, kind: FaultKind
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken, kind: FaultKind
 ) -> None:
     expire(connected)
-    fake.fail("refresh", kind)
+    fake_zoho.fail("refresh", kind)
 
     response = browser.get("/leads/")
 
@@ -131,19 +131,19 @@ def test_zoho_accounts_failing_is_a_503_page(
 
 
 def test_zoho_accounts_down_keeps_the_token(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.fail("refresh", "down")
+    fake_zoho.fail("refresh", "down")
     browser.get("/leads/")
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
 
 def test_throttled_refresh_is_a_503_page(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.refresh_limit = 0  # Zoho's own throttle: HTTP 400 "Access Denied"
+    fake_zoho.refresh_limit = 0  # Zoho's own throttle: HTTP 400 "Access Denied"
 
     response = browser.get("/leads/")
 
@@ -152,31 +152,31 @@ def test_throttled_refresh_is_a_503_page(
 
 
 def test_throttle_in_another_language_is_a_503_page(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.language = "zh"
-    fake.refresh_limit = 0
+    fake_zoho.language = "zh"
+    fake_zoho.refresh_limit = 0
 
     assert browser.get("/leads/").status_code == 503
 
 
 def test_throttled_refresh_keeps_the_token(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.refresh_limit = 0
+    fake_zoho.refresh_limit = 0
     browser.get("/leads/")
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
 
 def test_after_connecting_again_only_the_connected_message_shows(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake.revoke(fake.refresh_tokens[0].token)
+    fake_zoho.revoke(fake_zoho.refresh_tokens[0].token)
     consent = browser.get(browser.get("/leads/")["Location"])  # to connect, then to Zoho
-    back = browser.get(fake.consent(consent["Location"]))  # the callback: back to /leads/
+    back = browser.get(fake_zoho.consent(consent["Location"]))  # the callback: back to /leads/
 
     page = browser.get(back["Location"])
 
@@ -186,9 +186,9 @@ def test_after_connecting_again_only_the_connected_message_shows(
 
 
 def test_crm_rate_limit_is_a_503_page_with_retry_after(
-    browser: Client, fake: FakeZoho, connected: ZohoToken
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
-    fake.fail("crm", "throttle")  # HTTP 429 TOO_MANY_REQUESTS from the CRM API
+    fake_zoho.fail("crm", "throttle")  # HTTP 429 TOO_MANY_REQUESTS from the CRM API
 
     response = browser.get("/leads/")
 

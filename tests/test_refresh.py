@@ -32,9 +32,9 @@ pytestmark = pytest.mark.django_db
 HOUR_MS = 3600 * 1000
 
 
-def refreshes(fake: FakeZoho) -> int:
+def refreshes(fake_zoho: FakeZoho) -> int:
     """How many refresh requests the fake received."""
-    return fake.count(TOKEN_PATH, grant_type="refresh_token")
+    return fake_zoho.count(TOKEN_PATH, grant_type="refresh_token")
 
 
 def set_expiry(row: ZohoToken, expires_at_ms: int | None) -> ZohoToken:
@@ -44,13 +44,13 @@ def set_expiry(row: ZohoToken, expires_at_ms: int | None) -> ZohoToken:
 
 
 @pytest.fixture
-def row(fake: FakeZoho) -> ZohoToken:
+def row(fake_zoho: FakeZoho) -> ZohoToken:
     """A token connected through the fake (fresh: valid for an hour); the fake's request
     log is emptied afterwards."""
     connected = connect_with_code(
-        fake.issue_code(), accounts_server=fake.url, redirect_uri=None
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
     ).token
-    fake.reset_counts()
+    fake_zoho.reset_counts()
     return connected
 
 
@@ -90,106 +90,106 @@ def by_user_name(row: ZohoToken) -> OAuthToken:
 # -- when a refresh happens ----------------------------------------------------------------
 
 
-def test_fresh_token_is_handed_out_without_calling_zoho(fake, row):
+def test_fresh_token_is_handed_out_without_calling_zoho(fake_zoho, row):
     before = row.access_token
 
     found = DjangoTokenStore().find_token(by_user_name(row))
 
     assert found.get_access_token() == before
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_expired_token_is_refreshed_before_find_token_returns_it(fake, expired):
+def test_expired_token_is_refreshed_before_find_token_returns_it(fake_zoho, expired):
     found = DjangoTokenStore().find_token(by_user_name(expired))
 
     stored = ZohoToken.objects.get(pk=expired.pk)
     assert found.get_access_token() == stored.access_token != expired.access_token
-    assert fake.is_access_token_active(found.get_access_token())
-    assert refreshes(fake) == 1
+    assert fake_zoho.is_access_token_active(found.get_access_token())
+    assert refreshes(fake_zoho) == 1
 
 
-def test_expired_token_is_refreshed_before_find_token_by_id_returns_it(fake, expired):
+def test_expired_token_is_refreshed_before_find_token_by_id_returns_it(fake_zoho, expired):
     found = DjangoTokenStore().find_token_by_id(str(expired.pk))
 
     assert found.get_access_token() != expired.access_token
-    assert fake.is_access_token_active(found.get_access_token())
-    assert refreshes(fake) == 1
+    assert fake_zoho.is_access_token_active(found.get_access_token())
+    assert refreshes(fake_zoho) == 1
 
 
-def test_token_expiring_within_the_margin_is_refreshed(fake, row):
+def test_token_expiring_within_the_margin_is_refreshed(fake_zoho, row):
     row = set_expiry(row, now_ms() + 30_000)  # default margin: 60 seconds
 
     DjangoTokenStore().find_token_by_id(str(row.pk))
 
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_token_expiring_after_the_margin_is_not_refreshed(fake, row, settings):
+def test_token_expiring_after_the_margin_is_not_refreshed(fake_zoho, row, settings):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "REFRESH_MARGIN": 10}
     row = set_expiry(row, now_ms() + 30_000)
 
     DjangoTokenStore().find_token_by_id(str(row.pk))
 
-    assert refreshes(fake) == 0
+    assert refreshes(fake_zoho) == 0
 
 
-def test_refresh_margin_setting_widens_the_window(fake, row, settings):
+def test_refresh_margin_setting_widens_the_window(fake_zoho, row, settings):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "REFRESH_MARGIN": 600}
     row = set_expiry(row, now_ms() + 300_000)
 
     DjangoTokenStore().find_token_by_id(str(row.pk))
 
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_missing_access_token_is_refreshed(fake, row):
+def test_missing_access_token_is_refreshed(fake_zoho, row):
     row.access_token = None
     row.save()
 
     found = DjangoTokenStore().find_token_by_id(str(row.pk))
 
-    assert fake.is_access_token_active(found.get_access_token())
-    assert refreshes(fake) == 1
+    assert fake_zoho.is_access_token_active(found.get_access_token())
+    assert refreshes(fake_zoho) == 1
 
 
-def test_second_lookup_after_a_refresh_does_not_call_zoho_again(fake, expired):
+def test_second_lookup_after_a_refresh_does_not_call_zoho_again(fake_zoho, expired):
     store = DjangoTokenStore()
     first = store.find_token_by_id(str(expired.pk))
 
     second = store.find_token_by_id(str(expired.pk))
 
     assert second.get_access_token() == first.get_access_token()
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_token_without_refresh_token_is_handed_out_unrefreshed(fake, expired):
+def test_token_without_refresh_token_is_handed_out_unrefreshed(fake_zoho, expired):
     expired.refresh_token = None
     expired.save()
 
     found = DjangoTokenStore().find_token_by_id(str(expired.pk))
 
     assert found.get_access_token() == expired.access_token
-    assert refreshes(fake) == 0
+    assert refreshes(fake_zoho) == 0
 
 
 # -- what a refresh stores -----------------------------------------------------------------
 
 
-def test_refresh_stores_the_new_access_token_and_expiry(fake, expired):
+def test_refresh_stores_the_new_access_token_and_expiry(fake_zoho, expired):
     ensure_fresh(expired)
 
     stored = ZohoToken.objects.get(pk=expired.pk)
-    assert fake.is_access_token_active(stored.access_token)
+    assert fake_zoho.is_access_token_active(stored.access_token)
     assert stored.expires_at_ms > now_ms() + HOUR_MS - 60_000
     assert not needs_refresh(stored)
 
 
-def test_refresh_keeps_the_refresh_token(fake, expired):
+def test_refresh_keeps_the_refresh_token(fake_zoho, expired):
     ensure_fresh(expired)
 
     stored = ZohoToken.objects.get(pk=expired.pk)
     assert stored.refresh_token == expired.refresh_token
-    assert fake.is_refresh_token_active(stored.refresh_token)
+    assert fake_zoho.is_refresh_token_active(stored.refresh_token)
 
 
 def test_refresh_records_when_it_happened(expired):
@@ -207,11 +207,11 @@ def test_refresh_updates_the_row_in_place(expired):
     assert ZohoToken.objects.count() == 1
 
 
-def test_refresh_sends_the_rows_refresh_token_and_client(fake, expired):
+def test_refresh_sends_the_rows_refresh_token_and_client(fake_zoho, expired):
     ensure_fresh(expired)
 
     assert (
-        fake.count(
+        fake_zoho.count(
             TOKEN_PATH,
             grant_type="refresh_token",
             refresh_token=expired.refresh_token,
@@ -222,13 +222,13 @@ def test_refresh_sends_the_rows_refresh_token_and_client(fake, expired):
     )
 
 
-def test_refresh_goes_only_to_a_trusted_accounts_server(fake, expired):
+def test_refresh_goes_only_to_a_trusted_accounts_server(fake_zoho, expired):
     expired.accounts_server = "https://accounts.zoho.example.net"
     expired.save()
 
     with pytest.raises(UntrustedAccountsServerError):
         ensure_fresh(expired)
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
 def test_refresh_sends_token_refreshed_once(expired, received):
@@ -255,7 +255,7 @@ def test_token_refreshed_receivers_see_the_stored_new_token(expired):
 
 
 def test_sdk_uses_the_refreshed_token_and_never_refreshes_on_its_own(
-    fake, expired, sdk_environment, tmp_path
+    fake_zoho, expired, sdk_environment, tmp_path
 ):
     token = OAuthToken(id=str(expired.pk))
 
@@ -268,11 +268,11 @@ def test_sdk_uses_the_refreshed_token_and_never_refreshes_on_its_own(
 
     stored = ZohoToken.objects.get(pk=expired.pk)
     assert token.get_access_token() == stored.access_token
-    assert fake.is_access_token_active(stored.access_token)
-    assert refreshes(fake) == 1
+    assert fake_zoho.is_access_token_active(stored.access_token)
+    assert refreshes(fake_zoho) == 1
 
 
-def test_stale_access_token_held_by_the_caller_gives_way_to_the_fresh_one(fake, row):
+def test_stale_access_token_held_by_the_caller_gives_way_to_the_fresh_one(fake_zoho, row):
     stale = OAuthToken(user_signature=UserSignature(row.user_name))
     stale.set_access_token("1000.at-stale.the-callers-old-one")
     stale.set_expires_in(str(now_ms() - 1000))
@@ -295,8 +295,8 @@ def test_access_token_set_by_the_caller_without_expiry_is_kept(row):
 # -- when Zoho refuses ---------------------------------------------------------------------
 
 
-def test_invalid_code_marks_the_token_as_needing_reauthorisation(fake, expired):
-    fake.revoke(expired.refresh_token)
+def test_invalid_code_marks_the_token_as_needing_reauthorisation(fake_zoho, expired):
+    fake_zoho.revoke(expired.refresh_token)
 
     with pytest.raises(ReauthorizationRequired):
         ensure_fresh(expired)
@@ -306,8 +306,8 @@ def test_invalid_code_marks_the_token_as_needing_reauthorisation(fake, expired):
     assert stored.access_token is None
 
 
-def test_invalid_code_sends_reauth_required_with_zohos_error(fake, expired, received):
-    fake.revoke(expired.refresh_token)
+def test_invalid_code_sends_reauth_required_with_zohos_error(fake_zoho, expired, received):
+    fake_zoho.revoke(expired.refresh_token)
 
     with pytest.raises(ReauthorizationRequired):
         ensure_fresh(expired)
@@ -317,8 +317,8 @@ def test_invalid_code_sends_reauth_required_with_zohos_error(fake, expired, rece
     ]
 
 
-def test_invalid_code_reaches_the_sdk_as_reauthorization_required(fake, expired):
-    fake.revoke(expired.refresh_token)
+def test_invalid_code_reaches_the_sdk_as_reauthorization_required(fake_zoho, expired):
+    fake_zoho.revoke(expired.refresh_token)
 
     with pytest.raises(SDKException) as raised:
         DjangoTokenStore().find_token_by_id(str(expired.pk))
@@ -328,69 +328,69 @@ def test_invalid_code_reaches_the_sdk_as_reauthorization_required(fake, expired)
     assert raised.value.cause.token_id == expired.pk
 
 
-def test_token_needing_reauthorisation_is_no_longer_handed_out(fake, expired):
-    fake.revoke(expired.refresh_token)
+def test_token_needing_reauthorisation_is_no_longer_handed_out(fake_zoho, expired):
+    fake_zoho.revoke(expired.refresh_token)
     store = DjangoTokenStore()
     with pytest.raises(SDKException):
         store.find_token_by_id(str(expired.pk))
-    fake.reset_counts()
+    fake_zoho.reset_counts()
 
     assert store.find_token_by_id(str(expired.pk)) is None
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_worker_that_waited_learns_of_reauthorisation_without_calling_zoho(fake, expired):
+def test_worker_that_waited_learns_of_reauthorisation_without_calling_zoho(fake_zoho, expired):
     ZohoToken.objects.filter(pk=expired.pk).update(status=TokenStatus.NEEDS_REAUTH)
 
     with pytest.raises(ReauthorizationRequired):
         ensure_fresh(expired)  # the stale copy read before the other worker's verdict
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_worker_that_waited_on_a_revoked_token_gets_no_token(fake, expired):
+def test_worker_that_waited_on_a_revoked_token_gets_no_token(fake_zoho, expired):
     ZohoToken.objects.filter(pk=expired.pk).update(status=TokenStatus.REVOKED)
 
     with pytest.raises(NoUsableTokenError):
         ensure_fresh(expired)
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_worker_that_waited_on_a_deleted_token_gets_no_token(fake, expired):
+def test_worker_that_waited_on_a_deleted_token_gets_no_token(fake_zoho, expired):
     ZohoToken.objects.filter(pk=expired.pk).delete()
 
     with pytest.raises(NoUsableTokenError):
         ensure_fresh(expired)
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_worker_that_waited_finds_the_token_refreshed_and_does_not_call_zoho(fake, expired):
+def test_worker_that_waited_finds_the_token_refreshed_and_does_not_call_zoho(fake_zoho, expired):
     ZohoToken.objects.filter(pk=expired.pk).update(expires_at_ms=now_ms() + HOUR_MS)
 
     fresh = ensure_fresh(expired)  # the stale copy read before the other worker's refresh
 
     assert fresh.expires_at_ms > now_ms()
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
-def test_throttle_is_reported_as_such(fake, expired):
-    fake.fail("refresh", "throttle")
+def test_throttle_is_reported_as_such(fake_zoho, expired):
+    fake_zoho.fail("refresh", "throttle")
 
     with pytest.raises(ZohoThrottledError):
         ensure_fresh(expired)
 
 
-def test_throttle_is_not_retried(fake, expired):
-    fake.fail("refresh", "throttle")
+def test_throttle_is_not_retried(fake_zoho, expired):
+    fake_zoho.fail("refresh", "throttle")
 
     with pytest.raises(SDKException) as raised:
         DjangoTokenStore().find_token_by_id(str(expired.pk))
 
     assert isinstance(raised.value.cause, ZohoThrottledError)
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_throttle_leaves_the_token_active(fake, expired):
-    fake.fail("refresh", "throttle")
+def test_throttle_leaves_the_token_active(fake_zoho, expired):
+    fake_zoho.fail("refresh", "throttle")
 
     with pytest.raises(ZohoThrottledError):
         ensure_fresh(expired)
@@ -398,18 +398,18 @@ def test_throttle_leaves_the_token_active(fake, expired):
     assert ZohoToken.objects.get(pk=expired.pk).status == TokenStatus.ACTIVE
 
 
-def test_real_throttle_after_ten_refreshes_is_reported(fake, expired):
-    fake.refresh_limit = 1
+def test_real_throttle_after_ten_refreshes_is_reported(fake_zoho, expired):
+    fake_zoho.refresh_limit = 1
     ensure_fresh(expired)
     again = set_expiry(expired, now_ms() - 1000)
 
     with pytest.raises(ZohoThrottledError):
         ensure_fresh(again)
-    assert refreshes(fake) == 2
+    assert refreshes(fake_zoho) == 2
 
 
-def test_unavailable_zoho_leaves_the_token_exactly_as_it_was(fake, expired):
-    fake.fail("refresh", "http_500")
+def test_unavailable_zoho_leaves_the_token_exactly_as_it_was(fake_zoho, expired):
+    fake_zoho.fail("refresh", "http_500")
     token_columns = [f.attname for f in ZohoToken._meta.concrete_fields if f.editable] + [
         f"{name}_encrypted" for name in ("client_secret", "refresh_token", "access_token")
     ]
@@ -421,8 +421,8 @@ def test_unavailable_zoho_leaves_the_token_exactly_as_it_was(fake, expired):
     assert ZohoToken.objects.filter(pk=expired.pk).values(*token_columns).get() == before
 
 
-def test_failed_refresh_is_recorded_with_its_backoff(fake, expired):
-    fake.fail("refresh", "http_500")
+def test_failed_refresh_is_recorded_with_its_backoff(fake_zoho, expired):
+    fake_zoho.fail("refresh", "http_500")
 
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(expired)
@@ -432,8 +432,8 @@ def test_failed_refresh_is_recorded_with_its_backoff(fake, expired):
     assert stored.refresh_backoff_until > timezone.now()
 
 
-def test_failed_refresh_is_shared_without_calling_zoho_during_the_backoff(fake, expired):
-    fake.fail("refresh", "http_500", times=1)
+def test_failed_refresh_is_shared_without_calling_zoho_during_the_backoff(fake_zoho, expired):
+    fake_zoho.fail("refresh", "http_500", times=1)
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(expired)
 
@@ -441,33 +441,33 @@ def test_failed_refresh_is_shared_without_calling_zoho_during_the_backoff(fake, 
         ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
 
     assert raised.value.error == "server_error"
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_worker_that_waited_gets_the_failure_recorded_meanwhile(fake, expired):
-    fake.fail("refresh", "http_500", times=1)
+def test_worker_that_waited_gets_the_failure_recorded_meanwhile(fake_zoho, expired):
+    fake_zoho.fail("refresh", "http_500", times=1)
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
 
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(expired)  # read before the failure, as a waiting worker did
 
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_shared_throttle_is_still_a_throttle(fake, expired):
-    fake.fail("refresh", "throttle", times=1)
+def test_shared_throttle_is_still_a_throttle(fake_zoho, expired):
+    fake_zoho.fail("refresh", "throttle", times=1)
     with pytest.raises(ZohoThrottledError):
         ensure_fresh(expired)
 
     with pytest.raises(ZohoThrottledError):
         ensure_fresh(ZohoToken.objects.get(pk=expired.pk))
 
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
-def test_refresh_after_the_backoff_asks_zoho_again_and_clears_the_failure(fake, expired):
-    fake.fail("refresh", "http_500", times=1)
+def test_refresh_after_the_backoff_asks_zoho_again_and_clears_the_failure(fake_zoho, expired):
+    fake_zoho.fail("refresh", "http_500", times=1)
     with pytest.raises(ZohoUnavailableError):
         ensure_fresh(expired)
     ZohoToken.objects.filter(pk=expired.pk).update(refresh_backoff_until=timezone.now())
@@ -479,10 +479,10 @@ def test_refresh_after_the_backoff_asks_zoho_again_and_clears_the_failure(fake, 
     assert stored.access_token == refreshed.access_token != expired.access_token
 
 
-def test_refresh_times_out_after_http_timeout(fake, expired, settings):
+def test_refresh_times_out_after_http_timeout(fake_zoho, expired, settings):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.3}
-    fake.slow_seconds = 3
-    fake.fail("refresh", "slow")
+    fake_zoho.slow_seconds = 3
+    fake_zoho.fail("refresh", "slow")
 
     with pytest.raises(ZohoUnavailableError) as raised:
         ensure_fresh(expired)

@@ -36,12 +36,14 @@ WORKERS = 6
 
 
 @pytest.fixture
-def expired(fake: FakeZoho, settings) -> ZohoToken:
+def expired(fake_zoho: FakeZoho, settings) -> ZohoToken:
     """An expired token, with HTTP_TIMEOUT set for this process and its children."""
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": HTTP_TIMEOUT}
-    row = connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
+    row = connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
-    fake.reset_counts()
+    fake_zoho.reset_counts()
     return ZohoToken.objects.get(pk=row.pk)
 
 
@@ -57,28 +59,28 @@ def failed_as_unavailable(outcome: multiproc.Outcome) -> bool:
     return outcome.error is not None and "SDKException" in outcome.error
 
 
-def test_silent_zoho_is_asked_at_most_twice_by_six_waiting_workers(fake, expired):
-    fake.slow_seconds = 60
-    fake.fail("refresh", "slow")
+def test_silent_zoho_is_asked_at_most_twice_by_six_waiting_workers(fake_zoho, expired):
+    fake_zoho.slow_seconds = 60
+    fake_zoho.fail("refresh", "slow")
 
     outcomes = six_workers(expired)
 
     assert all(failed_as_unavailable(outcome) for outcome in outcomes), outcomes
-    assert fake.count(TOKEN_PATH, grant_type="refresh_token") <= 2
+    assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") <= 2
 
 
-def test_silent_zoho_keeps_no_worker_waiting_past_the_bound(fake, expired):
-    fake.slow_seconds = 60
-    fake.fail("refresh", "slow")
+def test_silent_zoho_keeps_no_worker_waiting_past_the_bound(fake_zoho, expired):
+    fake_zoho.slow_seconds = 60
+    fake_zoho.fail("refresh", "slow")
 
     outcomes = six_workers(expired)
 
     assert max(waits(outcomes)) <= BOUND, waits(outcomes)
 
 
-def test_trickled_answer_keeps_no_worker_waiting_past_the_bound(fake, expired):
-    fake.trickle_seconds = 0.5
-    fake.fail("refresh", "trickle")
+def test_trickled_answer_keeps_no_worker_waiting_past_the_bound(fake_zoho, expired):
+    fake_zoho.trickle_seconds = 0.5
+    fake_zoho.fail("refresh", "trickle")
 
     outcomes = six_workers(expired)
 
@@ -86,16 +88,18 @@ def test_trickled_answer_keeps_no_worker_waiting_past_the_bound(fake, expired):
     assert max(waits(outcomes)) <= BOUND, waits(outcomes)
 
 
-def test_trickled_answer_is_asked_for_at_most_twice(fake, expired):
-    fake.trickle_seconds = 0.5
-    fake.fail("refresh", "trickle")
+def test_trickled_answer_is_asked_for_at_most_twice(fake_zoho, expired):
+    fake_zoho.trickle_seconds = 0.5
+    fake_zoho.fail("refresh", "trickle")
 
     six_workers(expired)
 
-    assert fake.count(TOKEN_PATH, grant_type="refresh_token") <= 2
+    assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") <= 2
 
 
-def test_worker_kept_from_the_lock_past_its_wait_gets_refresh_in_progress(fake, expired, settings):
+def test_worker_kept_from_the_lock_past_its_wait_gets_refresh_in_progress(
+    fake_zoho, expired, settings
+):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.4}
     holding, release = threading.Event(), threading.Event()
 
@@ -118,4 +122,4 @@ def test_worker_kept_from_the_lock_past_its_wait_gets_refresh_in_progress(fake, 
         holder.join()
 
     assert raised.value.error == "refresh_in_progress"
-    assert fake.count(TOKEN_PATH) == 0
+    assert fake_zoho.count(TOKEN_PATH) == 0

@@ -44,7 +44,7 @@ class Keys:
 
 
 @pytest.fixture
-def keys(fake: FakeZoho, settings: Any) -> Keys:
+def keys(fake_zoho: FakeZoho, settings: Any) -> Keys:
     return Keys(settings)
 
 
@@ -54,10 +54,10 @@ def ann() -> User:
 
 
 @pytest.fixture
-def token(fake: FakeZoho, ann: User) -> ZohoToken:
-    fake.add_user("ann@zoho.example")
-    code = fake.issue_code(user="ann@zoho.example")
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=ann).token
+def token(fake_zoho: FakeZoho, ann: User) -> ZohoToken:
+    fake_zoho.add_user("ann@zoho.example")
+    code = fake_zoho.issue_code(user="ann@zoho.example")
+    return connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None, user=ann).token
 
 
 def disconnect(token: ZohoToken, ann: User, admin_client: Client) -> None:
@@ -98,7 +98,7 @@ REVOKING_PATHS: list[Callable[[ZohoToken, User, Client], None]] = [
 
 @pytest.mark.parametrize("revoke", REVOKING_PATHS)
 def test_revoking_without_the_key_keeps_the_refresh_token_ciphertext(
-    token, ann, admin_client, keys, fake, revoke
+    token, ann, admin_client, keys, fake_zoho, revoke
 ):
     ciphertext = token.refresh_token_encrypted
     keys.remove()
@@ -109,11 +109,13 @@ def test_revoking_without_the_key_keeps_the_refresh_token_ciphertext(
     assert row.status == TokenStatus.REVOKED
     assert row.remote_revoke_pending
     assert row.refresh_token_encrypted == ciphertext
-    assert fake.count(REVOKE_PATH) == 0
+    assert fake_zoho.count(REVOKE_PATH) == 0
 
 
 @pytest.mark.parametrize("revoke", REVOKING_PATHS)
-def test_once_the_key_is_back_cleanup_revokes_at_zoho(token, ann, admin_client, keys, fake, revoke):
+def test_once_the_key_is_back_cleanup_revokes_at_zoho(
+    token, ann, admin_client, keys, fake_zoho, revoke
+):
     refresh_token = token.refresh_token
     keys.remove()
     revoke(token, ann, admin_client)
@@ -121,14 +123,16 @@ def test_once_the_key_is_back_cleanup_revokes_at_zoho(token, ann, admin_client, 
 
     cleanup(token, ann, admin_client)
 
-    assert not fake.is_refresh_token_active(refresh_token)
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
     row = ZohoToken.objects.get(pk=token.pk)
     assert not row.remote_revoke_pending
     assert row.refresh_token_encrypted == ""
 
 
-def test_cleanup_without_the_key_keeps_a_pending_refresh_token(token, admin_client, keys, fake):
-    fake.fail("revoke", "down", times=1)
+def test_cleanup_without_the_key_keeps_a_pending_refresh_token(
+    token, admin_client, keys, fake_zoho
+):
+    fake_zoho.fail("revoke", "down", times=1)
     revoke_token(token)
     ciphertext = ZohoToken.objects.get(pk=token.pk).refresh_token_encrypted
     keys.remove()

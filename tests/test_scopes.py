@@ -78,9 +78,11 @@ def test_a_token_response_reports_its_scopes() -> None:
     assert grant.scopes == ("ZohoCRM.modules.ALL", "ZohoCRM.org.READ")
 
 
-def test_the_older_token_response_shape_gives_seconds_in_expires_in_sec(fake: FakeZoho) -> None:
-    fake.legacy_expiry = True
-    grant = exchange_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
+def test_the_older_token_response_shape_gives_seconds_in_expires_in_sec(
+    fake_zoho: FakeZoho,
+) -> None:
+    fake_zoho.legacy_expiry = True
+    grant = exchange_code(fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None)
 
     remaining = grant.expires_at_ms / 1000 - time.time()
     assert 3500 < remaining <= 3600

@@ -22,10 +22,7 @@ THREADS = 8
 BLOCKS_PER_THREAD = 200
 
 
-@pytest.fixture
-def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
-    return fake_zoho
+pytestmark = pytest.mark.usefixtures("sdk_resource_path")
 
 
 def thread_init():
@@ -36,31 +33,25 @@ def thread_init():
 
 
 @pytest.mark.django_db
-def test_calls_in_the_block_carry_the_users_access_token(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
-    fake.reset_counts()
+def test_calls_in_the_block_carry_the_users_access_token(fake_zoho: FakeZoho, alice) -> None:
+    token = ZohoToken.objects.get(user=alice)
+    fake_zoho.reset_counts()
 
     with acting_as(alice):
         current_zoho_email()
 
-    assert [call.access_token for call in fake.crm_calls] == [token.access_token]
+    assert [call.access_token for call in fake_zoho.crm_calls] == [token.access_token]
 
 
 @pytest.mark.django_db
-def test_calls_in_the_block_run_as_the_users_zoho_user(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
-
+def test_calls_in_the_block_run_as_the_users_zoho_user(fake_zoho: FakeZoho, alice) -> None:
     with acting_as(alice):
         assert current_zoho_email() == "alice.zoho@example.com"
 
 
 @pytest.mark.django_db
-def test_acting_as_a_token_uses_that_token(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
-    second = connect(fake, alice, "alice.other@example.com")
+def test_acting_as_a_token_uses_that_token(fake_zoho: FakeZoho, alice) -> None:
+    second = connect(fake_zoho, alice, "alice.other@example.com")
 
     with acting_as(second) as used:
         assert current_zoho_email() == "alice.other@example.com"
@@ -68,49 +59,45 @@ def test_acting_as_a_token_uses_that_token(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_acting_as_an_org_level_token_without_user(fake: FakeZoho) -> None:
-    org_token = connect(fake, None, "admin@example.com")
+def test_acting_as_an_org_level_token_without_user(fake_zoho: FakeZoho) -> None:
+    org_token = connect(fake_zoho, None, "admin@example.com")
 
     with acting_as(org_token):
         assert current_zoho_email() == "admin@example.com"
 
 
 @pytest.mark.django_db
-def test_acting_as_a_user_picks_their_most_recently_connected_token(fake: FakeZoho) -> None:
+def test_acting_as_a_user_picks_their_most_recently_connected_token(fake_zoho: FakeZoho) -> None:
     alice = make_user("alice")
-    connect(fake, alice, "alice.old@example.com")
-    connect(fake, alice, "alice.new@example.com")
+    connect(fake_zoho, alice, "alice.old@example.com")
+    connect(fake_zoho, alice, "alice.new@example.com")
 
     with acting_as(alice):
         assert current_zoho_email() == "alice.new@example.com"
 
 
 @pytest.mark.django_db
-def test_records_can_be_read_in_the_block(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
-
+def test_records_can_be_read_in_the_block(fake_zoho: FakeZoho, alice) -> None:
     with acting_as(alice):
         names = lead_names()
 
-    assert names == [lead["Last_Name"] for lead in fake.leads]
+    assert names == [lead["Last_Name"] for lead in fake_zoho.leads]
 
 
 @pytest.mark.django_db
-def test_calls_go_to_the_tokens_own_data_centre(fake: FakeZoho, settings) -> None:
-    alice, bob = make_user("alice"), make_user("bob")
-    connect(fake, alice, "alice.zoho@example.com")
+def test_calls_go_to_the_tokens_own_data_centre(fake_zoho: FakeZoho, settings, alice) -> None:
+    bob = make_user("bob")
     with FakeZoho(
-        client_id=fake.client_id,
-        client_secret=fake.client_secret,
+        client_id=fake_zoho.client_id,
+        client_secret=fake_zoho.client_secret,
         location="eu",
         users=[FakeZohoUser("bob.eu@example.com", "Bob Europa", zgid="800000002")],
     ) as europe:
         # Bob connected while this site's ACCOUNTS_URL pointed at the other data centre.
         settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": europe.url}
         connect(europe, bob, "bob.eu@example.com")
-        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": fake.url}
-        fake.reset_counts()
+        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": fake_zoho.url}
+        fake_zoho.reset_counts()
         europe.reset_counts()
 
         with acting_as(bob):
@@ -119,40 +106,36 @@ def test_calls_go_to_the_tokens_own_data_centre(fake: FakeZoho, settings) -> Non
             assert current_zoho_email() == "alice.zoho@example.com"
 
         assert len(europe.crm_calls) == 1
-        assert len(fake.crm_calls) == 1
+        assert len(fake_zoho.crm_calls) == 1
 
 
 @pytest.mark.django_db
 def test_an_expired_access_token_is_refreshed_at_the_tokens_accounts_server(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
+    alice,
 ) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
+    token = ZohoToken.objects.get(user=alice)
     ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
 
     with acting_as(alice):
         assert current_zoho_email() == "alice.zoho@example.com"
 
-    assert fake.count("/oauth/v2/token", grant_type="refresh_token") == 1
+    assert fake_zoho.count("/oauth/v2/token", grant_type="refresh_token") == 1
 
 
 # -- restoring the thread's SDK user ---------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_the_block_sets_the_threads_sdk_user(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
+def test_the_block_sets_the_threads_sdk_user(fake_zoho: FakeZoho, alice) -> None:
+    token = ZohoToken.objects.get(user=alice)
 
     with acting_as(alice):
         assert thread_init().token.get_id() == str(token.pk)
 
 
 @pytest.mark.django_db
-def test_leaving_the_block_restores_no_sdk_user(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
-
+def test_leaving_the_block_restores_no_sdk_user(fake_zoho: FakeZoho, alice) -> None:
     with acting_as(alice):
         pass
 
@@ -160,10 +143,9 @@ def test_leaving_the_block_restores_no_sdk_user(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_leaving_the_block_by_an_exception_restores_the_sdk_user(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
-
+def test_leaving_the_block_by_an_exception_restores_the_sdk_user(
+    fake_zoho: FakeZoho, alice
+) -> None:
     with pytest.raises(ZeroDivisionError), acting_as(alice):
         1 / 0  # noqa: B018
 
@@ -171,10 +153,9 @@ def test_leaving_the_block_by_an_exception_restores_the_sdk_user(fake: FakeZoho)
 
 
 @pytest.mark.django_db
-def test_nested_blocks_restore_the_outer_user(fake: FakeZoho) -> None:
-    alice, bob = make_user("alice"), make_user("bob")
-    connect(fake, alice, "alice.zoho@example.com")
-    connect(fake, bob, "bob.zoho@example.com")
+def test_nested_blocks_restore_the_outer_user(fake_zoho: FakeZoho, alice) -> None:
+    bob = make_user("bob")
+    connect(fake_zoho, bob, "bob.zoho@example.com")
 
     with acting_as(alice):
         with acting_as(bob):
@@ -183,31 +164,29 @@ def test_nested_blocks_restore_the_outer_user(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_a_call_after_the_block_does_not_run_as_the_last_user(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
+def test_a_call_after_the_block_does_not_run_as_the_last_user(fake_zoho: FakeZoho, alice) -> None:
     with acting_as(alice):
         current_zoho_email()
-    fake.reset_counts()
+    fake_zoho.reset_counts()
 
     with pytest.raises(SDKException, match="CRM call outside acting_as"):
         current_zoho_email()
-    assert fake.crm_calls == []
+    assert fake_zoho.crm_calls == []
 
 
 @pytest.mark.django_db
-def test_the_process_wide_initializer_refuses_crm_calls(fake: FakeZoho) -> None:
+def test_the_process_wide_initializer_refuses_crm_calls(fake_zoho: FakeZoho) -> None:
     ensure_initialized()
 
     assert isinstance(process_initializer().token, NoUserToken)
     assert isinstance(process_initializer().store, DjangoTokenStore)
     with pytest.raises(SDKException, match="CRM call outside acting_as"):
         current_zoho_email()
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
 @pytest.mark.django_db
-def test_the_sdk_is_initialised_once(fake: FakeZoho) -> None:
+def test_the_sdk_is_initialised_once(fake_zoho: FakeZoho) -> None:
     ensure_initialized()
     first = process_initializer()
 
@@ -217,17 +196,17 @@ def test_the_sdk_is_initialised_once(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_the_sdk_keeps_the_configured_resource_path(fake: FakeZoho, tmp_path) -> None:
+def test_the_sdk_keeps_the_configured_resource_path(fake_zoho: FakeZoho, sdk_resource_path) -> None:
     ensure_initialized()
 
-    assert process_initializer().resource_path == str(tmp_path)
+    assert process_initializer().resource_path == str(sdk_resource_path)
 
 
 # -- no usable token -------------------------------------------------------------------------
 
 
 @pytest.mark.django_db
-def test_a_user_without_a_token_gets_a_clear_error(fake: FakeZoho) -> None:
+def test_a_user_without_a_token_gets_a_clear_error(fake_zoho: FakeZoho) -> None:
     alice = make_user("alice")
 
     with pytest.raises(NoUsableTokenError, match="they have not connected Zoho CRM"):
@@ -236,18 +215,18 @@ def test_a_user_without_a_token_gets_a_clear_error(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_a_user_whose_token_was_revoked_gets_a_clear_error(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    revoke_token(connect(fake, alice, "alice.zoho@example.com"))
+def test_a_user_whose_token_was_revoked_gets_a_clear_error(fake_zoho: FakeZoho, alice) -> None:
+    revoke_token(ZohoToken.objects.get(user=alice))
 
     with pytest.raises(NoUsableTokenError, match="was revoked"), acting_as(alice):
         pass
 
 
 @pytest.mark.django_db
-def test_a_user_whose_token_needs_reauthorisation_gets_a_clear_error(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
+def test_a_user_whose_token_needs_reauthorisation_gets_a_clear_error(
+    fake_zoho: FakeZoho, alice
+) -> None:
+    token = ZohoToken.objects.get(user=alice)
     token.mark_needs_reauth()
     token.save()
 
@@ -256,8 +235,8 @@ def test_a_user_whose_token_needs_reauthorisation_gets_a_clear_error(fake: FakeZ
 
 
 @pytest.mark.django_db
-def test_a_revoked_token_object_gets_a_clear_error(fake: FakeZoho) -> None:
-    token = connect(fake, make_user("alice"), "alice.zoho@example.com")
+def test_a_revoked_token_object_gets_a_clear_error(fake_zoho: FakeZoho, alice) -> None:
+    token = ZohoToken.objects.get(user=alice)
     revoke_token(token)
 
     with pytest.raises(NoUsableTokenError, match=f"Zoho token {token.pk} is not usable"):
@@ -265,7 +244,7 @@ def test_a_revoked_token_object_gets_a_clear_error(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_an_anonymous_user_gets_a_clear_error(fake: FakeZoho) -> None:
+def test_an_anonymous_user_gets_a_clear_error(fake_zoho: FakeZoho) -> None:
     from django.contrib.auth.models import AnonymousUser
 
     with pytest.raises(NoUsableTokenError, match="anonymous"), acting_as(AnonymousUser()):
@@ -273,27 +252,27 @@ def test_an_anonymous_user_gets_a_clear_error(fake: FakeZoho) -> None:
 
 
 @pytest.mark.django_db
-def test_a_token_revoked_during_the_block_stops_the_next_call(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
+def test_a_token_revoked_during_the_block_stops_the_next_call(fake_zoho: FakeZoho, alice) -> None:
+    token = ZohoToken.objects.get(user=alice)
 
     def revoke_between_two_calls() -> None:
         with acting_as(alice):
             current_zoho_email()
             revoke_token(token)
-            fake.reset_counts()
+            fake_zoho.reset_counts()
             current_zoho_email()
 
     with pytest.raises(NoUsableTokenError, match="no longer usable"):
         revoke_between_two_calls()
-    assert fake.requests == []
+    assert fake_zoho.requests == []
     assert thread_init() is None
 
 
 @pytest.mark.django_db
-def test_a_token_revoked_before_the_blocks_first_call_stops_that_call(fake: FakeZoho) -> None:
-    alice = make_user("alice")
-    token = connect(fake, alice, "alice.zoho@example.com")
+def test_a_token_revoked_before_the_blocks_first_call_stops_that_call(
+    fake_zoho: FakeZoho, alice
+) -> None:
+    token = ZohoToken.objects.get(user=alice)
 
     def revoke_before_the_first_call() -> None:
         with acting_as(alice):
@@ -315,10 +294,9 @@ def test_file_upload_url_follows_the_data_centre() -> None:
 
 @pytest.mark.django_db(transaction=True)
 def test_a_new_thread_starts_without_sdk_user_after_another_ran_a_block(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
+    alice,
 ) -> None:
-    alice = make_user("alice")
-    connect(fake, alice, "alice.zoho@example.com")
     seen: list[object] = []
 
     def worker() -> None:
@@ -339,13 +317,13 @@ def test_a_new_thread_starts_without_sdk_user_after_another_ran_a_block(
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_interleaved_blocks_in_many_threads_never_use_another_users_token(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
     emails = ["ann@example.com", "ben@example.com", "cat@example.com"]
     users = [make_user(email.partition("@")[0]) for email in emails]
-    tokens = [connect(fake, user, email) for user, email in zip(users, emails, strict=True)]
+    tokens = [connect(fake_zoho, user, email) for user, email in zip(users, emails, strict=True)]
     owner_of = {token.access_token: email for token, email in zip(tokens, emails, strict=True)}
-    fake.reset_counts()
+    fake_zoho.reset_counts()
     start = threading.Barrier(THREADS)
     wrong: list[tuple[str, str]] = []
     leaked: list[object] = []
@@ -376,7 +354,7 @@ def test_interleaved_blocks_in_many_threads_never_use_another_users_token(
     assert errors == []
     assert wrong == []
     assert leaked == []
-    calls = fake.crm_calls
+    calls = fake_zoho.crm_calls
     assert len(calls) == THREADS * BLOCKS_PER_THREAD
     assert all(owner_of.get(call.access_token) == call.user_email for call in calls)
     planned = Counter(

@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import pytest
 
+from tests.conftest import ALICE_ZOHO_EMAIL
 from tests.multiproc import ChildSetup, run_together
 from tests.sdk_children import current_email_as
-from tests.sdk_helpers import connect, current_zoho_email, lead_names, make_user
+from tests.sdk_helpers import current_zoho_email, lead_names
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoAPIError
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.sdk import acting_as
 from zoho_tokens.testing import FakeZoho
 
-EMAIL = "alice.zoho@example.com"
 TOKEN_PATH = "/oauth/v2/token"
 PROCESSES = 4
 #: Seconds the fake waits before answering a token request, so that every process meets
@@ -25,70 +25,72 @@ PROCESSES = 4
 DELAY = 1.5
 
 
-@pytest.fixture
-def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path)}
-    return fake_zoho
+pytestmark = pytest.mark.usefixtures("sdk_resource_path")
 
 
-@pytest.fixture
-def alice(fake: FakeZoho):
-    user = make_user("alice")
-    connect(fake, user, EMAIL)
-    return user
+def refresh_refused_after_an_early_kill(fake_zoho: FakeZoho, user) -> None:
+    """Zoho kills ``user``'s access token early and refuses the refresh: the call inside
+    ``acting_as`` raises ``NoUsableTokenError``."""
+    fake_zoho.expire_access_tokens()
+    fake_zoho.fail("refresh", "invalid_code")
+
+    with pytest.raises(NoUsableTokenError), acting_as(user):
+        current_zoho_email()
 
 
-def refreshes(fake: FakeZoho) -> int:
-    return fake.count(TOKEN_PATH, grant_type="refresh_token")
+def refreshes(fake_zoho: FakeZoho) -> int:
+    return fake_zoho.count(TOKEN_PATH, grant_type="refresh_token")
 
 
 @pytest.mark.django_db
-def test_a_call_with_an_access_token_killed_at_zoho_returns_data(fake, alice) -> None:
-    fake.expire_access_tokens()
+def test_a_call_with_an_access_token_killed_at_zoho_returns_data(fake_zoho, alice) -> None:
+    fake_zoho.expire_access_tokens()
 
     with acting_as(alice):
-        assert current_zoho_email() == EMAIL
+        assert current_zoho_email() == ALICE_ZOHO_EMAIL
 
 
 @pytest.mark.django_db
-def test_records_read_with_an_access_token_killed_at_zoho_return_data(fake, alice) -> None:
-    fake.expire_access_tokens()
+def test_records_read_with_an_access_token_killed_at_zoho_return_data(fake_zoho, alice) -> None:
+    fake_zoho.expire_access_tokens()
 
     with acting_as(alice):
         names = lead_names()
 
-    assert names == [lead["Last_Name"] for lead in fake.leads]
+    assert names == [lead["Last_Name"] for lead in fake_zoho.leads]
 
 
 @pytest.mark.django_db
-def test_an_access_token_killed_at_zoho_is_refreshed_once(fake, alice) -> None:
-    fake.expire_access_tokens()
-    fake.reset_counts()
+def test_an_access_token_killed_at_zoho_is_refreshed_once(fake_zoho, alice) -> None:
+    fake_zoho.expire_access_tokens()
+    fake_zoho.reset_counts()
 
     with acting_as(alice):
         current_zoho_email()
         current_zoho_email()
 
-    assert refreshes(fake) == 1
+    assert refreshes(fake_zoho) == 1
 
 
 @pytest.mark.django_db
-def test_the_call_is_sent_again_with_the_new_access_token(fake, alice) -> None:
+def test_the_call_is_sent_again_with_the_new_access_token(fake_zoho, alice) -> None:
     killed = ZohoToken.objects.get(user=alice).access_token
-    fake.expire_access_tokens()
-    fake.reset_counts()
+    fake_zoho.expire_access_tokens()
+    fake_zoho.reset_counts()
 
     with acting_as(alice):
         current_zoho_email()
 
     stored = ZohoToken.objects.get(user=alice).access_token
-    assert [call.access_token for call in fake.crm_calls] == [killed, stored]
-    assert fake.is_access_token_active(stored)
+    assert [call.access_token for call in fake_zoho.crm_calls] == [killed, stored]
+    assert fake_zoho.is_access_token_active(stored)
 
 
 @pytest.mark.django_db
-def test_a_second_invalid_token_answer_after_a_refresh_is_a_zoho_api_error(fake, alice) -> None:
-    fake.fail("crm", "invalid_code", times=2)
+def test_a_second_invalid_token_answer_after_a_refresh_is_a_zoho_api_error(
+    fake_zoho, alice
+) -> None:
+    fake_zoho.fail("crm", "invalid_code", times=2)
 
     with pytest.raises(ZohoAPIError) as raised, acting_as(alice):
         current_zoho_email()
@@ -97,8 +99,8 @@ def test_a_second_invalid_token_answer_after_a_refresh_is_a_zoho_api_error(fake,
 
 
 @pytest.mark.django_db
-def test_a_second_invalid_token_answer_leaves_the_token_active(fake, alice) -> None:
-    fake.fail("crm", "invalid_code", times=2)
+def test_a_second_invalid_token_answer_leaves_the_token_active(fake_zoho, alice) -> None:
+    fake_zoho.fail("crm", "invalid_code", times=2)
 
     with pytest.raises(ZohoAPIError), acting_as(alice):
         current_zoho_email()
@@ -107,31 +109,23 @@ def test_a_second_invalid_token_answer_leaves_the_token_active(fake, alice) -> N
 
 
 @pytest.mark.django_db
-def test_a_refused_refresh_after_an_early_kill_is_a_no_usable_token_error(fake, alice) -> None:
-    fake.expire_access_tokens()
-    fake.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+def test_a_refused_refresh_after_an_early_kill_is_a_no_usable_token_error(fake_zoho, alice) -> None:
+    refresh_refused_after_an_early_kill(fake_zoho, alice)
 
 
 @pytest.mark.django_db
-def test_a_refused_refresh_after_an_early_kill_marks_the_token(fake, alice) -> None:
-    fake.expire_access_tokens()
-    fake.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+def test_a_refused_refresh_after_an_early_kill_marks_the_token(fake_zoho, alice) -> None:
+    refresh_refused_after_an_early_kill(fake_zoho, alice)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.NEEDS_REAUTH
 
 
 @pytest.mark.django_db
 def test_an_early_kill_of_a_token_without_refresh_token_is_a_no_usable_token_error(
-    fake, alice
+    fake_zoho, alice
 ) -> None:
     ZohoToken.objects.filter(user=alice).update(refresh_token_encrypted="")
-    fake.expire_access_tokens()
+    fake_zoho.expire_access_tokens()
 
     with pytest.raises(NoUsableTokenError), acting_as(alice):
         current_zoho_email()
@@ -139,12 +133,14 @@ def test_an_early_kill_of_a_token_without_refresh_token_is_a_no_usable_token_err
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_processes_meeting_one_killed_access_token_share_one_refresh(fake, alice, tmp_path) -> None:
+def test_processes_meeting_one_killed_access_token_share_one_refresh(
+    fake_zoho, alice, tmp_path
+) -> None:
     row = ZohoToken.objects.get(user=alice)
     killed = row.access_token
-    fake.expire_access_tokens()
-    fake.reset_counts()
-    fake.delay = DELAY
+    fake_zoho.expire_access_tokens()
+    fake_zoho.reset_counts()
+    fake_zoho.delay = DELAY
     calls = [
         (current_email_as, (row.pk, str(tmp_path / f"process-{index}")))
         for index in range(PROCESSES)
@@ -153,6 +149,6 @@ def test_processes_meeting_one_killed_access_token_share_one_refresh(fake, alice
     outcomes = run_together(ChildSetup.from_parent(), calls)
 
     assert [outcome.error for outcome in outcomes] == [None] * PROCESSES
-    assert [outcome.value for outcome in outcomes] == [EMAIL] * PROCESSES
-    assert [call.access_token for call in fake.crm_calls].count(killed) == PROCESSES
-    assert refreshes(fake) == 1
+    assert [outcome.value for outcome in outcomes] == [ALICE_ZOHO_EMAIL] * PROCESSES
+    assert [call.access_token for call in fake_zoho.crm_calls].count(killed) == PROCESSES
+    assert refreshes(fake_zoho) == 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.sdk_helpers import connect, current_zoho_email, lead_names, make_user
+from tests.sdk_helpers import current_zoho_email, lead_names, make_user
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.exceptions import (
     MissingScopeError,
@@ -19,100 +19,75 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.sdk import acting_as
-from zoho_tokens.testing import FakeZoho
+from zoho_tokens.testing import FaultKind
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def fake(fake_zoho: FakeZoho, settings, tmp_path) -> FakeZoho:
-    settings.ZOHO_TOKENS = {
-        **settings.ZOHO_TOKENS,
-        "SDK_RESOURCE_PATH": str(tmp_path),
-        "HTTP_TIMEOUT": 0.5,
-    }
-    fake_zoho.slow_seconds = 2.0
-    return fake_zoho
-
-
-@pytest.fixture
-def alice(fake: FakeZoho):
-    user = make_user("alice")
-    connect(fake, user, "alice.zoho@example.com")
-    return user
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("sdk_resource_path", "short_http_timeout"),
+]
 
 
 def expire_in_database(user) -> None:
     ZohoToken.objects.filter(user=user).update(expires_at_ms=0)
 
 
+def call_after_a_failed_refresh(
+    fake_zoho, user, kind: FaultKind, error: type[Exception], call=current_zoho_email
+) -> None:
+    """``user``'s access token has expired and Zoho Accounts answers the refresh with the
+    fault ``kind``: ``call`` inside ``acting_as`` raises ``error``."""
+    expire_in_database(user)
+    fake_zoho.fail("refresh", kind)
+
+    with pytest.raises(error), acting_as(user):
+        call()
+
+
 # -- connect again -----------------------------------------------------------------------
 
 
-def test_a_refresh_refused_on_the_first_call_is_a_no_usable_token_error(fake, alice) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+def test_a_refresh_refused_on_the_first_call_is_a_no_usable_token_error(fake_zoho, alice) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError)
 
 
-def test_a_refresh_refused_on_the_first_call_marks_the_token(fake, alice) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        current_zoho_email()
+def test_a_refresh_refused_on_the_first_call_marks_the_token(fake_zoho, alice) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.NEEDS_REAUTH
 
 
-def test_a_refresh_refused_on_a_later_call_is_a_no_usable_token_error(fake, alice) -> None:
+def test_a_refresh_refused_on_a_later_call_is_a_no_usable_token_error(fake_zoho, alice) -> None:
     def refused_between_two_calls() -> None:
         with acting_as(alice):
             current_zoho_email()
             expire_in_database(alice)
-            fake.fail("refresh", "invalid_code")
+            fake_zoho.fail("refresh", "invalid_code")
             current_zoho_email()
 
     with pytest.raises(NoUsableTokenError):
         refused_between_two_calls()
 
 
-def test_a_refresh_refused_while_reading_records_is_a_no_usable_token_error(fake, alice) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", "invalid_code")
-
-    with pytest.raises(NoUsableTokenError), acting_as(alice):
-        lead_names()
+def test_a_refresh_refused_while_reading_records_is_a_no_usable_token_error(
+    fake_zoho, alice
+) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, "invalid_code", NoUsableTokenError, lead_names)
 
 
 # -- Zoho Accounts down, slow or throttling a refresh ---------------------------------------
 
 
 @pytest.mark.parametrize("kind", ["down", "http_500", "slow", "html"])
-def test_accounts_failing_a_refresh_is_zoho_unavailable(fake, alice, kind) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", kind)
-
-    with pytest.raises(ZohoUnavailableError), acting_as(alice):
-        current_zoho_email()
+def test_accounts_failing_a_refresh_is_zoho_unavailable(fake_zoho, alice, kind) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, kind, ZohoUnavailableError)
 
 
-def test_accounts_throttling_a_refresh_is_zoho_throttled(fake, alice) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", "throttle")
-
-    with pytest.raises(ZohoThrottledError), acting_as(alice):
-        current_zoho_email()
+def test_accounts_throttling_a_refresh_is_zoho_throttled(fake_zoho, alice) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, "throttle", ZohoThrottledError)
 
 
-def test_accounts_failing_a_refresh_leaves_the_token_active(fake, alice) -> None:
-    expire_in_database(alice)
-    fake.fail("refresh", "down")
-
-    with pytest.raises(ZohoUnavailableError), acting_as(alice):
-        current_zoho_email()
+def test_accounts_failing_a_refresh_leaves_the_token_active(fake_zoho, alice) -> None:
+    call_after_a_failed_refresh(fake_zoho, alice, "down", ZohoUnavailableError)
 
     assert ZohoToken.objects.get(user=alice).status == TokenStatus.ACTIVE
 
@@ -121,23 +96,23 @@ def test_accounts_failing_a_refresh_leaves_the_token_active(fake, alice) -> None
 
 
 @pytest.mark.parametrize("kind", ["down", "slow"])
-def test_the_crm_unreachable_is_zoho_unavailable(fake, alice, kind) -> None:
-    fake.fail("crm", kind)
+def test_the_crm_unreachable_is_zoho_unavailable(fake_zoho, alice, kind) -> None:
+    fake_zoho.fail("crm", kind)
 
     with pytest.raises(ZohoUnavailableError), acting_as(alice):
         current_zoho_email()
 
 
-def test_the_crm_unreachable_while_reading_records_is_zoho_unavailable(fake, alice) -> None:
-    fake.fail("crm", "down")
+def test_the_crm_unreachable_while_reading_records_is_zoho_unavailable(fake_zoho, alice) -> None:
+    fake_zoho.fail("crm", "down")
 
     with pytest.raises(ZohoUnavailableError), acting_as(alice):
         lead_names()
 
 
-def test_the_crm_unreachable_names_no_token_in_the_error(fake, alice) -> None:
+def test_the_crm_unreachable_names_no_token_in_the_error(fake_zoho, alice) -> None:
     token = ZohoToken.objects.get(user=alice)
-    fake.fail("crm", "down")
+    fake_zoho.fail("crm", "down")
 
     with pytest.raises(ZohoUnavailableError) as raised, acting_as(alice):
         current_zoho_email()
@@ -146,13 +121,15 @@ def test_the_crm_unreachable_names_no_token_in_the_error(fake, alice) -> None:
     assert token.refresh_token not in str(raised.value)
 
 
-def test_a_call_the_tokens_scopes_do_not_cover_is_a_missing_scope_error(fake, settings) -> None:
+def test_a_call_the_tokens_scopes_do_not_cover_is_a_missing_scope_error(
+    fake_zoho, settings
+) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "EXTRA_SCOPES": ["ZohoCRM.modules.ALL"]}
     user = make_user("bob")
-    fake.add_user("bob@zoho.example", "Bob Example")
+    fake_zoho.add_user("bob@zoho.example", "Bob Example")
     narrow = ("ZohoCRM.settings.fields.READ", "ZohoCRM.users.READ", "ZohoCRM.org.READ")
-    code = fake.issue_code(user="bob@zoho.example", scopes=narrow)
-    connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user)
+    code = fake_zoho.issue_code(user="bob@zoho.example", scopes=narrow)
+    connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None, user=user)
 
     with pytest.raises(MissingScopeError) as caught, acting_as(user):
         lead_names()

@@ -38,15 +38,14 @@ ROUNDS = 20
 
 
 @pytest.fixture
-def fake(fake_zoho: FakeZoho, settings, tmp_path, zoho_sdk_reset) -> FakeZoho:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(tmp_path / "sdk")}
+def wide_leads(fake_zoho: FakeZoho) -> None:
+    """The fake's CRM serves ``LEADS`` leads with realistic (300) fields."""
     fake_zoho.leads = make_wide_leads(LEADS)
-    return fake_zoho
 
 
-def connect(fake: FakeZoho) -> ZohoToken:
-    code = fake.issue_code(scopes=DEFAULT_SCOPES)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None).token
+def connect(fake_zoho: FakeZoho) -> ZohoToken:
+    code = fake_zoho.issue_code(scopes=DEFAULT_SCOPES)
+    return connect_with_code(code, accounts_server=fake_zoho.url, redirect_uri=None).token
 
 
 # -- tests -----------------------------------------------------------------------------
@@ -54,8 +53,10 @@ def connect(fake: FakeZoho) -> ZohoToken:
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_first_calls_of_one_user_in_four_processes_all_get_their_records(fake, tmp_path):
-    token = connect(fake)
+def test_first_calls_of_one_user_in_four_processes_all_get_their_records(
+    fake_zoho, wide_leads, sdk_resource_path, tmp_path
+):
+    token = connect(fake_zoho)
     barrier = multiprocessing.get_context("spawn").Barrier(PROCESSES)
     call = (
         first_calls_in_rounds,
@@ -71,19 +72,21 @@ def test_first_calls_of_one_user_in_four_processes_all_get_their_records(fake, t
 
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
-def test_first_calls_of_one_user_in_four_processes_fetch_the_fields_once(fake, tmp_path):
-    token = connect(fake)
+def test_first_calls_of_one_user_in_four_processes_fetch_the_fields_once(
+    fake_zoho, wide_leads, sdk_resource_path, tmp_path
+):
+    token = connect(fake_zoho)
     rounds = 3
     barrier = multiprocessing.get_context("spawn").Barrier(PROCESSES)
     call = (
         first_calls_in_rounds,
         (token.pk, REALISTIC_LEAD_FIELDS, str(tmp_path / "r"), rounds, barrier),
     )
-    fake.reset_counts()
+    fake_zoho.reset_counts()
 
     run_together(ChildSetup.from_parent(), [call] * PROCESSES)
 
-    assert fake.count("/crm/v8/settings/fields") == rounds
+    assert fake_zoho.count("/crm/v8/settings/fields") == rounds
 
 
 # -- the pieces ------------------------------------------------------------------------
@@ -109,7 +112,9 @@ def test_the_sdk_internals_we_replace_are_where_we_expect_them():
 
 
 @pytest.mark.django_db
-def test_initialising_the_sdk_installs_the_process_safe_metadata_files(fake):
+def test_initialising_the_sdk_installs_the_process_safe_metadata_files(
+    fake_zoho, sdk_resource_path
+):
     from zohocrmsdk.src.com.zoho.crm.api.util.module_fields_handler import ModuleFieldsHandler
     from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
@@ -121,10 +126,10 @@ def test_initialising_the_sdk_installs_the_process_safe_metadata_files(fake):
 
 
 @pytest.mark.django_db
-def test_initialising_the_sdk_creates_a_private_metadata_folder(fake, tmp_path):
+def test_initialising_the_sdk_creates_a_private_metadata_folder(fake_zoho, sdk_resource_path):
     ensure_initialized()
 
-    folder = tmp_path / "sdk" / "resources"
+    folder = sdk_resource_path / "resources"
     assert folder.is_dir()
     assert folder.stat().st_mode & 0o777 == 0o700
 
@@ -157,11 +162,11 @@ def test_a_failed_atomic_write_keeps_the_old_file(tmp_path):
 
 
 @pytest.mark.django_db
-def test_the_metadata_lock_is_held_against_other_processes(fake, tmp_path):
+def test_the_metadata_lock_is_held_against_other_processes(fake_zoho, sdk_resource_path):
     from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
     ensure_initialized()
-    lock_file = tmp_path / "sdk" / LOCK_FILE_NAME
+    lock_file = sdk_resource_path / LOCK_FILE_NAME
     probe = (
         "import fcntl, os, sys\n"
         "fd = os.open(sys.argv[1], os.O_RDWR)\n"

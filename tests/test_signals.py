@@ -52,8 +52,10 @@ def record() -> Iterator[Any]:
         recorder.signal.disconnect(recorder, sender=ZohoToken)
 
 
-def connect(fake: FakeZoho) -> ZohoToken:
-    return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
+def connect(fake_zoho: FakeZoho) -> ZohoToken:
+    return connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
 
 
 def sdk_token(user_name: str) -> OAuthToken:
@@ -92,22 +94,22 @@ def test_store_save_of_a_known_token_sends_token_saved_with_created_false(record
     assert [c["created"] for c in saved.calls] == [False]
 
 
-def test_connect_with_code_sends_token_saved_with_the_stored_row(fake, record):
+def test_connect_with_code_sends_token_saved_with_the_stored_row(fake_zoho, record):
     saved = record(signals.token_saved)
 
-    token = connect(fake)
+    token = connect(fake_zoho)
 
     assert [(c["sender"], c["token"].pk, c["created"]) for c in saved.calls] == [
         (ZohoToken, token.pk, True)
     ]
-    assert saved.calls[0]["token"].user_name == fake.users[0].sdk_user_name
+    assert saved.calls[0]["token"].user_name == fake_zoho.users[0].sdk_user_name
 
 
 # -- token_revoked -------------------------------------------------------------------------
 
 
-def test_revoke_token_sends_token_revoked_with_remote_true_when_zoho_confirms(fake, record):
-    token = connect(fake)
+def test_revoke_token_sends_token_revoked_with_remote_true_when_zoho_confirms(fake_zoho, record):
+    token = connect(fake_zoho)
     revoked = record(signals.token_revoked)
 
     revoke_token(token)
@@ -117,9 +119,9 @@ def test_revoke_token_sends_token_revoked_with_remote_true_when_zoho_confirms(fa
     ]
 
 
-def test_revoke_token_sends_token_revoked_with_remote_false_when_zoho_is_down(fake, record):
-    token = connect(fake)
-    fake.fail("revoke", "down")
+def test_revoke_token_sends_token_revoked_with_remote_false_when_zoho_is_down(fake_zoho, record):
+    token = connect(fake_zoho)
+    fake_zoho.fail("revoke", "down")
     revoked = record(signals.token_revoked)
 
     revoke_token(token)
@@ -128,9 +130,9 @@ def test_revoke_token_sends_token_revoked_with_remote_false_when_zoho_is_down(fa
     assert revoked.calls[0]["token"].remote_revoke_pending
 
 
-def test_retried_revocation_sends_token_revoked_again_with_remote_true(fake, record):
-    token = connect(fake)
-    fake.fail("revoke", "down", times=1)
+def test_retried_revocation_sends_token_revoked_again_with_remote_true(fake_zoho, record):
+    token = connect(fake_zoho)
+    fake_zoho.fail("revoke", "down", times=1)
     revoke_token(token)
     revoked = record(signals.token_revoked)
 
@@ -143,9 +145,9 @@ def test_retried_revocation_sends_token_revoked_again_with_remote_true(fake, rec
 
 
 @pytest.fixture
-def expired(fake: FakeZoho) -> ZohoToken:
+def expired(fake_zoho: FakeZoho) -> ZohoToken:
     """A connected token whose access token expired a second ago."""
-    token = connect(fake)
+    token = connect(fake_zoho)
     ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=now_ms() - 1000)
     return ZohoToken.objects.get(pk=token.pk)
 
@@ -172,9 +174,9 @@ def test_store_find_token_of_an_expired_token_sends_token_refreshed(
 
 
 def test_store_find_token_of_a_token_zoho_refuses_sends_reauth_required(
-    fake, expired, record, django_capture_on_commit_callbacks
+    fake_zoho, expired, record, django_capture_on_commit_callbacks
 ):
-    fake.revoke(expired.refresh_token)
+    fake_zoho.revoke(expired.refresh_token)
     reauth = record(signals.reauth_required)
 
     with django_capture_on_commit_callbacks(execute=True), pytest.raises(SDKException):

@@ -7,14 +7,13 @@ refresh token kept (encrypted) so that ``cleanup_zoho_tokens`` revokes it later.
 from __future__ import annotations
 
 from collections.abc import Callable
-from io import StringIO
 from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
-from django.core.management import call_command
 from django.urls import reverse
 
+from tests.helpers import assert_cleanup_revokes_the_pending_token
 from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.testing import REVOKE_PATH, FakeZoho
@@ -22,13 +21,16 @@ from zoho_tokens.testing import REVOKE_PATH, FakeZoho
 pytestmark = pytest.mark.django_db
 
 
-def connected_user(fake: FakeZoho, name: str) -> tuple[User, ZohoToken]:
+def connected_user(fake_zoho: FakeZoho, name: str) -> tuple[User, ZohoToken]:
     """A Django user with a token connected through the fake."""
     user = User.objects.create_user(name, f"{name}@example.com", "pw")
     email = f"{name}@zoho.example"
-    fake.add_user(email)
+    fake_zoho.add_user(email)
     result = connect_with_code(
-        fake.issue_code(user=email), accounts_server=fake.url, redirect_uri=None, user=user
+        fake_zoho.issue_code(user=email),
+        accounts_server=fake_zoho.url,
+        redirect_uri=None,
+        user=user,
     )
     return user, result.token
 
@@ -63,25 +65,27 @@ DELETE_PATHS: list[Callable[[User, Any], None]] = [
 
 
 @pytest.mark.parametrize("delete", DELETE_PATHS)
-def test_deleting_a_user_revokes_their_token_at_zoho_and_deletes_it(fake, admin_client, delete):
-    user, token = connected_user(fake, "ann")
+def test_deleting_a_user_revokes_their_token_at_zoho_and_deletes_it(
+    fake_zoho, admin_client, delete
+):
+    user, token = connected_user(fake_zoho, "ann")
     refresh_token = token.refresh_token
 
     delete(user, admin_client)
 
     assert not User.objects.filter(pk=user.pk).exists()
-    assert fake.count(REVOKE_PATH, method="POST", token=refresh_token) == 1
-    assert not fake.is_refresh_token_active(refresh_token)
+    assert fake_zoho.count(REVOKE_PATH, method="POST", token=refresh_token) == 1
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
     assert not ZohoToken.objects.filter(pk=token.pk).exists()
 
 
 @pytest.mark.parametrize("delete", DELETE_PATHS)
 def test_deleting_a_user_while_zoho_is_down_keeps_the_token_unlinked_and_pending(
-    fake, admin_client, delete
+    fake_zoho, admin_client, delete
 ):
-    user, token = connected_user(fake, "ann")
+    user, token = connected_user(fake_zoho, "ann")
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     delete(user, admin_client)
 
@@ -91,32 +95,27 @@ def test_deleting_a_user_while_zoho_is_down_keeps_the_token_unlinked_and_pending
     assert row.status == TokenStatus.REVOKED
     assert row.remote_revoke_pending
     assert row.refresh_token == refresh_token
-    assert fake.is_refresh_token_active(refresh_token)
+    assert fake_zoho.is_refresh_token_active(refresh_token)
 
 
-def test_cleanup_revokes_the_token_a_deleted_user_left_pending(fake):
-    user, token = connected_user(fake, "ann")
+def test_cleanup_revokes_the_token_a_deleted_user_left_pending(fake_zoho):
+    user, token = connected_user(fake_zoho, "ann")
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
     user.delete()
-    fake.heal()
+    fake_zoho.heal()
 
-    call_command("cleanup_zoho_tokens", stdout=StringIO())
-
-    assert not fake.is_refresh_token_active(refresh_token)
-    row = ZohoToken.objects.get(pk=token.pk)
-    assert not row.remote_revoke_pending
-    assert row.refresh_token_encrypted == ""
+    assert_cleanup_revokes_the_pending_token(fake_zoho, token.pk, refresh_token)
 
 
-def test_bulk_deleting_users_revokes_each_users_token_and_leaves_others_alone(fake):
-    ann, ann_token = connected_user(fake, "ann")
-    ben, ben_token = connected_user(fake, "ben")
-    _cid, cid_token = connected_user(fake, "cid")
+def test_bulk_deleting_users_revokes_each_users_token_and_leaves_others_alone(fake_zoho):
+    ann, ann_token = connected_user(fake_zoho, "ann")
+    ben, ben_token = connected_user(fake_zoho, "ben")
+    _cid, cid_token = connected_user(fake_zoho, "cid")
     revoked = [ann_token.refresh_token, ben_token.refresh_token]
 
     User.objects.filter(pk__in=[ann.pk, ben.pk]).delete()
 
-    assert [fake.is_refresh_token_active(rt) for rt in revoked] == [False, False]
-    assert fake.is_refresh_token_active(cid_token.refresh_token)
+    assert [fake_zoho.is_refresh_token_active(rt) for rt in revoked] == [False, False]
+    assert fake_zoho.is_refresh_token_active(cid_token.refresh_token)
     assert list(ZohoToken.objects.values_list("pk", flat=True)) == [cid_token.pk]

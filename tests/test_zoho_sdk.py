@@ -75,10 +75,10 @@ def test_an_initializer_of_this_thread_is_what_the_sdk_uses(sdk_environment) -> 
 
 @pytest.mark.django_db
 def test_the_request_hook_sees_the_authenticated_request_and_its_response(
-    fake, sdk_environment
+    fake_zoho, sdk_environment
 ) -> None:
     """``fire_request`` is still where an API call's authenticated request is sent."""
-    row = connect(fake, None, "ada@example.com")
+    row = connect(fake_zoho, None, "ada@example.com")
     seen: list[tuple[str | None, int]] = []
 
     def hook(connector: Any, send: Callable[[], Any]) -> Any:

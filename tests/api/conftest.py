@@ -29,18 +29,17 @@ def forget_refusals() -> Iterator[None]:
 
 
 @pytest.fixture
-def fake(fake_zoho: FakeZoho, settings) -> FakeZoho:
-    """The fake Zoho; the project asks for CRM and Books scopes and uses both services."""
+def crm_and_books_services(settings) -> None:
+    """The project asks for CRM and Books scopes and uses both services."""
     settings.ZOHO_TOKENS = {
         **settings.ZOHO_TOKENS,
         "SCOPES": list(SCOPES),
         "SERVICES": {"crm": None, "books": list(BOOKS_SCOPES)},
     }
-    return fake_zoho
 
 
 def connect(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
     name: str,
     *,
     books: frozenset[str] | None = INTEGRATION_USER,
@@ -51,9 +50,11 @@ def connect(
     ``books``: their permissions in the fake's Books organization (None: no Books access).
     """
     email = f"{name}@zoho.example"
-    fake.add_user(email, name.title() + " Example")
+    fake_zoho.add_user(email, name.title() + " Example")
     if books is not None:
-        fake.books.grant(email, ORG, books)
+        fake_zoho.books.grant(email, ORG, books)
     user = get_user_model().objects.create_user(name, f"{name}@example.com", "pw")
-    code = fake.issue_code(user=email, scopes=scopes)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user).token
+    code = fake_zoho.issue_code(user=email, scopes=scopes)
+    return connect_with_code(
+        code, accounts_server=fake_zoho.url, redirect_uri=None, user=user
+    ).token

@@ -10,81 +10,85 @@ from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoThrottle
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
 from zoho_tokens.testing.books import INTEGRATION_USER
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
 
 ESTIMATE = {"customer_id": "460000000000101", "line_items": [{"rate": 120, "quantity": 2}]}
 
 
-def test_two_users_create_estimates_under_their_own_names(fake: FakeZoho) -> None:
-    alice, bob = connect(fake, "alice"), connect(fake, "bob")
+def test_two_users_create_estimates_under_their_own_names(fake_zoho: FakeZoho) -> None:
+    alice, bob = connect(fake_zoho, "alice"), connect(fake_zoho, "bob")
 
     session_for(alice.user, "books").post("estimates", json=ESTIMATE)
     session_for(bob.user, "books").post("estimates", json=ESTIMATE)
 
-    assert [e["created_by_email"] for e in fake.books.estimates(ORG)] == [
+    assert [e["created_by_email"] for e in fake_zoho.books.estimates(ORG)] == [
         "alice@zoho.example",
         "bob@zoho.example",
     ]
 
 
-def test_each_users_books_calls_carry_their_own_access_token(fake: FakeZoho) -> None:
-    alice, bob = connect(fake, "alice"), connect(fake, "bob")
+def test_each_users_books_calls_carry_their_own_access_token(fake_zoho: FakeZoho) -> None:
+    alice, bob = connect(fake_zoho, "alice"), connect(fake_zoho, "bob")
 
     session_for(alice.user, "books").get("estimates")
     session_for(bob.user, "books").get("invoices")
 
     assert [
-        (call.path, call.access_token) for call in fake.books.calls if call.organization_id
+        (call.path, call.access_token) for call in fake_zoho.books.calls if call.organization_id
     ] == [
         ("/books/v3/estimates", alice.access_token),
         ("/books/v3/invoices", bob.access_token),
     ]
 
 
-def test_every_call_names_the_users_default_organization(fake: FakeZoho) -> None:
-    alice = connect(fake, "alice")
+def test_every_call_names_the_users_default_organization(fake_zoho: FakeZoho) -> None:
+    alice = connect(fake_zoho, "alice")
     session = session_for(alice.user, "books")
 
     session.get("estimates")
     session.get("invoices")
 
-    assert [call.organization_id for call in fake.books.calls] == [None, ORG, ORG]
+    assert [call.organization_id for call in fake_zoho.books.calls] == [None, ORG, ORG]
 
 
 def test_a_session_organization_id_is_used_without_listing_organizations(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
-    alice = connect(fake, "alice")
+    alice = connect(fake_zoho, "alice")
 
     session_for(alice.user, "books", organization_id=ORG).get("estimates")
 
-    assert [(call.path, call.organization_id) for call in fake.books.calls] == [
+    assert [(call.path, call.organization_id) for call in fake_zoho.books.calls] == [
         ("/books/v3/estimates", ORG)
     ]
 
 
-def test_a_calls_own_organization_id_wins_over_the_sessions(fake: FakeZoho) -> None:
-    fake.books.add_organization("60000000002", "Second", {"alice@zoho.example": INTEGRATION_USER})
-    alice = connect(fake, "alice")
+def test_a_calls_own_organization_id_wins_over_the_sessions(fake_zoho: FakeZoho) -> None:
+    fake_zoho.books.add_organization(
+        "60000000002", "Second", {"alice@zoho.example": INTEGRATION_USER}
+    )
+    alice = connect(fake_zoho, "alice")
 
     session = session_for(alice.user, "books", organization_id=ORG)
     session.get("estimates", params={"organization_id": "60000000002"})
 
-    assert [call.organization_id for call in fake.books.calls] == ["60000000002"]
+    assert [call.organization_id for call in fake_zoho.books.calls] == ["60000000002"]
 
 
-def test_organizations_lists_the_users_organizations(fake: FakeZoho) -> None:
-    fake.books.add_organization("60000000002", "Second", {"alice@zoho.example": INTEGRATION_USER})
-    alice = connect(fake, "alice")
+def test_organizations_lists_the_users_organizations(fake_zoho: FakeZoho) -> None:
+    fake_zoho.books.add_organization(
+        "60000000002", "Second", {"alice@zoho.example": INTEGRATION_USER}
+    )
+    alice = connect(fake_zoho, "alice")
 
     organizations = session_for(alice.user, "books").organizations()
 
     assert [o["organization_id"] for o in organizations] == [ORG, "60000000002"]
 
 
-def test_another_users_organization_is_a_clear_6041_error(fake: FakeZoho) -> None:
-    fake.books.add_organization("60000000009", "Bob's", {"bob@zoho.example": INTEGRATION_USER})
-    alice = connect(fake, "alice")
+def test_another_users_organization_is_a_clear_6041_error(fake_zoho: FakeZoho) -> None:
+    fake_zoho.books.add_organization("60000000009", "Bob's", {"bob@zoho.example": INTEGRATION_USER})
+    alice = connect(fake_zoho, "alice")
 
     with pytest.raises(ZohoAPIError) as caught:
         session_for(alice.user, "books", organization_id="60000000009").get("estimates")
@@ -93,8 +97,8 @@ def test_another_users_organization_is_a_clear_6041_error(fake: FakeZoho) -> Non
     assert "does not belong to organization 60000000009" in str(caught.value)
 
 
-def test_an_integration_user_may_read_invoices_but_not_create_them(fake: FakeZoho) -> None:
-    alice = connect(fake, "alice")
+def test_an_integration_user_may_read_invoices_but_not_create_them(fake_zoho: FakeZoho) -> None:
+    alice = connect(fake_zoho, "alice")
     session = session_for(alice.user, "books")
     session.get("invoices")
 
@@ -104,8 +108,8 @@ def test_an_integration_user_may_read_invoices_but_not_create_them(fake: FakeZoh
     assert (caught.value.status_code, caught.value.code) == (401, "57")
 
 
-def test_a_user_without_books_access_gets_a_clear_error(fake: FakeZoho) -> None:
-    carol = connect(fake, "carol", books=None)
+def test_a_user_without_books_access_gets_a_clear_error(fake_zoho: FakeZoho) -> None:
+    carol = connect(fake_zoho, "carol", books=None)
 
     with pytest.raises(ZohoAPIError) as caught:
         session_for(carol.user, "books").get("organizations")
@@ -113,19 +117,19 @@ def test_a_user_without_books_access_gets_a_clear_error(fake: FakeZoho) -> None:
     assert "role in Zoho Books does not allow" in str(caught.value)
 
 
-def test_a_user_without_books_access_has_no_other_token_tried(fake: FakeZoho) -> None:
-    connect(fake, "alice")
-    carol = connect(fake, "carol", books=None)
+def test_a_user_without_books_access_has_no_other_token_tried(fake_zoho: FakeZoho) -> None:
+    connect(fake_zoho, "alice")
+    carol = connect(fake_zoho, "carol", books=None)
 
     with pytest.raises(ZohoAPIError):
         session_for(carol.user, "books").get("organizations")
 
-    users = {call.user_email for call in fake.books.calls}
+    users = {call.user_email for call in fake_zoho.books.calls}
     assert users == {"carol@zoho.example"}
 
 
-def test_a_refused_users_next_call_does_not_refresh_again(fake: FakeZoho) -> None:
-    carol = connect(fake, "carol", books=None)
+def test_a_refused_users_next_call_does_not_refresh_again(fake_zoho: FakeZoho) -> None:
+    carol = connect(fake_zoho, "carol", books=None)
     session = session_for(carol.user, "books")
     with pytest.raises(ZohoAPIError):
         session.get("organizations")
@@ -133,13 +137,13 @@ def test_a_refused_users_next_call_does_not_refresh_again(fake: FakeZoho) -> Non
     with pytest.raises(ZohoAPIError):
         session.get("organizations")
 
-    assert fake.count(TOKEN_PATH, grant_type="refresh_token") == 1
+    assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 1
 
 
 def test_books_scopes_missing_from_the_settings_ask_to_connect_again(
-    fake: FakeZoho, settings
+    fake_zoho: FakeZoho, settings
 ) -> None:
-    alice = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    alice = connect(fake_zoho, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SCOPES": ["ZohoCRM.modules.ALL"]}
 
     with pytest.raises(MissingScopeError) as caught:
@@ -149,9 +153,9 @@ def test_books_scopes_missing_from_the_settings_ask_to_connect_again(
     assert "connect Zoho again" in str(caught.value)
 
 
-def test_too_many_calls_raise_throttled_with_the_rate_limit_headers(fake: FakeZoho) -> None:
-    fake.books.per_minute_limit = 2
-    session = session_for(connect(fake, "alice").user, "books", organization_id=ORG)
+def test_too_many_calls_raise_throttled_with_the_rate_limit_headers(fake_zoho: FakeZoho) -> None:
+    fake_zoho.books.per_minute_limit = 2
+    session = session_for(connect(fake_zoho, "alice").user, "books", organization_id=ORG)
     session.get("estimates")
     session.get("estimates")
 
@@ -165,9 +169,9 @@ def test_too_many_calls_raise_throttled_with_the_rate_limit_headers(fake: FakeZo
     }
 
 
-def test_an_organization_id_in_the_url_is_kept_alone(fake: FakeZoho) -> None:
-    alice = connect(fake, "alice")
+def test_an_organization_id_in_the_url_is_kept_alone(fake_zoho: FakeZoho) -> None:
+    alice = connect(fake_zoho, "alice")
 
     session_for(alice.user, "books").get(f"estimates?organization_id={ORG}")
 
-    assert [call.path for call in fake.books.calls] == ["/books/v3/estimates"]
+    assert [call.path for call in fake_zoho.books.calls] == ["/books/v3/estimates"]

@@ -14,13 +14,13 @@ from tests.api.conftest import connect
 from zoho_tokens.api import session_for
 from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.testing import FakeZoho
+from zoho_tokens.testing import FakeZoho, FaultKind
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
 
 
-def test_a_crm_error_keeps_zohos_code_and_details(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice"))
+def test_a_crm_error_keeps_zohos_code_and_details(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice"))
 
     with pytest.raises(ZohoAPIError) as caught:
         session.get("NoSuchModule")
@@ -34,8 +34,8 @@ def test_a_crm_error_keeps_zohos_code_and_details(fake: FakeZoho) -> None:
     )
 
 
-def test_a_books_error_keeps_its_integer_code_and_message(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice"), "books")
+def test_a_books_error_keeps_its_integer_code_and_message(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice"), "books")
 
     with pytest.raises(ZohoAPIError) as caught:
         session.post("estimates", json={"line_items": []})
@@ -46,9 +46,9 @@ def test_a_books_error_keeps_its_integer_code_and_message(fake: FakeZoho) -> Non
 
 
 def test_a_crm_scope_mismatch_says_which_scope_and_to_connect_again(
-    fake: FakeZoho, settings
+    fake_zoho: FakeZoho, settings
 ) -> None:
-    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    row = connect(fake_zoho, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
     settings.ZOHO_TOKENS = {
         **settings.ZOHO_TOKENS,
         "SCOPES": ["ZohoCRM.users.READ", "ZohoCRM.org.READ"],
@@ -62,44 +62,41 @@ def test_a_crm_scope_mismatch_says_which_scope_and_to_connect_again(
 
 
 def test_a_scope_mismatch_with_every_scope_configured_asks_to_connect_again(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
-    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    row = connect(fake_zoho, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
 
     with pytest.raises(MissingScopeError, match="must connect Zoho again"):
         session_for(row).get("Leads")
 
 
-def test_a_server_error_is_unavailable(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice"))
-    fake.fail("crm", "http_500")
+@pytest.mark.parametrize(
+    ("kind", "error"),
+    [("http_500", "server_error"), ("down", "unreachable")],
+    ids=["a_server_error", "an_unreachable_zoho"],
+)
+def test_a_server_error_or_an_unreachable_zoho_is_unavailable(
+    fake_zoho: FakeZoho, kind: FaultKind, error: str
+) -> None:
+    session = session_for(connect(fake_zoho, "alice"))
+    fake_zoho.fail("crm", kind)
 
     with pytest.raises(ZohoUnavailableError) as caught:
         session.get("org")
 
-    assert caught.value.error == "server_error"
+    assert caught.value.error == error
 
 
-def test_an_unreachable_zoho_is_unavailable(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice"))
-    fake.fail("crm", "down")
-
-    with pytest.raises(ZohoUnavailableError) as caught:
-        session.get("org")
-
-    assert caught.value.error == "unreachable"
-
-
-def test_a_slow_answer_times_out_after_http_timeout(fake: FakeZoho, settings) -> None:
+def test_a_slow_answer_times_out_after_http_timeout(fake_zoho: FakeZoho, settings) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.5}
-    session = session_for(connect(fake, "alice"))
-    fake.fail("crm", "slow")
+    session = session_for(connect(fake_zoho, "alice"))
+    fake_zoho.fail("crm", "slow")
     started = time.monotonic()
 
     with pytest.raises(ZohoUnavailableError) as caught:
         session.get("org")
 
-    assert (caught.value.error, time.monotonic() - started < fake.slow_seconds) == (
+    assert (caught.value.error, time.monotonic() - started < fake_zoho.slow_seconds) == (
         "timeout",
         True,
     )
@@ -135,9 +132,9 @@ def dribbling_server() -> Iterator[str]:
 
 
 def test_the_time_limit_covers_reading_the_whole_answer(
-    fake: FakeZoho, settings, dribbling_server: str
+    fake_zoho: FakeZoho, settings, dribbling_server: str
 ) -> None:
-    row = connect(fake, "alice")
+    row = connect(fake_zoho, "alice")
     ZohoToken.objects.filter(pk=row.pk).update(api_domain=dribbling_server)
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 1}
     started = time.monotonic()
@@ -149,9 +146,9 @@ def test_the_time_limit_covers_reading_the_whole_answer(
 
 
 def test_a_scope_mismatch_carries_a_working_connect_url(
-    fake: FakeZoho, settings, client, django_user_model
+    fake_zoho: FakeZoho, settings, client, django_user_model
 ) -> None:
-    row = connect(fake, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
+    row = connect(fake_zoho, "alice", scopes=("ZohoCRM.users.READ", "ZohoCRM.org.READ"))
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "EXTRA_SCOPES": ["ZohoCRM.modules.ALL"]}
 
     with pytest.raises(MissingScopeError) as caught:
@@ -162,5 +159,5 @@ def test_a_scope_mismatch_carries_a_working_connect_url(
 
     assert url is not None
     assert url.startswith("/zoho/connect/?scope=")
-    assert to_zoho.startswith(f"{fake.url}/oauth/v2/auth?")
+    assert to_zoho.startswith(f"{fake_zoho.url}/oauth/v2/auth?")
     assert "ZohoCRM.modules.ALL" in parse_qs(urlsplit(to_zoho).query)["scope"][0].split(",")

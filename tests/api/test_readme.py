@@ -11,8 +11,11 @@ import pytest
 
 from tests.api.conftest import ORG, connect
 from zoho_tokens.exceptions import ZohoAPIError
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.services import SERVICES
 from zoho_tokens.testing import FakeZoho
+
+pytestmark = pytest.mark.usefixtures("crm_and_books_services")
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 
@@ -30,29 +33,39 @@ def examples() -> dict[str, Any]:
 
 
 @pytest.mark.django_db
-def test_the_books_example_creates_an_estimate_as_the_user(fake: FakeZoho, examples) -> None:
-    user = connect(fake, "alice").user
+def test_the_books_example_creates_an_estimate_as_the_user(fake_zoho: FakeZoho, examples) -> None:
+    user = connect(fake_zoho, "alice").user
 
     examples["create_estimate"](user, "460000000000101", 250)
 
     assert [e["created_by_email"] for e in examples["my_estimates"](user)] == ["alice@zoho.example"]
-    assert fake.books.estimates(ORG)[0]["total"] == 250
+    assert fake_zoho.books.estimates(ORG)[0]["total"] == 250
 
 
 @pytest.mark.django_db
-def test_the_crm_example_reads_leads(fake: FakeZoho, examples) -> None:
-    user = connect(fake, "alice").user
+def test_the_crm_example_reads_leads(fake_zoho: FakeZoho, examples) -> None:
+    user = connect(fake_zoho, "alice").user
 
-    assert examples["lead_names"](user) == [lead["Last_Name"] for lead in fake.leads[:5]]
+    assert examples["lead_names"](user) == [lead["Last_Name"] for lead in fake_zoho.leads[:5]]
+
+
+def run_against_a_service_the_fake_lacks(
+    fake_zoho: FakeZoho, example: Any, *args: str
+) -> tuple[ZohoToken, Any]:
+    """Run ``example`` as a connected user; the fake answers with an error (it serves no
+    such service). The user's row and the request the example sent."""
+    row = connect(fake_zoho, "alice")
+    with pytest.raises(ZohoAPIError):
+        example(row.user, *args)
+    return row, fake_zoho.requests[-1]
 
 
 @pytest.mark.django_db
-def test_the_desk_example_sends_the_users_token_to_desks_path(fake: FakeZoho, examples) -> None:
-    row = connect(fake, "alice")
-    with pytest.raises(ZohoAPIError):  # the fake serves no Desk
-        examples["open_tickets"](row.user, "7000")
+def test_the_desk_example_sends_the_users_token_to_desks_path(
+    fake_zoho: FakeZoho, examples
+) -> None:
+    row, sent = run_against_a_service_the_fake_lacks(fake_zoho, examples["open_tickets"], "7000")
 
-    sent = fake.requests[-1]
     assert (sent.path, sent.query, sent.headers["orgId"], sent.headers["Authorization"]) == (
         "/api/v1/tickets",
         {"status": "Open"},
@@ -63,13 +76,10 @@ def test_the_desk_example_sends_the_users_token_to_desks_path(fake: FakeZoho, ex
 
 @pytest.mark.django_db
 def test_the_projects_example_sends_the_users_token_to_projects_path(
-    fake: FakeZoho, examples
+    fake_zoho: FakeZoho, examples
 ) -> None:
-    row = connect(fake, "alice")
-    with pytest.raises(ZohoAPIError):  # the fake serves no Projects
-        examples["my_projects"](row.user, "42")
+    row, sent = run_against_a_service_the_fake_lacks(fake_zoho, examples["my_projects"], "42")
 
-    sent = fake.requests[-1]
     assert (sent.path, sent.headers["Authorization"]) == (
         "/api/v3/portal/42/projects",
         f"Zoho-oauthtoken {row.access_token}",

@@ -16,6 +16,8 @@ from zoho_tokens.exceptions import ZohoAPIError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
 
+pytestmark = pytest.mark.usefixtures("crm_and_books_services")
+
 THREADS = 8
 
 
@@ -25,8 +27,8 @@ def patient(settings) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 15}
 
 
-def refreshes(fake: FakeZoho) -> int:
-    return fake.count(TOKEN_PATH, grant_type="refresh_token")
+def refreshes(fake_zoho: FakeZoho) -> int:
+    return fake_zoho.count(TOKEN_PATH, grant_type="refresh_token")
 
 
 def current_user(session: Any) -> str:
@@ -56,71 +58,71 @@ def in_threads(work: Callable[[], object]) -> list[object]:
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_expired_token_is_refreshed_once_for_eight_threads(fake: FakeZoho, patient) -> None:
-    row = connect(fake, "alice")
+def test_an_expired_token_is_refreshed_once_for_eight_threads(fake_zoho: FakeZoho, patient) -> None:
+    row = connect(fake_zoho, "alice")
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
-    fake.reset_counts()
-    fake.delay = 0.5  # the refresh is still in flight when the others arrive
+    fake_zoho.reset_counts()
+    fake_zoho.delay = 0.5  # the refresh is still in flight when the others arrive
 
     results = in_threads(lambda: current_user(session_for(row, "crm")))
 
-    assert (results, refreshes(fake)) == (["alice@zoho.example"] * THREADS, 1)
+    assert (results, refreshes(fake_zoho)) == (["alice@zoho.example"] * THREADS, 1)
 
 
 @pytest.mark.django_db(transaction=True)
 def test_eight_threads_meeting_one_dead_access_token_cause_one_refresh(
-    fake: FakeZoho, patient
+    fake_zoho: FakeZoho, patient
 ) -> None:
-    row = connect(fake, "alice")
-    fake.expire_access_tokens()
-    fake.reset_counts()
-    fake.delay = 0.5
+    row = connect(fake_zoho, "alice")
+    fake_zoho.expire_access_tokens()
+    fake_zoho.reset_counts()
+    fake_zoho.delay = 0.5
 
     results = in_threads(lambda: current_user(session_for(row, "crm")))
 
-    assert (results, refreshes(fake)) == (["alice@zoho.example"] * THREADS, 1)
+    assert (results, refreshes(fake_zoho)) == (["alice@zoho.example"] * THREADS, 1)
 
 
 @pytest.mark.django_db
-def test_invalid_token_mid_session_recovers_with_exactly_one_refresh(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice").user)
+def test_invalid_token_mid_session_recovers_with_exactly_one_refresh(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice").user)
     current_user(session)
-    fake.expire_access_tokens()  # at Zoho only: the row still says an hour is left
+    fake_zoho.expire_access_tokens()  # at Zoho only: the row still says an hour is left
 
-    assert (current_user(session), refreshes(fake)) == ("alice@zoho.example", 1)
+    assert (current_user(session), refreshes(fake_zoho)) == ("alice@zoho.example", 1)
 
 
 @pytest.mark.django_db
-def test_the_retry_carries_the_refreshed_access_token(fake: FakeZoho) -> None:
-    row = connect(fake, "alice")
+def test_the_retry_carries_the_refreshed_access_token(fake_zoho: FakeZoho) -> None:
+    row = connect(fake_zoho, "alice")
     session = session_for(row.user)
-    fake.expire_access_tokens()
+    fake_zoho.expire_access_tokens()
 
     current_user(session)
 
     fresh = ZohoToken.objects.get(pk=row.pk).access_token
-    assert [call.access_token for call in fake.crm_calls[-2:]] == [row.access_token, fresh]
+    assert [call.access_token for call in fake_zoho.crm_calls[-2:]] == [row.access_token, fresh]
 
 
 @pytest.mark.django_db
-def test_a_books_code_57_for_a_dead_token_recovers_with_one_refresh(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice").user, "books")
-    fake.expire_access_tokens()
+def test_a_books_code_57_for_a_dead_token_recovers_with_one_refresh(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice").user, "books")
+    fake_zoho.expire_access_tokens()
 
     estimates = session.get("estimates").json()["estimates"]
 
-    assert (estimates, refreshes(fake)) == ([], 1)
+    assert (estimates, refreshes(fake_zoho)) == ([], 1)
 
 
 @pytest.mark.django_db
-def test_a_second_invalid_token_after_the_refresh_raises(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice").user)
-    fake.fail("crm", "invalid_code", times=2)
+def test_a_second_invalid_token_after_the_refresh_raises(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice").user)
+    fake_zoho.fail("crm", "invalid_code", times=2)
 
     with pytest.raises(ZohoAPIError) as caught:
         current_user(session)
 
-    assert (caught.value.status_code, caught.value.code, refreshes(fake)) == (
+    assert (caught.value.status_code, caught.value.code, refreshes(fake_zoho)) == (
         401,
         "INVALID_TOKEN",
         1,
@@ -128,11 +130,11 @@ def test_a_second_invalid_token_after_the_refresh_raises(fake: FakeZoho) -> None
 
 
 @pytest.mark.django_db
-def test_a_body_that_cannot_be_sent_twice_is_not_retried(fake: FakeZoho) -> None:
-    session = session_for(connect(fake, "alice").user)
-    fake.fail("crm", "invalid_code", times=1)
+def test_a_body_that_cannot_be_sent_twice_is_not_retried(fake_zoho: FakeZoho) -> None:
+    session = session_for(connect(fake_zoho, "alice").user)
+    fake_zoho.fail("crm", "invalid_code", times=1)
 
     with pytest.raises(ZohoAPIError):
         session.post("Leads", data=iter([b"{}"]))
 
-    assert refreshes(fake) == 0
+    assert refreshes(fake_zoho) == 0

@@ -21,15 +21,15 @@ CLIENT_ID = "1000.SHAREDCLIENTID"
 @pytest.fixture
 def zoho_us() -> Iterator[FakeZoho]:
     users = [FakeZohoUser("alice@example.com", "Alice Us")]
-    with FakeZoho(CLIENT_ID, "us-secret", location="us", users=users) as fake:
-        yield fake
+    with FakeZoho(CLIENT_ID, "us-secret", location="us", users=users) as fake_zoho:
+        yield fake_zoho
 
 
 @pytest.fixture
 def zoho_eu() -> Iterator[FakeZoho]:
     users = [FakeZohoUser("alice@example.eu", "Alice Eu")]
-    with FakeZoho(CLIENT_ID, "eu-secret", location="eu", users=users) as fake:
-        yield fake
+    with FakeZoho(CLIENT_ID, "eu-secret", location="eu", users=users) as fake_zoho:
+        yield fake_zoho
 
 
 @pytest.fixture
@@ -48,8 +48,8 @@ def two_data_centres(settings, zoho_us: FakeZoho, zoho_eu: FakeZoho) -> None:
     }
 
 
-def connect_at(client: Client, fake: FakeZoho, location: str):
-    return client.get(fake.consent(client.get(connect_url(location=location))["Location"]))
+def connect_at(client: Client, fake_zoho: FakeZoho, location: str):
+    return client.get(fake_zoho.consent(client.get(connect_url(location=location))["Location"]))
 
 
 @pytest.mark.usefixtures("two_data_centres")
@@ -57,19 +57,19 @@ def connect_at(client: Client, fake: FakeZoho, location: str):
 def test_each_data_centre_exchanges_and_refreshes_with_its_own_secret(
     client: Client, zoho_us: FakeZoho, zoho_eu: FakeZoho, location: str
 ) -> None:
-    fake = {"us": zoho_us, "eu": zoho_eu}[location]
+    fake_zoho = {"us": zoho_us, "eu": zoho_eu}[location]
 
-    connect_at(client, fake, location)
+    connect_at(client, fake_zoho, location)
     token = ZohoToken.objects.get()
     token.expires_at_ms = 0
     token.save()
     refreshed = ensure_fresh(token)
 
     assert token.location == location
-    assert token.accounts_server == fake.url
+    assert token.accounts_server == fake_zoho.url
     assert refreshed.access_token != token.access_token
-    assert fake.is_access_token_active(refreshed.access_token)
-    assert fake.count("/oauth/v2/token") == 2
+    assert fake_zoho.is_access_token_active(refreshed.access_token)
+    assert fake_zoho.count("/oauth/v2/token") == 2
 
 
 @pytest.mark.usefixtures("two_data_centres")

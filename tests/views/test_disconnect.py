@@ -14,17 +14,19 @@ from zoho_tokens.testing import FakeZoho
 pytestmark = pytest.mark.django_db
 
 
-def connect(fake: FakeZoho, user, email: str | None = None) -> ZohoToken:
+def connect(fake_zoho: FakeZoho, user, email: str | None = None) -> ZohoToken:
     """A token for ``user``, consented by the fake's user ``email``."""
-    if email is not None and all(known.email != email for known in fake.users):
-        fake.add_user(email, email.partition("@")[0].title())
-    code = fake.issue_code(user=email)
-    return connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user).token
+    if email is not None and all(known.email != email for known in fake_zoho.users):
+        fake_zoho.add_user(email, email.partition("@")[0].title())
+    code = fake_zoho.issue_code(user=email)
+    return connect_with_code(
+        code, accounts_server=fake_zoho.url, redirect_uri=None, user=user
+    ).token
 
 
 @pytest.fixture
-def token(fake: FakeZoho, user) -> ZohoToken:
-    return connect(fake, user)
+def token(fake_zoho: FakeZoho, user) -> ZohoToken:
+    return connect(fake_zoho, user)
 
 
 def messages_of(response) -> list[str]:
@@ -40,12 +42,12 @@ def test_get_shows_a_confirmation_form(client: Client, token: ZohoToken) -> None
     assert token.email in body
 
 
-def test_get_revokes_nothing(client: Client, token: ZohoToken, fake: FakeZoho) -> None:
+def test_get_revokes_nothing(client: Client, token: ZohoToken, fake_zoho: FakeZoho) -> None:
     client.get("/zoho/disconnect/")
 
     token.refresh_from_db()
     assert token.status == TokenStatus.ACTIVE
-    assert fake.revoked_tokens == []
+    assert fake_zoho.revoked_tokens == []
 
 
 def test_the_confirmation_form_posts_with_a_csrf_token(client: Client, token: ZohoToken) -> None:
@@ -54,7 +56,7 @@ def test_the_confirmation_form_posts_with_a_csrf_token(client: Client, token: Zo
     assert 'name="csrfmiddlewaretoken"' in body
 
 
-def test_post_without_csrf_token_is_refused(user, token: ZohoToken, fake: FakeZoho) -> None:
+def test_post_without_csrf_token_is_refused(user, token: ZohoToken, fake_zoho: FakeZoho) -> None:
     client = Client(enforce_csrf_checks=True)
     client.force_login(user)
 
@@ -63,7 +65,7 @@ def test_post_without_csrf_token_is_refused(user, token: ZohoToken, fake: FakeZo
     assert response.status_code == 403
     token.refresh_from_db()
     assert token.status == TokenStatus.ACTIVE
-    assert fake.revoked_tokens == []
+    assert fake_zoho.revoked_tokens == []
 
 
 def test_post_with_csrf_token_revokes(user, token: ZohoToken) -> None:
@@ -81,14 +83,14 @@ def test_post_with_csrf_token_revokes(user, token: ZohoToken) -> None:
 
 
 def test_disconnect_revokes_the_refresh_token_at_its_accounts_server(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
     refresh_token = token.refresh_token
 
     client.post("/zoho/disconnect/")
 
-    assert not fake.is_refresh_token_active(refresh_token)
-    assert fake.count("/oauth/v2/token/revoke") == 1
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
+    assert fake_zoho.count("/oauth/v2/token/revoke") == 1
 
 
 def test_disconnect_wipes_the_tokens_secrets(client: Client, token: ZohoToken) -> None:
@@ -120,9 +122,9 @@ def test_disconnect_ignores_an_unsafe_next(client: Client, token: ZohoToken) -> 
 
 
 def test_disconnect_with_zoho_unreachable_makes_the_token_unusable(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     client.post("/zoho/disconnect/")
 
@@ -133,23 +135,23 @@ def test_disconnect_with_zoho_unreachable_makes_the_token_unusable(
 
 
 def test_disconnect_with_zoho_unreachable_remembers_the_remote_revocation(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     client.post("/zoho/disconnect/")
 
     token.refresh_from_db()
     assert token.remote_revoke_pending
     assert token.refresh_token == refresh_token
-    assert fake.is_refresh_token_active(refresh_token)
+    assert fake_zoho.is_refresh_token_active(refresh_token)
 
 
 def test_disconnect_with_zoho_unreachable_says_the_revocation_is_pending(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
     response = client.post("/zoho/disconnect/")
 
@@ -160,35 +162,35 @@ def test_disconnect_with_zoho_unreachable_says_the_revocation_is_pending(
 
 
 def test_disconnecting_again_finishes_a_pending_revocation(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
     refresh_token = token.refresh_token
-    fake.fail("revoke", "down", times=1)
+    fake_zoho.fail("revoke", "down", times=1)
     client.post("/zoho/disconnect/")
 
     client.post("/zoho/disconnect/")
 
     token.refresh_from_db()
     assert not token.remote_revoke_pending
-    assert not fake.is_refresh_token_active(refresh_token)
+    assert not fake_zoho.is_refresh_token_active(refresh_token)
 
 
 def test_disconnect_revokes_every_token_of_the_user(
-    client: Client, fake: FakeZoho, user, token: ZohoToken
+    client: Client, fake_zoho: FakeZoho, user, token: ZohoToken
 ) -> None:
-    second = connect(fake, user, "alice.other@example.com")
+    second = connect(fake_zoho, user, "alice.other@example.com")
 
     response = client.post("/zoho/disconnect/")
 
     assert set(ZohoToken.objects.values_list("status", flat=True)) == {TokenStatus.REVOKED}
-    assert not fake.is_refresh_token_active(second.refresh_token)
+    assert not fake_zoho.is_refresh_token_active(second.refresh_token)
     assert messages_of(response) == ["2 Zoho CRM connections are disconnected."]
 
 
 def test_disconnect_of_one_token_leaves_the_others(
-    client: Client, fake: FakeZoho, user, token: ZohoToken
+    client: Client, fake_zoho: FakeZoho, user, token: ZohoToken
 ) -> None:
-    second = connect(fake, user, "alice.other@example.com")
+    second = connect(fake_zoho, user, "alice.other@example.com")
 
     client.post("/zoho/disconnect/", {"token": str(second.pk)})
 
@@ -199,24 +201,24 @@ def test_disconnect_of_one_token_leaves_the_others(
 
 
 def test_disconnect_leaves_other_users_tokens_alone(
-    client: Client, fake: FakeZoho, token: ZohoToken
+    client: Client, fake_zoho: FakeZoho, token: ZohoToken
 ) -> None:
     bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    bobs = connect(fake, bob, "bob@example.com")
+    bobs = connect(fake_zoho, bob, "bob@example.com")
 
     client.post("/zoho/disconnect/", {"token": str(bobs.pk)})
     client.post("/zoho/disconnect/")
 
     bobs.refresh_from_db()
     assert bobs.status == TokenStatus.ACTIVE
-    assert fake.is_refresh_token_active(bobs.refresh_token)
+    assert fake_zoho.is_refresh_token_active(bobs.refresh_token)
 
 
-def test_disconnect_without_a_token_says_so(client: Client, fake: FakeZoho) -> None:
+def test_disconnect_without_a_token_says_so(client: Client, fake_zoho: FakeZoho) -> None:
     response = client.post("/zoho/disconnect/")
 
     assert messages_of(response) == ["There was no Zoho CRM connection to disconnect."]
-    assert fake.requests == []
+    assert fake_zoho.requests == []
 
 
 def test_disconnect_requires_login(token: ZohoToken) -> None:
@@ -229,18 +231,18 @@ def test_disconnect_requires_login(token: ZohoToken) -> None:
 
 
 def test_a_disconnected_user_can_connect_again(
-    client: Client, fake: FakeZoho, token: ZohoToken
+    client: Client, fake_zoho: FakeZoho, token: ZohoToken
 ) -> None:
     client.post("/zoho/disconnect/")
 
-    client.get(fake.consent(client.get("/zoho/connect/")["Location"]))
+    client.get(fake_zoho.consent(client.get("/zoho/connect/")["Location"]))
 
     token.refresh_from_db()
     assert token.status == TokenStatus.ACTIVE
-    assert fake.is_refresh_token_active(token.refresh_token)
+    assert fake_zoho.is_refresh_token_active(token.refresh_token)
 
 
-def test_the_pages_show_pending_messages(client: Client, fake: FakeZoho) -> None:
+def test_the_pages_show_pending_messages(client: Client, fake_zoho: FakeZoho) -> None:
     client.post("/zoho/disconnect/")
 
     body = client.get("/zoho/disconnect/").content.decode()
@@ -256,9 +258,9 @@ def test_the_disconnect_page_without_a_connection_offers_to_connect(client: Clie
 
 
 def test_a_connection_whose_zoho_revocation_is_pending_reads_disconnected(
-    client: Client, token: ZohoToken, fake: FakeZoho
+    client: Client, token: ZohoToken, fake_zoho: FakeZoho
 ) -> None:
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
     client.post("/zoho/disconnect/")
 
     body = client.get("/zoho/disconnect/").content.decode()

@@ -43,16 +43,16 @@ def error_mails(settings) -> Iterator[None]:
         package_logger.removeHandler(handler)
 
 
-def secrets_of(fake: FakeZoho) -> list[str]:
+def secrets_of(fake_zoho: FakeZoho) -> list[str]:
     """Every secret of the attempt: the client secret, the code, the tokens Zoho issued."""
-    tokens = [refresh.token for refresh in fake.refresh_tokens]
-    tokens += [access.token for access in fake.access_tokens]
+    tokens = [refresh.token for refresh in fake_zoho.refresh_tokens]
+    tokens += [access.token for access in fake_zoho.access_tokens]
     assert tokens  # the exchange did happen, so there is something to leak
-    return [fake.client_secret, *(grant.code for grant in fake.codes), *tokens]
+    return [fake_zoho.client_secret, *(grant.code for grant in fake_zoho.codes), *tokens]
 
 
-def refused_callback(client: Client, fake: FakeZoho) -> Any:
-    callback = fake.consent(client.get("/zoho/connect/")["Location"])
+def refused_callback(client: Client, fake_zoho: FakeZoho) -> Any:
+    callback = fake_zoho.consent(client.get("/zoho/connect/")["Location"])
     with refusing_writes():
         return client.get(callback)
 
@@ -66,37 +66,39 @@ def everything_mailed() -> str:
     return "".join(parts)
 
 
-def test_a_refused_write_gives_a_page_not_a_500(client: Client, fake: FakeZoho) -> None:
-    response = refused_callback(client, fake)
+def test_a_refused_write_gives_a_page_not_a_500(client: Client, fake_zoho: FakeZoho) -> None:
+    response = refused_callback(client, fake_zoho)
 
     assert response.status_code == 503
     assert "this site could not save it" in response.content.decode()
     assert ZohoToken.objects.count() == 0
 
 
-def test_a_refused_write_revokes_the_token_before_the_page(client: Client, fake: FakeZoho) -> None:
-    refused_callback(client, fake)
+def test_a_refused_write_revokes_the_token_before_the_page(
+    client: Client, fake_zoho: FakeZoho
+) -> None:
+    refused_callback(client, fake_zoho)
 
-    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+    assert [refresh.active for refresh in fake_zoho.refresh_tokens] == [False]
 
 
 def test_with_debug_on_a_refused_write_is_still_the_page(
-    client: Client, fake: FakeZoho, settings
+    client: Client, fake_zoho: FakeZoho, settings
 ) -> None:
     settings.DEBUG = True
 
-    response = refused_callback(client, fake)
+    response = refused_callback(client, fake_zoho)
 
     body = response.content.decode()
     assert response.status_code == 503
     assert "Traceback" not in body
-    assert [secret for secret in secrets_of(fake) if secret in body] == []
+    assert [secret for secret in secrets_of(fake_zoho) if secret in body] == []
 
 
 def test_the_operator_is_mailed_a_report_of_a_refused_write(
-    client: Client, fake: FakeZoho, error_mails
+    client: Client, fake_zoho: FakeZoho, error_mails
 ) -> None:
-    refused_callback(client, fake)
+    refused_callback(client, fake_zoho)
 
     (message,) = [m for m in mail.outbox if "Connecting Zoho failed" in m.subject]
     (html, _mimetype) = getattr(message, "alternatives", [])[0]
@@ -104,36 +106,40 @@ def test_the_operator_is_mailed_a_report_of_a_refused_write(
     assert "connect_with_code" in str(html)  # the frames are in it
 
 
-def test_the_mailed_reports_hold_no_secret(client: Client, fake: FakeZoho, error_mails) -> None:
-    refused_callback(client, fake)
+def test_the_mailed_reports_hold_no_secret(
+    client: Client, fake_zoho: FakeZoho, error_mails
+) -> None:
+    refused_callback(client, fake_zoho)
 
     report = everything_mailed()
-    assert [secret for secret in secrets_of(fake) if secret in report] == []
+    assert [secret for secret in secrets_of(fake_zoho) if secret in report] == []
 
 
-def attempt_refused_connect(fake: FakeZoho) -> Any:
+def attempt_refused_connect(fake_zoho: FakeZoho) -> Any:
     """``sys.exc_info()`` of a connect the database refused (no secret in this frame)."""
     with refusing_writes():
         try:
-            connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None)
+            connect_with_code(
+                fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+            )
         except ConnectionNotSavedError:
             return sys.exc_info()
     raise AssertionError("the connect was not refused")
 
 
-def test_the_report_of_the_operations_exception_holds_no_secret(fake: FakeZoho) -> None:
-    exc_info = attempt_refused_connect(fake)
+def test_the_report_of_the_operations_exception_holds_no_secret(fake_zoho: FakeZoho) -> None:
+    exc_info = attempt_refused_connect(fake_zoho)
     request = RequestFactory().get("/zoho/callback/")
 
     report = ExceptionReporter(request, *exc_info).get_traceback_html()
     report += ExceptionReporter(request, *exc_info).get_traceback_text()
 
     assert "_store" in report  # the frames down to the database are in it
-    assert [secret for secret in secrets_of(fake) if secret in report] == []
+    assert [secret for secret in secrets_of(fake_zoho) if secret in report] == []
 
 
-def test_the_self_client_forms_secrets_are_hidden_from_reports(admin_client, fake: FakeZoho):
-    fake.fail("exchange", "http_500")
+def test_the_self_client_forms_secrets_are_hidden_from_reports(admin_client, fake_zoho: FakeZoho):
+    fake_zoho.fail("exchange", "http_500")
     url = reverse("admin:zoho_tokens_zohotoken_self_client")
     posted = {
         "code": "1000.posted-grant-code",

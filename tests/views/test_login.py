@@ -12,16 +12,10 @@ from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.oauth import ZohoIdentity
 from zoho_tokens.testing import FakeZoho
 
-pytestmark = pytest.mark.django_db
+#: Log in with Zoho is on; the fake's user is ada@example.com.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("login_with_zoho")]
 
 BACKEND = "zoho_tokens.backends.ZohoAccountBackend"
-
-
-@pytest.fixture
-def fake(fake_zoho: FakeZoho, settings) -> FakeZoho:
-    """The fake Zoho, with log in with Zoho switched on (its user: ada@example.com)."""
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": True}
-    return fake_zoho
 
 
 @pytest.fixture
@@ -29,10 +23,10 @@ def ada():
     return get_user_model().objects.create_user("ada", "Ada@Example.COM", "pw")
 
 
-def sign_in(client: Client, fake: FakeZoho, next_url: str = ""):
+def sign_in(client: Client, fake_zoho: FakeZoho, next_url: str = ""):
     """An anonymous visitor goes through connect and consent; the callback's response."""
     suffix = f"?next={next_url}" if next_url else ""
-    return client.get(fake.consent(client.get(f"/zoho/connect/{suffix}")["Location"]))
+    return client.get(fake_zoho.consent(client.get(f"/zoho/connect/{suffix}")["Location"]))
 
 
 def logged_in_user_id(client: Client) -> str | None:
@@ -43,46 +37,48 @@ def messages_of(response) -> list[str]:
     return [str(message) for message in get_messages(response.wsgi_request)]
 
 
-def test_anonymous_connect_goes_to_zoho_when_login_is_on(fake: FakeZoho) -> None:
+def test_anonymous_connect_goes_to_zoho_when_login_is_on(fake_zoho: FakeZoho) -> None:
     response = Client().get("/zoho/connect/")
 
-    assert response["Location"].startswith(f"{fake.url}/oauth/v2/auth?")
+    assert response["Location"].startswith(f"{fake_zoho.url}/oauth/v2/auth?")
 
 
-def test_sign_in_logs_in_the_user_with_the_same_email_ignoring_case(fake: FakeZoho, ada) -> None:
+def test_sign_in_logs_in_the_user_with_the_same_email_ignoring_case(
+    fake_zoho: FakeZoho, ada
+) -> None:
     client = Client()
 
-    sign_in(client, fake)
+    sign_in(client, fake_zoho)
 
     assert logged_in_user_id(client) == str(ada.pk)
 
 
-def test_sign_in_goes_through_the_zoho_backend(fake: FakeZoho, ada) -> None:
+def test_sign_in_goes_through_the_zoho_backend(fake_zoho: FakeZoho, ada) -> None:
     client = Client()
 
-    sign_in(client, fake)
+    sign_in(client, fake_zoho)
 
     assert client.session["_auth_user_backend"] == BACKEND
 
 
-def test_sign_in_links_the_token_to_that_user(fake: FakeZoho, ada) -> None:
-    sign_in(Client(), fake)
+def test_sign_in_links_the_token_to_that_user(fake_zoho: FakeZoho, ada) -> None:
+    sign_in(Client(), fake_zoho)
 
     row = ZohoToken.objects.get()
     assert row.user == ada
     assert row.status == TokenStatus.ACTIVE
 
 
-def test_sign_in_redirects_to_next_with_a_message(fake: FakeZoho, ada) -> None:
-    response = sign_in(Client(), fake, next_url="/crm/")
+def test_sign_in_redirects_to_next_with_a_message(fake_zoho: FakeZoho, ada) -> None:
+    response = sign_in(Client(), fake_zoho, next_url="/crm/")
 
     assert response["Location"] == "/crm/"
     assert messages_of(response) == ["You are signed in with Zoho as ada@example.com."]
 
 
-def test_the_session_stays_logged_in_after_sign_in(fake: FakeZoho, ada) -> None:
+def test_the_session_stays_logged_in_after_sign_in(fake_zoho: FakeZoho, ada) -> None:
     client = Client()
-    sign_in(client, fake)
+    sign_in(client, fake_zoho)
 
     response = client.get("/zoho/disconnect/")
 
@@ -90,30 +86,30 @@ def test_the_session_stays_logged_in_after_sign_in(fake: FakeZoho, ada) -> None:
     assert response.wsgi_request.user == ada
 
 
-def test_sign_in_without_a_matching_account_does_not_log_in(fake: FakeZoho) -> None:
+def test_sign_in_without_a_matching_account_does_not_log_in(fake_zoho: FakeZoho) -> None:
     get_user_model().objects.create_user("bob", "bob@example.com", "pw")
     client = Client()
 
-    response = sign_in(client, fake)
+    response = sign_in(client, fake_zoho)
 
     assert response.status_code == 403
     assert logged_in_user_id(client) is None
     assert "No account on this site has exactly the email address" in response.content.decode()
 
 
-def test_sign_in_without_a_matching_account_leaves_no_token(fake: FakeZoho) -> None:
-    sign_in(Client(), fake)
+def test_sign_in_without_a_matching_account_leaves_no_token(fake_zoho: FakeZoho) -> None:
+    sign_in(Client(), fake_zoho)
 
     assert ZohoToken.objects.count() == 0
-    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+    assert [refresh.active for refresh in fake_zoho.refresh_tokens] == [False]
 
 
 def test_sign_in_with_zoho_unreachable_for_the_revocation_leaves_no_usable_token(
-    fake: FakeZoho,
+    fake_zoho: FakeZoho,
 ) -> None:
-    fake.fail("revoke", "down")
+    fake_zoho.fail("revoke", "down")
 
-    sign_in(Client(), fake)
+    sign_in(Client(), fake_zoho)
 
     row = ZohoToken.objects.get()
     assert row.status == TokenStatus.REVOKED
@@ -121,34 +117,34 @@ def test_sign_in_with_zoho_unreachable_for_the_revocation_leaves_no_usable_token
     assert row.user is None
 
 
-def test_sign_in_with_several_matching_accounts_does_not_log_in(fake: FakeZoho) -> None:
+def test_sign_in_with_several_matching_accounts_does_not_log_in(fake_zoho: FakeZoho) -> None:
     get_user_model().objects.create_user("ada1", "ada@example.com", "pw")
     get_user_model().objects.create_user("ada2", "ADA@example.com", "pw")
     client = Client()
 
-    response = sign_in(client, fake)
+    response = sign_in(client, fake_zoho)
 
     assert logged_in_user_id(client) is None
     assert "Several accounts on this site use the email address" in response.content.decode()
     assert ZohoToken.objects.count() == 0
 
 
-def test_sign_in_as_an_inactive_user_does_not_log_in(fake: FakeZoho, ada) -> None:
+def test_sign_in_as_an_inactive_user_does_not_log_in(fake_zoho: FakeZoho, ada) -> None:
     ada.is_active = False
     ada.save()
     client = Client()
 
-    response = sign_in(client, fake)
+    response = sign_in(client, fake_zoho)
 
     assert logged_in_user_id(client) is None
     assert "is disabled" in response.content.decode()
 
 
-def test_sign_in_creates_an_account_when_allowed(fake: FakeZoho, settings) -> None:
+def test_sign_in_creates_an_account_when_allowed(fake_zoho: FakeZoho, settings) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN_CREATE_USERS": True}
     client = Client()
 
-    sign_in(client, fake)
+    sign_in(client, fake_zoho)
 
     user = get_user_model().objects.get()
     assert user.email == "ada@example.com"
@@ -157,45 +153,36 @@ def test_sign_in_creates_an_account_when_allowed(fake: FakeZoho, settings) -> No
     assert ZohoToken.objects.get().user == user
 
 
-def test_sign_in_creates_no_account_by_default(fake: FakeZoho) -> None:
-    sign_in(Client(), fake)
+def test_sign_in_creates_no_account_by_default(fake_zoho: FakeZoho) -> None:
+    sign_in(Client(), fake_zoho)
 
     assert get_user_model().objects.count() == 0
 
 
-def test_sign_in_keeps_an_org_level_token_of_the_same_zoho_user(fake: FakeZoho) -> None:
+def test_sign_in_keeps_an_org_level_token_of_the_same_zoho_user(fake_zoho: FakeZoho) -> None:
     org_token = connect_with_code(
-        fake.issue_code(), accounts_server=fake.url, redirect_uri=None, user=None
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None, user=None
     ).token
 
-    sign_in(Client(), fake)
+    sign_in(Client(), fake_zoho)
 
     org_token.refresh_from_db()
     assert org_token.status == TokenStatus.ACTIVE
-    assert fake.is_refresh_token_active(org_token.refresh_token)
-
-
-def test_connect_with_login_off_sends_anonymous_visitors_to_login_url(
-    fake_zoho: FakeZoho,
-) -> None:
-    response = Client().get("/zoho/connect/")
-
-    assert response["Location"] == "/accounts/login/?next=/zoho/connect/"
-    assert fake_zoho.requests == []
+    assert fake_zoho.is_refresh_token_active(org_token.refresh_token)
 
 
 def test_a_login_flow_cannot_finish_once_login_is_switched_off(
-    fake: FakeZoho, ada, settings
+    fake_zoho: FakeZoho, ada, settings
 ) -> None:
     client = Client()
-    callback = fake.consent(client.get("/zoho/connect/")["Location"])
+    callback = fake_zoho.consent(client.get("/zoho/connect/")["Location"])
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": False}
 
     response = client.get(callback)
 
     assert response.status_code == 400
     assert logged_in_user_id(client) is None
-    assert fake.count("/oauth/v2/token") == 0
+    assert fake_zoho.count("/oauth/v2/token") == 0
 
 
 def test_the_backend_logs_nobody_in_while_login_is_off(ada, settings) -> None:
@@ -207,55 +194,52 @@ def test_the_backend_logs_nobody_in_while_login_is_off(ada, settings) -> None:
     assert user is None
 
 
-def test_the_backend_ignores_anything_but_a_zoho_identity(fake: FakeZoho, ada) -> None:
+def test_the_backend_ignores_anything_but_a_zoho_identity(fake_zoho: FakeZoho, ada) -> None:
     assert authenticate(None, zoho_identity="ada@example.com") is None
 
 
-def test_the_backend_does_not_take_username_and_password(fake: FakeZoho, ada) -> None:
+def test_the_backend_does_not_take_username_and_password(fake_zoho: FakeZoho, ada) -> None:
     assert authenticate(None, username="ada", password="wrong") is None
 
 
-def test_a_logged_in_user_connecting_is_not_logged_in_as_someone_else(fake: FakeZoho, ada) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    client = Client()
-    client.force_login(bob)
+def test_a_logged_in_user_connecting_is_not_logged_in_as_someone_else(
+    fake_zoho: FakeZoho, ada, bob, bob_client: Client
+) -> None:
+    sign_in(bob_client, fake_zoho)
 
-    sign_in(client, fake)
-
-    assert logged_in_user_id(client) == str(bob.pk)
+    assert logged_in_user_id(bob_client) == str(bob.pk)
     assert ZohoToken.objects.get().user == bob
 
 
 def test_a_login_flow_without_the_backend_configured_signs_nobody_in(
-    fake: FakeZoho, ada, settings
+    fake_zoho: FakeZoho, ada, settings
 ) -> None:
     settings.AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
     client = Client()
 
-    response = sign_in(client, fake)
+    response = sign_in(client, fake_zoho)
 
     assert response.status_code == 403
     assert "Signing in with Zoho is not enabled" in response.content.decode()
     assert logged_in_user_id(client) is None
-    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+    assert [refresh.active for refresh in fake_zoho.refresh_tokens] == [False]
 
 
-def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(fake: FakeZoho, ada) -> None:
-    bob = get_user_model().objects.create_user("bob", "bob@example.com", "pw")
-    bobs_client = Client()
-    bobs_client.force_login(bob)
-    sign_in(bobs_client, fake)  # Bob connected the Zoho account ada@example.com
+def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(
+    fake_zoho: FakeZoho, ada, bob, bob_client: Client
+) -> None:
+    sign_in(bob_client, fake_zoho)  # Bob connected the Zoho account ada@example.com
     bobs = ZohoToken.objects.get()
     client = Client()
 
-    response = sign_in(client, fake)
+    response = sign_in(client, fake_zoho)
 
     assert response.status_code == 409
     assert "connected to another account on this site" in response.content.decode()
     assert logged_in_user_id(client) is None
     assert ZohoToken.objects.get().user == bob
-    assert fake.is_refresh_token_active(bobs.refresh_token)
-    assert sum(1 for refresh in fake.refresh_tokens if refresh.active) == 1
+    assert fake_zoho.is_refresh_token_active(bobs.refresh_token)
+    assert sum(1 for refresh in fake_zoho.refresh_tokens if refresh.active) == 1
 
 
 # -- look-alike addresses ------------------------------------------------------------------------
@@ -275,19 +259,19 @@ LOOKALIKES = [
 ]
 
 
-def sign_in_as_lookalike(fake: FakeZoho, django_email: str, zoho_email: str):
+def sign_in_as_lookalike(fake_zoho: FakeZoho, django_email: str, zoho_email: str):
     get_user_model().objects.create_user("victim", django_email, "pw")
-    fake.add_user(zoho_email, "Look Alike")
+    fake_zoho.add_user(zoho_email, "Look Alike")
     client = Client()
-    callback = fake.consent(client.get("/zoho/connect/")["Location"], user=zoho_email)
+    callback = fake_zoho.consent(client.get("/zoho/connect/")["Location"], user=zoho_email)
     return client, client.get(callback)
 
 
 @pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
 def test_a_lookalike_zoho_address_signs_nobody_in(
-    fake: FakeZoho, django_email: str, zoho_email: str
+    fake_zoho: FakeZoho, django_email: str, zoho_email: str
 ) -> None:
-    client, response = sign_in_as_lookalike(fake, django_email, zoho_email)
+    client, response = sign_in_as_lookalike(fake_zoho, django_email, zoho_email)
 
     assert response.status_code == 403
     assert logged_in_user_id(client) is None
@@ -295,37 +279,37 @@ def test_a_lookalike_zoho_address_signs_nobody_in(
 
 @pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
 def test_a_lookalike_zoho_address_gets_its_token_revoked(
-    fake: FakeZoho, django_email: str, zoho_email: str
+    fake_zoho: FakeZoho, django_email: str, zoho_email: str
 ) -> None:
-    sign_in_as_lookalike(fake, django_email, zoho_email)
+    sign_in_as_lookalike(fake_zoho, django_email, zoho_email)
 
     assert ZohoToken.objects.count() == 0
-    assert [refresh.active for refresh in fake.refresh_tokens] == [False]
+    assert [refresh.active for refresh in fake_zoho.refresh_tokens] == [False]
 
 
 @pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES)
 def test_a_lookalike_zoho_address_is_told_why(
-    fake: FakeZoho, django_email: str, zoho_email: str
+    fake_zoho: FakeZoho, django_email: str, zoho_email: str
 ) -> None:
-    _client, response = sign_in_as_lookalike(fake, django_email, zoho_email)
+    _client, response = sign_in_as_lookalike(fake_zoho, django_email, zoho_email)
 
     assert "must match letter for letter" in response.content.decode()
 
 
 @pytest.mark.parametrize(("django_email", "zoho_email"), LOOKALIKES[:3])
 def test_a_lookalike_zoho_address_only_ever_gets_an_account_of_its_own(
-    fake: FakeZoho, settings, django_email: str, zoho_email: str
+    fake_zoho: FakeZoho, settings, django_email: str, zoho_email: str
 ) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN_CREATE_USERS": True}
 
-    client, _response = sign_in_as_lookalike(fake, django_email, zoho_email)
+    client, _response = sign_in_as_lookalike(fake_zoho, django_email, zoho_email)
 
     victim = get_user_model().objects.get(username="victim")
     assert logged_in_user_id(client) != str(victim.pk)
     assert not ZohoToken.objects.filter(user=victim).exists()
 
 
-def test_the_backend_refuses_a_lookalike_too(fake: FakeZoho) -> None:
+def test_the_backend_refuses_a_lookalike_too(fake_zoho: FakeZoho) -> None:
     get_user_model().objects.create_user("victim", "sales@bigcorp.test", "pw")
 
     user = authenticate(None, zoho_identity=ZohoIdentity("\u017fales@bigcorp.test", "1"))

@@ -8,13 +8,14 @@ import pytest
 import requests
 from django.test import Client
 
+from tests.views.conftest import BOOKS_ESTIMATES_SCOPE
 from zoho_tokens.consent import connect_url
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.testing import FakeZoho
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("books_estimates_extra_scope")]
 
-BOOKS = "ZohoBooks.estimates.ALL"
+BOOKS = BOOKS_ESTIMATES_SCOPE
 
 
 def query_of(url: str) -> dict[str, str]:
@@ -22,21 +23,14 @@ def query_of(url: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def fake(fake: FakeZoho, settings) -> FakeZoho:
-    """The fake Zoho, with Books estimates allowed as an extra scope."""
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "EXTRA_SCOPES": [BOOKS]}
-    return fake
-
-
-@pytest.fixture
-def connected(client: Client, fake: FakeZoho) -> ZohoToken:
+def connected(client: Client, fake_zoho: FakeZoho) -> ZohoToken:
     """Alice connected with the configured (CRM) scopes."""
-    client.get(fake.consent(client.get("/zoho/connect/")["Location"]))
+    client.get(fake_zoho.consent(client.get("/zoho/connect/")["Location"]))
     return ZohoToken.objects.get()
 
 
-def live_refresh_tokens(fake: FakeZoho) -> list[str]:
-    return [token.token for token in fake.refresh_tokens if token.active]
+def live_refresh_tokens(fake_zoho: FakeZoho) -> list[str]:
+    return [token.token for token in fake_zoho.refresh_tokens if token.active]
 
 
 def follow_to_callback(url: str) -> str:
@@ -44,8 +38,8 @@ def follow_to_callback(url: str) -> str:
     return requests.get(url, allow_redirects=False, timeout=5).headers["Location"]
 
 
-def test_a_connection_records_the_scopes_zoho_granted(connected: ZohoToken, fake) -> None:
-    assert connected.scopes == list(fake.refresh_tokens[0].scopes)
+def test_a_connection_records_the_scopes_zoho_granted(connected: ZohoToken, fake_zoho) -> None:
+    assert connected.scopes == list(fake_zoho.refresh_tokens[0].scopes)
     assert not connected.has_scopes(BOOKS)
 
 
@@ -58,18 +52,18 @@ def test_asking_for_an_extra_scope_asks_for_it_with_everything_the_token_has(
 
 
 def test_a_full_consent_for_more_scopes_keeps_one_row_and_one_refresh_token(
-    client: Client, fake: FakeZoho, connected: ZohoToken
+    client: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
-    client.get(fake.consent(client.get(connect_url(scopes=[BOOKS]))["Location"]))
+    client.get(fake_zoho.consent(client.get(connect_url(scopes=[BOOKS]))["Location"]))
 
     (token,) = ZohoToken.objects.all()
     assert token.pk == connected.pk
     assert token.has_scopes(BOOKS)
-    assert live_refresh_tokens(fake) == [token.refresh_token]
+    assert live_refresh_tokens(fake_zoho) == [token.refresh_token]
 
 
 def test_scope_enhancement_adds_scopes_to_the_same_refresh_token(
-    client: Client, fake: FakeZoho, connected: ZohoToken, settings
+    client: Client, fake_zoho: FakeZoho, connected: ZohoToken, settings
 ) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "INCREMENTAL_CONSENT": "enhance"}
 
@@ -83,11 +77,13 @@ def test_scope_enhancement_adds_scopes_to_the_same_refresh_token(
     (token,) = ZohoToken.objects.all()
     assert token.refresh_token == connected.refresh_token
     assert token.has_scopes(BOOKS)
-    assert live_refresh_tokens(fake) == [connected.refresh_token]
-    assert BOOKS in fake.refresh_tokens[0].scopes
+    assert live_refresh_tokens(fake_zoho) == [connected.refresh_token]
+    assert BOOKS in fake_zoho.refresh_tokens[0].scopes
 
 
-def test_an_enhance_token_is_used_once(client: Client, fake: FakeZoho, connected, settings) -> None:
+def test_an_enhance_token_is_used_once(
+    client: Client, fake_zoho: FakeZoho, connected, settings
+) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "INCREMENTAL_CONSENT": "enhance"}
     to_zoho = client.get(connect_url(scopes=[BOOKS]))["Location"]
     follow_to_callback(to_zoho)
@@ -98,10 +94,10 @@ def test_an_enhance_token_is_used_once(client: Client, fake: FakeZoho, connected
 
 
 def test_enhancement_falls_back_to_a_full_consent_when_zoho_refuses_it(
-    client: Client, fake: FakeZoho, connected: ZohoToken, settings
+    client: Client, fake_zoho: FakeZoho, connected: ZohoToken, settings
 ) -> None:
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "INCREMENTAL_CONSENT": "enhance"}
-    fake.revoke(connected.refresh_token)  # Zoho no longer knows it: no enhance token
+    fake_zoho.revoke(connected.refresh_token)  # Zoho no longer knows it: no enhance token
 
     to_zoho = client.get(connect_url(scopes=[BOOKS]))["Location"]
 
@@ -110,24 +106,24 @@ def test_enhancement_falls_back_to_a_full_consent_when_zoho_refuses_it(
 
 
 def test_a_scope_the_settings_do_not_allow_is_never_asked_for(
-    client: Client, fake: FakeZoho, connected
+    client: Client, fake_zoho: FakeZoho, connected
 ) -> None:
     response = client.get("/zoho/connect/?scope=ZohoMail.messages.ALL")
 
     assert response.status_code == 400
     assert "does not allow" in response.content.decode()
-    assert fake.auth_requests == [] or all(
-        "ZohoMail" not in request.get("scope", "") for request in fake.auth_requests
+    assert fake_zoho.auth_requests == [] or all(
+        "ZohoMail" not in request.get("scope", "") for request in fake_zoho.auth_requests
     )
 
 
-def test_consent_starts_at_the_chosen_data_centre(client: Client, fake: FakeZoho) -> None:
+def test_consent_starts_at_the_chosen_data_centre(client: Client, fake_zoho: FakeZoho) -> None:
     location = client.get(connect_url(location="cn"))["Location"]
 
     assert location.startswith("https://accounts.zoho.com.cn/oauth/v2/auth?")
 
 
-def test_an_unknown_data_centre_is_refused(client: Client, fake: FakeZoho) -> None:
+def test_an_unknown_data_centre_is_refused(client: Client, fake_zoho: FakeZoho) -> None:
     response = client.get("/zoho/connect/?location=mars")
 
     assert response.status_code == 400

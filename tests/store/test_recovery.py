@@ -71,8 +71,10 @@ def kill_own_connection() -> None:
 
 
 @pytest.fixture
-def ada(fake: FakeZoho) -> ZohoToken:
-    return connect_with_code(fake.issue_code(), accounts_server=fake.url, redirect_uri=None).token
+def ada(fake_zoho: FakeZoho) -> ZohoToken:
+    return connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
 
 
 def by_name(row: ZohoToken) -> OAuthToken:
@@ -96,7 +98,8 @@ def test_store_goes_on_working_after_the_connection_was_killed(store, ada):
     assert len(store.get_tokens()) == 1
 
 
-@pytest.mark.parametrize(
+#: Each method of the store, called with the store and a stored row.
+every_store_method = pytest.mark.parametrize(
     "call",
     [
         lambda store, row: store.find_token(by_name(row)),
@@ -115,6 +118,9 @@ def test_store_goes_on_working_after_the_connection_was_killed(store, ada):
         "delete_tokens",
     ],
 )
+
+
+@every_store_method
 def test_every_store_method_works_on_a_new_connection_after_a_kill(store, ada, call):
     before = backend_id()
     kill_own_connection()
@@ -124,25 +130,7 @@ def test_every_store_method_works_on_a_new_connection_after_a_kill(store, ada, c
     assert backend_id() != before
 
 
-@pytest.mark.parametrize(
-    "call",
-    [
-        lambda store, row: store.find_token(by_name(row)),
-        lambda store, row: store.find_token_by_id(str(row.pk)),
-        lambda store, row: store.get_tokens(),
-        lambda store, row: store.save_token(by_name(row)),
-        lambda store, row: store.delete_token(str(row.pk)),
-        lambda store, row: store.delete_tokens(),
-    ],
-    ids=[
-        "find_token",
-        "find_token_by_id",
-        "get_tokens",
-        "save_token",
-        "delete_token",
-        "delete_tokens",
-    ],
-)
+@every_store_method
 def test_store_inside_a_dead_transaction_raises_sdk_exception_every_time(store, ada, call):
     raised = []
     try:
@@ -168,15 +156,17 @@ def test_store_works_again_once_a_dead_transaction_is_over(store, ada):
     assert len(store.get_tokens()) == 1
 
 
-def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out(store, ada, fake):
+def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out(
+    store, ada, fake_zoho
+):
     ZohoToken.objects.filter(pk=ada.pk).update(expires_at_ms=now_ms() - 1000)
-    fake.reset_counts()
-    fake.delay = 1.0
+    fake_zoho.reset_counts()
+    fake_zoho.delay = 1.0
     backend = backend_id()
 
     def kill_once_zoho_is_asked() -> None:
         deadline = time.monotonic() + 20
-        while fake.count(TOKEN_PATH, grant_type="refresh_token") == 0:
+        while fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 0:
             if time.monotonic() > deadline:
                 return
             time.sleep(0.01)
@@ -192,4 +182,4 @@ def test_connection_killed_during_a_refresh_is_replaced_and_the_token_handed_out
     assert backend_id() != backend
     assert found is not None
     assert found.get_access_token() == ZohoToken.objects.get(pk=ada.pk).access_token
-    assert fake.is_access_token_active(found.get_access_token())
+    assert fake_zoho.is_access_token_active(found.get_access_token())
