@@ -20,7 +20,7 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.oauth import ZohoIdentity
+from zoho_tokens.identity import ZohoIdentity
 
 logger = logging.getLogger(__name__)
 

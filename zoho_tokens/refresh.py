@@ -9,7 +9,7 @@ never call Zoho. Different tokens have different locks, so they never wait on ea
 The lock (see :mod:`zoho_tokens.token_lock`) is the token's row lock where the database
 has row locks, and a per-token file lock on SQLite. Every wait is bounded by
 ``ZOHO_TOKENS["HTTP_TIMEOUT"]``: each Zoho request has that deadline as a whole
-(:func:`zoho_tokens.oauth._request`), the wait for the lock a little more
+(:func:`zoho_tokens.oauth_wire.request`), the wait for the lock a little more
 (:data:`LOCK_WAIT_FACTOR`), and a refresh that failed is shared: it is recorded on the row,
 and for :data:`FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
 on the lock too) gets the same failure without calling Zoho again.
