@@ -28,7 +28,12 @@ class DataCenter:
     @property
     def token_url(self) -> str:
         """The OAuth token endpoint, as the SDK's ``Environment.accounts_url`` expects it."""
-        return f"{self.accounts_server}/oauth/v2/token"
+        return token_url(self.accounts_server)
+
+
+def token_url(accounts_server: str) -> str:
+    """The OAuth token endpoint of ``accounts_server`` (any accounts server, a proxy's too)."""
+    return f"{accounts_server.rstrip('/')}/oauth/v2/token"
 
 
 DATA_CENTERS: dict[str, DataCenter] = {
