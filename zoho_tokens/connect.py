@@ -28,6 +28,7 @@ from zoho_tokens.exceptions import (
 )
 from zoho_tokens.identity import ZohoIdentity, check_identity, identify
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.oauth_wire import trusted_accounts_server
 from zoho_tokens.scopes import scopes_text
 from zoho_tokens.transfers import announce_transfer, previous_owner
 
@@ -93,7 +94,7 @@ def connect_with_code(
     :class:`ConnectionNotSavedError`); nothing is stored then, an earlier token is left as
     it was, and a refresh token Zoho had just issued is revoked.
     """
-    host = oauth.trusted_accounts_server(accounts_server)
+    host = trusted_accounts_server(accounts_server)
     data_center = zoho_settings.data_center_of_accounts_server(host)
     if location is not None and known_location(location) is None:
         raise UnknownDataCentreError(
@@ -110,19 +111,31 @@ def connect_with_code(
         client_id=client_id,
         client_secret=client_secret,
     )
-    values = {
-        "client_id": client_id,
-        "accounts_server": host,
-        "location": location or zoho_settings.DATA_CENTER,
-        "api_domain": grant.api_domain
-        or (data_center.api_domain if data_center else None)
-        or zoho_settings.data_center.api_domain,
-        "redirect_url": redirect_uri,
-        "granted_scopes": scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES),
-    }
+    default_api_domain = data_center.api_domain if data_center else None
+    values = _row_values(grant, host, location, default_api_domain, client_id, redirect_uri)
+    values["granted_scopes"] = scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES)
     identity, stored = _keep_or_withdraw(grant, values, client_secret, user, user_for)
     # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
     return _announce(identity, stored, grant.refresh_token)
+
+
+def _row_values(
+    grant: oauth.TokenGrant,
+    host: str,
+    location: str | None,
+    api_domain: str | None,
+    client_id: str | None,
+    redirect_uri: str | None,
+) -> dict[str, Any]:
+    """The row's columns that say where the token lives: the accounts server it came
+    from, its data centre, and the API domain Zoho gave it (else its data centre's)."""
+    return {
+        "client_id": client_id,
+        "accounts_server": host,
+        "location": location or zoho_settings.DATA_CENTER,
+        "api_domain": grant.api_domain or api_domain or zoho_settings.data_center.api_domain,
+        "redirect_url": redirect_uri,
+    }
 
 
 @sensitive_variables("grant", "client_secret")

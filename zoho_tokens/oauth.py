@@ -19,10 +19,8 @@ from urllib.parse import urlencode
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
     ImproperlyConfiguredZoho,
-    UntrustedAccountsServerError,
     ZohoOAuthError,
     ZohoUnavailableError,
 )
@@ -30,7 +28,13 @@ from zoho_tokens.exceptions import (
 # Re-exported: callers of the OAuth endpoints learn whose token they got from here too.
 from zoho_tokens.identity import ZohoIdentity as ZohoIdentity
 from zoho_tokens.identity import identify as identify
-from zoho_tokens.oauth_wire import SENT_SECRETS, json_of, raise_for_error, request
+from zoho_tokens.oauth_wire import (
+    SENT_SECRETS,
+    json_of,
+    raise_for_error,
+    request,
+    trusted_accounts_server,
+)
 from zoho_tokens.scopes import parse_scopes, scopes_text
 
 logger = logging.getLogger(__name__)
@@ -57,22 +61,6 @@ class TokenGrant:
             f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
             f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
         )
-
-
-def trusted_accounts_server(url: str) -> str:
-    """``url`` reduced to its origin, if it is a known Zoho accounts server or the configured
-    ``ACCOUNTS_URL``; raises :class:`UntrustedAccountsServerError` otherwise.
-
-    This is what keeps the client secret from going to a host named in a forged callback.
-    """
-    origin = normalize_origin(url or "")
-    if origin not in zoho_settings.trusted_accounts_servers():
-        raise UntrustedAccountsServerError(
-            "The accounts server in the request is not a Zoho data centre nor the configured "
-            "ACCOUNTS_URL; nothing was sent to it.",
-            error="untrusted_accounts_server",
-        )
-    return origin
 
 
 def _client_credentials(client_id: str | None, client_secret: str | None) -> tuple[str, str]:

@@ -1,5 +1,6 @@
-"""The wire under :mod:`zoho_tokens.oauth` and :mod:`zoho_tokens.identity`: one request
-to Zoho within one deadline, its JSON, and Zoho's OAuth errors as this package's exceptions.
+"""The wire under :mod:`zoho_tokens.oauth` and :mod:`zoho_tokens.identity`: where a secret
+may be sent, one request to Zoho within one deadline, its JSON, and Zoho's OAuth errors as
+this package's exceptions.
 
 Internal: every other module reaches Zoho Accounts through :mod:`zoho_tokens.oauth`.
 """
@@ -17,10 +18,28 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
     InvalidGrantError,
+    UntrustedAccountsServerError,
     ZohoOAuthError,
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+
+
+def trusted_accounts_server(url: str) -> str:
+    """``url`` reduced to its origin, if it is a known Zoho accounts server or the configured
+    ``ACCOUNTS_URL``; raises :class:`UntrustedAccountsServerError` otherwise.
+
+    This is what keeps the client secret from going to a host named in a forged callback.
+    """
+    origin = normalize_origin(url or "")
+    if origin not in zoho_settings.trusted_accounts_servers():
+        raise UntrustedAccountsServerError(
+            "The accounts server in the request is not a Zoho data centre nor the configured "
+            "ACCOUNTS_URL; nothing was sent to it.",
+            error="untrusted_accounts_server",
+        )
+    return origin
+
 
 #: Local names that hold a request's secrets in the frames below our HTTP calls
 #: (``request``, requests, urllib3). Django's report filter applies the names of the
