@@ -27,15 +27,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from zoho_tokens.admin_revoking import RevokingAdminMixin
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import (
-    EMPTY_MARK,
-    SECRET_COLUMNS,
-    DisplayStatus,
-    TokenStatus,
-    ZohoToken,
-    ZohoTokenQuerySet,
-)
+from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.revocation import revoke_token
+from zoho_tokens.token_state import EMPTY_MARK, SECRET_COLUMNS
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")

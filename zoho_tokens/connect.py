@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
@@ -61,7 +62,7 @@ class _Stored:
     previous_user: Any
 
 
-@sensitive_variables("code", "client_secret", "grant")
+@sensitive_variables("code", "client_secret", "grant", "keep")
 def connect_with_code(
     code: str,
     *,
@@ -114,7 +115,8 @@ def connect_with_code(
     default_api_domain = data_center.api_domain if data_center else None
     values = _row_values(grant, host, location, default_api_domain, client_id, redirect_uri)
     values["granted_scopes"] = scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES)
-    identity, stored = _keep_or_withdraw(grant, values, client_secret, user, user_for)
+    keep = partial(_keep, grant, values, client_secret, user, user_for)
+    identity, stored = _withdrawn_on_failure(grant.refresh_token, values, keep)
     # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
     return _announce(identity, stored, grant.refresh_token)
 
@@ -138,20 +140,18 @@ def _row_values(
     }
 
 
-@sensitive_variables("grant", "client_secret")
-def _keep_or_withdraw(
-    grant: oauth.TokenGrant,
+@sensitive_variables("refresh_token", "keep")
+def _withdrawn_on_failure(
+    refresh_token: str | None,
     values: dict[str, Any],
-    client_secret: str | None,
-    user: Any,
-    user_for: Callable[[ZohoIdentity], Any] | None,
+    keep: Callable[[], tuple[ZohoIdentity, _Stored]],
 ) -> tuple[ZohoIdentity, _Stored]:
-    """:func:`_keep`; when that fails, the refresh token Zoho just issued is withdrawn."""
+    """``keep()``; when it fails, ``refresh_token`` (just issued by Zoho) is withdrawn."""
     try:
-        return _keep(grant, values, client_secret, user, user_for)
+        return keep()
     except Exception as err:
         # Whatever went wrong, Zoho must not keep a live refresh token that no row holds.
-        _discard(grant.refresh_token, values)
+        _discard(refresh_token, values)
         if isinstance(err, DatabaseError):
             raise ConnectionNotSavedError(
                 f"The database refused to store the new Zoho token ({type(err).__name__}); "

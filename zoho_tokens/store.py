@@ -45,7 +45,7 @@ TOKEN_STORE_ERROR = "TOKEN_STORE"
 #: How often a save is retried when the database reports a deadlock or a busy lock.
 SAVE_ATTEMPTS = 5
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 def _is_transient(err: DatabaseError) -> bool:
@@ -105,7 +105,7 @@ class DjangoTokenStore(TokenStore):
             return {self.using}
         return {router.db_for_read(ZohoToken), router.db_for_write(ZohoToken)}
 
-    def _guard(self, operation: str, action: Callable[[], T]) -> T:
+    def _guard(self, operation: str, action: Callable[[], _T]) -> _T:
         """Run ``action``; any failure becomes an ``SDKException`` with the cause attached.
 
         When the failure left a database connection dead (the server restarted, a proxy

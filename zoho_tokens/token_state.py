@@ -4,7 +4,8 @@
 display status, revocable, disconnectable by a user); the model's properties of the same
 meaning (:attr:`ZohoToken.display_status`, :meth:`ZohoToken.access_expired_at`,
 :attr:`ZohoToken.is_revocable`) agree with it, and a test checks that they do.
-Import these names from :mod:`zoho_tokens.models`, which re-exports them.
+Internal: import the public classes (:class:`TokenStatus`, :class:`DisplayStatus`,
+:class:`ZohoTokenQuerySet`) from :mod:`zoho_tokens.models`, which re-exports them.
 """
 
 from __future__ import annotations
@@ -21,18 +22,6 @@ from zoho_tokens.fields import plain_digest
 
 if TYPE_CHECKING:
     from zoho_tokens.models import ZohoToken  # noqa: F401  (the rows, in the base class)
-
-__all__ = [
-    "DIGESTED_SECRET_NAMES",
-    "EMPTY_MARK",
-    "SECRET_COLUMNS",
-    "SECRET_NAMES",
-    "DisplayStatus",
-    "TokenStatus",
-    "ZohoTokenQuerySet",
-    "access_expired_q",
-    "now_ms",
-]
 
 #: Column names of the encrypted secrets, and of those that also carry a lookup digest.
 SECRET_NAMES = ("client_secret", "refresh_token", "access_token", "grant_token")
