@@ -1,11 +1,13 @@
-"""A save the database refuses, with a real database error (for the fault tests)."""
+"""A save the database refuses, with a real database error (for the fault tests); rows
+found by a secret's value."""
 
 from __future__ import annotations
 
 from django.db import connection
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.models import ZohoToken
+from zoho_tokens.crypto import keyring
+from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet
 
 REFUSING_TRIGGER = "zoho_tokens_test_refuse"
 
@@ -33,3 +35,9 @@ def stop_refusing() -> None:
     if connection.vendor == "sqlite":
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TRIGGER {REFUSING_TRIGGER}")
+
+
+def rows_with_secret(name: str, value: str) -> ZohoTokenQuerySet:
+    """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
+    configured key (so rows not yet re-encrypted by a key rotation still match)."""
+    return ZohoToken.objects.filter(**{f"{name}_digest__in": keyring().digests(value)})

@@ -13,6 +13,7 @@ class): a token's own ``api_domain``, from Zoho's token response, always wins ov
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -77,10 +78,13 @@ def normalize_origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{port}"
 
 
-def by_accounts_server(url: str) -> DataCenter | None:
-    """The data centre whose accounts server is ``url``, or None for any other host."""
+def by_accounts_server(
+    url: str, data_centers: Mapping[str, DataCenter] = DATA_CENTERS
+) -> DataCenter | None:
+    """The data centre of ``data_centers`` (default: Zoho's) whose accounts server is
+    ``url``, or None for any other host."""
     origin = normalize_origin(url)
-    for dc in DATA_CENTERS.values():
+    for dc in data_centers.values():
         if dc.accounts_server == origin:
             return dc
     return None

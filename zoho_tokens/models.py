@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import ClassVar
 
@@ -249,7 +249,3 @@ class ZohoToken(models.Model):
         self.set_status(TokenStatus.NEEDS_REAUTH)
         self.access_token = None
         self.expires_at_ms = None
-
-    def age_of_status(self) -> timedelta:
-        """How long the token has been in its current status."""
-        return timezone.now() - self.status_changed_at

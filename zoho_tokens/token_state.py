@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zoho_tokens.crypto import keyring
 from zoho_tokens.fields import plain_digest
 
 if TYPE_CHECKING:
@@ -126,11 +125,6 @@ class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
     def pending_remote_revocation(self) -> ZohoTokenQuerySet:
         """Tokens made unusable here whose revocation at Zoho has not gone through yet."""
         return self.filter(remote_revoke_pending=True)
-
-    def with_secret(self, name: str, value: str) -> ZohoTokenQuerySet:
-        """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
-        configured key (so rows not yet re-encrypted by a key rotation still match)."""
-        return self.filter(**{f"{name}_digest__in": keyring().digests(value)})
 
     def with_user_name(self, user_name: str) -> ZohoTokenQuerySet:
         """Rows of the Zoho user ``user_name`` (``"<email>:<org zgid>"``)."""
