@@ -1,5 +1,6 @@
 """Helpers shared by test modules: a save the database refuses, with a real database error
-(for the fault tests), and the cleanup command finishing a revocation left pending."""
+(for the fault tests), the cleanup command finishing a revocation left pending, and rows
+found by a secret's value."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.models import ZohoToken
+from zoho_tokens.crypto import keyring
+from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.testing import FakeZoho
 
 REFUSING_TRIGGER = "zoho_tokens_test_refuse"
@@ -49,3 +51,9 @@ def assert_cleanup_revokes_the_pending_token(fake_zoho: FakeZoho, row_id: int, r
     row = ZohoToken.objects.get(pk=row_id)
     assert not row.remote_revoke_pending
     assert row.refresh_token_encrypted == ""
+
+
+def rows_with_secret(name: str, value: str) -> ZohoTokenQuerySet:
+    """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
+    configured key (so rows not yet re-encrypted by a key rotation still match)."""
+    return ZohoToken.objects.filter(**{f"{name}_digest__in": keyring().digests(value)})

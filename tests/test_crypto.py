@@ -13,6 +13,7 @@ from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
+from tests.helpers import rows_with_secret
 from zoho_tokens.crypto import (
     InvalidToken,
     Keyring,
@@ -211,7 +212,7 @@ def test_rotation_keeps_every_token_findable_by_value(settings):
     row = make_row()
     use_keys(settings, NEW_KEY, OLD_KEY)
     for name in ("refresh_token", "access_token", "grant_token"):
-        assert list(ZohoToken.objects.with_secret(name, SECRETS[name])) == [row]
+        assert list(rows_with_secret(name, SECRETS[name])) == [row]
 
 
 @pytest.mark.django_db
@@ -299,7 +300,7 @@ def test_secret_key_rotation_with_fallbacks_keeps_tokens_readable_and_findable(s
     row = make_row()
     use_secret_key(settings, "new-secret", "old-secret")
     assert ZohoToken.objects.get(pk=row.pk).refresh_token == SECRETS["refresh_token"]
-    found = ZohoToken.objects.with_secret("refresh_token", SECRETS["refresh_token"])
+    found = rows_with_secret("refresh_token", SECRETS["refresh_token"])
     assert list(found) == [row]
 
 

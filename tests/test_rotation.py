@@ -9,6 +9,7 @@ from cryptography.fernet import Fernet
 from django.core.management import call_command
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
+from tests.helpers import rows_with_secret
 from zoho_tokens.crypto import keyring
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.rotation import RotationReport, rotate_keys
@@ -106,7 +107,7 @@ def test_after_rotation_tokens_are_found_by_value_without_the_old_key(written_un
 
     for n, token in enumerate(written_under_a):
         for name, value in secrets_of(n).items():
-            assert list(ZohoToken.objects.with_secret(name, value)) == [token]
+            assert list(rows_with_secret(name, value)) == [token]
 
 
 def test_after_rotation_the_store_finds_tokens_by_refresh_token(written_under_a, settings):
@@ -130,7 +131,7 @@ def test_after_rotation_the_store_finds_tokens_by_refresh_token(written_under_a,
 def test_without_rotation_dropping_the_old_key_loses_the_tokens(written_under_a, settings):
     use_keys(settings, KEY_B)
 
-    assert not ZohoToken.objects.with_secret("refresh_token", secrets_of(0)["refresh_token"])
+    assert not rows_with_secret("refresh_token", secrets_of(0)["refresh_token"])
 
 
 def test_interrupted_rotation_resumes_where_it_stopped(written_under_a, settings):

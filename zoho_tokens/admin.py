@@ -9,6 +9,7 @@ like the disconnect view and the cleanup command.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any, cast
 
@@ -27,15 +28,9 @@ from django.views.decorators.debug import sensitive_post_parameters
 from zoho_tokens.admin_revoking import RevokingAdminMixin
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import (
-    EMPTY_MARK,
-    SECRET_COLUMNS,
-    DisplayStatus,
-    TokenStatus,
-    ZohoToken,
-    ZohoTokenQuerySet,
-)
+from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.revocation import revoke_token
+from zoho_tokens.token_state import EMPTY_MARK, SECRET_COLUMNS
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
@@ -70,6 +65,16 @@ def _masked(token: ZohoToken, name: str) -> str:
         return token.masked(name)
     except TokenDecryptionError:
         return str(_("(cannot be decrypted with the configured keys)"))
+
+
+def _masked_column(name: str, description: Any) -> Callable[[Any, ZohoToken], str]:
+    """A read-only field of the admin showing the secret ``name`` masked."""
+
+    @admin.display(description=description)
+    def column(model_admin: Any, token: ZohoToken) -> str:
+        return _masked(token, name)
+
+    return column
 
 
 @admin.register(ZohoToken)
@@ -157,21 +162,10 @@ class ZohoTokenAdmin(RevokingAdminMixin):
     def last_refresh(self, token: ZohoToken) -> str:
         return _short_datetime(token.last_refreshed_at)
 
-    @admin.display(description=_("client secret"))
-    def masked_client_secret(self, token: ZohoToken) -> str:
-        return _masked(token, "client_secret")
-
-    @admin.display(description=_("refresh token"))
-    def masked_refresh_token(self, token: ZohoToken) -> str:
-        return _masked(token, "refresh_token")
-
-    @admin.display(description=_("access token"))
-    def masked_access_token(self, token: ZohoToken) -> str:
-        return _masked(token, "access_token")
-
-    @admin.display(description=_("grant token"))
-    def masked_grant_token(self, token: ZohoToken) -> str:
-        return _masked(token, "grant_token")
+    masked_client_secret = _masked_column("client_secret", _("client secret"))
+    masked_refresh_token = _masked_column("refresh_token", _("refresh token"))
+    masked_access_token = _masked_column("access_token", _("access token"))
+    masked_grant_token = _masked_column("grant_token", _("grant token"))
 
     # -- permissions ---------------------------------------------------------------------
 

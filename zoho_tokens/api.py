@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.core.cache import cache
-from django.db import connections, router
+from django.db import router
 from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
@@ -43,12 +43,11 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
-    ReauthorizationRequired,
     ZohoAPIError,
     ZohoUnavailableError,
 )
-from zoho_tokens.lookups import Lookup, read_active
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.lookups import Lookup, active_token_of_user, read_active, require_usable
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.refresh import ensure_fresh
 from zoho_tokens.services import Service, base_url, get_service, service_origins
 
@@ -84,28 +83,8 @@ def session_for(
 def _row_of(user_or_token: Any) -> ZohoToken:
     if isinstance(user_or_token, ZohoToken):
         return _reread(user_or_token.pk)
-    if user_or_token is None or not getattr(user_or_token, "is_authenticated", False):
-        raise NoUsableTokenError(
-            "session_for needs a logged-in user or a ZohoToken; an anonymous user has no "
-            "Zoho connection."
-        )
-    # The most recently updated active row, through the precompiled read (views call this
-    # on every request); the ORM only explains why there is none.
     using = router.db_for_read(ZohoToken)
-    # The user's primary key as the database takes it (a UUID primary key, say).
-    user_field = ZohoToken._meta.get_field("user")
-    user_key = user_field.target_field.get_db_prep_value(user_or_token.pk, connections[using])
-    row = read_active(Lookup((("user_id", (user_key,)),)), using)
-    if row is not None:
-        return row
-    rows = ZohoToken.objects.filter(user=user_or_token)
-    if rows.needing_reauth().exists():
-        reason = "Zoho refused to refresh their token; they must connect Zoho again."
-    elif rows.exists():
-        reason = "their Zoho connection was revoked; they must connect Zoho again."
-    else:
-        reason = "they have not connected Zoho."
-    raise NoUsableTokenError(f"User {user_or_token.pk} has no usable Zoho token: {reason}")
+    return active_token_of_user(user_or_token, using, caller="session_for", service="Zoho")
 
 
 def _reread(pk: int) -> ZohoToken:
@@ -115,13 +94,7 @@ def _reread(pk: int) -> ZohoToken:
     if row is not None:
         return row
     row = ZohoToken.objects.filter(pk=pk).first()
-    if row is None or row.status == TokenStatus.REVOKED:
-        raise NoUsableTokenError(
-            f"Zoho token {pk} was revoked or deleted; the user must connect Zoho again."
-        )
-    if row.status == TokenStatus.NEEDS_REAUTH:
-        raise ReauthorizationRequired(pk)
-    return row
+    return require_usable(row, pk, unless="; the user must connect Zoho again")
 
 
 def _api_domain_of(row: ZohoToken) -> str:

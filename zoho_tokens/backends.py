@@ -20,7 +20,9 @@ from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.oauth import ZohoIdentity
+from zoho_tokens.identity import ZohoIdentity
+
+__all__ = ["LoginMatch", "ZohoAccountBackend", "match_user"]
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +33,7 @@ REFUSAL_NO_ACCOUNT = "no_account"
 REFUSAL_AMBIGUOUS = "ambiguous"
 REFUSAL_INACTIVE = "inactive"
 
-# A-Z to a-z and nothing else: see normalize_email.
+# A-Z to a-z and nothing else: see _normalize_email.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -43,7 +45,7 @@ class LoginMatch:
     refusal: str | None = None
 
 
-def normalize_email(email: str) -> str:
+def _normalize_email(email: str) -> str:
     """``email`` with ASCII letters lower-cased and every other character left as it is.
 
     This is the only normalisation log in with Zoho applies before comparing addresses,
@@ -67,7 +69,7 @@ def match_user(email: str) -> LoginMatch:
 
     The database only narrows the candidates (its case-insensitive match finds every
     address that differs in ASCII case, and look-alikes too, depending on its collation);
-    the decision is :func:`normalize_email` equality in Python, so the collation never
+    the decision is :func:`_normalize_email` equality in Python, so the collation never
     decides who signs in. When nobody matches exactly and
     ``ZOHO_TOKENS["LOGIN_CREATE_USERS"]`` is on, a new user is created with that email
     (and it as username), with no usable password: a look-alike address gets an account
@@ -75,9 +77,9 @@ def match_user(email: str) -> LoginMatch:
     """
     user_model = get_user_model()
     field = _email_field(user_model)
-    wanted = normalize_email(email)
+    wanted = _normalize_email(email)
     candidates = list(user_model._default_manager.filter(**{f"{field}__iexact": email}))
-    exact = [user for user in candidates if normalize_email(getattr(user, field) or "") == wanted]
+    exact = [user for user in candidates if _normalize_email(getattr(user, field) or "") == wanted]
     if len(exact) > 1:
         logger.warning("Log in with Zoho refused: several users have the Zoho user's email.")
         return LoginMatch(refusal=REFUSAL_AMBIGUOUS)

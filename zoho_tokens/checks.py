@@ -6,6 +6,7 @@ A wrong setting is reported by ``manage.py check`` (and so by ``runserver`` and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +51,11 @@ def _is_http_url(value: Any) -> bool:
     return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
+def _not_one_of(message: str, advice: str, known: Iterable[str], check_id: str) -> Error:
+    """The error for a value that is none of ``known``, whose hint lists them."""
+    return Error(message, hint=f"{advice}: {', '.join(sorted(known))}.", id=check_id)
+
+
 @register(Tags.security, "zoho_tokens")
 def check_client_credentials(**kwargs: Any) -> list[CheckMessage]:
     """E001/E002: the OAuth client id and secret are set."""
@@ -83,14 +89,8 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
     """E003: the data centre is one Zoho has; E006: URL overrides are URLs."""
     errors: list[CheckMessage] = []
     if zoho_settings.DATA_CENTER not in DATA_CENTERS:
-        errors.append(
-            Error(
-                f"ZOHO_TOKENS['DATA_CENTER'] is {zoho_settings.DATA_CENTER!r}, "
-                "which is not a Zoho data centre.",
-                hint="Use one of: " + ", ".join(sorted(DATA_CENTERS)) + ".",
-                id="zoho_tokens.E003",
-            )
-        )
+        message = f"ZOHO_TOKENS['DATA_CENTER'] is {zoho_settings.DATA_CENTER!r}, which is not a Zoho data centre."
+        errors.append(_not_one_of(message, "Use one of", DATA_CENTERS, "zoho_tokens.E003"))
     for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
         if value is not None and not _is_http_url(value):
@@ -239,14 +239,8 @@ def check_services(**kwargs: Any) -> list[CheckMessage]:
     for name, scopes in zoho_settings.SERVICES.items():
         service = SERVICES.get(name)
         if service is None:
-            messages.append(
-                Error(
-                    f"ZOHO_TOKENS['SERVICES'] names {name!r}, which is not a Zoho service "
-                    "this package knows.",
-                    hint="Use some of: " + ", ".join(sorted(SERVICES)) + ".",
-                    id="zoho_tokens.E016",
-                )
-            )
+            message = f"ZOHO_TOKENS['SERVICES'] names {name!r}, which is not a Zoho service this package knows."
+            messages.append(_not_one_of(message, "Use some of", SERVICES, "zoho_tokens.E016"))
             continue
         # E005 already reports the scopes that identify a user.
         missing = [

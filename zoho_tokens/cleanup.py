@@ -22,8 +22,11 @@ from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet, access_expired_q
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.revocation import retry_pending_revocations
+from zoho_tokens.token_state import access_expired_q
+
+__all__ = ["CATEGORIES", "Category", "Writer", "run_cleanup"]
 
 #: Days a revoked token, or one needing re-authorisation, is kept (for people to see why).
 DEFAULT_OLDER_THAN_DAYS = 30
@@ -102,7 +105,7 @@ CATEGORIES: tuple[Category, ...] = (
 )
 
 
-def candidates(
+def _candidates(
     category: Category, *, older_than_days: int = DEFAULT_OLDER_THAN_DAYS
 ) -> ZohoTokenQuerySet:
     """The rows ``category`` would delete now."""
@@ -111,7 +114,7 @@ def candidates(
     return ZohoToken.objects.filter(category.condition(cutoff, now))
 
 
-def delete_in_batches(
+def _delete_in_batches(
     rows: ZohoTokenQuerySet,
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
@@ -161,11 +164,11 @@ def run_cleanup(
     counts[REVOCATIONS_CONFIRMED] = confirmed
     counts[REVOCATIONS_PENDING] = pending
     for category in CATEGORIES:
-        rows = candidates(category, older_than_days=older_than_days)
+        rows = _candidates(category, older_than_days=older_than_days)
         if dry_run:
             counts[category.name] = rows.count()
             continue
-        counts[category.name] = delete_in_batches(
+        counts[category.name] = _delete_in_batches(
             rows,
             batch_size=batch_size,
             progress=_progress_printer(category.describe(older_than_days), stdout),

@@ -12,7 +12,7 @@ from typing import Any, cast
 
 from django.conf import settings
 
-from zoho_tokens.datacenters import DATA_CENTERS, DataCenter, normalize_origin
+from zoho_tokens.datacenters import DATA_CENTERS, DataCenter, by_accounts_server, normalize_origin
 
 #: Scopes the app needs at the least: CRM data; the field metadata the SDK fetches before it
 #: reads or writes records; and the two reads the SDK makes to find out who a token belongs
@@ -161,11 +161,7 @@ class ZohoTokensSettings:
         """The data centre whose accounts server is ``url`` (``DATA_CENTER_OVERRIDES``
         applied). ``ACCOUNTS_URL`` belongs to no data centre in particular: a token from
         there keeps the location the callback reported."""
-        origin = normalize_origin(url)
-        for dc in self.data_centers().values():
-            if dc.accounts_server == origin:
-                return dc
-        return None
+        return by_accounts_server(url, self.data_centers())
 
     @property
     def ACCOUNTS_URL(self) -> str | None:

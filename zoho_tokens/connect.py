@@ -12,10 +12,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from django.db import DatabaseError, IntegrityError, transaction
-from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import oauth, signals
@@ -27,16 +27,15 @@ from zoho_tokens.exceptions import (
     UnknownDataCentreError,
     ZohoOAuthError,
 )
+from zoho_tokens.identity import ZohoIdentity, check_identity, identify
 from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.oauth_wire import trusted_accounts_server
 from zoho_tokens.scopes import scopes_text
 from zoho_tokens.transfers import announce_transfer, previous_owner
 
 __all__ = ["ConnectResult", "connect_with_code"]
 
 logger = logging.getLogger(__name__)
-
-#: The longest email address a mailbox can have (RFC 5321's path limit).
-MAX_EMAIL_LENGTH = 254
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ class ConnectResult:
     #: The stored row (new or updated).
     token: ZohoToken
     #: Who the token belongs to at Zoho.
-    identity: oauth.ZohoIdentity
+    identity: ZohoIdentity
     #: True when the row is new, False when an earlier row of this Zoho user was updated.
     created: bool
     #: True when the refresh token this connection replaced was revoked at Zoho.
@@ -63,7 +62,7 @@ class _Stored:
     previous_user: Any
 
 
-@sensitive_variables("code", "client_secret", "grant")
+@sensitive_variables("code", "client_secret", "grant", "keep")
 def connect_with_code(
     code: str,
     *,
@@ -73,7 +72,7 @@ def connect_with_code(
     location: str | None = None,
     client_id: str | None = None,
     client_secret: str | None = None,
-    user_for: Callable[[oauth.ZohoIdentity], Any] | None = None,
+    user_for: Callable[[ZohoIdentity], Any] | None = None,
     requested_scopes: Sequence[str] | None = None,
 ) -> ConnectResult:
     """Exchange ``code`` at ``accounts_server``, find out whose token it is, and store it.
@@ -96,17 +95,16 @@ def connect_with_code(
     :class:`ConnectionNotSavedError`); nothing is stored then, an earlier token is left as
     it was, and a refresh token Zoho had just issued is revoked.
     """
-    host = oauth.trusted_accounts_server(accounts_server)
+    host = trusted_accounts_server(accounts_server)
     data_center = zoho_settings.data_center_of_accounts_server(host)
     if location is not None and known_location(location) is None:
         raise UnknownDataCentreError(
             "The callback named a data centre that is not one of Zoho's; nothing was sent.",
             error="unknown_location",
         )
+    location = data_center.location if data_center else known_location(location or "")
     client_id = client_id or zoho_settings.CLIENT_ID
-    client_secret = client_secret or zoho_settings.client_secret_for(
-        data_center.location if data_center else known_location(location or "")
-    )
+    client_secret = client_secret or zoho_settings.client_secret_for(location)
     grant = oauth.exchange_code(
         code,
         accounts_server=host,
@@ -114,31 +112,52 @@ def connect_with_code(
         client_id=client_id,
         client_secret=client_secret,
     )
-    values = {
+    default_api_domain = data_center.api_domain if data_center else None
+    values = _row_values(grant, host, location, default_api_domain, client_id, redirect_uri)
+    values["granted_scopes"] = scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES)
+    keep = partial(_keep, grant, values, client_secret, user, user_for)
+    identity, stored = _withdrawn_on_failure(grant.refresh_token, values, keep)
+    # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
+    return _announce(identity, stored, grant.refresh_token)
+
+
+def _row_values(
+    grant: oauth.TokenGrant,
+    host: str,
+    location: str | None,
+    api_domain: str | None,
+    client_id: str | None,
+    redirect_uri: str | None,
+) -> dict[str, Any]:
+    """The row's columns that say where the token lives: the accounts server it came
+    from, its data centre, and the API domain Zoho gave it (else its data centre's)."""
+    return {
         "client_id": client_id,
         "accounts_server": host,
-        "location": (data_center.location if data_center else None)
-        or known_location(location or "")
-        or zoho_settings.DATA_CENTER,
-        "api_domain": grant.api_domain
-        or (data_center.api_domain if data_center else None)
-        or zoho_settings.data_center.api_domain,
+        "location": location or zoho_settings.DATA_CENTER,
+        "api_domain": grant.api_domain or api_domain or zoho_settings.data_center.api_domain,
         "redirect_url": redirect_uri,
-        "granted_scopes": scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES),
     }
+
+
+@sensitive_variables("refresh_token", "keep")
+def _withdrawn_on_failure(
+    refresh_token: str | None,
+    values: dict[str, Any],
+    keep: Callable[[], tuple[ZohoIdentity, _Stored]],
+) -> tuple[ZohoIdentity, _Stored]:
+    """``keep()``; when it fails, ``refresh_token`` (just issued by Zoho) is withdrawn."""
     try:
-        identity, stored = _keep(grant, values, client_secret, user, user_for)
+        return keep()
     except Exception as err:
         # Whatever went wrong, Zoho must not keep a live refresh token that no row holds.
-        _discard(grant.refresh_token, values)
+        _discard(refresh_token, values)
         if isinstance(err, DatabaseError):
             raise ConnectionNotSavedError(
                 f"The database refused to store the new Zoho token ({type(err).__name__}); "
                 "it was withdrawn at Zoho."
             ) from err
         raise
-    # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
-    return _announce(identity, stored, grant.refresh_token)
 
 
 @sensitive_variables("grant", "client_secret")
@@ -147,11 +166,11 @@ def _keep(
     values: dict[str, Any],
     client_secret: str | None,
     user: Any,
-    user_for: Callable[[oauth.ZohoIdentity], Any] | None,
-) -> tuple[oauth.ZohoIdentity, _Stored]:
+    user_for: Callable[[ZohoIdentity], Any] | None,
+) -> tuple[ZohoIdentity, _Stored]:
     """Identify the token's owner, choose the Django user, store the token."""
-    identity = oauth.identify(grant.access_token, api_domain=values["api_domain"])
-    _check_identity(identity)
+    identity = identify(grant.access_token, api_domain=values["api_domain"])
+    check_identity(identity)
     if not grant.refresh_token:
         raise ZohoOAuthError(
             "Zoho returned no refresh token (was access_type=offline asked for?); "
@@ -169,7 +188,7 @@ def _keep(
 
 @sensitive_variables("new_refresh_token")
 def _announce(
-    identity: oauth.ZohoIdentity, stored: _Stored, new_refresh_token: str | None
+    identity: ZohoIdentity, stored: _Stored, new_refresh_token: str | None
 ) -> ConnectResult:
     """Revoke the superseded refresh token, send the signals, say what was done."""
     superseded_revoked = False
@@ -186,30 +205,6 @@ def _announce(
         superseded_revoked=superseded_revoked,
         transferred_from=stored.previous_user,
     )
-
-
-def _check_identity(identity: oauth.ZohoIdentity) -> None:
-    """Refuse an identity that cannot be an email address and an org id.
-
-    The values come from Zoho's JSON; a control character (NUL above all, which PostgreSQL
-    refuses to store) or an absurd length would otherwise fail deep in the database.
-    """
-    email, org_id = identity.email, identity.org_id
-    if (
-        "@" not in email
-        or len(email) > MAX_EMAIL_LENGTH
-        or len(org_id) > MAX_EMAIL_LENGTH
-        or not all(char.isprintable() and not char.isspace() for char in email + org_id)
-    ):
-        raise ZohoOAuthError(
-            "Zoho reported a user whose email address or org id is not usable (control "
-            "characters, spaces or an impossible length); nothing was saved.",
-            error="invalid_identity",
-            user_message=_(
-                "Zoho reported an account whose email address this site cannot use. "
-                "Nothing was saved, and any earlier connection is unchanged."
-            ),
-        )
 
 
 @sensitive_variables("grant", "client_secret")

@@ -13,6 +13,7 @@ class): a token's own ``api_domain``, from Zoho's token response, always wins ov
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -28,7 +29,12 @@ class DataCenter:
     @property
     def token_url(self) -> str:
         """The OAuth token endpoint, as the SDK's ``Environment.accounts_url`` expects it."""
-        return f"{self.accounts_server}/oauth/v2/token"
+        return token_url(self.accounts_server)
+
+
+def token_url(accounts_server: str) -> str:
+    """The OAuth token endpoint of ``accounts_server`` (any accounts server, a proxy's too)."""
+    return f"{accounts_server.rstrip('/')}/oauth/v2/token"
 
 
 DATA_CENTERS: dict[str, DataCenter] = {
@@ -72,10 +78,13 @@ def normalize_origin(url: str) -> str:
     return f"{parts.scheme.lower()}://{host}{port}"
 
 
-def by_accounts_server(url: str) -> DataCenter | None:
-    """The data centre whose accounts server is ``url``, or None for any other host."""
+def by_accounts_server(
+    url: str, data_centers: Mapping[str, DataCenter] = DATA_CENTERS
+) -> DataCenter | None:
+    """The data centre of ``data_centers`` (default: Zoho's) whose accounts server is
+    ``url``, or None for any other host."""
     origin = normalize_origin(url)
-    for dc in DATA_CENTERS.values():
+    for dc in data_centers.values():
         if dc.accounts_server == origin:
             return dc
     return None

@@ -48,11 +48,11 @@ UNAVAILABLE_TEMPLATE = "zoho_tokens/unavailable.html"
 #: Tags the "connect Zoho to continue" message, so that it can be dropped once it is stale.
 CONNECT_MESSAGE_TAG = "zoho-tokens-connect"
 
-View = TypeVar("View", bound=Callable[..., HttpResponse])
+_View = TypeVar("_View", bound=Callable[..., HttpResponse])
 
 
 @overload
-def zoho_connection_required(view: View, /) -> View: ...
+def zoho_connection_required(view: _View, /) -> _View: ...
 
 
 @overload
@@ -64,18 +64,18 @@ def zoho_connection_required(
     connect_url_name: str = "zoho_tokens:connect",
     login_url: str | None = None,
     template_name: str = UNAVAILABLE_TEMPLATE,
-) -> Callable[[View], View]: ...
+) -> Callable[[_View], _View]: ...
 
 
 def zoho_connection_required(
-    view: View | None = None,
+    view: _View | None = None,
     /,
     *,
     service: str | Promise | None = None,
     connect_url_name: str = "zoho_tokens:connect",
     login_url: str | None = None,
     template_name: str = UNAVAILABLE_TEMPLATE,
-) -> View | Callable[[View], View]:
+) -> _View | Callable[[_View], _View]:
     """Decorate a view that calls Zoho as ``request.user``.
 
     Usable bare (``@zoho_connection_required``) or with options:
@@ -94,7 +94,7 @@ def zoho_connection_required(
         The 503 page (default ``zoho_tokens/unavailable.html``).
     """
 
-    def decorate(view_func: View) -> View:
+    def decorate(view_func: _View) -> _View:
         @wraps(view_func)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:

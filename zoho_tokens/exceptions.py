@@ -22,12 +22,24 @@ The three a view or a task usually catches:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+# Defined beside this module (the base, and the errors of talking to Zoho Accounts), and
+# imported from here: this is the one place the whole error model is listed.
+from zoho_tokens.error_base import ZohoTokensError
+from zoho_tokens.oauth_errors import (
+    InvalidGrantError,
+    UnknownDataCentreError,
+    UntrustedAccountsServerError,
+    ZohoOAuthError,
+    ZohoThrottledError,
+    ZohoUnavailableError,
+)
 
 __all__ = [
     "ConnectionNotSavedError",
@@ -47,26 +59,6 @@ __all__ = [
     "ZohoTokensError",
     "ZohoUnavailableError",
 ]
-
-
-class ZohoTokensError(Exception):
-    """Base class of every error raised by django-zoho-tokens.
-
-    ``http_status`` and ``user_message`` say how a view shows it; both are class defaults
-    that an instance may override (``user_message=`` to the constructor).
-    """
-
-    http_status: ClassVar[int] = 500
-    #: A short title for an error page.
-    user_title: ClassVar[str | Promise] = _("Zoho could not be used")
-    user_message: str | Promise = _(
-        "Something went wrong while working with Zoho. Nothing was changed; please try again later."
-    )
-
-    def __init__(self, message: str = "", *, user_message: str | Promise | None = None) -> None:
-        if user_message is not None:
-            self.user_message = user_message
-        super().__init__(message or str(self.user_message))
 
 
 class ImproperlyConfiguredZoho(ZohoTokensError, ImproperlyConfigured):
@@ -101,100 +93,6 @@ class TokenDecryptionError(ZohoTokensError):
             "SECRET_KEY_FALLBACKS). The key it was encrypted with was probably removed or "
             "SECRET_KEY changed; restore that key, or ask the user to connect again."
         )
-
-
-class ZohoOAuthError(ZohoTokensError):
-    """Zoho Accounts refused or failed an OAuth request.
-
-    ``error`` holds Zoho's error code (``invalid_code``, ``invalid_client`` ...) when Zoho
-    gave one.
-    """
-
-    http_status = 502
-    user_title = _("Zoho refused the connection")
-    user_message = _(
-        "Zoho refused to complete the connection. Nothing was saved, and any earlier "
-        "connection is unchanged."
-    )
-
-    def __init__(
-        self, message: str, *, error: str | None = None, user_message: str | Promise | None = None
-    ) -> None:
-        self.error = error
-        super().__init__(message, user_message=user_message)
-
-
-class InvalidGrantError(ZohoOAuthError):
-    """Zoho answered ``invalid_code``: the grant code was used or expired, or the refresh
-    token was revoked or expired. Only a new consent helps."""
-
-    http_status = 400
-    user_title = _("Zoho did not accept the authorisation")
-    user_message = _(
-        "The authorisation from Zoho was already used or has expired. Nothing was saved; "
-        "please connect Zoho again."
-    )
-
-
-class ZohoUnavailableError(ZohoOAuthError):
-    """Zoho could not be reached, timed out, failed (5xx) or answered something that is not
-    its JSON. Nothing was changed; retrying later is safe."""
-
-    http_status = 503
-    user_title = _("Zoho is not available")
-    user_message = _(
-        "Zoho could not be reached or gave an unexpected answer. Nothing was changed; please "
-        "try again in a few minutes."
-    )
-
-
-class ZohoThrottledError(ZohoUnavailableError):
-    """Zoho throttled us (too many access tokens for one refresh token, or an API's rate
-    limit); wait and retry.
-
-    ``retry_after`` is the number of seconds Zoho asked us to wait, when it said;
-    ``rate_limit`` holds the rate-limit headers Zoho sent (``X-Rate-Limit-*``), if any.
-    """
-
-    user_title = _("Zoho asks us to slow down")
-    user_message = _(
-        "Zoho is limiting how often this site may call it. Nothing was changed; please try "
-        "again in a few minutes."
-    )
-
-    def __init__(
-        self,
-        message: str,
-        *,
-        error: str | None = None,
-        retry_after: float | None = None,
-        rate_limit: Mapping[str, str] | None = None,
-        user_message: str | Promise | None = None,
-    ) -> None:
-        self.retry_after = retry_after
-        self.rate_limit = dict(rate_limit or {})
-        super().__init__(message, error=error, user_message=user_message)
-
-
-class UntrustedAccountsServerError(ZohoOAuthError, SuspiciousOperation):
-    """An accounts server that is not a known Zoho data centre (nor ``ACCOUNTS_URL``)."""
-
-    http_status = 400
-    user_title = _("Unknown Zoho data centre")
-    user_message = _(
-        "The request named a server that is not one of Zoho's. Nothing was sent to it and "
-        "nothing was saved."
-    )
-
-
-class UnknownDataCentreError(UntrustedAccountsServerError):
-    """A data centre code (the callback's ``location``) that is not one of Zoho's."""
-
-    user_title = _("Unknown Zoho data centre")
-    user_message = _(
-        "The request named a Zoho data centre this site does not know. Nothing was sent to "
-        "Zoho and nothing was saved."
-    )
 
 
 class ConnectionNotSavedError(ZohoTokensError):

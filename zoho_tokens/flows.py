@@ -18,7 +18,7 @@ from zoho_tokens.backends import REFUSAL_DISABLED, match_user
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.exceptions import LoginRefusedError
-from zoho_tokens.oauth import ZohoIdentity
+from zoho_tokens.identity import ZohoIdentity
 
 __all__ = ["BACKEND", "log_in_with_zoho"]
 

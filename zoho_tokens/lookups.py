@@ -20,6 +20,7 @@ from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models.expressions import Col
 
+from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired
 from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
 
 #: A column, and the values any of which it may hold (the digests under every key, say).
@@ -61,6 +62,47 @@ def read_active(lookup: Lookup, using: str) -> ZohoToken | None:
         for convert in converters:
             converted[index] = convert(converted[index], column, connection)
     return ZohoToken.from_db(using, attnames, converted)
+
+
+def active_token_of_user(user: Any, using: str, *, caller: str, service: str) -> ZohoToken:
+    """The user's most recently updated active row, in one query (views ask on every
+    request); the ORM only explains why there is none.
+
+    Raises :class:`NoUsableTokenError` for an anonymous user (``caller`` names the function
+    that needs one) or a user without an active token, saying which in ``service``'s name.
+    """
+    if user is None or not getattr(user, "is_authenticated", False):
+        raise NoUsableTokenError(
+            f"{caller} needs a logged-in user or a ZohoToken; an anonymous user has no "
+            f"{service} connection."
+        )
+    # The user's primary key as the database takes it (a UUID primary key, say).
+    user_field = ZohoToken._meta.get_field("user")
+    user_key = user_field.target_field.get_db_prep_value(user.pk, connections[using])
+    row = read_active(Lookup((("user_id", (user_key,)),)), using)
+    if row is not None:
+        return row
+    rows = ZohoToken.objects.using(using).filter(user=user)
+    if rows.needing_reauth().exists():
+        reason = f"Zoho refused to refresh their token; they must connect {service} again."
+    elif rows.exists():
+        reason = f"their {service} connection was revoked; they must connect {service} again."
+    else:
+        reason = f"they have not connected {service}."
+    raise NoUsableTokenError(f"User {user.pk} has no usable Zoho token: {reason}")
+
+
+def require_usable(row: ZohoToken | None, pk: int, *, unless: str) -> ZohoToken:
+    """``row``, unless it was deleted (None) or is no longer active.
+
+    Raises :class:`NoUsableTokenError` for a revoked or deleted token (``unless`` ends its
+    message), :class:`ReauthorizationRequired` for one whose refresh token Zoho refused.
+    """
+    if row is None or row.status == TokenStatus.REVOKED:
+        raise NoUsableTokenError(f"Zoho token {pk} was revoked or deleted{unless}.")
+    if row.status == TokenStatus.NEEDS_REAUTH:
+        raise ReauthorizationRequired(pk)
+    return row
 
 
 #: (position, converter functions, the column expression they expect), as the ORM's

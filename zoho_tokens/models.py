@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from datetime import timezone as dt_timezone
 from typing import ClassVar
 
@@ -16,31 +16,17 @@ from zoho_tokens.crypto import keyring
 from zoho_tokens.fields import EncryptedSecret, plain_digest
 from zoho_tokens.scopes import missing_scopes, parse_scopes, scopes_text
 
-# Re-exported: the token state is defined in token_state, and imported from here.
+# The token state is defined in token_state; its public classes are imported from here.
 from zoho_tokens.token_state import (
-    DIGESTED_SECRET_NAMES,
     EMPTY_MARK,
-    SECRET_COLUMNS,
     SECRET_NAMES,
     DisplayStatus,
     TokenStatus,
     ZohoTokenQuerySet,
-    access_expired_q,
     now_ms,
 )
 
-__all__ = [
-    "DIGESTED_SECRET_NAMES",
-    "EMPTY_MARK",
-    "SECRET_COLUMNS",
-    "SECRET_NAMES",
-    "DisplayStatus",
-    "TokenStatus",
-    "ZohoToken",
-    "ZohoTokenQuerySet",
-    "access_expired_q",
-    "now_ms",
-]
+__all__ = ["DisplayStatus", "TokenStatus", "ZohoToken", "ZohoTokenQuerySet", "now_ms"]
 
 
 class ZohoToken(models.Model):
@@ -263,7 +249,3 @@ class ZohoToken(models.Model):
         self.set_status(TokenStatus.NEEDS_REAUTH)
         self.access_token = None
         self.expires_at_ms = None
-
-    def age_of_status(self) -> timedelta:
-        """How long the token has been in its current status."""
-        return timezone.now() - self.status_changed_at

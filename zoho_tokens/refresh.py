@@ -9,7 +9,7 @@ never call Zoho. Different tokens have different locks, so they never wait on ea
 The lock (see :mod:`zoho_tokens.token_lock`) is the token's row lock where the database
 has row locks, and a per-token file lock on SQLite. Every wait is bounded by
 ``ZOHO_TOKENS["HTTP_TIMEOUT"]``: each Zoho request has that deadline as a whole
-(:func:`zoho_tokens.oauth._request`), the wait for the lock a little more
+(:func:`zoho_tokens.oauth_wire.request`), the wait for the lock a little more
 (:data:`LOCK_WAIT_FACTOR`), and a refresh that failed is shared: it is recorded on the row,
 and for :data:`FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
 on the lock too) gets the same failure without calling Zoho again.
@@ -29,13 +29,13 @@ from zoho_tokens import oauth, signals
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
     InvalidGrantError,
-    NoUsableTokenError,
     ReauthorizationRequired,
     ZohoOAuthError,
     ZohoThrottledError,
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.lookups import require_usable
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.token_lock import LockWaitTimeout, token_lock
 
@@ -127,7 +127,8 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
         if outcome.row is not None:
             return _announce(outcome.row, outcome)
         # The row changed while Zoho was being asked: look again.
-        row = _usable(ZohoToken.objects.using(using).filter(pk=row.pk).first(), row.pk)
+        reread = ZohoToken.objects.using(using).filter(pk=row.pk).first()
+        row = require_usable(reread, row.pk, unless=" before it could be refreshed")
     raise ZohoTokensError(
         f"Zoho token {row.pk} kept changing while it was being refreshed; try again."
     )
@@ -148,7 +149,7 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
     wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
     try:
         with token_lock(pk, using, wait=wait) as locked:
-            row = _usable(locked, pk)
+            row = require_usable(locked, pk, unless=" before it could be refreshed")
             if not needs_refresh(row, rejected_access_token):
                 # Another worker refreshed it while this one waited for the lock.
                 return _Outcome(row)
@@ -237,16 +238,6 @@ def _shared_failure(pk: int, kind: str, code: str | None, until: datetime) -> Zo
     if kind == "refused":
         return ZohoOAuthError(message, error=code)
     return ZohoUnavailableError(message, error=code)
-
-
-def _usable(row: ZohoToken | None, pk: int) -> ZohoToken:
-    if row is None or row.status == TokenStatus.REVOKED:
-        raise NoUsableTokenError(
-            f"Zoho token {pk} was revoked or deleted before it could be refreshed."
-        )
-    if row.status == TokenStatus.NEEDS_REAUTH:
-        raise ReauthorizationRequired(pk)
-    return row
 
 
 def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> bool:

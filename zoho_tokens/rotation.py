@@ -21,7 +21,8 @@ from typing import Any
 from django.db import transaction
 
 from zoho_tokens.crypto import InvalidToken, Keyring, keyring
-from zoho_tokens.models import DIGESTED_SECRET_NAMES, SECRET_COLUMNS, SECRET_NAMES, ZohoToken
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.token_state import DIGESTED_SECRET_NAMES, SECRET_COLUMNS, SECRET_NAMES
 
 logger = logging.getLogger(__name__)
 

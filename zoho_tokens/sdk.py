@@ -21,9 +21,10 @@ from urllib.parse import urlsplit
 from django.db import router
 
 from zoho_tokens.conf import zoho_settings
+from zoho_tokens.datacenters import token_url
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
-from zoho_tokens.lookups import Lookup, read_active
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.lookups import Lookup, active_token_of_user, read_active
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.sdk_auth import NoUserToken, StoredToken, retry_rejected_token
 from zoho_tokens.sdk_metadata import install as make_metadata_files_process_safe
 from zoho_tokens.store import DjangoTokenStore
@@ -68,7 +69,7 @@ def environment_for(api_domain: str, accounts_server: str) -> DataCenter.Environ
     """An SDK environment for one data centre, from its API domain and accounts server."""
     api_domain = api_domain.rstrip("/")
     return DataCenter.Environment(
-        api_domain, f"{accounts_server.rstrip('/')}/oauth/v2/token", file_upload_url(api_domain)
+        api_domain, token_url(accounts_server), file_upload_url(api_domain)
     )
 
 
@@ -146,22 +147,7 @@ def _token_of(user_or_token: Any, using: str) -> ZohoToken:
             f"({'deleted' if stored is None else stored.get_status_display()}); the user must "
             "connect Zoho CRM again."
         )
-    if user_or_token is None or not getattr(user_or_token, "is_authenticated", False):
-        raise NoUsableTokenError(
-            "acting_as needs a logged-in user or a ZohoToken; an anonymous user has no "
-            "Zoho CRM connection."
-        )
-    row = read_active(Lookup((("user_id", (user_or_token.pk,)),)), using)
-    if row is not None:
-        return row
-    rows = ZohoToken.objects.using(using).filter(user=user_or_token)
-    if rows.filter(status=TokenStatus.NEEDS_REAUTH).exists():
-        reason = "Zoho refused to refresh their token; they must connect Zoho CRM again."
-    elif rows.exists():
-        reason = "their Zoho CRM connection was revoked; they must connect Zoho CRM again."
-    else:
-        reason = "they have not connected Zoho CRM."
-    raise NoUsableTokenError(f"User {user_or_token.pk} has no usable Zoho token: {reason}")
+    return active_token_of_user(user_or_token, using, caller="acting_as", service="Zoho CRM")
 
 
 def _our_error(err: BaseException) -> ZohoTokensError | None:

@@ -36,7 +36,8 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.lookups import Lookup, read_active
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.refresh import ensure_fresh
-from zoho_tokens.store import DjangoTokenStore, to_oauth_token
+from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.store_mapping import to_oauth_token
 from zoho_tokens.zoho_sdk import (
     OAuthToken,
     Token,

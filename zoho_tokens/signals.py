@@ -26,8 +26,21 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
+__all__ = [
+    "reauth_required",
+    "token_refreshed",
+    "token_revoked",
+    "token_saved",
+    "token_transferred",
+]
+
+#: A token row was written: ``token``, ``created``.
 token_saved = Signal()
+#: The access token was refreshed at Zoho and stored: ``token``.
 token_refreshed = Signal()
+#: The token was made unusable: ``token``, ``remote`` (Zoho confirmed it).
 token_revoked = Signal()
+#: Zoho refused to refresh the token; the user must connect again: ``token``, ``error``.
 reauth_required = Signal()
+#: Another Django user connected the Zoho account: ``token``, ``previous_user``, ``user``.
 token_transferred = Signal()

@@ -4,7 +4,8 @@
 display status, revocable, disconnectable by a user); the model's properties of the same
 meaning (:attr:`ZohoToken.display_status`, :meth:`ZohoToken.access_expired_at`,
 :attr:`ZohoToken.is_revocable`) agree with it, and a test checks that they do.
-Import these names from :mod:`zoho_tokens.models`, which re-exports them.
+Internal: import the public classes (:class:`TokenStatus`, :class:`DisplayStatus`,
+:class:`ZohoTokenQuerySet`) from :mod:`zoho_tokens.models`, which re-exports them.
 """
 
 from __future__ import annotations
@@ -16,23 +17,10 @@ from typing import TYPE_CHECKING, Any
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from zoho_tokens.crypto import keyring
 from zoho_tokens.fields import plain_digest
 
 if TYPE_CHECKING:
     from zoho_tokens.models import ZohoToken  # noqa: F401  (the rows, in the base class)
-
-__all__ = [
-    "DIGESTED_SECRET_NAMES",
-    "EMPTY_MARK",
-    "SECRET_COLUMNS",
-    "SECRET_NAMES",
-    "DisplayStatus",
-    "TokenStatus",
-    "ZohoTokenQuerySet",
-    "access_expired_q",
-    "now_ms",
-]
 
 #: Column names of the encrypted secrets, and of those that also carry a lookup digest.
 SECRET_NAMES = ("client_secret", "refresh_token", "access_token", "grant_token")
@@ -137,11 +125,6 @@ class ZohoTokenQuerySet(models.QuerySet["ZohoToken"]):
     def pending_remote_revocation(self) -> ZohoTokenQuerySet:
         """Tokens made unusable here whose revocation at Zoho has not gone through yet."""
         return self.filter(remote_revoke_pending=True)
-
-    def with_secret(self, name: str, value: str) -> ZohoTokenQuerySet:
-        """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
-        configured key (so rows not yet re-encrypted by a key rotation still match)."""
-        return self.filter(**{f"{name}_digest__in": keyring().digests(value)})
 
     def with_user_name(self, user_name: str) -> ZohoTokenQuerySet:
         """Rows of the Zoho user ``user_name`` (``"<email>:<org zgid>"``)."""

@@ -7,15 +7,11 @@ The OAuth work is done by :func:`zoho_tokens.connect.connect_with_code` and
 from __future__ import annotations
 
 import logging
-from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, QueryDict
-from django.shortcuts import redirect, render, resolve_url
-from django.urls import reverse
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
@@ -26,104 +22,28 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.consent import consent_redirect, finish_enhancement
 from zoho_tokens.exceptions import (
-    ConnectionNotSavedError,
     NoUsableTokenError,
-    ZohoOAuthError,
     ZohoTokensError,
 )
 from zoho_tokens.flows import log_in_with_zoho
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state
 from zoho_tokens.revocation import revoke_token
+from zoho_tokens.view_pages import (
+    destination,
+    error_page,
+    failed,
+    links,
+    redirect_uri,
+    safe_next,
+    take_code,
+    tell,
+)
 
 logger = logging.getLogger(__name__)
 
-ERROR_TEMPLATE = "zoho_tokens/error.html"
 DENIED_TEMPLATE = "zoho_tokens/denied.html"
 DISCONNECT_TEMPLATE = "zoho_tokens/disconnect.html"
-
-
-# -- helpers ---------------------------------------------------------------------------------
-
-
-def _safe_next(request: HttpRequest, url: str | None) -> str | None:
-    """``url`` if it points at this site, else None."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return url
-    return None
-
-
-def _destination(request: HttpRequest, next_url: str | None) -> str:
-    return _safe_next(request, next_url) or resolve_url(zoho_settings.CONNECT_REDIRECT_URL)
-
-
-def _redirect_uri(request: HttpRequest) -> str:
-    return zoho_settings.REDIRECT_URI or request.build_absolute_uri(reverse("zoho_tokens:callback"))
-
-
-def _error_page(
-    request: HttpRequest,
-    *,
-    status: int,
-    title: Any,
-    message: Any,
-    detail: str = "",
-    next_url: str | None = None,
-) -> HttpResponse:
-    context = {"title": title, "message": message, "detail": detail, **_links(request, next_url)}
-    return render(request, ERROR_TEMPLATE, context, status=status)
-
-
-def _take_code(request: HttpRequest) -> str | None:
-    """The grant code of the callback, removed from the request.
-
-    Django's error reporting (the ``django.request`` log, admin error emails) shows a
-    failed request's full URL and GET parameters. A code whose exchange failed may still be
-    valid at Zoho for a minute or two, so once read it is scrubbed from what they see.
-    """
-    code = request.GET.get("code")
-    if code is not None:
-        scrubbed = request.GET.copy()
-        scrubbed.pop("code")
-        request.META["QUERY_STRING"] = scrubbed.urlencode()
-        request.GET = QueryDict(request.META["QUERY_STRING"])
-    return code
-
-
-def _tell(request: HttpRequest, level: int, text: str) -> None:
-    # Silently skipped when the project does not use django.contrib.messages.
-    messages.add_message(request, level, text, fail_silently=True)
-
-
-def _links(request: HttpRequest, next_url: str | None) -> dict[str, str]:
-    """Where the pages' "connect again" and "continue" links go."""
-    retry_url = reverse("zoho_tokens:connect")
-    next_url = _safe_next(request, next_url)
-    if next_url:
-        retry_url = f"{retry_url}?{urlencode({'next': next_url})}"
-    return {"retry_url": retry_url, "continue_url": _destination(request, next_url)}
-
-
-def _failed(request: HttpRequest, err: ZohoTokensError, next_url: str | None) -> HttpResponse:
-    """The page for a callback that could not finish: the error says how it is shown."""
-    if isinstance(err, ConnectionNotSavedError) or err.http_status == 500:
-        # An operator's problem (the database refused, a setting is missing): logged with
-        # the traceback, so that error mails reach the admins; the frames holding secrets
-        # are marked sensitive.
-        logger.error("Connecting Zoho failed: %s", err, exc_info=err, extra={"request": request})
-    else:
-        logger.warning("Connecting Zoho failed: %s", err)
-    return _error_page(
-        request,
-        status=err.http_status,
-        title=err.user_title,
-        message=err.user_message,
-        # Zoho's own reason (its error code, a timeout) helps the user and support.
-        detail=str(err) if isinstance(err, ZohoOAuthError) else "",
-        next_url=next_url,
-    )
 
 
 # -- views -----------------------------------------------------------------------------------
@@ -149,11 +69,11 @@ def connect(request: HttpRequest) -> HttpResponse:
             request,
             location=params.get("location"),
             scope=params.get("scope"),
-            next_url=_safe_next(request, params.get("next")),
-            redirect_uri=_redirect_uri(request),
+            next_url=safe_next(request, params.get("next")),
+            redirect_uri=redirect_uri(request),
         )
     except ZohoTokensError as err:
-        return _failed(request, err, None)
+        return failed(request, err, None)
     return HttpResponseRedirect(url)
 
 
@@ -166,26 +86,17 @@ def callback(request: HttpRequest) -> HttpResponse:
         flow = consume_state(request.session, request.GET.get("state"))
     except StateError as err:
         logger.warning("Zoho callback rejected: state %s.", err.reason)
-        return _error_page(
+        return error_page(
             request, status=err.http_status, title=err.user_title, message=err.user_message
         )
-    error = request.GET.get("error")
-    if error:
-        if error == "access_denied":
-            return render(request, DENIED_TEMPLATE, _links(request, flow.next_url))
-        return _error_page(
-            request,
-            status=400,
-            title=_("Zoho reported an error"),
-            message=_("Zoho did not authorise the connection. Nothing was saved."),
-            detail=error[:100],
-            next_url=flow.next_url,
-        )
-    code = _take_code(request)
+    refusal = _refusal(request, flow)
+    if refusal is not None:
+        return refusal
+    code = take_code(request)
     if not code and flow.enhanced_token_id is not None and request.user.is_authenticated:
         return _finish_enhancement(request, flow, flow.enhanced_token_id)
     if not code:
-        return _error_page(
+        return error_page(
             request,
             status=400,
             title=_("No authorisation code"),
@@ -193,7 +104,7 @@ def callback(request: HttpRequest) -> HttpResponse:
             next_url=flow.next_url,
         )
     if not request.user.is_authenticated and not (flow.login and zoho_settings.LOGIN):
-        return _error_page(
+        return error_page(
             request,
             status=400,
             title=_("You are not signed in"),
@@ -202,9 +113,27 @@ def callback(request: HttpRequest) -> HttpResponse:
     try:
         text = _finish(request, flow, code)
     except ZohoTokensError as err:
-        return _failed(request, err, flow.next_url)
-    _tell(request, messages.SUCCESS, text)
-    return redirect(_destination(request, flow.next_url))
+        return failed(request, err, flow.next_url)
+    tell(request, messages.SUCCESS, text)
+    return redirect(destination(request, flow.next_url))
+
+
+def _refusal(request: HttpRequest, flow: OAuthFlow) -> HttpResponse | None:
+    """The page for a callback on which Zoho reported an error (the user pressed *Deny*,
+    say); None when it reported none."""
+    error = request.GET.get("error")
+    if not error:
+        return None
+    if error == "access_denied":
+        return render(request, DENIED_TEMPLATE, links(request, flow.next_url))
+    return error_page(
+        request,
+        status=400,
+        title=_("Zoho reported an error"),
+        message=_("Zoho did not authorise the connection. Nothing was saved."),
+        detail=error[:100],
+        next_url=flow.next_url,
+    )
 
 
 @sensitive_variables("code")
@@ -240,14 +169,14 @@ def _finish_enhancement(request: HttpRequest, flow: OAuthFlow, token_id: int) ->
     try:
         token = finish_enhancement(token_id, flow.scopes, request.user)
     except NoUsableTokenError:
-        return redirect(_links(request, flow.next_url)["retry_url"])
+        return redirect(links(request, flow.next_url)["retry_url"])
     except ZohoTokensError as err:
-        return _failed(request, err, flow.next_url)
+        return failed(request, err, flow.next_url)
     if token.missing_scopes(*flow.scopes):
-        _tell(request, messages.WARNING, _("Zoho did not grant all the access asked for."))
+        tell(request, messages.WARNING, _("Zoho did not grant all the access asked for."))
     else:
-        _tell(request, messages.SUCCESS, _("Zoho granted the additional access."))
-    return redirect(_destination(request, flow.next_url))
+        tell(request, messages.SUCCESS, _("Zoho granted the additional access."))
+    return redirect(destination(request, flow.next_url))
 
 
 @never_cache
@@ -265,14 +194,14 @@ def disconnect(request: HttpRequest) -> HttpResponse:
         return redirect_to_login(request.get_full_path())
     tokens = ZohoToken.objects.disconnectable_by(user)
     if request.method != "POST":
-        next_url = _safe_next(request, request.GET.get("next"))
+        next_url = safe_next(request, request.GET.get("next"))
         return render(
             request,
             DISCONNECT_TEMPLATE,
             {
                 "tokens": tokens.order_by("pk"),
                 "next_url": next_url or "",
-                **_links(request, next_url),
+                **links(request, next_url),
             },
         )
     token_id = request.POST.get("token")
@@ -281,9 +210,9 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     results = [revoke_token(token) for token in tokens.order_by("pk")]
     pending = sum(1 for result in results if not result.remote_done)
     if not results:
-        _tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))
+        tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))
     elif pending:
-        _tell(
+        tell(
             request,
             messages.WARNING,
             ngettext(
@@ -296,7 +225,7 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             % {"count": len(results)},
         )
     else:
-        _tell(
+        tell(
             request,
             messages.SUCCESS,
             ngettext(
@@ -306,4 +235,4 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             )
             % {"count": len(results)},
         )
-    return redirect(_destination(request, request.POST.get("next")))
+    return redirect(destination(request, request.POST.get("next")))

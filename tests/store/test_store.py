@@ -21,7 +21,7 @@ from zoho_tokens.exceptions import (
     TokenDecryptionError,
 )
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
-from zoho_tokens.store import parse_token_id
+from zoho_tokens.store_mapping import parse_token_id
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_zoho")]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from argparse import ArgumentTypeError
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandParser, OutputWrapper
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -45,34 +45,42 @@ class Command(BaseCommand):
             batch_size=options["batch_size"],
             progress=self._progress if options["verbosity"] > 1 else None,
         )
-        self.stdout.write(
+        _say(
+            self.stdout,
             ngettext(
                 "%(count)d row re-encrypted with the newest key.",
                 "%(count)d rows re-encrypted with the newest key.",
                 report.reencrypted,
-            )
-            % {"count": report.reencrypted}
+            ),
+            report.reencrypted,
         )
         if report.unreadable:
-            self.stderr.write(
+            _say(
+                self.stderr,
                 ngettext(
                     "%(count)d row holds a secret that no configured key decrypts; it was "
                     "left as it is (see the log for its id).",
                     "%(count)d rows hold a secret that no configured key decrypts; they were "
                     "left as they are (see the log for their ids).",
                     report.unreadable,
-                )
-                % {"count": report.unreadable}
+                ),
+                report.unreadable,
             )
         if report.changed_meanwhile:
-            self.stdout.write(
+            _say(
+                self.stdout,
                 ngettext(
                     "%(count)d row changed while it was being rotated; run the command again.",
                     "%(count)d rows changed while they were being rotated; run the command again.",
                     report.changed_meanwhile,
-                )
-                % {"count": report.changed_meanwhile}
+                ),
+                report.changed_meanwhile,
             )
 
     def _progress(self, report: RotationReport) -> None:
         self.stdout.write(_("%(count)d rows re-encrypted so far.") % {"count": report.reencrypted})
+
+
+def _say(stream: OutputWrapper, text: str, count: int) -> None:
+    """Write ``text`` (an ``ngettext`` choice with a ``%(count)d``) for ``count`` rows."""
+    stream.write(text % {"count": count})
