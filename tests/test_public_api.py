@@ -74,27 +74,9 @@ def _documented(module: ModuleType, name: str) -> bool:
     return False
 
 
-#: Public constants of the fake Zoho still without a ``#:`` comment (zoho_tokens/testing/ is
-#: being split in another change; drop this once they have one).
-UNDOCUMENTED_YET = {
-    ("zoho_tokens.testing", name)
-    for name in ("AUTH_PATH", "DEFAULT_USER", "REVOKE_PATH", "TOKEN_PATH")
-}
-
-
 @pytest.mark.parametrize(
     ("module_name", "name"),
-    [
-        pytest.param(
-            module,
-            name,
-            marks=[pytest.mark.xfail(reason="not documented yet")]
-            if (module, name) in UNDOCUMENTED_YET
-            else [],
-        )
-        for module in sorted(API)
-        for name in sorted(API[module])
-    ],
+    [(module, name) for module in sorted(API) for name in sorted(API[module])],
 )
 def test_every_public_name_is_documented(module_name: str, name: str) -> None:
     assert _documented(importlib.import_module(module_name), name)

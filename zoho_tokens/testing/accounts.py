@@ -26,8 +26,11 @@ if TYPE_CHECKING:
 
 __all__ = ["AUTH_PATH", "REVOKE_PATH", "TOKEN_PATH", "AccountsEndpoints", "add_query"]
 
+#: Where the fake shows the consent page (``/oauth/v2/auth``), as Zoho Accounts does.
 AUTH_PATH = "/oauth/v2/auth"
+#: Where grant codes are exchanged and access tokens refreshed.
 TOKEN_PATH = "/oauth/v2/token"
+#: Where a refresh token is revoked.
 REVOKE_PATH = "/oauth/v2/token/revoke"
 
 

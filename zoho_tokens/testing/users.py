@@ -58,4 +58,5 @@ class FakeZohoUser:
         return f"{self.email}:{self.zgid}"
 
 
+#: The Zoho user a fake has when it is given none: the one who consents by default.
 DEFAULT_USER = FakeZohoUser("ada@example.com", "Ada Lovelace")
