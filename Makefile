@@ -64,6 +64,21 @@ $(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
 
 dev-venv: $(VENV)/.dev-installed
 
+# The browser tests: Playwright.
+$(VENV)/.browser-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[test,browser]"
+	touch $@
+
+# make bench: the driver the SDK's DBStore needs (mysql-connector-python) and pyinstrument.
+$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[bench]"
+	touch $@
+
+# make loadtest: gunicorn, to serve the example project.
+$(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[load]"
+	touch $@
+
 # -- the steps of make test ---------------------------------------------------------------------
 
 .PHONY: lint format typecheck migrations-check test-sqlite test-postgres test-mariadb
@@ -174,23 +189,15 @@ chromium:
 		DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium chromium-driver >/dev/null; \
 	fi
 
-$(VENV)/.browser-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[test,browser]"
-	touch $@
-
 ## make test-browser: the example project clicked through in headless Chromium against the fake
 ## Zoho (about 30 s). Screenshots of every step go to artifacts/screenshots/.
 test-browser: $(VENV)/.browser-installed
 	@$(call when_present,chromium $@ "$(CHROMIUM)",\
 		CHROMIUM="$(CHROMIUM)" $(PY) -m pytest tests/browser --ds=tests.browser.settings $(BROWSER_PYTEST_ARGS))
 
-# -- benchmarks --------------------------------------------------------------------------------
+# -- benchmarks: DjangoTokenStore against the SDK's own stores --------------------------------
 
 .PHONY: bench
-
-$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[bench]"
-	touch $@
 
 ## make bench: DjangoTokenStore on SQLite, PostgreSQL and MariaDB against the SDK's FileStore and
 ## DBStore, Zoho's SQLite sample and the raw sqlite3 floor; a 16-process refresh storm; cleanup of
@@ -201,13 +208,9 @@ BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 
-# -- load test (issue 18) ----------------------------------------------------------------------
+# -- load test: the example project under gunicorn, many users at once ----------------------
 
 .PHONY: loadtest loadtest-small
-
-$(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[load]"
-	touch $@
 
 ## make loadtest: the example project under gunicorn (4 workers) and a fake Zoho in its own
 ## process; 40 users connect at once, then load their leads 20 times in 4 tabs each, every

@@ -26,13 +26,33 @@ FLOOR = "floor: one indexed SELECT, open sqlite3 connection"
 ORM = "not used: the same read through the ORM (lookup.filter(usable()).order_by().first())"
 
 
-def run_breakdown(
-    alias: str, rows: Sequence[TokenData], floor: Callable[[TokenData], Callable[[], Any]]
-) -> list[tuple[str, float]]:
-    """``(step, median seconds)`` for the steps of ``find_token`` by user name."""
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+#: A step: the prepared call for one token.
+Prepare = Callable[[TokenData], Callable[[], Any]]
 
+
+def run_breakdown(alias: str, rows: Sequence[TokenData], floor: Prepare) -> list[tuple[str, float]]:
+    """``(step, median seconds)`` for the steps of ``find_token`` by user name."""
+    steps = _steps(alias, rows[0], floor)
+    # Round-robin over the steps, so that a change in the machine's load while this runs
+    # lands on every step alike instead of on whichever ran at that moment.
+    samples: dict[str, list[float]] = {label: [] for label, _prepare in steps}
+    for _round in range(ROUNDS):
+        for label, prepare in steps:
+            timing = measure(
+                lambda i, prepare=prepare: prepare(rows[i % len(rows)]),
+                reps=100,
+                budget=0.5,
+                warmup=1,
+            )
+            samples[label].extend(timing.samples)
+    return [(label, statistics.median(values)) for label, values in samples.items()]
+
+
+def _steps(alias: str, first: TokenData, floor: Prepare) -> list[tuple[str, Prepare]]:
+    """Each step of ``find_token`` as its own call, with ``first``'s row loaded to hand out."""
+    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
+
+    from bench.sdk_tokens import by_user_name
     from zoho_tokens.crypto import keyring
     from zoho_tokens.fields import plain_digest
     from zoho_tokens.lookups import Lookup, read_active
@@ -41,11 +61,11 @@ def run_breakdown(
 
     store = DjangoTokenStore(using=alias)
     manager = ZohoToken.objects.using(alias)
-    loaded = manager.get(user_name_digest=plain_digest(rows[0].user_name))
+    loaded = manager.get(user_name_digest=plain_digest(first.user_name))
     ciphertext = loaded.access_token_encrypted
 
     def by_name(row: TokenData) -> OAuthToken:
-        return OAuthToken(user_signature=UserSignature(row.user_name))
+        return by_user_name(row.user_name)
 
     def lookup_of(row: TokenData) -> Lookup:
         return lookups_for(by_name(row))[0]
@@ -65,7 +85,7 @@ def run_breakdown(
     def handed_out(token: OAuthToken) -> Callable[[], Any]:
         return lambda: hand_out(token, loaded)
 
-    steps: list[tuple[str, Callable[[TokenData], Callable[[], Any]]]] = [
+    return [
         (TOTAL, lambda row: find(by_name(row))),
         (LOOKUP, lambda row: lookups(by_name(row))),
         (READ, lambda row: read(lookup_of(row))),
@@ -74,41 +94,22 @@ def run_breakdown(
         (FLOOR, floor),
         (ORM, lambda row: through_orm(lookup_of(row))),
     ]
-    # Round-robin over the steps, so that a change in the machine's load while this runs
-    # lands on every step alike instead of on whichever ran at that moment.
-    samples: dict[str, list[float]] = {label: [] for label, _prepare in steps}
-    for _round in range(ROUNDS):
-        for label, prepare in steps:
-            timing = measure(
-                lambda i, prepare=prepare: prepare(rows[i % len(rows)]),
-                reps=100,
-                budget=0.5,
-                warmup=1,
-            )
-            samples[label].extend(timing.samples)
-    return [(label, statistics.median(values)) for label, values in samples.items()]
 
 
 def query_plans(alias: str, row: TokenData) -> list[tuple[str, str]]:
     """The database's plan (``EXPLAIN``) for the SELECT ``find_token`` runs, by user name
     and by refresh token: the statement ``read_active`` executes, captured as it runs."""
     from django.db import connections
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-    from bench import data
+    from bench.sdk_tokens import by_refresh_token, by_user_name
     from zoho_tokens.lookups import read_active
     from zoho_tokens.store import lookups_for
 
     connection = connections[alias]
     explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
     tokens = {
-        "by user name": OAuthToken(user_signature=UserSignature(row.user_name)),
-        "by refresh token": OAuthToken(
-            client_id=data.CLIENT_ID,
-            client_secret=data.CLIENT_SECRET,
-            refresh_token=row.refresh_token,
-        ),
+        "by user name": by_user_name(row.user_name),
+        "by refresh token": by_refresh_token(row.refresh_token),
     }
     executed: list[tuple[str, Any]] = []
 

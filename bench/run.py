@@ -111,13 +111,11 @@ def _subjects(
     available: dict[str, str], work_dir: str, ciphers: object, notes: list[str]
 ) -> tuple[list[Any], dict[str, Any] | None]:
     """The stores under test, floor first; and what the storm needs to drive DBStore."""
-    from bench import databases, subjects
+    from bench import databases, floors, subjects
 
-    chosen: list[subjects.Subject] = [
-        subjects.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))
-    ]
+    chosen: list[subjects.Subject] = [floors.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))]
     servers = [label for label in ("PostgreSQL", "MariaDB") if label in available]
-    chosen += [subjects.ServerFloorSubject(label, available[label]) for label in servers]
+    chosen += [floors.ServerFloorSubject(label, available[label]) for label in servers]
     chosen += [subjects.DjangoSubject(label, alias, ciphers) for label, alias in available.items()]
     chosen.append(subjects.KaizenSubject(os.path.join(work_dir, "kaizen.sqlite3")))
     chosen.append(subjects.FileStoreSubject(os.path.join(work_dir, "tokens.csv")))
@@ -145,9 +143,9 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
 
-    from bench import breakdown, cleanup_scale, data, databases, machine, matrix, storm, subjects
+    from bench import databases, machine, storm
     from bench.ciphers import Ciphers
-    from bench.matrix import Plan, log
+    from bench.matrix import Plan
     from bench.report import Run, render
 
     sizes = [int(size) for size in args.sizes.split(",")]
@@ -157,31 +155,9 @@ def main(argv: list[str] | None = None) -> int:
     description = machine.describe(versions)
     ciphers = Ciphers()
     chosen, dbstore = _subjects(available, work_dir, ciphers, notes)
-    floor = chosen[0]
-    assert isinstance(floor, subjects.FloorSubject)
-
-    cells = matrix.run_matrix(chosen, sizes, plan, ciphers=ciphers)
-    # The breakdown runs on SQLite's table as the matrix left it (the largest size), on
-    # about a hundred tokens spread over it.
-    rows = [data.token(n) for n in range(1, sizes[-1] + 1, max(1, sizes[-1] // 100))]
-    steps = breakdown.run_breakdown("default", rows, lambda row: floor.op("find_user", row, 0))
-    floor.close()
-    plans = {
-        label: breakdown.query_plans(alias, data.token(1)) for label, alias in available.items()
-    }
-
-    storms = []
-    if not args.no_storm:
-        storms = storm.run_storms(available, dbstore)
-
-    cleanups = []
-    for label in (CLEANUP_CHOICES[name] for name in args.cleanup_on.split(",") if name):
-        alias = available.get(label)
-        if alias is None:
-            notes.append(f"Cleanup on {label} left out: the server did not answer.")
-            continue
-        _fresh_database(alias)
-        cleanups.append(cleanup_scale.run(label, alias, cwd=str(REPO), rows=args.cleanup_rows))
+    cells, steps, plans = _stores(chosen, available, sizes, plan, ciphers)
+    storms = [] if args.no_storm else storm.run_storms(available, dbstore)
+    cleanups = _cleanups(args, available, notes)
 
     report = render(
         Run(
@@ -206,14 +182,55 @@ def main(argv: list[str] | None = None) -> int:
     )
     print(report)
     if args.output:
-        Path(args.output).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.output).write_text(report + "\n", encoding="utf-8")
-        log(f"report written to {args.output}")
+        _write(report, args.output)
     if not args.keep:
         for alias in available.values():
             databases.drop(alias)
         shutil.rmtree(work_dir, ignore_errors=True)
     return 0
+
+
+def _stores(
+    chosen: list[Any], available: dict[str, str], sizes: list[int], plan: Any, ciphers: object
+) -> tuple[list[Any], list[tuple[str, float]], dict[str, list[tuple[str, str]]]]:
+    """The main table, ``find_token``'s steps and the query plans: ``(cells, steps, plans)``."""
+    from bench import breakdown, data, floors, matrix
+
+    floor = chosen[0]
+    assert isinstance(floor, floors.FloorSubject)
+    cells = matrix.run_matrix(chosen, sizes, plan, ciphers=ciphers)
+    # The breakdown runs on SQLite's table as the matrix left it (the largest size), on
+    # about a hundred tokens spread over it.
+    rows = [data.token(n) for n in range(1, sizes[-1] + 1, max(1, sizes[-1] // 100))]
+    steps = breakdown.run_breakdown("default", rows, lambda row: floor.op("find_user", row, 0))
+    floor.close()
+    plans = {
+        label: breakdown.query_plans(alias, data.token(1)) for label, alias in available.items()
+    }
+    return cells, steps, plans
+
+
+def _cleanups(args: argparse.Namespace, available: dict[str, str], notes: list[str]) -> list[Any]:
+    """``cleanup_zoho_tokens`` at scale on each database of ``--cleanup-on`` that answered."""
+    from bench import cleanup_scale
+
+    cleanups = []
+    for label in (CLEANUP_CHOICES[name] for name in args.cleanup_on.split(",") if name):
+        alias = available.get(label)
+        if alias is None:
+            notes.append(f"Cleanup on {label} left out: the server did not answer.")
+            continue
+        _fresh_database(alias)
+        cleanups.append(cleanup_scale.run(label, alias, cwd=str(REPO), rows=args.cleanup_rows))
+    return cleanups
+
+
+def _write(report: str, output: str) -> None:
+    from bench.matrix import log
+
+    Path(output).parent.mkdir(parents=True, exist_ok=True)
+    Path(output).write_text(report + "\n", encoding="utf-8")
+    log(f"report written to {output}")
 
 
 if __name__ == "__main__":

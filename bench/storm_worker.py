@@ -45,10 +45,10 @@ def _say(line: str) -> None:
 
 
 def _work(args: argparse.Namespace) -> None:
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
     from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
     from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
+
+    from bench.sdk_tokens import by_user_name
 
     environment = DataCenter.Environment(
         args.fake_url, args.fake_url + "/oauth/v2/token", args.fake_url
@@ -56,7 +56,7 @@ def _work(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as resource_path:
         Initializer.initialize(
             environment=environment,
-            token=OAuthToken(user_signature=UserSignature(args.warm_user_name)),
+            token=by_user_name(args.warm_user_name),
             store=_store(args),
             resource_path=resource_path,
         )
@@ -66,7 +66,7 @@ def _work(args: argparse.Namespace) -> None:
         started = time.perf_counter()
         result: dict[str, Any] = {"ok": True, "error": None, "access_token": None}
         try:
-            token = OAuthToken(user_signature=UserSignature(args.user_name))
+            token = by_user_name(args.user_name)
             result["access_token"] = token.get_token()
         except Exception as err:  # the SDK raises several kinds; all count as failures
             result.update(ok=False, error=f"{type(err).__name__}: {err}"[:200])
@@ -99,6 +99,7 @@ def main() -> int:
         "zohocrmsdk.src.com.zoho.api.authenticator.store.db_store",
         "zohocrmsdk.src.com.zoho.crm.api.initializer",
         "zoho_tokens.store",
+        "bench.sdk_tokens",
     ):
         importlib.import_module(module)
 

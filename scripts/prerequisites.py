@@ -81,48 +81,50 @@ def connect_error(url: str) -> tuple[str, str] | None:
     if engine.endswith("sqlite3"):
         return None
     if engine.endswith("postgresql"):
-        import psycopg
-
-        port = int(config.get("PORT") or 5432)
-        try:
-            # The maintenance database: the one in the URL may not exist yet (Django creates
-            # test_<NAME> from there).
-            psycopg.connect(
-                host=host,
-                port=port,
-                user=user or None,
-                password=password or None,
-                dbname="postgres",
-                connect_timeout=CONNECT_TIMEOUT,
-            ).close()
-        except psycopg.OperationalError as err:
-            message = one_line(str(err))
-            # libpq prefixes what the server itself said with "FATAL:"; anything else is
-            # libpq failing to reach a server (refused, timeout, unknown host).
-            if "FATAL:" in message:
-                return f"the PostgreSQL server at {host}:{port} refused user {user!r}", message
-            return f"no PostgreSQL server answers at {host}:{port}", message
-        return None
+        return _postgres_error(host, int(config.get("PORT") or 5432), user, password)
     if engine.endswith("mysql"):
-        import pymysql
-
-        port = int(config.get("PORT") or 3306)
-        try:
-            pymysql.connect(
-                host=host,
-                port=port,
-                user=user,
-                password=password,
-                connect_timeout=CONNECT_TIMEOUT,
-            ).close()
-        except pymysql.err.OperationalError as err:
-            code = err.args[0] if err.args else None
-            message = one_line(str(err.args[1] if len(err.args) > 1 else err))
-            if code in MYSQL_CANNOT_CONNECT:
-                return f"no MariaDB/MySQL server answers at {host}:{port}", message
-            return f"the MariaDB/MySQL server at {host}:{port} refused user {user!r}", message
-        return None
+        return _mariadb_error(host, int(config.get("PORT") or 3306), user, password)
     return f"no server for {engine} is known to this check", "unsupported ENGINE"
+
+
+def _postgres_error(host: str, port: int, user: str, password: str) -> tuple[str, str] | None:
+    import psycopg
+
+    try:
+        # The maintenance database: the one in the URL may not exist yet (Django creates
+        # test_<NAME> from there).
+        psycopg.connect(
+            host=host,
+            port=port,
+            user=user or None,
+            password=password or None,
+            dbname="postgres",
+            connect_timeout=CONNECT_TIMEOUT,
+        ).close()
+    except psycopg.OperationalError as err:
+        message = one_line(str(err))
+        # libpq prefixes what the server itself said with "FATAL:"; anything else is
+        # libpq failing to reach a server (refused, timeout, unknown host).
+        if "FATAL:" in message:
+            return f"the PostgreSQL server at {host}:{port} refused user {user!r}", message
+        return f"no PostgreSQL server answers at {host}:{port}", message
+    return None
+
+
+def _mariadb_error(host: str, port: int, user: str, password: str) -> tuple[str, str] | None:
+    import pymysql
+
+    try:
+        pymysql.connect(
+            host=host, port=port, user=user, password=password, connect_timeout=CONNECT_TIMEOUT
+        ).close()
+    except pymysql.err.OperationalError as err:
+        code = err.args[0] if err.args else None
+        message = one_line(str(err.args[1] if len(err.args) > 1 else err))
+        if code in MYSQL_CANNOT_CONNECT:
+            return f"no MariaDB/MySQL server answers at {host}:{port}", message
+        return f"the MariaDB/MySQL server at {host}:{port} refused user {user!r}", message
+    return None
 
 
 def check_database(step: str, variable: str, url: str) -> int:
