@@ -57,7 +57,8 @@ def _steps(alias: str, first: TokenData, floor: Prepare) -> list[tuple[str, Prep
     from zoho_tokens.fields import plain_digest
     from zoho_tokens.lookups import Lookup, read_active
     from zoho_tokens.models import ZohoToken
-    from zoho_tokens.store import DjangoTokenStore, hand_out, lookups_for
+    from zoho_tokens.store import DjangoTokenStore
+    from zoho_tokens.store_mapping import hand_out, lookups_for
 
     store = DjangoTokenStore(using=alias)
     manager = ZohoToken.objects.using(alias)
@@ -103,7 +104,7 @@ def query_plans(alias: str, row: TokenData) -> list[tuple[str, str]]:
 
     from bench.sdk_tokens import by_refresh_token, by_user_name
     from zoho_tokens.lookups import read_active
-    from zoho_tokens.store import lookups_for
+    from zoho_tokens.store_mapping import lookups_for
 
     connection = connections[alias]
     explain = "EXPLAIN QUERY PLAN " if connection.vendor == "sqlite" else "EXPLAIN "
