@@ -37,10 +37,10 @@ from zoho_tokens.lookups import Lookup, read_active
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.refresh import ensure_fresh
 from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.store_mapping import to_oauth_token
 from zoho_tokens.zoho_sdk import (
     OAuthToken,
     Token,
+    UserSignature,
     authorization_token,
     current_token,
     set_authorization_token,
@@ -89,13 +89,11 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
     def __init__(self, row: ZohoToken, store: DjangoTokenStore) -> None:
         super().__init__(id=str(row.pk))
         self._store = store
-        #: The row read to enter the block, and the token it makes: they serve the first
-        #: authentication.
+        #: The row read to enter the block: it serves the first authentication.
         self._entry_row: ZohoToken | None = row
-        self._entry_token: OAuthToken | None = to_oauth_token(row)
         # The SDK names the user's field-metadata file after this token's user name before
         # the first call authenticates: carry it from the start.
-        self._copy(self._entry_token)
+        self._carry(row)
 
     def generate_token(self) -> None:
         """Nothing yet: ``switch_user`` calls this, and the block's first call
@@ -105,7 +103,6 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         """Put this row's current access token on the SDK's request."""
         set_authorization_token(url_connection, self.get_token())
 
-    @sensitive_variables("row", "entry_token", "fresh", "found")
     def get_token(self) -> str:
         """The row's access token, refreshed first when it is due (once for all workers).
 
@@ -113,15 +110,11 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         again (one indexed query), so a token revoked meanwhile fails the call.
         """
         row, self._entry_row = self._entry_row, None
-        entry_token, self._entry_token = self._entry_token, None
         if row is not None:
-            fresh = ensure_fresh(row)
-            found = entry_token if fresh is row else to_oauth_token(fresh)
-        else:
-            found = self._store.find_token_by_id(self.get_id())
-        return self._take(found)
+            return self._take(ensure_fresh(row))
+        return self._take(self._store.find_row_by_id(self.get_id()))
 
-    @sensitive_variables("rejected", "row", "replaced")
+    @sensitive_variables("rejected", "replaced")
     def replace_rejected(self, rejected: str) -> str:
         """A new access token in place of ``rejected``, which Zoho refused before its expiry.
 
@@ -132,27 +125,32 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         row = read_active(Lookup((("id", (pk,)),)), self._read_alias())
         if row is None:
             raise self._unusable()
-        replaced = self._take(to_oauth_token(ensure_fresh(row, rejected_access_token=rejected)))
+        replaced = self._take(ensure_fresh(row, rejected_access_token=rejected))
         if replaced == rejected:
             # Nothing to refresh it with (no refresh token): only a new consent helps.
             raise self._unusable()
         return replaced
 
-    @sensitive_variables("found", "access_token")
-    def _take(self, found: OAuthToken | None) -> str:
-        access_token = found.get_access_token() if found is not None else None
-        if found is None or not access_token:
+    @sensitive_variables("access_token")
+    def _take(self, row: ZohoToken | None) -> str:
+        """``row``'s access token, now this token's; only that secret is decrypted (the
+        refresh token and client secret stay in the row until a refresh needs them)."""
+        access_token = row.access_token if row is not None else None
+        if row is None or not access_token:
             raise self._unusable()
-        self._copy(found)
-        return str(access_token)
+        self._carry(row)
+        self.set_access_token(access_token)
+        return access_token
 
-    def _copy(self, found: OAuthToken) -> None:
-        # The SDK reads these back from the token (the metadata file's name, the API domain).
-        self.set_user_signature(found.get_user_signature())
-        self.set_refresh_token(found.get_refresh_token())
-        self.set_access_token(found.get_access_token())
-        self.set_expires_in(found.get_expires_in())
-        self.set_api_domain(found.get_api_domain())
+    def _carry(self, row: ZohoToken) -> None:
+        # What the SDK reads back from the token: the user name names the metadata file
+        # (a row without one: the refresh token's prefix, as the SDK does), the expiry and
+        # the API domain.
+        self.set_user_signature(UserSignature(row.user_name) if row.user_name else None)
+        if not row.user_name:
+            self.set_refresh_token(row.refresh_token)
+        self.set_expires_in(None if row.expires_at_ms is None else str(row.expires_at_ms))
+        self.set_api_domain(row.api_domain)
 
     def _read_alias(self) -> str:
         return self._store.using or router.db_for_read(ZohoToken)

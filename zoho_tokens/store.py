@@ -164,14 +164,22 @@ class DjangoTokenStore(TokenStore):
         Refreshed first when needed, exactly as in :meth:`find_token`."""
 
         def find() -> OAuthToken | None:
-            pk = parse_token_id(id)
-            if pk is None:
-                return None
-            row = read_active(Lookup((("id", (pk,)),)), self._read_alias())
-            row = _fresh(row) if row is not None else None
+            row = self._active_row(id)
             return to_oauth_token(row) if row is not None else None
 
         return self._guard("find_token_by_id", find)
+
+    def find_row_by_id(self, id: str) -> ZohoToken | None:
+        """The active row ``id`` as :meth:`find_token_by_id` finds it (refreshed first when
+        needed), before it becomes an SDK token: no secret is decrypted here."""
+        return self._guard("find_token_by_id", lambda: self._active_row(id))
+
+    def _active_row(self, id: str) -> ZohoToken | None:
+        pk = parse_token_id(id)
+        if pk is None:
+            return None
+        row = read_active(Lookup((("id", (pk,)),)), self._read_alias())
+        return _fresh(row) if row is not None else None
 
     def get_tokens(self) -> list[OAuthToken]:
         """Every stored token, fully populated, in one query."""
