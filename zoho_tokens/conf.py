@@ -7,8 +7,8 @@ Import the ready-made instance: ``from zoho_tokens.conf import zoho_settings``.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any, cast
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar, cast, overload
 
 from django.conf import settings
 
@@ -55,36 +55,120 @@ DEFAULTS: dict[str, Any] = {
 CONSENT_MODES = ("enhance", "full")
 
 
+_Value = TypeVar("_Value")
+
+
+def _configured() -> dict[str, Any]:
+    return getattr(settings, "ZOHO_TOKENS", None) or {}
+
+
+class _Setting(Generic[_Value]):
+    """One key of ``ZOHO_TOKENS``, read live on every access and converted to its type.
+
+    The attribute's name is the key; a key absent or set to None (typically
+    ``os.environ.get(...)``) gives its default from :data:`DEFAULTS`.
+    """
+
+    def __init__(self, convert: Callable[[Any], _Value], doc: str) -> None:
+        self._convert = convert
+        self.__doc__ = doc
+        self._key = ""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self._key = name
+
+    @overload
+    def __get__(self, instance: None, owner: type) -> _Setting[_Value]: ...
+    @overload
+    def __get__(self, instance: object, owner: type) -> _Value: ...
+    def __get__(self, instance: object | None, owner: type) -> _Setting[_Value] | _Value:
+        if instance is None:
+            return self
+        value = _configured().get(self._key)
+        return self._convert(DEFAULTS[self._key] if value is None else value)
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def _lower(value: Any) -> str:
+    return str(value).lower()
+
+
+def _scope_list(value: Any) -> list[str]:
+    """A list of scopes, from a list or a comma-separated string."""
+    if isinstance(value, str):
+        return [scope.strip() for scope in value.split(",") if scope.strip()]
+    return list(value)
+
+
 class ZohoTokensSettings:
     """Typed, live access to ``settings.ZOHO_TOKENS`` with defaults filled in."""
 
+    CLIENT_ID = _Setting(_optional_str, "The OAuth client id registered in Zoho's API console.")
+    CLIENT_SECRET = _Setting(_optional_str, "The OAuth client secret that goes with ``CLIENT_ID``.")
+    SCOPES = _Setting(
+        _scope_list,
+        "Scopes requested at consent, as a list (a comma-separated string is accepted).",
+    )
+    EXTRA_SCOPES = _Setting(
+        _scope_list,
+        "Scopes that may be asked for beyond ``SCOPES``, for one user at a time "
+        "(``connect_url(scopes=...)``, ``zoho_tokens:connect?scope=...``). A scope not listed "
+        "here or in ``SCOPES`` is never asked for from a query string.",
+    )
+    DATA_CENTER = _Setting(
+        _lower, "The location code of the default data centre (``us``, ``eu``, ``in`` ...)."
+    )
+    REDIRECT_URI = _Setting(
+        _optional_str,
+        "The redirect URI registered at Zoho; None means the callback view's absolute URL.",
+    )
+    REFRESH_MARGIN = _Setting(
+        float, "Seconds before expiry at which an access token is refreshed ahead of use."
+    )
+    HTTP_TIMEOUT = _Setting(
+        float, "Seconds a whole request to Zoho may take (connect, headers and body)."
+    )
+    STATE_MAX_AGE = _Setting(
+        int, "Seconds a consent may take between connect and callback before it is refused."
+    )
+    LOGIN = _Setting(bool, "Whether anonymous visitors may log in to Django through Zoho.")
+    LOGIN_CREATE_USERS = _Setting(
+        bool, "Whether log in with Zoho may create a Django user when no email matches."
+    )
+    ALLOW_ACCOUNT_TRANSFER = _Setting(
+        bool,
+        "Whether connecting a Zoho account that another Django user holds moves it (True) or "
+        "is refused (False, the default).",
+    )
+    CONNECT_REDIRECT_URL = _Setting(
+        str, "Where the callback sends the user when no safe ``next`` was given."
+    )
+    SDK_RESOURCE_PATH = _Setting(
+        _optional_str, "Folder where the SDK caches field metadata; None means a temporary folder."
+    )
+    INCREMENTAL_CONSENT = _Setting(
+        _lower,
+        'How more scopes are asked for: ``"full"`` (a new consent for every scope the token '
+        'needs; the default) or ``"enhance"`` (Zoho\'s incremental authorisation: the same '
+        "refresh token gains the scopes).",
+    )
+
     def _get(self, key: str) -> Any:
         # A key set to None (typically ``os.environ.get(...)``) means "use the default".
-        value = (getattr(settings, "ZOHO_TOKENS", None) or {}).get(key)
+        value = _configured().get(key)
         return DEFAULTS[key] if value is None else value
-
-    def _get_optional_str(self, key: str) -> str | None:
-        value = self._get(key)
-        return None if value is None else str(value)
 
     def raw(self, key: str) -> Any:
         """The value exactly as configured, or None when absent (for the system checks)."""
-        return (getattr(settings, "ZOHO_TOKENS", None) or {}).get(key)
+        return _configured().get(key)
 
     @property
     def configured_keys(self) -> set[str]:
         """The keys present in the user's ``ZOHO_TOKENS`` dict (for the system checks)."""
-        return set(getattr(settings, "ZOHO_TOKENS", None) or {})
-
-    @property
-    def CLIENT_ID(self) -> str | None:
-        """The OAuth client id registered in Zoho's API console."""
-        return self._get_optional_str("CLIENT_ID")
-
-    @property
-    def CLIENT_SECRET(self) -> str | None:
-        """The OAuth client secret that goes with ``CLIENT_ID``."""
-        return self._get_optional_str("CLIENT_SECRET")
+        return set(_configured())
 
     @property
     def CLIENT_SECRETS(self) -> dict[str, str]:
@@ -100,19 +184,6 @@ class ZohoTokensSettings:
         else ``CLIENT_SECRET``."""
         own = self.CLIENT_SECRETS.get((location or self.DATA_CENTER).lower())
         return own or self.CLIENT_SECRET
-
-    @property
-    def SCOPES(self) -> list[str]:
-        """Scopes requested at consent, as a list (a comma-separated string is accepted)."""
-        value = self._get("SCOPES")
-        if isinstance(value, str):
-            return [scope.strip() for scope in value.split(",") if scope.strip()]
-        return list(value)
-
-    @property
-    def DATA_CENTER(self) -> str:
-        """The location code of the default data centre (``us``, ``eu``, ``in`` ...)."""
-        return str(self._get("DATA_CENTER")).lower()
 
     @property
     def data_center(self) -> DataCenter:
@@ -176,75 +247,12 @@ class ZohoTokensSettings:
         return value.rstrip("/") if value else None
 
     @property
-    def REDIRECT_URI(self) -> str | None:
-        """The redirect URI registered at Zoho; None means the callback view's absolute URL."""
-        return self._get_optional_str("REDIRECT_URI")
-
-    @property
     def ENCRYPTION_KEYS(self) -> Sequence[str] | None:
         """Fernet keys, newest first; None means keys derived from ``SECRET_KEY``."""
         value = self._get("ENCRYPTION_KEYS")
         if isinstance(value, str):
             return [value]
         return cast("Sequence[str] | None", value)
-
-    @property
-    def REFRESH_MARGIN(self) -> float:
-        """Seconds before expiry at which an access token is refreshed ahead of use."""
-        return float(self._get("REFRESH_MARGIN"))
-
-    @property
-    def HTTP_TIMEOUT(self) -> float:
-        """Seconds to wait for Zoho Accounts before giving up (connect and read)."""
-        return float(self._get("HTTP_TIMEOUT"))
-
-    @property
-    def STATE_MAX_AGE(self) -> int:
-        """Seconds an OAuth ``state`` stays valid between connect and callback."""
-        return int(self._get("STATE_MAX_AGE"))
-
-    @property
-    def LOGIN(self) -> bool:
-        """Whether anonymous visitors may log in to Django through Zoho."""
-        return bool(self._get("LOGIN"))
-
-    @property
-    def LOGIN_CREATE_USERS(self) -> bool:
-        """Whether log in with Zoho may create a Django user when no email matches."""
-        return bool(self._get("LOGIN_CREATE_USERS"))
-
-    @property
-    def ALLOW_ACCOUNT_TRANSFER(self) -> bool:
-        """Whether connecting a Zoho account that another Django user holds moves it (True)
-        or is refused (False, the default)."""
-        return bool(self._get("ALLOW_ACCOUNT_TRANSFER"))
-
-    @property
-    def CONNECT_REDIRECT_URL(self) -> str:
-        """Where the callback sends the user when no safe ``next`` was given."""
-        return str(self._get("CONNECT_REDIRECT_URL"))
-
-    @property
-    def SDK_RESOURCE_PATH(self) -> str | None:
-        """Folder where the SDK caches field metadata; None means a temporary folder."""
-        return self._get_optional_str("SDK_RESOURCE_PATH")
-
-    @property
-    def EXTRA_SCOPES(self) -> list[str]:
-        """Scopes that may be asked for beyond ``SCOPES``, for one user at a time
-        (``connect_url(scopes=...)``, ``zoho_tokens:connect?scope=...``). A scope not
-        listed here or in ``SCOPES`` is never asked for from a query string."""
-        value = self._get("EXTRA_SCOPES")
-        if isinstance(value, str):
-            return [scope.strip() for scope in value.split(",") if scope.strip()]
-        return list(value)
-
-    @property
-    def INCREMENTAL_CONSENT(self) -> str:
-        """How more scopes are asked for: ``"full"`` (a new consent for every scope the
-        token needs; the default) or ``"enhance"`` (Zoho's incremental authorisation: the
-        same refresh token gains the scopes)."""
-        return str(self._get("INCREMENTAL_CONSENT")).lower()
 
     @property
     def SERVICES(self) -> dict[str, tuple[str, ...] | None]:
