@@ -646,3 +646,21 @@ def test_the_change_page_shows_the_scopes_zoho_granted(admin_client, fake_zoho):
 
     assert token.scopes == ["ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ"]
     assert "ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ" in html
+
+
+@pytest.mark.parametrize(
+    ("page", "name"),
+    [
+        (lambda token: revoke_url(token), "Revoke"),
+        (lambda token: reverse(SELF_CLIENT), "Add from Self Client grant code"),
+    ],
+    ids=["revoke", "self-client"],
+)
+def test_the_apps_own_admin_pages_lead_back_to_the_token_list(admin_client, fake_zoho, page, name):
+    token = connect(fake_zoho, "ann@example.com")
+
+    html = admin_client.get(page(token)).content.decode()
+
+    crumbs = html.split('<div class="breadcrumbs">')[1].split("</div>")[0]
+    assert f'href="{reverse(CHANGELIST)}"' in crumbs
+    assert crumbs.rstrip().endswith(f"&rsaquo; {name}")
