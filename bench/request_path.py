@@ -34,12 +34,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 from django.conf import settings
 
 from bench.loadtest_fake import CLIENT_ID, CLIENT_SECRET, user_email
+from bench.request_path_sdk_alone import memory_sdk_user, prepare
 
 KEY = "pwWUxjnHBWNSwmXY4x69S5HdfN6OQ8GKWzvVRNT8jwM="  # bench only, not secret
 USERS = 3
 THREADS = (1, 8)
 REDIRECT_URI = "http://127.0.0.1:1/callback"
-FAR_FUTURE_MS = str(int(time.time() * 1000) + 10 * 365 * 86400 * 1000)
 #: --database -> the alias of bench/settings.py whose server it uses.
 ALIASES = {"sqlite": "default", "postgres": "postgres", "mariadb": "mariadb"}
 SDK_ALONE = "SDK alone, in-memory store"
@@ -134,7 +134,7 @@ def _subjects(fake_url: str, people: list[Any]) -> dict[str, tuple[Call, int]]:
         answer.json()
 
     def sdk_alone(n: int) -> None:
-        _memory_sdk_user(fake_url, n, rows[n])
+        memory_sdk_user(fake_url, n, rows[n])
         fetch_leads()
 
     def per_request(n: int) -> None:
@@ -158,63 +158,6 @@ def _subjects(fake_url: str, people: list[Any]) -> dict[str, tuple[Call, int]]:
         "acting_as, 10 calls per block": (ten_per_block, 10),
         "session_for per call": (rest_session, 1),
     }
-
-
-_memory_users: dict[int, Any] = {}
-
-
-def _remember(fake_url: str, n: int, row: Any) -> None:
-    """Put user ``n``'s token into the in-memory store (the SDK alone)."""
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
-
-    stored = _memory_users.setdefault(n, OAuthToken(id=str(n)))
-    stored.set_access_token(row.access_token)
-    stored.set_refresh_token(row.refresh_token)
-    stored.set_expires_in(FAR_FUTURE_MS)
-    stored.set_user_signature(UserSignature(row.user_name))
-    stored.set_api_domain(fake_url)
-
-
-def _memory_sdk_user(fake_url: str, n: int, row: Any) -> None:
-    """Make this thread's SDK user the in-memory token of user ``n`` (the SDK alone)."""
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-
-    from zoho_tokens.sdk import environment_for, sdk_config
-
-    Initializer.switch_user(
-        environment=environment_for(fake_url, fake_url),
-        token=OAuthToken(id=str(n)),
-        sdk_config=sdk_config(),
-    )
-
-
-def _memory_store() -> Any:
-    from zohocrmsdk.src.com.zoho.api.authenticator.store.token_store import TokenStore
-
-    class MemoryStore(TokenStore):  # type: ignore[misc]
-        """Zero-cost: hands out the prepared tokens, saves nothing."""
-
-        def find_token(self, token: Any) -> Any:
-            return None
-
-        def find_token_by_id(self, token_id: str) -> Any:
-            return _memory_users.get(int(token_id))
-
-        def save_token(self, token: Any) -> None:
-            return None
-
-        def delete_token(self, token_id: str) -> None:
-            return None
-
-        def get_tokens(self) -> list[Any]:
-            return list(_memory_users.values())
-
-        def delete_tokens(self) -> None:
-            return None
-
-    return MemoryStore()
 
 
 def _measure(
@@ -245,31 +188,6 @@ def _measure(
     for thread in pool:
         thread.join()
     return durations, time.perf_counter() - started
-
-
-def _prepare(name: str, fake_url: str, rows: list[Any]) -> None:
-    """Install the subject's SDK initializer: the in-memory store, or acting_as's."""
-    from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
-    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
-
-    from zoho_tokens.sdk import ensure_initialized, environment_for, sdk_config
-    from zoho_tokens.testing import reset_zoho_sdk
-
-    resource_path = settings.ZOHO_TOKENS["SDK_RESOURCE_PATH"]
-    os.makedirs(resource_path, exist_ok=True)
-    reset_zoho_sdk()
-    if name.startswith("SDK alone"):
-        for n, row in enumerate(rows):
-            _remember(fake_url, n, row)
-        Initializer.initialize(
-            environment=environment_for(fake_url, fake_url),
-            token=OAuthToken(id="0"),
-            store=_memory_store(),
-            sdk_config=sdk_config(),
-            resource_path=resource_path,
-        )
-    else:
-        ensure_initialized()
 
 
 def run(database: str, calls: int, rounds: int) -> tuple[str, Results]:
@@ -310,7 +228,7 @@ def _measure_all(fake_url: str, calls: int, rounds: int) -> Results:
         for _ in range(rounds):
             for name, (work, per_unit) in subjects.items():
                 if not name.startswith("raw"):
-                    _prepare(name, fake_url, rows)
+                    prepare(name.startswith("SDK alone"), fake_url, rows)
                 units = max(2, calls // per_unit // threads // rounds)
                 taken, seconds = _measure(work, per_unit, threads, units)
                 durations[name] += taken
