@@ -189,6 +189,27 @@ def _warm_up() -> None:
         importlib.import_module(module)
 
 
+def run_threads(target: Callable[[int], None], count: int, *, timeout: float | None = None) -> None:
+    """Run ``target(index)`` for each index below ``count``, each in a thread of its own that
+    closes its database connections when done; wait for every thread (each up to ``timeout``).
+    """
+    import threading
+
+    from django.db import connections
+
+    def run(index: int) -> None:
+        try:
+            target(index)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(index,)) for index in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=timeout)
+
+
 def run_in_threads(
     function: Callable[..., Any], args: tuple[Any, ...], count: int, *, timeout: float = RUN_TIMEOUT
 ) -> list[Outcome]:
@@ -204,7 +225,7 @@ def run_in_threads(
     outcomes: list[Outcome | None] = [None] * count
 
     def call(index: int) -> None:
-        from django.db import connection, connections
+        from django.db import connection
 
         started = time.time()
         try:
@@ -217,14 +238,8 @@ def run_in_threads(
             barrier.abort()
             error = f"{type(err).__name__}: {err}"
             outcomes[index] = Outcome(index, None, error, started, time.time())
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=call, args=(index,)) for index in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=timeout)
+    run_threads(call, count, timeout=timeout)
     if any(outcome is None for outcome in outcomes):
         raise TimeoutError(f"only some threads finished in time: {outcomes}")
     return [outcome for outcome in outcomes if outcome is not None]

@@ -24,20 +24,27 @@ def closed_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def run(script: str, *args: str, ci: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("CI", "MAKE_TEST_SKIPS")}
+def python(
+    argv: list[str], cwd: Path, drop: tuple[str, ...], ci: bool, **env: str
+) -> subprocess.CompletedProcess[str]:
+    """Run ``python argv`` in ``cwd``, without CI and ``drop`` from this environment."""
+    environment = {k: v for k, v in os.environ.items() if k not in ("CI", *drop)}
     environment.update(env)
     if ci:
         environment["CI"] = "true"
     return subprocess.run(
-        [sys.executable, f"scripts/{script}", *args],
-        cwd=ROOT,
+        [sys.executable, *argv],
+        cwd=cwd,
         env=environment,
         capture_output=True,
         text=True,
         check=False,
         timeout=120,
     )
+
+
+def run(script: str, *args: str, ci: bool = False, **env: str) -> subprocess.CompletedProcess[str]:
+    return python([f"scripts/{script}", *args], ROOT, ("MAKE_TEST_SKIPS",), ci, **env)
 
 
 def test_no_postgresql_server_listening_skips_with_one_line_saying_so():
@@ -109,18 +116,8 @@ def makefile(tmp_path: Path) -> Path:
 
 
 def run_steps(folder: Path, *steps: str, ci: bool = False) -> subprocess.CompletedProcess[str]:
-    environment = {k: v for k, v in os.environ.items() if k not in ("CI", "MAKEFLAGS", "MFLAGS")}
-    if ci:
-        environment["CI"] = "true"
-    return subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "run_steps.py"), "--name", "make x", *steps],
-        cwd=folder,
-        env=environment,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    argv = [str(ROOT / "scripts" / "run_steps.py"), "--name", "make x", *steps]
+    return python(argv, folder, ("MAKEFLAGS", "MFLAGS"), ci)
 
 
 def test_a_failing_step_does_not_stop_the_steps_after_it(tmp_path):

@@ -38,6 +38,22 @@ def make_row(user_name="ada@example.com:700000001", client_id="1000.CLIENT", **f
     return row
 
 
+def revoked_row(user_name, remote_pending=True, **fields):
+    """A saved row, revoked here; ``remote_pending`` keeps its revocation at Zoho to do."""
+    row = make_row(user_name=user_name, **fields)
+    row.mark_revoked(remote_pending=remote_pending)
+    row.save()
+    return row
+
+
+def reauth_row(user_name):
+    """A saved row that needs the user to consent again."""
+    row = make_row(user_name=user_name)
+    row.mark_needs_reauth()
+    row.save()
+    return row
+
+
 # -- what it shows ----------------------------------------------------------------------------
 
 
@@ -301,12 +317,8 @@ def test_mark_needs_reauth_drops_the_access_token_only():
 
 def test_status_querysets():
     active = make_row(user_name="a@example.com:1")
-    revoked = make_row(user_name="r@example.com:1")
-    revoked.mark_revoked(remote_pending=True)
-    revoked.save()
-    reauth = make_row(user_name="n@example.com:1")
-    reauth.mark_needs_reauth()
-    reauth.save()
+    revoked = revoked_row("r@example.com:1")
+    reauth = reauth_row("n@example.com:1")
     assert list(ZohoToken.objects.usable()) == [active]
     assert list(ZohoToken.objects.revoked()) == [revoked]
     assert list(ZohoToken.objects.needing_reauth()) == [reauth]
@@ -345,12 +357,8 @@ def rows_in_every_state() -> list[ZohoToken]:
     expired = make_row(user_name="expired@example.com:1", expires_at_ms=now_ms() - HOUR_MS)
     no_expiry = make_row(user_name="noexpiry@example.com:1", expires_at_ms=None)
     no_access_token = make_row(user_name="noaccess@example.com:1", access_token=None)
-    revoked = make_row(user_name="revoked@example.com:1")
-    revoked.mark_revoked(remote_pending=True)
-    revoked.save()
-    reauth = make_row(user_name="reauth@example.com:1")
-    reauth.mark_needs_reauth()
-    reauth.save()
+    revoked = revoked_row("revoked@example.com:1")
+    reauth = reauth_row("reauth@example.com:1")
     return [make_row(), expired, no_expiry, no_access_token, revoked, reauth]
 
 
@@ -381,12 +389,8 @@ def test_display_status_query_and_model_agree(status):
 def test_disconnectable_by_is_the_users_own_revocable_tokens():
     ann, ben = (get_user_model().objects.create_user(name) for name in ("ann", "ben"))
     active = make_row(user_name="a@example.com:1", user=ann)
-    pending = make_row(user_name="p@example.com:1", user=ann)
-    pending.mark_revoked(remote_pending=True)
-    pending.save()
-    done = make_row(user_name="d@example.com:1", user=ann)
-    done.mark_revoked(remote_pending=False)
-    done.save()
+    pending = revoked_row("p@example.com:1", user=ann)
+    done = revoked_row("d@example.com:1", remote_pending=False, user=ann)
     make_row(user_name="b@example.com:1", user=ben)
 
     found = set(ZohoToken.objects.disconnectable_by(ann))

@@ -130,11 +130,22 @@ def test_zoho_accounts_failing_is_a_503_page(
     assert str(ZohoUnavailableError.user_message) in response.content.decode()
 
 
-def test_zoho_accounts_down_keeps_the_token(
-    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
+def accounts_down(fake_zoho: FakeZoho) -> None:
+    fake_zoho.fail("refresh", "down")
+
+
+def accounts_throttle(fake_zoho: FakeZoho) -> None:
+    fake_zoho.refresh_limit = 0  # Zoho's own throttle: HTTP 400 "Access Denied"
+
+
+@pytest.mark.parametrize(
+    "refresh_fails", [accounts_down, accounts_throttle], ids=["down", "throttled"]
+)
+def test_a_refresh_zoho_does_not_answer_keeps_the_token(
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken, refresh_fails
 ) -> None:
     expire(connected)
-    fake_zoho.fail("refresh", "down")
+    refresh_fails(fake_zoho)
     browser.get("/leads/")
     assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
@@ -143,7 +154,7 @@ def test_throttled_refresh_is_a_503_page(
     browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
 ) -> None:
     expire(connected)
-    fake_zoho.refresh_limit = 0  # Zoho's own throttle: HTTP 400 "Access Denied"
+    accounts_throttle(fake_zoho)
 
     response = browser.get("/leads/")
 
@@ -156,18 +167,9 @@ def test_throttle_in_another_language_is_a_503_page(
 ) -> None:
     expire(connected)
     fake_zoho.language = "zh"
-    fake_zoho.refresh_limit = 0
+    accounts_throttle(fake_zoho)
 
     assert browser.get("/leads/").status_code == 503
-
-
-def test_throttled_refresh_keeps_the_token(
-    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
-) -> None:
-    expire(connected)
-    fake_zoho.refresh_limit = 0
-    browser.get("/leads/")
-    assert ZohoToken.objects.get().status == TokenStatus.ACTIVE
 
 
 def test_after_connecting_again_only_the_connected_message_shows(

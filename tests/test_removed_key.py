@@ -84,10 +84,6 @@ def admin_delete(token: ZohoToken, ann: User, admin_client: Client) -> None:
     assert admin_client.post(url, {"post": "yes"}).status_code == 302
 
 
-def cleanup(token: ZohoToken, ann: User, admin_client: Client) -> None:
-    call_command("cleanup_zoho_tokens", stdout=StringIO())
-
-
 REVOKING_PATHS: list[Callable[[ZohoToken, User, Client], None]] = [
     disconnect,
     admin_revoke_button,
@@ -96,14 +92,25 @@ REVOKING_PATHS: list[Callable[[ZohoToken, User, Client], None]] = [
 ]
 
 
-@pytest.mark.parametrize("revoke", REVOKING_PATHS)
+@pytest.fixture(params=REVOKING_PATHS, ids=[path.__name__ for path in REVOKING_PATHS])
+def revoke_without_the_key(
+    request: pytest.FixtureRequest, token: ZohoToken, ann: User, admin_client: Client, keys: Keys
+) -> Callable[[], None]:
+    """Removes the key, then revokes ``token`` through one of the revoking paths."""
+
+    def revoke() -> None:
+        keys.remove()
+        request.param(token, ann, admin_client)
+
+    return revoke
+
+
 def test_revoking_without_the_key_keeps_the_refresh_token_ciphertext(
-    token, ann, admin_client, keys, fake_zoho, revoke
+    token, fake_zoho, revoke_without_the_key
 ):
     ciphertext = token.refresh_token_encrypted
-    keys.remove()
 
-    revoke(token, ann, admin_client)
+    revoke_without_the_key()
 
     row = ZohoToken.objects.get(pk=token.pk)
     assert row.status == TokenStatus.REVOKED
@@ -112,16 +119,14 @@ def test_revoking_without_the_key_keeps_the_refresh_token_ciphertext(
     assert fake_zoho.count(REVOKE_PATH) == 0
 
 
-@pytest.mark.parametrize("revoke", REVOKING_PATHS)
 def test_once_the_key_is_back_cleanup_revokes_at_zoho(
-    token, ann, admin_client, keys, fake_zoho, revoke
+    token, keys, fake_zoho, revoke_without_the_key
 ):
     refresh_token = token.refresh_token
-    keys.remove()
-    revoke(token, ann, admin_client)
+    revoke_without_the_key()
     keys.restore()
 
-    cleanup(token, ann, admin_client)
+    call_command("cleanup_zoho_tokens", stdout=StringIO())
 
     assert not fake_zoho.is_refresh_token_active(refresh_token)
     row = ZohoToken.objects.get(pk=token.pk)

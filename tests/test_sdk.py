@@ -7,8 +7,8 @@ import threading
 from collections import Counter
 
 import pytest
-from django.db import connections
 
+from tests.multiproc import run_threads
 from tests.sdk_helpers import connect, current_zoho_email, lead_names, make_user
 from zoho_tokens.exceptions import NoUsableTokenError
 from zoho_tokens.models import ZohoToken
@@ -163,14 +163,19 @@ def test_nested_blocks_restore_the_outer_user(fake_zoho: FakeZoho, alice) -> Non
         assert current_zoho_email() == "alice.zoho@example.com"
 
 
+def assert_crm_call_refused() -> None:
+    """A CRM call made outside ``acting_as`` raises the SDK's error."""
+    with pytest.raises(SDKException, match="CRM call outside acting_as"):
+        current_zoho_email()
+
+
 @pytest.mark.django_db
 def test_a_call_after_the_block_does_not_run_as_the_last_user(fake_zoho: FakeZoho, alice) -> None:
     with acting_as(alice):
         current_zoho_email()
     fake_zoho.reset_counts()
 
-    with pytest.raises(SDKException, match="CRM call outside acting_as"):
-        current_zoho_email()
+    assert_crm_call_refused()
     assert fake_zoho.crm_calls == []
 
 
@@ -180,8 +185,7 @@ def test_the_process_wide_initializer_refuses_crm_calls(fake_zoho: FakeZoho) -> 
 
     assert isinstance(process_initializer().token, NoUserToken)
     assert isinstance(process_initializer().store, DjangoTokenStore)
-    with pytest.raises(SDKException, match="CRM call outside acting_as"):
-        current_zoho_email()
+    assert_crm_call_refused()
     assert fake_zoho.requests == []
 
 
@@ -299,17 +303,12 @@ def test_a_new_thread_starts_without_sdk_user_after_another_ran_a_block(
 ) -> None:
     seen: list[object] = []
 
-    def worker() -> None:
-        try:
-            with acting_as(alice):
-                current_zoho_email()
-            seen.append(thread_init())
-        finally:
-            connections.close_all()
+    def worker(index: int) -> None:
+        with acting_as(alice):
+            current_zoho_email()
+        seen.append(thread_init())
 
-    thread = threading.Thread(target=worker)
-    thread.start()
-    thread.join()
+    run_threads(worker, 1)
 
     assert seen == [None]
 
@@ -342,14 +341,8 @@ def test_interleaved_blocks_in_many_threads_never_use_another_users_token(
                     leaked.append(thread_init())
         except BaseException as err:  # reported by the main thread
             errors.append(err)
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=worker, args=(index,)) for index in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(worker, THREADS)
 
     assert errors == []
     assert wrong == []

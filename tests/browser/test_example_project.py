@@ -17,22 +17,52 @@ from zoho_tokens.models import TokenStatus, ZohoToken
 pytestmark = pytest.mark.browser
 
 
-def connect_zoho(page: Any, live_server: Any, screenshot: Screenshots) -> None:
-    """From the home page: Connect Zoho CRM, Accept on the consent page, back home."""
-    page.goto(f"{live_server.url}/")
-    screenshot(page, "home-not-connected")
+def visit(page: Any, live_server: Any, screenshot: Screenshots, path: str, step: str) -> Any:
+    """Go to ``path`` of the live server and screenshot the page; returns the response."""
+    response = page.goto(f"{live_server.url}{path}")
+    screenshot(page, step)
+    return response
+
+
+def connect_zoho(page: Any, live_server: Any, screenshot: Screenshots) -> ZohoToken:
+    """From the home page: Connect Zoho CRM, Accept on the consent page, back home.
+
+    Returns the token the site stored.
+    """
+    visit(page, live_server, screenshot, "/", "home-not-connected")
     page.click("#connect")
     page.wait_for_selector("#accept")
     screenshot(page, "zoho-consent")
     page.click("#accept")
     page.wait_for_url(f"{live_server.url}/")
     screenshot(page, "home-connected")
+    return ZohoToken.objects.get()
 
 
 def open_admin(page: Any, url: str) -> None:
     """Open an admin page at a laptop's 1280 pixels, which every changelist column fits."""
     page.set_viewport_size({"width": 1280, "height": 760})
     page.goto(url)
+
+
+def open_token_admin(
+    page: Any, live_server: Any, screenshot: Screenshots, step: str, path: str = ""
+) -> None:
+    """Open ``path`` under the tokens' admin (the changelist by default), then screenshot it."""
+    open_admin(page, f"{live_server.url}/admin/zoho_tokens/zohotoken/{path}")
+    screenshot(page, step)
+
+
+def assert_the_changelist_fits(page: Any) -> None:
+    """The changelist's table is no wider than its box: no column is cut off."""
+    results = "document.querySelector('#changelist-form .results')"
+    assert page.evaluate(f"{results}.scrollWidth <= {results}.clientWidth")
+
+
+def assert_revoked_here_and_at_zoho(zoho: Any, refresh_token: str) -> None:
+    """The site's token is revoked, and so is its refresh token at the fake Zoho."""
+    assert ZohoToken.objects.get().status == TokenStatus.REVOKED
+    assert not zoho.is_refresh_token_active(refresh_token)
 
 
 def revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> None:
@@ -46,6 +76,12 @@ def revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> Non
     page.click("#zoho-tokens-confirm-revoke")
     page.wait_for_selector("ul.messagelist")
     screenshot(page, "admin-revoked")
+
+
+def connect_then_revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> None:
+    """The user connects Zoho CRM, then an admin revokes the token from the changelist."""
+    connect_zoho(page, live_server, screenshot)
+    revoke_in_admin(page, live_server, screenshot)
 
 
 def test_connecting_shows_connected_as_the_zoho_user(
@@ -70,8 +106,7 @@ def test_leads_page_lists_the_leads_read_through_the_sdk(
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
 
-    logged_in.goto(f"{live_server.url}/leads/")
-    screenshot(logged_in, "leads")
+    visit(logged_in, live_server, screenshot, "/leads/", "leads")
 
     names = logged_in.locator("#leads tr.lead td:first-child").all_inner_texts()
     assert names == [f"{lead['First_Name']} {lead['Last_Name']}" for lead in zoho.leads]
@@ -82,16 +117,13 @@ def test_leads_page_lists_the_leads_read_through_the_sdk(
 def test_admin_changelist_shows_the_token_without_its_secrets(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    token = ZohoToken.objects.get()
+    token = connect_zoho(logged_in, live_server, screenshot)
 
-    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
-    screenshot(logged_in, "admin-changelist")
+    open_token_admin(logged_in, live_server, screenshot, "admin-changelist")
     html = logged_in.content()
 
     assert token.user_name in logged_in.inner_text("#result_list")
-    results = "document.querySelector('#changelist-form .results')"
-    assert logged_in.evaluate(f"{results}.scrollWidth <= {results}.clientWidth")
+    assert_the_changelist_fits(logged_in)
     assert token.refresh_token not in html
     assert token.access_token not in html
     assert token.client_secret not in html
@@ -100,11 +132,9 @@ def test_admin_changelist_shows_the_token_without_its_secrets(
 def test_admin_token_page_shows_secrets_masked(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    token = ZohoToken.objects.get()
+    token = connect_zoho(logged_in, live_server, screenshot)
 
-    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/{token.pk}/change/")
-    screenshot(logged_in, "admin-token")
+    open_token_admin(logged_in, live_server, screenshot, "admin-token", f"{token.pk}/change/")
     text = logged_in.inner_text("#content")
 
     assert token.masked("refresh_token") in text
@@ -114,24 +144,20 @@ def test_admin_token_page_shows_secrets_masked(
 def test_admin_revoke_action_revokes_the_token_here_and_at_zoho(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    refresh_token = ZohoToken.objects.get().refresh_token
+    refresh_token = connect_zoho(logged_in, live_server, screenshot).refresh_token
 
     revoke_in_admin(logged_in, live_server, screenshot)
 
     assert "Revoked" in logged_in.inner_text("#result_list")
-    assert ZohoToken.objects.get().status == TokenStatus.REVOKED
-    assert not zoho.is_refresh_token_active(refresh_token)
+    assert_revoked_here_and_at_zoho(zoho, refresh_token)
 
 
 def test_home_shows_revoked_status_after_admin_revocation(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    revoke_in_admin(logged_in, live_server, screenshot)
+    connect_then_revoke_in_admin(logged_in, live_server, screenshot)
 
-    logged_in.goto(f"{live_server.url}/")
-    screenshot(logged_in, "home-revoked")
+    visit(logged_in, live_server, screenshot, "/", "home-revoked")
 
     assert logged_in.inner_text(".badge.status") == "Revoked"
     assert logged_in.is_visible(".reconnect")
@@ -140,8 +166,7 @@ def test_home_shows_revoked_status_after_admin_revocation(
 def test_leads_page_sends_to_zoho_after_admin_revocation(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    revoke_in_admin(logged_in, live_server, screenshot)
+    connect_then_revoke_in_admin(logged_in, live_server, screenshot)
     calls_before = len(zoho.crm_calls)
 
     logged_in.goto(f"{live_server.url}/leads/")
@@ -155,16 +180,14 @@ def test_leads_page_sends_to_zoho_after_admin_revocation(
 def test_disconnect_button_revokes_the_connection(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    refresh_token = ZohoToken.objects.get().refresh_token
+    refresh_token = connect_zoho(logged_in, live_server, screenshot).refresh_token
 
     logged_in.click(".disconnect")
     logged_in.wait_for_selector("#messages")
     screenshot(logged_in, "home-disconnected")
 
     assert "disconnected" in logged_in.inner_text("#messages")
-    assert ZohoToken.objects.get().status == TokenStatus.REVOKED
-    assert not zoho.is_refresh_token_active(refresh_token)
+    assert_revoked_here_and_at_zoho(zoho, refresh_token)
 
 
 def test_denying_consent_shows_a_friendly_message_and_stores_nothing(
@@ -184,8 +207,7 @@ def test_denying_consent_shows_a_friendly_message_and_stores_nothing(
 def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
     page: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    page.goto(f"{live_server.url}/")
-    screenshot(page, "home-anonymous")
+    visit(page, live_server, screenshot, "/", "home-anonymous")
     page.click("#sign-in-with-zoho")
     page.wait_for_selector("#accept")
     screenshot(page, "zoho-consent")
@@ -201,9 +223,9 @@ def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
 def test_leads_page_sends_to_zoho_when_zoho_refuses_the_refresh(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
+    token = connect_zoho(logged_in, live_server, screenshot)
     # The user removed the app in Zoho, and the access token this site holds has expired.
-    zoho.revoke(ZohoToken.objects.get().refresh_token)
+    zoho.revoke(token.refresh_token)
     ZohoToken.objects.update(expires_at_ms=0)
 
     logged_in.goto(f"{live_server.url}/leads/")
@@ -220,8 +242,7 @@ def test_leads_page_is_a_friendly_503_when_zoho_is_down(
     ZohoToken.objects.update(expires_at_ms=0)  # the next call must refresh ...
     zoho.fail("refresh", "down")  # ... and Zoho Accounts cannot be reached
 
-    response = logged_in.goto(f"{live_server.url}/leads/")
-    screenshot(logged_in, "leads-zoho-unavailable")
+    response = visit(logged_in, live_server, screenshot, "/leads/", "leads-zoho-unavailable")
 
     assert response.status == 503
     assert "Nothing was changed" in logged_in.inner_text("#zoho-tokens-unavailable-message")
@@ -231,8 +252,7 @@ def test_leads_page_is_a_friendly_503_when_zoho_is_down(
 def test_reconnecting_from_the_leads_page_lists_the_leads_again(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    connect_zoho(logged_in, live_server, screenshot)
-    revoke_in_admin(logged_in, live_server, screenshot)
+    connect_then_revoke_in_admin(logged_in, live_server, screenshot)
     logged_in.goto(f"{live_server.url}/leads/")
 
     logged_in.click("#accept")
@@ -278,10 +298,8 @@ def test_admin_list_of_every_status_fits_a_laptop_window(
             row.mark_revoked(remote_pending=True)
         row.save()
 
-    open_admin(logged_in, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
-    screenshot(logged_in, "admin-changelist-statuses")
+    open_token_admin(logged_in, live_server, screenshot, "admin-changelist-statuses")
 
-    results = "document.querySelector('#changelist-form .results')"
-    assert logged_in.evaluate(f"{results}.scrollWidth <= {results}.clientWidth")
+    assert_the_changelist_fits(logged_in)
     assert "Access expired, refreshable" in logged_in.inner_text("#result_list")
     assert "revocation at Zoho pending" in logged_in.inner_text("#result_list")

@@ -13,11 +13,17 @@ from zoho_tokens.testing import DEFAULT_SCOPES, FakeZoho, FakeZohoUser, token_ki
 from zoho_tokens.testing.consent import parse_form
 
 
+def authorize(
+    http: requests.Session, fake_zoho: FakeZoho, redirect_uri: str = REDIRECT_URI, **options: str
+) -> requests.Response:
+    """Open the fake's authorization URL for ``redirect_uri``; its redirect is not followed."""
+    return open_url(http, fake_zoho.authorize_url(redirect_uri, **options))
+
+
 def test_auth_with_an_unknown_client_is_a_400_page(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
-    url = fake_zoho.authorize_url(REDIRECT_URI, client_id="1000.UNKNOWN")
-    response = open_url(http, url)
+    response = authorize(http, fake_zoho, client_id="1000.UNKNOWN")
     assert response.status_code == 400
     assert "invalid_client" in response.text
 
@@ -25,8 +31,7 @@ def test_auth_with_an_unknown_client_is_a_400_page(
 def test_auth_auto_consent_redirects_with_a_code(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
-    url = fake_zoho.authorize_url(REDIRECT_URI, state="s-123")
-    response = open_url(http, url)
+    response = authorize(http, fake_zoho, state="s-123")
     assert response.status_code == 302
     location = response.headers["Location"]
     assert location.startswith(REDIRECT_URI + "?")
@@ -87,8 +92,7 @@ def test_auth_refuses_an_unregistered_redirect_uri(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
     fake_zoho.redirect_uris = [REDIRECT_URI]
-    url = fake_zoho.authorize_url("http://evil.example/cb")
-    assert open_url(http, url).status_code == 400
+    assert authorize(http, fake_zoho, "http://evil.example/cb").status_code == 400
 
 
 def test_auth_login_hint_picks_the_user(http: requests.Session, fake_zoho: FakeZoho) -> None:
@@ -110,8 +114,7 @@ def test_consenting_user_decides_who_consents(http: requests.Session, fake_zoho:
 def consent_page(http: requests.Session, fake_zoho: FakeZoho) -> requests.Response:
     fake_zoho.auto_consent = False
     fake_zoho.add_user("grace@example.com", "Grace Hopper")
-    url = fake_zoho.authorize_url(REDIRECT_URI, state="st")
-    return open_url(http, url)
+    return authorize(http, fake_zoho, state="st")
 
 
 def test_consent_page_shows_scopes_user_and_buttons(consent_page: requests.Response) -> None:

@@ -3,7 +3,7 @@ setting on for a whole test module are applied there with ``pytest.mark.usefixtu
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from django.test import Client
@@ -33,16 +33,18 @@ def client(user: Any) -> Client:
     return logged_in(user)
 
 
-@pytest.fixture
-def bob() -> Any:
-    """Bob, a second Django user."""
-    return make_user("bob")
+class Visitor(NamedTuple):
+    """A Django user and a test client logged in as them."""
+
+    user: Any
+    client: Client
 
 
 @pytest.fixture
-def bob_client(bob: Any) -> Client:
-    """A test client logged in as ``bob``."""
-    return logged_in(bob)
+def bob() -> Visitor:
+    """Bob, a second Django user (``bob.user``), logged in on a client of his own (``bob.client``)."""
+    user = make_user("bob")
+    return Visitor(user, logged_in(user))
 
 
 @pytest.fixture

@@ -148,14 +148,14 @@ def test_callback_identifies_the_zoho_user_on_the_returned_api_domain(
 
 
 def test_each_logged_in_user_gets_their_own_token(
-    client: Client, fake_zoho: FakeZoho, user, bob, bob_client: Client
+    client: Client, fake_zoho: FakeZoho, user, bob
 ) -> None:
     fake_zoho.add_user("bob.zoho@example.com", "Bob Zoho")
     client.get(consented(client, fake_zoho))
-    bob_client.get(fake_zoho.consent(start(bob_client), user="bob.zoho@example.com"))
+    bob.client.get(fake_zoho.consent(start(bob.client), user="bob.zoho@example.com"))
 
     assert ZohoToken.objects.get(user=user).email == fake_zoho.consenting_user.email
-    assert ZohoToken.objects.get(user=bob).email == "bob.zoho@example.com"
+    assert ZohoToken.objects.get(user=bob.user).email == "bob.zoho@example.com"
 
 
 def test_reconnecting_updates_the_same_row(client: Client, fake_zoho: FakeZoho) -> None:
@@ -552,12 +552,12 @@ def test_an_absurd_expiry_gets_a_page_and_keeps_the_earlier_token(
 
 
 def test_connecting_a_zoho_account_another_user_holds_says_so(
-    client: Client, fake_zoho: FakeZoho, user, bob, bob_client: Client
+    client: Client, fake_zoho: FakeZoho, user, bob
 ) -> None:
-    bob_client.get(consented(bob_client, fake_zoho))
+    bob.client.get(consented(bob.client, fake_zoho))
 
     response = client.get(consented(client, fake_zoho))
 
     assert response.status_code == 409
     assert "connected to another account on this site" in response.content.decode()
-    assert ZohoToken.objects.get().user == bob
+    assert ZohoToken.objects.get().user == bob.user

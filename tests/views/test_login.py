@@ -203,12 +203,12 @@ def test_the_backend_does_not_take_username_and_password(fake_zoho: FakeZoho, ad
 
 
 def test_a_logged_in_user_connecting_is_not_logged_in_as_someone_else(
-    fake_zoho: FakeZoho, ada, bob, bob_client: Client
+    fake_zoho: FakeZoho, ada, bob
 ) -> None:
-    sign_in(bob_client, fake_zoho)
+    sign_in(bob.client, fake_zoho)
 
-    assert logged_in_user_id(bob_client) == str(bob.pk)
-    assert ZohoToken.objects.get().user == bob
+    assert logged_in_user_id(bob.client) == str(bob.user.pk)
+    assert ZohoToken.objects.get().user == bob.user
 
 
 def test_a_login_flow_without_the_backend_configured_signs_nobody_in(
@@ -226,9 +226,9 @@ def test_a_login_flow_without_the_backend_configured_signs_nobody_in(
 
 
 def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(
-    fake_zoho: FakeZoho, ada, bob, bob_client: Client
+    fake_zoho: FakeZoho, ada, bob
 ) -> None:
-    sign_in(bob_client, fake_zoho)  # Bob connected the Zoho account ada@example.com
+    sign_in(bob.client, fake_zoho)  # Bob connected the Zoho account ada@example.com
     bobs = ZohoToken.objects.get()
     client = Client()
 
@@ -237,7 +237,7 @@ def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(
     assert response.status_code == 409
     assert "connected to another account on this site" in response.content.decode()
     assert logged_in_user_id(client) is None
-    assert ZohoToken.objects.get().user == bob
+    assert ZohoToken.objects.get().user == bob.user
     assert fake_zoho.is_refresh_token_active(bobs.refresh_token)
     assert sum(1 for refresh in fake_zoho.refresh_tokens if refresh.active) == 1
 
