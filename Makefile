@@ -8,8 +8,9 @@ PY := $(VENV)/bin/python
 POSTGRES_URL ?= postgres://postgres@127.0.0.1:5432/test
 MARIADB_URL ?= mysql://root:@127.0.0.1:3306/test
 PYTEST_ARGS ?=
-# The suites run on every core (pytest-xdist); XDIST= runs them in one process.
-XDIST ?= -n auto
+# The suites run on every core (pytest-xdist), the `slow` tests one after another on one
+# worker (tests/conftest.py); XDIST= runs them in one process.
+XDIST ?= -n auto --dist loadgroup
 
 # -- the two commands, and the quick one ------------------------------------------------------
 

@@ -21,6 +21,16 @@ from zoho_tokens.testing import FakeZoho
 ALICE_ZOHO_EMAIL = "alice.zoho@example.com"
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the ``slow`` tests (those that start many processes or threads and time them) on
+    one pytest-xdist worker, one after another (``--dist loadgroup``, as ``make`` runs the
+    suites): two sixteen-process storms at once would starve both cores, and the timing
+    bounds of one would then measure the other."""
+    for item in items:
+        if item.get_closest_marker("slow") is not None:
+            item.add_marker(pytest.mark.xdist_group("slow"))
+
+
 @pytest.fixture(autouse=True)
 def _fresh_sdk_for_every_test(zoho_sdk_reset: None) -> None:
     """Every test starts and ends with a fresh Zoho SDK.

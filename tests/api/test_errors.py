@@ -88,8 +88,8 @@ def test_a_server_error_or_an_unreachable_zoho_is_unavailable(
 
 
 def test_a_slow_answer_times_out_after_http_timeout(fake_zoho: FakeZoho, settings) -> None:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.5}
     session = session_for(connect(fake_zoho, "alice"))
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.5}
     fake_zoho.fail("crm", "slow")
     started = time.monotonic()
 
