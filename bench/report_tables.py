@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from bench.cleanup_scale import CleanupResult
 from bench.report_figures import FILESTORE, FLOOR, LABELS, Results, Run, duration, ratio
 from bench.storm import THROTTLED, StormResult
@@ -33,14 +35,16 @@ def operation_table(run: Run, results: Results, operation: str) -> list[str]:
     return lines
 
 
+def _table(columns: list[str], rows: Iterable[str]) -> list[str]:
+    """A Markdown table: the first column text, the others numbers (right-aligned)."""
+    return ["| " + " | ".join(columns) + " |", "|---|" + "--:|" * (len(columns) - 1), *rows]
+
+
 def storm_table(run: Run) -> list[str]:
     """The refresh storm: one row per store."""
-    return [
-        "| Store | Refresh calls received | Workers served | Failed | Distinct access tokens "
-        "handed out | Median wait | p95 wait | Max wait |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|",
-        *(_storm_row(storm) for storm in run.storms),
-    ]
+    columns = ["Store", "Refresh calls received", "Workers served", "Failed"]
+    columns += ["Distinct access tokens handed out", "Median wait", "p95 wait", "Max wait"]
+    return _table(columns, (_storm_row(storm) for storm in run.storms))
 
 
 def _storm_row(storm: StormResult) -> str:
@@ -61,12 +65,9 @@ def _storm_row(storm: StormResult) -> str:
 
 def cleanup_table(run: Run) -> list[str]:
     """Cleanup at scale: one row per database."""
-    return [
-        "| Database | Rows | Deleted | Wall time | Peak RSS | Baseline RSS (no cleanup) | "
-        "Seeding took |",
-        "|---|--:|--:|--:|--:|--:|--:|",
-        *(_cleanup_row(cleanup) for cleanup in run.cleanups),
-    ]
+    columns = ["Database", "Rows", "Deleted", "Wall time", "Peak RSS"]
+    columns += ["Baseline RSS (no cleanup)", "Seeding took"]
+    return _table(columns, (_cleanup_row(cleanup) for cleanup in run.cleanups))
 
 
 def _cleanup_row(c: CleanupResult) -> str:

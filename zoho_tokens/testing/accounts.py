@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -60,32 +61,30 @@ def _post_only(handler: _Handler) -> _Handler:
     return checked
 
 
+@dataclass
 class AccountsEndpoints:
-    """The handlers of Zoho Accounts' endpoints for one :class:`FakeZoho`."""
+    """The handlers of Zoho Accounts' endpoints for one :class:`FakeZoho`: its settings
+    (``fake``), its memory (``state``), its records (``log``), and how a "slow" fault
+    sleeps (``sleep``, woken when the fake stops)."""
 
-    def __init__(
-        self,
-        fake: FakeZoho,
-        state: AccountsState,
-        log: RequestLog,
-        sleep: Callable[[float], bool],
-    ) -> None:
-        self._fake = fake
-        self._state = state
-        self._log = log
-        self._sleep = sleep
-        self._enhancements = ScopeEnhancements(state)
+    fake: FakeZoho
+    state: AccountsState
+    log: RequestLog
+    sleep: Callable[[float], bool]
+
+    def __post_init__(self) -> None:
+        self._enhancements = ScopeEnhancements(self.state)
 
     # -- authorization ------------------------------------------------------------------
 
     def _check_authorization(self, params: dict[str, str]) -> HttpResponse | None:
         """Zoho's checks on an authorization request: None if fine, else the error page."""
-        if not self._state.directory.has_client(params.get("client_id")):
+        if not self.state.directory.has_client(params.get("client_id")):
             return _error_page("invalid_client", "Invalid Client")
         if params.get("response_type", "code") != "code":
             return _error_page("unsupported_response_type", "Invalid Response Type")
         redirect_uri = params.get("redirect_uri")
-        allowed = self._fake.redirect_uris
+        allowed = self.fake.redirect_uris
         if not redirect_uri or (allowed is not None and redirect_uri not in allowed):
             return _error_page("invalid_redirect_uri", "Invalid Redirect Uri")
         if not parse_scopes(params.get("scope")):
@@ -98,15 +97,15 @@ class AccountsEndpoints:
         error = self._check_authorization(params)
         if error is not None:
             return error
-        self._log.record_authorization(params)
+        self.log.record_authorization(params)
         user = (
-            self._state.directory.find_user(params.get("login_hint") or params.get("user"))
-            or self._fake.consenting_user
+            self.state.directory.find_user(params.get("login_hint") or params.get("user"))
+            or self.fake.consenting_user
         )
-        if self._fake.auto_consent:
+        if self.fake.auto_consent:
             return self._grant(params, user)
         scopes = parse_scopes(params.get("scope"))
-        users = self._state.directory.users
+        users = self.state.directory.users
         return HttpResponse.html(pages.render_consent_page(params, scopes, users, user))
 
     @_post_only
@@ -123,12 +122,12 @@ class AccountsEndpoints:
                 callback["state"] = params["state"]
             return HttpResponse.redirect(add_query(params["redirect_uri"], callback))
         email = params.get("user")
-        user = self._state.directory.find_user(email) if email else None
+        user = self.state.directory.find_user(email) if email else None
         if email and user is None:
             return _error_page("invalid_user", "Unknown User")
         if action != "accept":
             return _error_page("invalid_request", "Invalid Request")
-        return self._grant(params, user or self._fake.consenting_user)
+        return self._grant(params, user or self.fake.consenting_user)
 
     def _grant(self, params: dict[str, str], user: FakeZohoUser) -> HttpResponse:
         client_id = params["client_id"]
@@ -136,16 +135,16 @@ class AccountsEndpoints:
         # access gets a code whose exchange returns no new refresh token.
         offline = params.get("access_type") == "offline" and (
             params.get("prompt") == "consent"
-            or not self._state.has_active_refresh_token(client_id, user)
+            or not self.state.has_active_refresh_token(client_id, user)
         )
-        grant = self._state.issue_code(
+        grant = self.state.issue_code(
             client_id, user, parse_scopes(params.get("scope")), params["redirect_uri"], offline
         )
         callback: dict[str, str] = {}
         if "state" in params:
             callback["state"] = params["state"]
         callback.update(
-            {"code": grant.code, "location": self._fake.location, "accounts-server": self._fake.url}
+            {"code": grant.code, "location": self.fake.location, "accounts-server": self.fake.url}
         )
         # As recorded from a live flow: the server percent-encoded, and a trailing "&".
         return HttpResponse.redirect(add_query(params["redirect_uri"], callback) + "&")
@@ -155,18 +154,18 @@ class AccountsEndpoints:
     @_post_only
     def token(self, request: HttpRequest) -> HttpResponse:
         """``POST /oauth/v2/token``: exchange a code, or refresh an access token."""
-        if self._fake.delay > 0 and not self._sleep(self._fake.delay):
+        if self.fake.delay > 0 and not self.sleep(self.fake.delay):
             return HttpResponse.dropped()
         params = request.params
         grant_type = params.get("grant_type")
         client = (params.get("client_id"), params.get("client_secret"))
         try:
             if grant_type == "authorization_code":
-                access, refresh = self._state.exchange(
+                access, refresh = self.state.exchange(
                     *client, params.get("code"), params.get("redirect_uri")
                 )
             elif grant_type == "refresh_token":
-                access = self._state.refresh(*client, params.get("refresh_token"))
+                access = self.state.refresh(*client, params.get("refresh_token"))
                 refresh = None
             else:
                 raise OAuthError("unsupported_grant_type")
@@ -179,12 +178,12 @@ class AccountsEndpoints:
         payload.update(
             {
                 "scope": ",".join(access.scopes),
-                "api_domain": self._fake.api_domain,
+                "api_domain": self.fake.api_domain,
                 "token_type": "Bearer",
             }
         )
-        lifetime = self._fake.access_token_lifetime
-        if self._fake.legacy_expiry:
+        lifetime = self.fake.access_token_lifetime
+        if self.fake.legacy_expiry:
             # The older shape Zoho answered with (and its SDK still reads): milliseconds in
             # ``expires_in``, seconds in ``expires_in_sec``.
             payload["expires_in"] = lifetime * 1000
@@ -196,7 +195,7 @@ class AccountsEndpoints:
     @_post_only
     def revoke(self, request: HttpRequest) -> HttpResponse:
         """``POST /oauth/v2/token/revoke``: revoke a refresh or access token."""
-        if self._state.revoke(request.params.get("token")):
+        if self.state.revoke(request.params.get("token")):
             return HttpResponse.json({"status": "success"})
         return HttpResponse.json({"error": "invalid_token", "status": "failure"}, status=400)
 
@@ -225,5 +224,5 @@ class AccountsEndpoints:
         except OAuthError as err:
             return _error_page(err.error, "Invalid Request")
         callback = {"state": params["state"]} if "state" in params else {}
-        callback.update({"location": self._fake.location, "accounts-server": self._fake.url})
+        callback.update({"location": self.fake.location, "accounts-server": self.fake.url})
         return HttpResponse.redirect(add_query(params["redirect_uri"], callback))

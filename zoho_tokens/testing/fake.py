@@ -72,8 +72,10 @@ class FakeZoho(FakeZohoControls):
         enforce_scopes: bool = True,
         log_requests: bool = False,
     ) -> None:
-        self._client_id = client_id
-        self._client_secret = client_secret
+        #: The OAuth client id the fake accepts (see :meth:`add_client` for more).
+        self.client_id = client_id
+        #: The secret that goes with :attr:`client_id`.
+        self.client_secret = client_secret
         #: The data centre reported in the callback's ``location`` parameter.
         self.location = location
         self._directory = Directory(
@@ -115,16 +117,6 @@ class FakeZoho(FakeZohoControls):
     def _answer(self, request: HttpRequest) -> HttpResponse:
         """Everything the fake does over HTTP (see :mod:`.routing`)."""
         return self._app(request)
-
-    @property
-    def client_id(self) -> str:
-        """The OAuth client id the fake accepts (see :meth:`add_client` for more)."""
-        return self._client_id
-
-    @property
-    def client_secret(self) -> str:
-        """The secret that goes with :attr:`client_id`."""
-        return self._client_secret
 
     # -- lifecycle ----------------------------------------------------------------------
 

@@ -8,24 +8,19 @@ from __future__ import annotations
 
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import NamedTuple
 
-from zoho_tokens.testing.server import HttpRequest, RequestParams
+from zoho_tokens.testing.server import HttpRequest
 
 __all__ = ["CrmCall", "RecordedRequest", "RequestLog"]
 
 
 @dataclass
-class RecordedRequest(RequestParams):
-    """One request the fake received. ``status`` is None if it was never answered."""
+class RecordedRequest(HttpRequest):
+    """One request the fake received, and when. ``status`` is None if it was never answered."""
 
-    method: str
-    path: str
-    query: dict[str, str]
-    form: dict[str, str]
-    headers: dict[str, str]
-    timestamp: float
+    timestamp: float = 0.0
     status: int | None = None
 
 
@@ -48,14 +43,8 @@ class RequestLog:
 
     def record_request(self, request: HttpRequest) -> RecordedRequest:
         """Log a request on arrival; the caller sets its ``status`` once it is answered."""
-        recorded = RecordedRequest(
-            method=request.method,
-            path=request.path,
-            query=request.query,
-            form=request.form,
-            headers=request.headers,
-            timestamp=time.time(),
-        )
+        seen = {field.name: getattr(request, field.name) for field in fields(HttpRequest)}
+        recorded = RecordedRequest(**seen, timestamp=time.time())
         with self._lock:
             self._requests.append(recorded)
         return recorded

@@ -53,7 +53,7 @@ class RequestParams:
         return {**self.query, **self.form}
 
 
-@dataclass(frozen=True)
+@dataclass
 class HttpRequest(RequestParams):
     """One parsed request, as the application sees it."""
 
