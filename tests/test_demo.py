@@ -27,6 +27,10 @@ STARTUP_SECONDS = 120
 QUIET_AFTER_BANNER_SECONDS = 2.0
 BANNER_END = "Press Ctrl-C to stop."
 
+# One demo at a time: it prepares its database in example_project/ afresh on every start, so
+# two pytest-xdist workers each starting this module's demo would delete each other's.
+pytestmark = pytest.mark.xdist_group("demo")
+
 
 def free_port() -> int:
     with socket.socket() as probe:
