@@ -38,6 +38,15 @@ def _version(distribution: str) -> str:
         return "not installed"
 
 
+def _mysql_driver() -> str:
+    """mysqlclient when installed (bench/settings.py prefers it), else PyMySQL."""
+    from bench.settings import MYSQL_DRIVER
+
+    return (
+        f"{MYSQL_DRIVER} {_version('mysqlclient' if MYSQL_DRIVER == 'mysqlclient' else 'PyMySQL')}"
+    )
+
+
 def _mysql_connector() -> str:
     version = _version("mysql-connector-python")
     try:
@@ -65,6 +74,6 @@ def describe(server_versions: dict[str, str]) -> list[tuple[str, str]]:
         ("SQLite (Python's sqlite3)", sqlite3.sqlite_version),
         *sorted(server_versions.items()),
         ("psycopg", _version("psycopg")),
-        ("PyMySQL (Django's MariaDB driver)", _version("PyMySQL")),
+        ("Django's MariaDB driver", _mysql_driver()),
         ("mysql-connector-python (DBStore's driver)", _mysql_connector()),
     ]

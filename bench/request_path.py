@@ -81,6 +81,8 @@ def _configure(database: str, work_dir: str, fake_url: str) -> str:
     django.setup()
     version = databases.recreate(alias)
     databases.migrate("default")
+    if alias == "mariadb":
+        version += f" ({bench_settings.MYSQL_DRIVER})"
     return version
 
 
