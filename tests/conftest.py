@@ -21,6 +21,7 @@ from zoho_tokens.testing import FakeZoho
 ALICE_ZOHO_EMAIL = "alice.zoho@example.com"
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Run the ``slow`` tests (those that start many processes or threads and time them) on
     one pytest-xdist worker, one after another (``--dist loadgroup``, as ``make`` runs the
