@@ -16,7 +16,7 @@ XDIST ?= -n auto --dist loadgroup
 
 .PHONY: test check
 
-## make test: everything CI runs, about 25 minutes on two idle cores. Each step below runs even
+## make test: everything CI runs, about 26 minutes on two idle cores. Each step below runs even
 ## when one before it failed, and the run ends with one line per step and
 ## `make test: N passed, N failed`. A step whose server, browser or interpreter is missing here
 ## is skipped with one line saying what and how to enable it; under CI=true that is a failure.
@@ -25,7 +25,7 @@ TEST_STEPS := lint typecheck migrations-check test-sqlite test-postgres test-mar
 test: dev-venv
 	@$(PY) scripts/run_steps.py --name "make test" --make "$(MAKE)" $(TEST_STEPS)
 
-## make check: lint, types, the migrations check and the SQLite suite, about 3 minutes idle:
+## make check: lint, types, the migrations check and the SQLite suite, about 2.5 minutes idle:
 ## the loop while working. `make test` before asking for a merge.
 CHECK_STEPS := lint typecheck migrations-check test-sqlite
 check: dev-venv
