@@ -217,7 +217,7 @@ bench: $(VENV)/.bench-installed
 ## process; 40 users connect at once, then load their leads 20 times in 4 tabs each, every
 ## access token killed at the fake half-way; on SQLite, PostgreSQL and MariaDB (a server that
 ## does not answer is left out). Fails on any error page, empty result, lost connection or a
-## token not refreshed exactly once. LOADTEST_ARGS go to bench/loadtest.py (--midway none|expire,
+## token not refreshed exactly once. LOADTEST_ARGS go to bench/loadtest/main.py (--midway none|expire,
 ## --databases, --db-name, ...).
 LOADTEST_ARGS ?=
 loadtest: $(VENV)/.load-installed

@@ -83,14 +83,14 @@ def _fresh_database(alias: str) -> str:
     return version
 
 
-#: Report label -> the name ``bench.request_path --database`` takes.
+#: Report label -> the name ``python -m bench.request_path --database`` takes.
 REQUEST_PATH_NAMES = {"SQLite": "sqlite", "PostgreSQL": "postgres", "MariaDB": "mariadb"}
 
 
 def _databases(notes: list[str]) -> tuple[dict[str, str], dict[str, str]]:
     """Fresh databases: ``(label -> alias of those that answered, label -> server version)``."""
     from bench import databases
-    from bench.matrix import log
+    from bench.store.matrix import log
 
     available: dict[str, str] = {}
     versions: dict[str, str] = {}
@@ -111,7 +111,8 @@ def _subjects(
     available: dict[str, str], work_dir: str, ciphers: object, notes: list[str]
 ) -> tuple[list[Any], dict[str, Any] | None]:
     """The stores under test, floor first; and what the storm needs to drive DBStore."""
-    from bench import databases, floors, subjects
+    from bench import databases
+    from bench.store import floors, subjects
 
     chosen: list[subjects.Subject] = [floors.FloorSubject(os.path.join(work_dir, "floor.sqlite3"))]
     servers = [label for label in ("PostgreSQL", "MariaDB") if label in available]
@@ -143,10 +144,11 @@ def main(argv: list[str] | None = None) -> int:
 
     django.setup()
 
-    from bench import databases, machine, storm
-    from bench.ciphers import Ciphers
-    from bench.matrix import Plan
-    from bench.report import Run, render
+    from bench import databases, machine
+    from bench.report.page import Run, render
+    from bench.store.ciphers import Ciphers
+    from bench.store.matrix import Plan
+    from bench.storm import measure as storm
 
     sizes = [int(size) for size in args.sizes.split(",")]
     plan = Plan(reps=60, budget=0.5, get_tokens_reps=((2000, 3),)) if args.quick else Plan()
@@ -175,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             load_at_end=", ".join(f"{value:.2f}" for value in os.getloadavg()),
         )
     )
-    from bench.request_path_report import report_section
+    from bench.request_path.report import report_section
 
     report += "\n\n" + report_section(
         args.quick, [REQUEST_PATH_NAMES[label] for label in available]
@@ -194,7 +196,8 @@ def _stores(
     chosen: list[Any], available: dict[str, str], sizes: list[int], plan: Any, ciphers: object
 ) -> tuple[list[Any], list[tuple[str, float]], dict[str, list[tuple[str, str]]]]:
     """The main table, ``find_token``'s steps and the query plans: ``(cells, steps, plans)``."""
-    from bench import breakdown, data, floors, matrix
+    from bench import data
+    from bench.store import breakdown, floors, matrix
 
     floor = chosen[0]
     assert isinstance(floor, floors.FloorSubject)
@@ -212,7 +215,7 @@ def _stores(
 
 def _cleanups(args: argparse.Namespace, available: dict[str, str], notes: list[str]) -> list[Any]:
     """``cleanup_zoho_tokens`` at scale on each database of ``--cleanup-on`` that answered."""
-    from bench import cleanup_scale
+    from bench.cleanup import scale as cleanup_scale
 
     cleanups = []
     for label in (CLEANUP_CHOICES[name] for name in args.cleanup_on.split(",") if name):
@@ -226,7 +229,7 @@ def _cleanups(args: argparse.Namespace, available: dict[str, str], notes: list[s
 
 
 def _write(report: str, output: str) -> None:
-    from bench.matrix import log
+    from bench.store.matrix import log
 
     Path(output).parent.mkdir(parents=True, exist_ok=True)
     Path(output).write_text(report + "\n", encoding="utf-8")

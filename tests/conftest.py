@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 
-from tests.sdk_helpers import connect, make_user
-from zoho_tokens.store import DjangoTokenStore
+from tests.sdk.helpers import connect, make_user
+from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
 
 #: The Zoho account of the ``alice`` fixture.

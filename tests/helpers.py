@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.db import connection
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.crypto import keyring
 from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models.crypto import keyring
 from zoho_tokens.testing import FakeZoho
 
 REFUSING_TRIGGER = "zoho_tokens_test_refuse"

@@ -184,7 +184,7 @@ def _warm_up() -> None:
     for module in (
         "zohocrmsdk.src.com.zoho.api.authenticator.oauth_token",
         "zohocrmsdk.src.com.zoho.crm.api.user_signature",
-        "zoho_tokens.store",
+        "zoho_tokens.sdk.store",
     ):
         importlib.import_module(module)
 
@@ -254,7 +254,7 @@ def find_access_token(user_name: str) -> str | None:
     from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
     from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-    from zoho_tokens.store import DjangoTokenStore
+    from zoho_tokens.sdk.store import DjangoTokenStore
 
     token = DjangoTokenStore().find_token(OAuthToken(user_signature=UserSignature(user_name)))
     return token.get_access_token() if token is not None else None
@@ -262,7 +262,7 @@ def find_access_token(user_name: str) -> str | None:
 
 def find_access_token_by_id(token_id: str) -> str | None:
     """``DjangoTokenStore().find_token_by_id``; returns the access token it hands out."""
-    from zoho_tokens.store import DjangoTokenStore
+    from zoho_tokens.sdk.store import DjangoTokenStore
 
     token = DjangoTokenStore().find_token_by_id(token_id)
     return token.get_access_token() if token is not None else None
@@ -274,7 +274,7 @@ def save_token(fields: dict[str, str]) -> str:
     from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
     from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
-    from zoho_tokens.store import DjangoTokenStore
+    from zoho_tokens.sdk.store import DjangoTokenStore
 
     fields = dict(fields)
     user_name = fields.pop("user_name")

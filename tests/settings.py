@@ -35,10 +35,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if django.VERSION >= (5, 1):
         # Every write transaction takes the write lock at BEGIN, so that it waits for the
         # timeout instead of failing at once (on Django 4.2 the app does it itself: see
-        # zoho_tokens/sqlite.py); WAL lets readers go on while someone writes.
+        # zoho_tokens/tokens/sqlite.py); WAL lets readers go on while someone writes.
         DATABASES["default"]["OPTIONS"]["transaction_mode"] = "IMMEDIATE"
         DATABASES["default"]["OPTIONS"]["init_command"] = "PRAGMA journal_mode=WAL"
-    # zoho_tokens.refresh keeps its per-token lock files beside the database file.
+    # zoho_tokens.tokens.refresh keeps its per-token lock files beside the database file.
     atexit.register(shutil.rmtree, f"{_test_database}-zoho-locks", ignore_errors=True)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"].setdefault("OPTIONS", {})["charset"] = "utf8mb4"

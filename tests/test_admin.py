@@ -12,11 +12,11 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.helpers import assert_cleanup_revokes_the_pending_token
-from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
-from zoho_tokens.revocation import revoke_token
+from zoho_tokens.models.state import EMPTY_MARK
 from zoho_tokens.testing import REVOKE_PATH, TOKEN_PATH, FakeZoho
-from zoho_tokens.token_state import EMPTY_MARK
+from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import revoke_token
 
 pytestmark = pytest.mark.django_db
 

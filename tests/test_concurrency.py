@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 
 from tests import multiproc
 from tests.multiproc import ChildSetup, run_together, start_together
-from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
-from zoho_tokens.revocation import revoke_token
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
+from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import revoke_token
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
@@ -29,7 +29,7 @@ DELAY = 1.5
 
 #: These tests are about sharing one refresh, not about timeouts: sixteen processes on a
 #: busy two-core machine can take seconds to take their turns on a token's lock, so the
-#: wait for it (1.25 x HTTP_TIMEOUT) is made roomy. tests/test_refresh_deadlines.py
+#: wait for it (1.25 x HTTP_TIMEOUT) is made roomy. tests/tokens/test_refresh_deadlines.py
 #: measures the bounds.
 HTTP_TIMEOUT = 10
 

@@ -7,7 +7,7 @@ from django.conf import settings as django_settings
 from django.test import override_settings
 
 from zoho_tokens.conf import DEFAULT_SCOPES, DEFAULTS, zoho_settings
-from zoho_tokens.datacenters import DATA_CENTERS
+from zoho_tokens.conf.datacenters import DATA_CENTERS
 
 
 @pytest.fixture

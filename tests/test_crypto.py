@@ -14,15 +14,15 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from tests.helpers import rows_with_secret
-from zoho_tokens.crypto import (
+from zoho_tokens.exceptions import ImproperlyConfiguredZoho, TokenDecryptionError
+from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.models.crypto import (
     InvalidToken,
     Keyring,
     configured_fernet_keys,
     derive_fernet_key,
     keyring,
 )
-from zoho_tokens.exceptions import ImproperlyConfiguredZoho, TokenDecryptionError
-from zoho_tokens.models import ZohoToken, now_ms
 
 OLD_KEY = "Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="
 NEW_KEY = "x2hNMAgKoE6BJ7QE-3x3GVbJ0trv8pbPlx5y1nEDd-Q="

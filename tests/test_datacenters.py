@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from zoho_tokens.datacenters import (
+from zoho_tokens.conf.datacenters import (
     DATA_CENTERS,
     DataCenter,
     by_accounts_server,

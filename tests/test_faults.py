@@ -17,7 +17,6 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from tests.helpers import make_database_refuse
-from zoho_tokens.connect import connect_with_code
 from zoho_tokens.exceptions import (
     InvalidGrantError,
     ReauthorizationRequired,
@@ -25,9 +24,10 @@ from zoho_tokens.exceptions import (
     ZohoUnavailableError,
 )
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
-from zoho_tokens.revocation import retry_pending_revocations, revoke_token
-from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import TOKEN_PATH, Endpoint, FakeZoho, FaultKind
+from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import retry_pending_revocations, revoke_token
 
 pytestmark = pytest.mark.django_db
 

@@ -15,8 +15,8 @@ from zoho_tokens.exceptions import (
     TokenDecryptionError,
     ZohoOAuthError,
 )
-from zoho_tokens.fields import plain_digest
 from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, now_ms
+from zoho_tokens.models.fields import plain_digest
 
 pytestmark = pytest.mark.django_db
 

@@ -26,9 +26,9 @@ from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from tests.helpers import make_database_refuse, stop_refusing
 from zoho_tokens.models import ZohoToken, now_ms
-from zoho_tokens.revocation import retry_pending_revocations, revoke_token
-from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
+from zoho_tokens.tokens.revocation import retry_pending_revocations, revoke_token
 
 pytestmark = [
     pytest.mark.django_db,

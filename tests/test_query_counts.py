@@ -20,11 +20,11 @@ from typing import Any
 
 import pytest
 
-from tests.sdk_helpers import lead_names
+from tests.sdk.helpers import lead_names
 from zoho_tokens.models import ZohoToken, now_ms
-from zoho_tokens.sdk import acting_as
-from zoho_tokens.store import DjangoTokenStore
-from zoho_tokens.zoho_sdk import OAuthToken, UserSignature
+from zoho_tokens.sdk.as_user import acting_as
+from zoho_tokens.sdk.border import OAuthToken, UserSignature
+from zoho_tokens.sdk.store import DjangoTokenStore
 
 #: Settings point at the fake Zoho, so that even an unexpected refresh stays local.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake_zoho")]

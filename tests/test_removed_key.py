@@ -18,10 +18,10 @@ from django.core.management import call_command
 from django.test import Client
 from django.urls import reverse
 
-from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import TokenStatus, ZohoToken
-from zoho_tokens.revocation import revoke_token
 from zoho_tokens.testing import REVOKE_PATH, FakeZoho
+from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import revoke_token
 
 pytestmark = pytest.mark.django_db
 

@@ -15,11 +15,11 @@ from zohocrmsdk.src.com.zoho.crm.api.exception.sdk_exception import SDKException
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 
 from zoho_tokens import signals
-from zoho_tokens.connect import connect_with_code
 from zoho_tokens.models import ZohoToken, now_ms
-from zoho_tokens.revocation import retry_pending_revocations, revoke_token
-from zoho_tokens.store import DjangoTokenStore
+from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
+from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import retry_pending_revocations, revoke_token
 
 pytestmark = pytest.mark.django_db
 
@@ -141,7 +141,7 @@ def test_retried_revocation_sends_token_revoked_again_with_remote_true(fake_zoho
     assert [(c["token"].pk, c["remote"]) for c in revoked.calls] == [(token.pk, True)]
 
 
-# -- token_refreshed and reauth_required (sent by zoho_tokens.refresh) -----------------------
+# -- token_refreshed and reauth_required (sent by zoho_tokens.tokens.refresh) -----------------------
 
 
 @pytest.fixture

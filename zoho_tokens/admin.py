@@ -3,7 +3,7 @@
 Secrets are never rendered: the change page shows them masked (last four characters at
 most) through read-only display methods, and no form field is built on a secret column.
 Tokens are added only through OAuth or the Self Client page, never through a plain add
-form; revoking (and deleting) goes through :func:`zoho_tokens.revocation.revoke_token`,
+form; revoking (and deleting) goes through :func:`zoho_tokens.tokens.revocation.revoke_token`,
 like the disconnect view and the cleanup command.
 """
 
@@ -25,12 +25,12 @@ from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from zoho_tokens.admin_revoking import RevokingAdminMixin
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
 from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
-from zoho_tokens.revocation import revoke_token
-from zoho_tokens.token_state import EMPTY_MARK, SECRET_COLUMNS
+from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
+from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.web.admin_revoking import RevokingAdminMixin
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")

@@ -1,6 +1,6 @@
 """App configuration: registers the system checks and the user-deletion receiver, and on
 Django 4.2 makes SQLite take its write lock at the start of every transaction (see
-:mod:`zoho_tokens.sqlite`)."""
+:mod:`zoho_tokens.tokens.sqlite`)."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ class ZohoTokensConfig(AppConfig):
         from django.db.backends.signals import connection_created
 
         from zoho_tokens import checks  # noqa: F401  (registers the checks)
-        from zoho_tokens.revocation import revoke_tokens_of_deleted_user
+        from zoho_tokens.tokens.revocation import revoke_tokens_of_deleted_user
 
         # A user's refresh tokens are revoked at Zoho before the user goes, so that none
         # stays alive there with no row left to revoke it from.
@@ -31,6 +31,6 @@ class ZohoTokensConfig(AppConfig):
             dispatch_uid="zoho_tokens.revoke_tokens_of_deleted_user",
         )
 
-        from zoho_tokens.sqlite import begin_immediate
+        from zoho_tokens.tokens.sqlite import begin_immediate
 
         connection_created.connect(begin_immediate, dispatch_uid="zoho_tokens.begin_immediate")

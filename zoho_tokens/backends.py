@@ -1,7 +1,7 @@
 """Log in with Zoho: an authentication backend that trusts the identity Zoho reported.
 
 Add ``"zoho_tokens.backends.ZohoAccountBackend"`` to ``AUTHENTICATION_BACKENDS`` and set
-``ZOHO_TOKENS["LOGIN"] = True``. The callback then runs :mod:`zoho_tokens.flows`, which
+``ZOHO_TOKENS["LOGIN"] = True``. The callback then runs :mod:`zoho_tokens.web.login`, which
 matches the identity it has just obtained from Zoho (a code exchange plus
 ``/crm/v8/users?type=CurrentUser``) with :func:`match_user` and logs the user in through
 this backend; nothing a browser sends can reach this backend directly.
@@ -19,8 +19,8 @@ from django.contrib.auth.backends import BaseBackend
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 
+from zoho_tokens.accounts.identity import ZohoIdentity
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.identity import ZohoIdentity
 
 __all__ = ["LoginMatch", "ZohoAccountBackend", "match_user"]
 
@@ -113,10 +113,10 @@ def _create_user(user_model: Any, email_field: str, email: str) -> LoginMatch:
 
 
 class ZohoAccountBackend(BaseBackend):
-    """Authenticates ``zoho_identity`` (a :class:`~zoho_tokens.oauth.ZohoIdentity` just
+    """Authenticates ``zoho_identity`` (a :class:`~zoho_tokens.accounts.client.ZohoIdentity` just
     obtained from Zoho) as the Django user with the same email (see :func:`match_user`).
 
-    Returns None when it cannot log anybody in; :func:`zoho_tokens.flows.log_in_with_zoho`
+    Returns None when it cannot log anybody in; :func:`zoho_tokens.web.login.log_in_with_zoho`
     calls :func:`match_user` itself to say why. Only works while ``ZOHO_TOKENS["LOGIN"]``
     is on. It must be in ``AUTHENTICATION_BACKENDS`` so that the session it opens is kept.
     """

@@ -14,11 +14,11 @@ from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
-from zoho_tokens.crypto import configured_fernet_keys
-from zoho_tokens.datacenters import DATA_CENTERS
+from zoho_tokens.conf.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.sqlite import takes_write_lock_first
+from zoho_tokens.models.crypto import configured_fernet_keys
+from zoho_tokens.tokens.sqlite import takes_write_lock_first
 
 #: E006's hint per URL setting: what a right value looks like for that setting.
 URL_HINTS = {
@@ -231,7 +231,7 @@ def check_services(**kwargs: Any) -> list[CheckMessage]:
     Only when SERVICES is set: the default (the CRM alone) is E005's to check, and a project
     may ask for narrower CRM scopes than the table's.
     """
-    from zoho_tokens.services import SERVICES
+    from zoho_tokens.api.services import SERVICES
 
     messages: list[CheckMessage] = []
     if zoho_settings.raw("SERVICES") is None:

@@ -9,8 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.connect import connect_with_code
-from zoho_tokens.datacenters import DATA_CENTERS
+from zoho_tokens.conf.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import (
     ImproperlyConfiguredZoho,
     InvalidGrantError,
@@ -18,6 +17,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
 )
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.tokens.connect import connect_with_code
 
 #: The choice that stands for ``ZOHO_TOKENS["ACCOUNTS_URL"]`` (a proxy, or the fake Zoho).
 CONFIGURED_ACCOUNTS_URL = "accounts_url"

@@ -1,7 +1,7 @@
 """Connect, callback and disconnect: parse the request, call one operation, redirect.
 
-The OAuth work is done by :func:`zoho_tokens.connect.connect_with_code` and
-:func:`zoho_tokens.revocation.revoke_token`; the ``state`` by :mod:`zoho_tokens.oauth_state`.
+The OAuth work is done by :func:`zoho_tokens.tokens.connect.connect_with_code` and
+:func:`zoho_tokens.tokens.revocation.revoke_token`; the ``state`` by :mod:`zoho_tokens.accounts.state`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,18 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zoho_tokens.accounts.state import OAuthFlow, StateError, consume_state
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.connect import ConnectResult, connect_with_code
-from zoho_tokens.consent import consent_redirect, finish_enhancement
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoTokensError,
 )
-from zoho_tokens.flows import log_in_with_zoho
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.oauth_state import OAuthFlow, StateError, consume_state
-from zoho_tokens.revocation import revoke_token
-from zoho_tokens.view_pages import (
+from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
+from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
+from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.web.login import log_in_with_zoho
+from zoho_tokens.web.pages import (
     destination,
     error_page,
     failed,
@@ -59,7 +59,7 @@ def connect(request: HttpRequest) -> HttpResponse:
     parameters (query or form): ``next``, remembered when it points at this site;
     ``location``, the data centre where consent starts (China's must start there);
     ``scope``, more scopes for this user, each listed in ``SCOPES`` or ``EXTRA_SCOPES``
-    (see :mod:`zoho_tokens.consent`).
+    (see :mod:`zoho_tokens.tokens.consent`).
     """
     if not request.user.is_authenticated and not zoho_settings.LOGIN:
         return redirect_to_login(request.get_full_path())

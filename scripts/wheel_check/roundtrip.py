@@ -25,7 +25,7 @@ from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature  # noqa
 
 import zoho_tokens  # noqa: E402
 from zoho_tokens.models import ZohoToken  # noqa: E402
-from zoho_tokens.store import DjangoTokenStore  # noqa: E402
+from zoho_tokens.sdk import DjangoTokenStore  # noqa: E402
 
 USER_NAME = "wheel.check@example.com:20000001"
 CLIENT_ID = "1000.WHEELCHECKCLIENT"

@@ -1,4 +1,4 @@
-"""Fixtures for ``zoho_tokens.api``: the fake Zoho with Books, users connected through it."""
+"""Fixtures for ``zoho_tokens.api.session``: the fake Zoho with Books, users connected through it."""
 
 from __future__ import annotations
 
@@ -8,11 +8,11 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 
-from zoho_tokens.connect import connect_with_code
+from zoho_tokens.api.services import SERVICES
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.services import SERVICES
 from zoho_tokens.testing import FakeZoho
-from zoho_tokens.testing.books import INTEGRATION_USER
+from zoho_tokens.testing.books.handlers import INTEGRATION_USER
+from zoho_tokens.tokens.connect import connect_with_code
 
 #: The default Books organization of the fake.
 ORG = "60000000001"

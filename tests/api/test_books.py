@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from tests.api.conftest import BOOKS_SCOPES, ORG, connect
-from zoho_tokens.api import session_for
+from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoThrottledError
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
-from zoho_tokens.testing.books import INTEGRATION_USER
+from zoho_tokens.testing.books.handlers import INTEGRATION_USER
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
 

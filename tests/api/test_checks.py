@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from zoho_tokens.api.services import SERVICES
 from zoho_tokens.checks import check_services
-from zoho_tokens.services import SERVICES
 
 
 def ids(settings, **zoho_tokens) -> list[str]:

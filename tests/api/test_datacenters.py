@@ -7,12 +7,12 @@ from collections.abc import Iterator
 import pytest
 
 from tests.api.conftest import ORG, SCOPES
-from zoho_tokens.api import session_for
-from zoho_tokens.connect import connect_with_code
+from zoho_tokens.api.services import SERVICES, base_url
+from zoho_tokens.api.session import session_for
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.services import SERVICES, base_url
 from zoho_tokens.testing import FakeZoho
-from zoho_tokens.testing.books import INTEGRATION_USER
+from zoho_tokens.testing.books.handlers import INTEGRATION_USER
+from zoho_tokens.tokens.connect import connect_with_code
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
 

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from tests.api.conftest import connect
-from zoho_tokens.api import session_for
+from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.testing import FakeZoho, FaultKind

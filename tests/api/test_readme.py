@@ -1,5 +1,5 @@
 """The README's "Beyond the CRM SDK" section: its examples run against the fake Zoho, and
-its service table is :data:`zoho_tokens.services.SERVICES`."""
+its service table is :data:`zoho_tokens.api.services.SERVICES`."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from tests.api.conftest import ORG, connect
+from zoho_tokens.api.services import SERVICES
 from zoho_tokens.exceptions import ZohoAPIError
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.services import SERVICES
 from zoho_tokens.testing import FakeZoho
 
 pytestmark = pytest.mark.usefixtures("crm_and_books_services")

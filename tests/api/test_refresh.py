@@ -11,7 +11,7 @@ import pytest
 from django.db import connections
 
 from tests.api.conftest import connect
-from zoho_tokens.api import session_for
+from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import ZohoAPIError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho

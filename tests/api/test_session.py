@@ -9,7 +9,7 @@ from django.contrib.auth import get_user_model
 from django.views.debug import ExceptionReporter
 
 from tests.api.conftest import connect
-from zoho_tokens.api import session_for
+from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ReauthorizationRequired,

@@ -126,7 +126,7 @@ def sdk_resources(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def zoho(settings: Any, sdk_resources: Path) -> Iterator[Any]:
     """A fake Zoho that shows its consent page, with ``settings.ZOHO_TOKENS`` pointed at it."""
     from zoho_tokens.testing import FakeZoho, FakeZohoUser
-    from zoho_tokens.testing.crm import make_leads
+    from zoho_tokens.testing.crm.handlers import make_leads
 
     fake = FakeZoho(
         client_id=CLIENT_ID,

@@ -8,7 +8,7 @@ import pytest
 import requests
 
 from zoho_tokens.testing import FakeZoho, FakeZohoUser
-from zoho_tokens.testing.books import INTEGRATION_USER
+from zoho_tokens.testing.books.handlers import INTEGRATION_USER
 
 ORG = "60000000001"
 SCOPES = ("ZohoBooks.fullaccess.all",)

@@ -10,7 +10,7 @@ import requests
 
 from tests.testing.fake_client import REDIRECT_URI, callback_params, exchange, open_url, owner_email
 from zoho_tokens.testing import DEFAULT_SCOPES, FakeZoho, FakeZohoUser, token_kind
-from zoho_tokens.testing.consent import parse_form
+from zoho_tokens.testing.accounts.consent import parse_form
 
 
 def authorize(

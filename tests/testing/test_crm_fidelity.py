@@ -16,7 +16,7 @@ import requests
 
 from tests.testing.fake_client import open_url, post_token
 from zoho_tokens.testing import FakeZoho
-from zoho_tokens.testing.crm import make_leads
+from zoho_tokens.testing.crm.handlers import make_leads
 
 FIELDS = "First_Name,Last_Name"
 

@@ -10,7 +10,7 @@ from django.db import migrations, models
 
 def fill_with_configured_scopes(apps, schema_editor):
     from zoho_tokens.conf import zoho_settings
-    from zoho_tokens.scopes import scopes_text
+    from zoho_tokens.accounts.scopes import scopes_text
 
     token_model = apps.get_model("zoho_tokens", "ZohoToken")
     token_model.objects.using(schema_editor.connection.alias).filter(granted_scopes="").update(

@@ -23,20 +23,20 @@ The package, from the test's side down to the socket:
 
 from __future__ import annotations
 
-from zoho_tokens.testing.accounts import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
-from zoho_tokens.testing.browser import FakeZohoError
-from zoho_tokens.testing.fake import FakeZoho
-from zoho_tokens.testing.faults import Endpoint, Fault, FaultKind
-from zoho_tokens.testing.records import CrmCall, RecordedRequest
-from zoho_tokens.testing.sdk import reset_zoho_sdk
-from zoho_tokens.testing.tokens import (
+from zoho_tokens.testing.accounts.handlers import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
+from zoho_tokens.testing.accounts.tokens import (
     DEFAULT_SCOPES,
     AccessToken,
     GrantCode,
     RefreshToken,
     token_kind,
 )
-from zoho_tokens.testing.users import DEFAULT_USER, FakeZohoUser
+from zoho_tokens.testing.accounts.users import DEFAULT_USER, FakeZohoUser
+from zoho_tokens.testing.browser import FakeZohoError
+from zoho_tokens.testing.fake import FakeZoho
+from zoho_tokens.testing.sdk import reset_zoho_sdk
+from zoho_tokens.testing.server.faults import Endpoint, Fault, FaultKind
+from zoho_tokens.testing.server.records import CrmCall, RecordedRequest
 
 __all__ = [
     "AUTH_PATH",

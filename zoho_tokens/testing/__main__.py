@@ -14,9 +14,9 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from zoho_tokens.testing.crm import make_leads
+from zoho_tokens.testing.accounts.users import FakeZohoUser
+from zoho_tokens.testing.crm.handlers import make_leads
 from zoho_tokens.testing.fake import FakeZoho
-from zoho_tokens.testing.users import FakeZohoUser
 
 
 def _user(value: str) -> FakeZohoUser:

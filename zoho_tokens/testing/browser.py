@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
-from zoho_tokens.testing import consent as pages
-from zoho_tokens.testing.accounts import AUTH_PATH
-from zoho_tokens.testing.users import FakeZohoUser
+from zoho_tokens.testing.accounts import consent as pages
+from zoho_tokens.testing.accounts.handlers import AUTH_PATH
+from zoho_tokens.testing.accounts.users import FakeZohoUser
 
 if TYPE_CHECKING:
     import requests

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-from zoho_tokens.testing.faults import Endpoint, Fault, FaultBook, FaultKind
-from zoho_tokens.testing.records import CrmCall, RecordedRequest, RequestLog
-from zoho_tokens.testing.state import AccountsState
-from zoho_tokens.testing.tokens import AccessToken, GrantCode, RefreshToken
-from zoho_tokens.testing.users import FakeZohoUser
+from zoho_tokens.testing.accounts.state import AccountsState
+from zoho_tokens.testing.accounts.tokens import AccessToken, GrantCode, RefreshToken
+from zoho_tokens.testing.accounts.users import FakeZohoUser
+from zoho_tokens.testing.server.faults import Endpoint, Fault, FaultBook, FaultKind
+from zoho_tokens.testing.server.records import CrmCall, RecordedRequest, RequestLog
 
 __all__ = ["FakeZohoControls"]
 
@@ -114,7 +114,7 @@ class FakeZohoControls:
         ``"refresh"``, ``"revoke"``, ``"crm"``; ``kind`` one of ``"http_500"``, ``"html"``,
         ``"html_400"``, ``"malformed"``, ``"slow"``, ``"trickle"``, ``"invalid_code"``,
         ``"throttle"``, ``"down"``, ``"lost"`` (see
-        :data:`zoho_tokens.testing.faults.FaultKind`). Faults fire in the order they were
+        :data:`zoho_tokens.testing.server.faults.FaultKind`). Faults fire in the order they were
         armed. Returns the :class:`Fault`, whose ``hits`` counts its uses.
         """
         return self._faults.add(endpoint, kind, times)

@@ -11,18 +11,19 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from zoho_tokens.testing import books, crm
-from zoho_tokens.testing.accounts import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
+from zoho_tokens.testing.accounts.directory import Directory
+from zoho_tokens.testing.accounts.handlers import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
+from zoho_tokens.testing.accounts.state import AccountsState
+from zoho_tokens.testing.accounts.tokens import DEFAULT_SCOPES, TokenPolicy, parse_scopes
+from zoho_tokens.testing.accounts.users import DEFAULT_USER, FakeZohoUser
+from zoho_tokens.testing.books import handlers as books
 from zoho_tokens.testing.browser import follow_consent
 from zoho_tokens.testing.controls import FakeZohoControls
-from zoho_tokens.testing.directory import Directory
-from zoho_tokens.testing.faults import FaultBook
-from zoho_tokens.testing.records import RequestLog
-from zoho_tokens.testing.routing import FakeZohoApp
-from zoho_tokens.testing.server import HttpRequest, HttpResponse, LoopbackServer
-from zoho_tokens.testing.state import AccountsState
-from zoho_tokens.testing.tokens import DEFAULT_SCOPES, TokenPolicy, parse_scopes
-from zoho_tokens.testing.users import DEFAULT_USER, FakeZohoUser
+from zoho_tokens.testing.crm import handlers as crm
+from zoho_tokens.testing.server.faults import FaultBook
+from zoho_tokens.testing.server.http import HttpRequest, HttpResponse, LoopbackServer
+from zoho_tokens.testing.server.records import RequestLog
+from zoho_tokens.testing.server.routing import FakeZohoApp
 
 __all__ = ["FakeZoho"]
 

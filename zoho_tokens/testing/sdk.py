@@ -16,6 +16,6 @@ def reset_zoho_sdk() -> None:
 
     Imports the SDK lazily, so this module can be imported where the SDK is absent.
     """
-    from zoho_tokens.zoho_sdk import reset_sdk_state
+    from zoho_tokens.sdk.border import reset_sdk_state
 
     reset_sdk_state()

@@ -9,7 +9,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
-from zoho_tokens.cleanup import (
+from zoho_tokens.tokens.cleanup import (
     CATEGORIES,
     DEFAULT_BATCH_SIZE,
     DEFAULT_OLDER_THAN_DAYS,

@@ -9,7 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser, OutputWrappe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from zoho_tokens.rotation import DEFAULT_BATCH_SIZE, RotationReport, rotate_keys
+from zoho_tokens.tokens.rotation import DEFAULT_BATCH_SIZE, RotationReport, rotate_keys
 
 
 def _positive_int(value: str) -> int:

@@ -1,0 +1,1 @@
+"""The report of make bench: Markdown for docs/benchmarks.md."""

@@ -1,0 +1,1 @@
+"""The request path measured: acting_as and session_for against the SDK alone."""

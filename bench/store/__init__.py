@@ -1,0 +1,1 @@
+"""The token store measured: DjangoTokenStore against the SDK's stores, per operation and database."""

@@ -1,0 +1,1 @@
+"""The refresh storm: many processes meeting one expired token."""

@@ -1,0 +1,198 @@
+"""Zoho's API error answers, read into this package's exceptions.
+
+Each Zoho API has its own error shape: the CRM answers ``{"code": "INVALID_TOKEN",
+"details": {...}, "message": ..., "status": "error"}``, Books a flat ``{"code": 57,
+"message": ...}`` with an integer code, Desk ``{"errorCode": ..., "message": ...}``, and
+Projects ``{"error": {"title": ..., "details": [...]}}``. This module reads them all, and
+decides which answers mean "this access token is dead" (refresh once and retry) and which
+mean "the token lacks a scope" (the user must connect again).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+from django.utils.translation import gettext_lazy as _
+
+from zoho_tokens.api.services import Service
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.exceptions import (
+    MissingScopeError,
+    ZohoAPIError,
+    ZohoThrottledError,
+    ZohoTokensError,
+    ZohoUnavailableError,
+)
+from zoho_tokens.tokens.consent import connect_url_for
+
+__all__ = [
+    "ZohoError",
+    "error_for",
+    "is_dead_token",
+    "missing_scope_error",
+    "read_error",
+    "refused_after_refresh",
+]
+
+#: The answers that mean "this access token is not valid (any more)", per service. Books
+#: answers 57 for a dead token and for a missing permission alike, and 14 for a missing or
+#: malformed Authorization header. Desk and Projects: any 401.
+_DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
+    "crm": frozenset({"INVALID_TOKEN"}),
+    "books": frozenset({"57", "14"}),
+}
+#: Books: "This user is not associated with the CompanyID..." (another user's organization).
+BOOKS_NOT_A_MEMBER = "6041"
+
+
+class ZohoError:
+    """One error answer: HTTP status, Zoho's code (as a string), message and details."""
+
+    def __init__(self, status: int, code: str | None, message: str, details: Any) -> None:
+        self.status = status
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def read_error(response: requests.Response) -> ZohoError:
+    """Zoho's code, message and details from an error answer of any service."""
+    body = _json(response)
+    code: Any = None
+    message = ""
+    details: Any = None
+    if isinstance(body, dict):
+        nested = body.get("error")
+        if isinstance(nested, dict):  # Projects
+            code = nested.get("title") or nested.get("error_type")
+            details = nested.get("details")
+        else:
+            code = body.get("code", body.get("errorCode"))
+            details = body.get("details")
+        message = str(body.get("message") or "")
+    return ZohoError(response.status_code, None if code is None else str(code), message, details)
+
+
+def is_dead_token(service: Service, response: requests.Response) -> bool:
+    """Whether ``response`` says the access token it carried is not valid."""
+    if response.status_code != 401:
+        return False
+    codes = _DEAD_TOKEN_CODES.get(service.name)
+    return codes is None or read_error(response).code in codes
+
+
+def _needed_scopes(service: Service) -> tuple[str, ...]:
+    configured = zoho_settings.SERVICES.get(service.name)
+    return configured if configured is not None else service.scopes
+
+
+def missing_scope_error(service: Service, token_id: object, code: str | None) -> MissingScopeError:
+    """The user must connect again: ``service`` refused the token for its scopes."""
+    needed = _needed_scopes(service)
+    missing = [scope for scope in needed if scope not in zoho_settings.SCOPES]
+    if missing:
+        advice = (
+            "add " + ", ".join(missing) + " to ZOHO_TOKENS['SCOPES']; then the user must "
+            "connect Zoho again to grant them"
+        )
+    else:
+        advice = (
+            "the user must connect Zoho again so that the token gets the scopes now in "
+            "ZOHO_TOKENS['SCOPES'] (" + ", ".join(needed) + "), or the call needs a scope "
+            "not listed there"
+        )
+    scopes = missing or list(needed)
+    return MissingScopeError(
+        f"{service.label} refused Zoho token {token_id} for its scopes ({code}): {advice}.",
+        scopes=scopes,
+        connect_url=connect_url_for(scopes),
+    )
+
+
+def refused_after_refresh(service: Service, token_id: object, error: ZohoError) -> ZohoTokensError:
+    """The error for a fresh access token that ``service`` still refused with 401."""
+    if service.name == "books" and error.code == "57":
+        needed = _needed_scopes(service)
+        if any(scope not in zoho_settings.SCOPES for scope in needed):
+            return missing_scope_error(service, token_id, error.code)
+        return ZohoAPIError(
+            f"Zoho Books refused a freshly refreshed Zoho token {token_id} (code 57, "
+            f"{error.message!r}): this Zoho user's role in Zoho Books does not allow this "
+            "operation, or the token was granted before the Books scopes were asked for "
+            "(then the user must connect Zoho again).",
+            status_code=error.status,
+            code=error.code,
+            details=error.details,
+            service=service.name,
+            user_message=_(
+                "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
+                "ask your Zoho Books administrator for access."
+            ),
+        )
+    return ZohoAPIError(
+        f"{service.label} refused Zoho token {token_id} ({error.code}) even right after a refresh.",
+        status_code=error.status,
+        code=error.code,
+        details=error.details,
+        service=service.name,
+    )
+
+
+def error_for(
+    service: Service, token_id: object, response: requests.Response, organization_id: str | None
+) -> ZohoTokensError | None:
+    """The exception for an answer of ``service``, or None when it is a success."""
+    status = response.status_code
+    if status == 429:
+        rate_limit = {
+            name.lower(): value
+            for name, value in response.headers.items()
+            if name.lower().startswith("x-rate-limit-")
+        }
+        retry_after = response.headers.get("Retry-After") or ""
+        return ZohoThrottledError(
+            f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
+            error=read_error(response).code or "rate_limited",
+            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            rate_limit=rate_limit,
+        )
+    if status >= 500:
+        return ZohoUnavailableError(
+            f"{service.label} failed with HTTP {status}; try again later.", error="server_error"
+        )
+    if status < 400 and service.name != "books":
+        return None
+    error = read_error(response)
+    if status < 400 and error.code in (None, "0"):
+        # Books answers every success with "code": 0; any other code is a refusal.
+        return None
+    if error.code == "OAUTH_SCOPE_MISMATCH":
+        return missing_scope_error(service, token_id, error.code)
+    if service.name == "books" and error.code == BOOKS_NOT_A_MEMBER:
+        return ZohoAPIError(
+            f"Zoho Books: the Zoho user of token {token_id} does not belong to organization "
+            f"{organization_id} (code 6041); list theirs with session.organizations().",
+            status_code=status,
+            code=error.code,
+            details=error.details or error.message,
+            service=service.name,
+            user_message=_(
+                "Your Zoho account does not belong to this Zoho Books organisation. Nothing "
+                "was changed."
+            ),
+        )
+    return ZohoAPIError(
+        f"{service.label} refused the call with HTTP {status} ({error.code}): {error.message}",
+        status_code=status,
+        code=error.code,
+        details=error.details if error.details is not None else error.message,
+        service=service.name,
+    )

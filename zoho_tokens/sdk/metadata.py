@@ -1,0 +1,179 @@
+"""The Zoho SDK's field-metadata files, made safe across worker processes.
+
+Before it can read a module's records, the SDK fetches the module's fields
+(``/settings/fields``) once per Zoho user and caches them in a JSON file per user under
+``<resource path>/resources/``. It rewrites that file in place (truncate, then write) and
+guards the read-modify-write with a lock that only covers the threads of one process. With
+several worker processes, one process can read another's half-written file (``Expecting
+value: line 1 column 1``: the call fails or returns nothing) or its placeholder, and two can
+create the folder at once (``File exists``).
+
+:func:`install` fixes that by replacing three SDK internals, each named below:
+
+- ``Utility.write_to_file`` writes through a temporary file in the same folder and
+  ``os.replace``: a reader sees the old file or the new one, never a part of one.
+- ``Utility.lock`` (and ``ModuleFieldsHandler.lock``) become a lock that is also held
+  across processes: an ``flock`` on ``<resource path>/resources.lock``, beside the
+  folder. Every read-modify-write of the metadata files happens under it, so the first
+  call of a user fetches the fields once and the other processes wait for the finished
+  file. Where ``fcntl`` does not exist (Windows) it is the SDK's thread lock alone.
+- The folder is created, race-free, before any call (:func:`ensure_resource_folder`).
+
+Left as the SDK has it: ``ModuleFieldsHandler.delete_fields`` (called only by the SDK's
+explicit "refresh fields" helpers, which this app never calls) still rewrites the file in
+place, now under the shared lock.
+
+The cost: the SDK already runs every call's metadata check one thread at a time in a
+process; with this lock, one at a time across the processes sharing the resource path
+(a few hundred microseconds per call once the file exists).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import threading
+from types import TracebackType
+from typing import Any
+
+from zoho_tokens.sdk.border import Constants, Initializer, ModuleFieldsHandler, Utility
+
+if sys.platform != "win32":
+    import fcntl
+
+__all__ = [
+    "LOCK_FILE_NAME",
+    "MetadataLock",
+    "ensure_resource_folder",
+    "install",
+    "write_atomically",
+]
+
+#: The lock file, beside the SDK's ``resources`` folder in the resource path.
+LOCK_FILE_NAME = "resources.lock"
+
+
+def _current_resource_path() -> str | None:
+    # SDK internal: the resource path of the calling thread's initializer.
+    initializer = Initializer.get_initializer()
+    return getattr(initializer, "resource_path", None)
+
+
+def ensure_resource_folder(resource_path: str) -> str:
+    """Create ``<resource_path>/resources`` (private to this user) if missing; return it.
+
+    The SDK checks ``os.path.exists`` and then calls ``os.makedirs`` without
+    ``exist_ok``: two processes doing that at once make one fail with ``File exists``.
+    """
+    # SDK internal: Constants.FIELD_DETAILS_DIRECTORY names the folder of metadata files.
+    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
+    os.makedirs(folder, mode=0o700, exist_ok=True)
+    return folder
+
+
+def write_atomically(file_path: str, file_contents: Any) -> None:
+    """Write ``file_contents`` as JSON to ``file_path`` in one step (temp file + rename).
+
+    Replaces the SDK's ``Utility.write_to_file``, which truncates the file and then writes
+    it, so a reader in another process could see an empty or half-written file.
+    """
+    folder = os.path.dirname(file_path) or "."
+    handle, temporary = tempfile.mkstemp(dir=folder, prefix=".", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as file:
+            json.dump(file_contents, file)
+        os.replace(temporary, file_path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
+
+
+class MetadataLock:
+    """A re-entrant lock held across the threads of this process and, with ``flock``,
+    across the processes sharing the SDK's resource path.
+
+    Used as ``with lock:`` (all the SDK does with ``Utility.lock``). The outermost
+    acquisition of a thread takes the thread lock, then an exclusive ``flock`` on
+    ``<resource path>/resources.lock`` of the calling thread's SDK initializer.
+    """
+
+    def __init__(self) -> None:
+        self._thread_lock = threading.RLock()
+        self._depth = 0
+        self._held: int | None = None  # the locked file descriptor, while held
+
+    def acquire(self) -> bool:
+        """Take the lock (blocking)."""
+        self._thread_lock.acquire()
+        self._depth += 1
+        if self._depth == 1:
+            try:
+                self._held = self._lock_file()
+            except BaseException:
+                self._depth -= 1
+                self._thread_lock.release()
+                raise
+        return True
+
+    def release(self) -> None:
+        """Give the lock back; the file lock goes with the outermost release."""
+        self._depth -= 1
+        if self._depth == 0 and self._held is not None:
+            held, self._held = self._held, None
+            os.close(held)  # closing the descriptor releases its flock
+        self._thread_lock.release()
+
+    def __enter__(self) -> bool:
+        return self.acquire()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.release()
+
+    @staticmethod
+    def _lock_file() -> int | None:
+        resource_path = _current_resource_path()
+        if sys.platform == "win32" or not resource_path:
+            return None  # Windows has no flock: the SDK's thread lock alone
+        os.makedirs(resource_path, mode=0o700, exist_ok=True)
+        descriptor = os.open(
+            os.path.join(resource_path, LOCK_FILE_NAME), os.O_RDWR | os.O_CREAT, 0o600
+        )
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(descriptor)
+            raise
+        return descriptor
+
+
+_installed = threading.Lock()
+_lock = MetadataLock()
+
+
+def install(resource_path: str) -> None:
+    """Make the SDK's metadata files safe across processes (idempotent).
+
+    Call it once the SDK is initialised with ``resource_path``; it creates the folder and
+    replaces the SDK internals named in this module's docstring.
+    """
+    ensure_resource_folder(resource_path)
+    with _installed:
+        # SDK internal: every metadata read-modify-write runs under `with Utility.lock:`.
+        if Utility.lock is not _lock:
+            Utility.lock = _lock
+        # SDK internal: its field refresh helpers use a lock of their own around the files.
+        if ModuleFieldsHandler.lock is not _lock:
+            ModuleFieldsHandler.lock = _lock
+        # SDK internal: the one function through which Utility writes the metadata files.
+        if Utility.write_to_file is not write_atomically:
+            Utility.write_to_file = staticmethod(write_atomically)

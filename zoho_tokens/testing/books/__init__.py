@@ -1,0 +1,1 @@
+"""The fake Zoho Books API: handlers and payloads."""

@@ -1,0 +1,1 @@
+"""The fake Zoho CRM API: handlers, list queries, payloads and error answers."""

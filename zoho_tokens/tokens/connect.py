@@ -1,0 +1,301 @@
+"""Turning a grant code into a stored token: the OAuth callback, log in with Zoho and the
+admin's Self Client form all end here.
+
+Nothing is written unless every step succeeded (exchange, identification, choosing the
+Django user), and an earlier token of the same Zoho user is updated in place, never
+duplicated. Once Zoho has issued a refresh token, any later failure withdraws it at Zoho
+before the error reaches the caller: no live refresh token is ever left that no row holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from typing import Any
+
+from django.db import DatabaseError, IntegrityError, transaction
+from django.views.decorators.debug import sensitive_variables
+
+from zoho_tokens import signals
+from zoho_tokens.accounts import client as oauth
+from zoho_tokens.accounts.identity import ZohoIdentity, check_identity, identify
+from zoho_tokens.accounts.scopes import scopes_text
+from zoho_tokens.accounts.wire import trusted_accounts_server
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.conf.datacenters import known_location
+from zoho_tokens.exceptions import (
+    ConnectionNotSavedError,
+    TokenDecryptionError,
+    UnknownDataCentreError,
+    ZohoOAuthError,
+)
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.tokens.transfers import announce_transfer, previous_owner
+
+__all__ = ["ConnectResult", "connect_with_code"]
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ConnectResult:
+    """What :func:`connect_with_code` did."""
+
+    #: The stored row (new or updated).
+    token: ZohoToken
+    #: Who the token belongs to at Zoho.
+    identity: ZohoIdentity
+    #: True when the row is new, False when an earlier row of this Zoho user was updated.
+    created: bool
+    #: True when the refresh token this connection replaced was revoked at Zoho.
+    superseded_revoked: bool = False
+    #: The Django user the row was moved away from (``ALLOW_ACCOUNT_TRANSFER``), if any.
+    transferred_from: Any = None
+
+
+@dataclass(frozen=True)
+class _Stored:
+    token: ZohoToken
+    created: bool
+    superseded: tuple[str, str] | None
+    previous_user: Any
+
+
+@sensitive_variables("code", "client_secret", "grant", "keep")
+def connect_with_code(
+    code: str,
+    *,
+    accounts_server: str,
+    redirect_uri: str | None,
+    user: Any = None,
+    location: str | None = None,
+    client_id: str | None = None,
+    client_secret: str | None = None,
+    user_for: Callable[[ZohoIdentity], Any] | None = None,
+    requested_scopes: Sequence[str] | None = None,
+) -> ConnectResult:
+    """Exchange ``code`` at ``accounts_server``, find out whose token it is, and store it.
+
+    ``user`` is the Django user to link (None for an org-level Self Client token; an
+    existing link is then kept). ``user_for``, instead, chooses the user from the Zoho
+    identity (log in with Zoho) and may raise to refuse. The accounts server is checked
+    against the allow-list and ``location`` against Zoho's data centre codes before
+    anything is sent. When the Zoho user already had a token for this client, that row is
+    updated and its superseded refresh token revoked at Zoho, because Zoho keeps at most 20
+    refresh tokens per user and silently drops the oldest. A row held by another Django
+    user is only moved when ``ZOHO_TOKENS["ALLOW_ACCOUNT_TRANSFER"]`` is on.
+    ``client_id`` and ``client_secret`` default to the configured ones (the secret of the
+    token's own data centre, ``CLIENT_SECRETS``); a Self Client has its own. The scopes
+    Zoho reports as granted are stored; when it reports none, ``requested_scopes``
+    (default ``SCOPES``).
+
+    Raises a :class:`~zoho_tokens.exceptions.ZohoTokensError` (for example
+    :class:`ZohoOAuthError`, :class:`ZohoAccountTakenError`,
+    :class:`ConnectionNotSavedError`); nothing is stored then, an earlier token is left as
+    it was, and a refresh token Zoho had just issued is revoked.
+    """
+    host = trusted_accounts_server(accounts_server)
+    data_center = zoho_settings.data_center_of_accounts_server(host)
+    if location is not None and known_location(location) is None:
+        raise UnknownDataCentreError(
+            "The callback named a data centre that is not one of Zoho's; nothing was sent.",
+            error="unknown_location",
+        )
+    location = data_center.location if data_center else known_location(location or "")
+    client_id = client_id or zoho_settings.CLIENT_ID
+    client_secret = client_secret or zoho_settings.client_secret_for(location)
+    grant = oauth.exchange_code(
+        code,
+        accounts_server=host,
+        redirect_uri=redirect_uri,
+        client_id=client_id,
+        client_secret=client_secret,
+    )
+    default_api_domain = data_center.api_domain if data_center else None
+    values = _row_values(grant, host, location, default_api_domain, client_id, redirect_uri)
+    values["granted_scopes"] = scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES)
+    keep = partial(_keep, grant, values, client_secret, user, user_for)
+    identity, stored = _withdrawn_on_failure(grant.refresh_token, values, keep)
+    # Stored: from here on a failure (a signal receiver, say) must not revoke the token.
+    return _announce(identity, stored, grant.refresh_token)
+
+
+def _row_values(
+    grant: oauth.TokenGrant,
+    host: str,
+    location: str | None,
+    api_domain: str | None,
+    client_id: str | None,
+    redirect_uri: str | None,
+) -> dict[str, Any]:
+    """The row's columns that say where the token lives: the accounts server it came
+    from, its data centre, and the API domain Zoho gave it (else its data centre's)."""
+    return {
+        "client_id": client_id,
+        "accounts_server": host,
+        "location": location or zoho_settings.DATA_CENTER,
+        "api_domain": grant.api_domain or api_domain or zoho_settings.data_center.api_domain,
+        "redirect_url": redirect_uri,
+    }
+
+
+@sensitive_variables("refresh_token", "keep")
+def _withdrawn_on_failure(
+    refresh_token: str | None,
+    values: dict[str, Any],
+    keep: Callable[[], tuple[ZohoIdentity, _Stored]],
+) -> tuple[ZohoIdentity, _Stored]:
+    """``keep()``; when it fails, ``refresh_token`` (just issued by Zoho) is withdrawn."""
+    try:
+        return keep()
+    except Exception as err:
+        # Whatever went wrong, Zoho must not keep a live refresh token that no row holds.
+        _discard(refresh_token, values)
+        if isinstance(err, DatabaseError):
+            raise ConnectionNotSavedError(
+                f"The database refused to store the new Zoho token ({type(err).__name__}); "
+                "it was withdrawn at Zoho."
+            ) from err
+        raise
+
+
+@sensitive_variables("grant", "client_secret")
+def _keep(
+    grant: oauth.TokenGrant,
+    values: dict[str, Any],
+    client_secret: str | None,
+    user: Any,
+    user_for: Callable[[ZohoIdentity], Any] | None,
+) -> tuple[ZohoIdentity, _Stored]:
+    """Identify the token's owner, choose the Django user, store the token."""
+    identity = identify(grant.access_token, api_domain=values["api_domain"])
+    check_identity(identity)
+    if not grant.refresh_token:
+        raise ZohoOAuthError(
+            "Zoho returned no refresh token (was access_type=offline asked for?); "
+            "the connection would stop working within the hour.",
+            error="no_refresh_token",
+        )
+    if user_for is not None:
+        user = user_for(identity)
+    try:
+        return identity, _store(identity.user_name, grant, values, client_secret, user)
+    except IntegrityError:
+        # Another request stored this Zoho user in the meantime: update that row instead.
+        return identity, _store(identity.user_name, grant, values, client_secret, user)
+
+
+@sensitive_variables("new_refresh_token")
+def _announce(
+    identity: ZohoIdentity, stored: _Stored, new_refresh_token: str | None
+) -> ConnectResult:
+    """Revoke the superseded refresh token, send the signals, say what was done."""
+    superseded_revoked = False
+    if stored.superseded is not None and stored.superseded[0] != new_refresh_token:
+        superseded_revoked = _revoke_quietly(*stored.superseded)
+    signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
+    if stored.previous_user is not None:
+        announce_transfer(stored.token, stored.previous_user, stored.token.user)
+    logger.info("Zoho token %s stored for %s.", stored.token.pk, identity.user_name)
+    return ConnectResult(
+        token=stored.token,
+        identity=identity,
+        created=stored.created,
+        superseded_revoked=superseded_revoked,
+        transferred_from=stored.previous_user,
+    )
+
+
+@sensitive_variables("grant", "client_secret")
+def _store(
+    user_name: str,
+    grant: oauth.TokenGrant,
+    values: dict[str, Any],
+    client_secret: str | None,
+    user: Any,
+) -> _Stored:
+    """Write the new token onto the Zoho user's row (or a new one), in one transaction."""
+    with transaction.atomic():
+        row = (
+            ZohoToken.objects.select_for_update()
+            .with_user_name(user_name)
+            .filter(client_id=values["client_id"])
+            .first()
+        )
+        previous_user = previous_owner(row, user)
+        created = row is None
+        row = row or ZohoToken()
+        superseded = None if created else _superseded(row, values["accounts_server"])
+        for field, value in values.items():
+            setattr(row, field, value)
+        row.set_user_name(user_name)
+        row.client_secret = client_secret
+        row.refresh_token = grant.refresh_token
+        row.access_token = grant.access_token
+        row.expires_at_ms = grant.expires_at_ms
+        row.grant_token = None
+        row.set_status(TokenStatus.ACTIVE)
+        row.remote_revoke_pending = False
+        if user is not None:
+            row.user = user
+        row.save()
+    return _Stored(row, created, superseded, previous_user)
+
+
+def _superseded(row: ZohoToken, default_server: str) -> tuple[str, str] | None:
+    """The refresh token a reconnect replaces, with the accounts server it lives at.
+
+    A refresh token that no key decrypts any more cannot be revoked; the reconnect must
+    still go through (it is how the user recovers), so it is only logged.
+    """
+    try:
+        refresh_token = row.refresh_token
+    except TokenDecryptionError:
+        logger.warning(
+            "Zoho token %s: the refresh token being replaced cannot be decrypted, so it "
+            "cannot be revoked at Zoho.",
+            row.pk,
+        )
+        return None
+    if not refresh_token:
+        return None
+    return refresh_token, row.accounts_server or default_server
+
+
+@sensitive_variables("refresh_token")
+def _revoke_quietly(refresh_token: str | None, accounts_server: str) -> bool:
+    """Revoke a refresh token we will not keep; True when Zoho confirmed. Never raises."""
+    if not refresh_token:
+        return False
+    try:
+        oauth.revoke_refresh_token(refresh_token, accounts_server=accounts_server)
+    except ZohoOAuthError as err:
+        logger.warning("Could not revoke a superseded Zoho refresh token: %s", err)
+        return False
+    return True
+
+
+@sensitive_variables("refresh_token")
+def _discard(refresh_token: str | None, values: dict[str, Any]) -> None:
+    """Withdraw a refresh token that will not be stored.
+
+    When Zoho cannot be reached, a revoked row with the remote revocation pending keeps it
+    (encrypted, linked to nobody) so that ``cleanup_zoho_tokens`` revokes it later. When
+    even that write fails, the loss is logged as an error for the operator.
+    """
+    if not refresh_token or _revoke_quietly(refresh_token, values["accounts_server"]):
+        return
+    pending = ZohoToken(**values)
+    pending.refresh_token = refresh_token
+    pending.mark_revoked(remote_pending=True)
+    try:
+        with transaction.atomic():
+            pending.save()
+    except DatabaseError:
+        logger.error(
+            "A refresh token Zoho just issued could neither be revoked at %s nor recorded "
+            "for a later revocation; revoke the app's access in Zoho's console.",
+            values["accounts_server"],
+        )

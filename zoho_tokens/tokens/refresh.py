@@ -1,0 +1,276 @@
+"""Single-flight refresh: one call to Zoho per expiry, however many workers need the token.
+
+Zoho mints at most 10 access tokens per refresh token in 10 minutes. The SDK refreshes
+without any lock, so N workers meeting one expired token would spend N of those. Here the
+first worker takes a lock that belongs to that token alone, re-reads the row, calls Zoho
+and stores the result; the others wait on the lock, re-read the row, find it fresh and
+never call Zoho. Different tokens have different locks, so they never wait on each other.
+
+The lock (see :mod:`zoho_tokens.tokens.lock`) is the token's row lock where the database
+has row locks, and a per-token file lock on SQLite. Every wait is bounded by
+``ZOHO_TOKENS["HTTP_TIMEOUT"]``: each Zoho request has that deadline as a whole
+(:func:`zoho_tokens.accounts.wire.request`), the wait for the lock a little more
+(:data:`LOCK_WAIT_FACTOR`), and a refresh that failed is shared: it is recorded on the row,
+and for :data:`FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
+on the lock too) gets the same failure without calling Zoho again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db import router
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from zoho_tokens import signals
+from zoho_tokens.accounts import client as oauth
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.exceptions import (
+    InvalidGrantError,
+    ReauthorizationRequired,
+    ZohoOAuthError,
+    ZohoThrottledError,
+    ZohoTokensError,
+    ZohoUnavailableError,
+)
+from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.tokens.lock import LockWaitTimeout, token_lock
+from zoho_tokens.tokens.lookups import require_usable
+
+logger = logging.getLogger(__name__)
+
+#: How often a refresh is attempted when the row keeps changing under it (SQLite only:
+#: elsewhere the row lock keeps other writers out).
+ATTEMPTS = 3
+
+#: How long a worker waits for a token's lock, in multiples of ``HTTP_TIMEOUT``: a little
+#: longer than the holder's Zoho request may take, so that a waiter normally gets the
+#: holder's result (a fresh token, or its failure) rather than a timeout of its own.
+LOCK_WAIT_FACTOR = 1.25
+
+#: Seconds during which a failed refresh is handed to every worker without asking Zoho
+#: again (longer when Zoho's throttle answer says how long to wait, up to
+#: :data:`MAX_BACKOFF`).
+FAILURE_BACKOFF = 5.0
+MAX_BACKOFF = 300.0
+
+#: Columns a refresh writes; and those a refused refresh token writes.
+_REFRESHED_FIELDS = (
+    "access_token_encrypted",
+    "access_token_digest",
+    "expires_at_ms",
+    "api_domain",
+    "granted_scopes",
+    "last_refreshed_at",
+    "refresh_failure",
+    "refresh_backoff_until",
+)
+_REFUSED_FIELDS = (
+    "status",
+    "status_changed_at",
+    "access_token_encrypted",
+    "access_token_digest",
+    "expires_at_ms",
+)
+
+
+def needs_refresh(row: ZohoToken, rejected_access_token: str | None = None) -> bool:
+    """Whether ``row`` must be refreshed before its access token is handed out: there is a
+    refresh token to do it with, and the access token is missing, expires within
+    ``ZOHO_TOKENS["REFRESH_MARGIN"]`` seconds, or is the one Zoho just rejected
+    (``rejected_access_token``: Zoho can kill an access token before its expiry)."""
+    if not row.refresh_token_encrypted:
+        return False
+    if row.access_expires_within(zoho_settings.REFRESH_MARGIN):
+        return True
+    return bool(rejected_access_token) and row.access_token == rejected_access_token
+
+
+def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) -> ZohoToken:
+    """``row`` with an access token valid for at least the refresh margin.
+
+    ``rejected_access_token`` is an access token Zoho answered ``INVALID_TOKEN`` (or Books'
+    code 14/57) to: when the row still holds it, the row is refreshed although its stored
+    expiry lies ahead. Every worker that met the same dead token passes it; the first one
+    refreshes under the lock, the others re-read the row, find another access token and do
+    not call Zoho.
+
+    A fresh row is returned as it is, without touching the database. A stale one is
+    refreshed under its token's lock (see the module docstring) and the re-read,
+    refreshed row is returned; when another worker refreshed it while this one waited,
+    Zoho is not called at all. A row without a refresh token is returned as it is: there
+    is nothing to refresh it with.
+
+    Raises:
+        ReauthorizationRequired: Zoho answered ``invalid_code`` (the refresh token was
+            revoked or expired); the row is marked as needing re-authorisation (committed)
+            and ``reauth_required`` is sent. Also raised, without calling Zoho, when another
+            worker found that out first.
+        NoUsableTokenError: the row was revoked or deleted in the meantime.
+        ZohoThrottledError, ZohoUnavailableError, ZohoOAuthError: Zoho throttled, failed,
+            timed out (``ZOHO_TOKENS["HTTP_TIMEOUT"]``, for the whole request) or answered
+            something unusable; the row keeps its tokens, and the failure is recorded on it
+            and raised, without calling Zoho, to every worker that needs the token during
+            the back-off (:data:`FAILURE_BACKOFF`). Nothing is retried here.
+        ZohoUnavailableError: (``error="refresh_in_progress"``) another worker held the
+            token's lock for longer than the wait allows (:data:`LOCK_WAIT_FACTOR`).
+        DatabaseError: the database failed.
+    """
+    using = row._state.db or router.db_for_write(ZohoToken, instance=row)
+    for _attempt in range(ATTEMPTS):
+        if not needs_refresh(row, rejected_access_token):
+            return row
+        _raise_if_backing_off(row)
+        outcome = _refresh_under_lock(row.pk, using, rejected_access_token)
+        if outcome.row is not None:
+            return _announce(outcome.row, outcome)
+        # The row changed while Zoho was being asked: look again.
+        reread = ZohoToken.objects.using(using).filter(pk=row.pk).first()
+        row = require_usable(reread, row.pk, unless=" before it could be refreshed")
+    raise ZohoTokensError(
+        f"Zoho token {row.pk} kept changing while it was being refreshed; try again."
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    #: The row as stored now; None when it changed under us and nothing was written.
+    row: ZohoToken | None
+    refreshed: bool = False
+    refused: InvalidGrantError | None = None
+    #: A failure of Zoho's, recorded on the row and raised once the lock is released.
+    failed: ZohoOAuthError | None = None
+
+
+@sensitive_variables("grant")
+def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
+    wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
+    try:
+        with token_lock(pk, using, wait=wait) as locked:
+            row = require_usable(locked, pk, unless=" before it could be refreshed")
+            if not needs_refresh(row, rejected_access_token):
+                # Another worker refreshed it while this one waited for the lock.
+                return _Outcome(row)
+            # Another worker's refresh failed while this one waited: share its failure.
+            _raise_if_backing_off(row)
+            return _refresh(row, using)
+    except LockWaitTimeout as err:
+        raise ZohoUnavailableError(
+            f"Zoho token {pk} has been refreshed by another worker for more than {wait:g} "
+            "seconds; try again later.",
+            error="refresh_in_progress",
+        ) from err
+
+
+@sensitive_variables("grant")
+def _refresh(row: ZohoToken, using: str) -> _Outcome:
+    """Ask Zoho for a new access token for ``row`` and store it (under the lock)."""
+    try:
+        grant = oauth.refresh_access_token(
+            row.refresh_token or "",
+            accounts_server=row.accounts_server,
+            client_id=row.client_id,
+            client_secret=row.client_secret,
+        )
+    except InvalidGrantError as err:
+        # Stored, although we raise: every other worker must stop asking Zoho.
+        row.mark_needs_reauth()
+        written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
+        return _Outcome(row if written else None, refused=err)
+    except ZohoOAuthError as err:
+        # Stored, although we raise: the workers waiting on the lock must not ask again.
+        _record_failure(row, err, using)
+        return _Outcome(row, failed=err)
+    row.access_token = grant.access_token
+    row.expires_at_ms = grant.expires_at_ms
+    if grant.api_domain:
+        row.api_domain = grant.api_domain
+    if grant.scopes:
+        # Zoho says which scopes the token has; after an incremental consent that is the
+        # first place the new ones show.
+        row.scopes = grant.scopes
+    row.last_refreshed_at = timezone.now()
+    row.refresh_failure = ""
+    row.refresh_backoff_until = None
+    written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
+    return _Outcome(row if written else None, refreshed=True)
+
+
+def _record_failure(row: ZohoToken, err: ZohoOAuthError, using: str) -> None:
+    """Write Zoho's failure on the active row, with the end of its back-off."""
+    backoff = FAILURE_BACKOFF
+    if isinstance(err, ZohoThrottledError) and err.retry_after:
+        backoff = min(max(backoff, err.retry_after), MAX_BACKOFF)
+    kind = (
+        "throttled"
+        if isinstance(err, ZohoThrottledError)
+        else "unavailable"
+        if isinstance(err, ZohoUnavailableError)
+        else "refused"
+    )
+    row.refresh_failure = f"{kind}:{err.error or 'error'}"[:64]
+    row.refresh_backoff_until = timezone.now() + timedelta(seconds=backoff)
+    # updated_at is left alone: this is bookkeeping, not a change of the token.
+    ZohoToken.objects.using(using).filter(pk=row.pk, status=TokenStatus.ACTIVE).update(
+        refresh_failure=row.refresh_failure, refresh_backoff_until=row.refresh_backoff_until
+    )
+
+
+def _raise_if_backing_off(row: ZohoToken) -> None:
+    """Raise the failure recorded on ``row`` while its back-off lasts."""
+    until = row.refresh_backoff_until
+    if until is None or until <= timezone.now():
+        return
+    kind, _, code = row.refresh_failure.partition(":")
+    raise _shared_failure(row.pk, kind, code or None, until)
+
+
+def _shared_failure(pk: int, kind: str, code: str | None, until: datetime) -> ZohoOAuthError:
+    seconds = max((until - timezone.now()).total_seconds(), 0.0)
+    message = (
+        f"Refreshing Zoho token {pk} failed moments ago ({code}); Zoho is not asked again "
+        f"for {seconds:.1f} seconds."
+    )
+    if kind == "throttled":
+        return ZohoThrottledError(message, error=code, retry_after=seconds)
+    if kind == "refused":
+        return ZohoOAuthError(message, error=code)
+    return ZohoUnavailableError(message, error=code)
+
+
+def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> bool:
+    """Write ``fields`` of ``row`` unless someone else wrote the row since it was read.
+
+    Under a row lock nobody can; under SQLite's file lock a revocation or a new consent
+    can, and must win (a revoked row must not get a secret back).
+    """
+    values = {name: getattr(row, name) for name in fields}
+    values["updated_at"] = timezone.now()
+    written = (
+        ZohoToken.objects.using(using)
+        .filter(pk=row.pk, status=TokenStatus.ACTIVE, updated_at=row.updated_at)
+        .update(**values)
+    )
+    row.updated_at = values["updated_at"]
+    return written == 1
+
+
+def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
+    """Log and signal what happened, once the lock (and its transaction) is released."""
+    if outcome.failed is not None:
+        raise outcome.failed
+    if outcome.refused is not None:
+        logger.warning(
+            "Zoho token %s needs re-authorisation: Zoho refused its refresh token (%s).",
+            row.pk,
+            outcome.refused.error,
+        )
+        signals.reauth_required.send(sender=ZohoToken, token=row, error=outcome.refused.error)
+        raise ReauthorizationRequired(row.pk) from outcome.refused
+    if outcome.refreshed:
+        logger.info("Zoho token %s refreshed; valid until %s.", row.pk, row.expires_at)
+        signals.token_refreshed.send(sender=ZohoToken, token=row)
+    return row
