@@ -6,18 +6,22 @@ A wrong setting is reported by ``manage.py check`` (and so by ``runserver`` and
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
-from django.db import connections, router
+from django.db import DatabaseError, connections, router
+from django.urls import NoReverseMatch, reverse
+from django.utils.module_loading import import_string
 
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.models.crypto import configured_fernet_keys
+from zoho_tokens.models.crypto import KEY_COMMAND, configured_fernet_keys, invalid_key_position
+from zoho_tokens.tokens.rotation import rotate_keys
 from zoho_tokens.tokens.sqlite import takes_write_lock_first
 
 #: E006's hint per URL setting: what a right value looks like for that setting.
@@ -31,9 +35,8 @@ URL_HINTS = {
     "or remove the key to build it from the request.",
 }
 E004_HINT = (
-    "Each key must be a Fernet key (32 url-safe base64-encoded bytes). Generate one with "
-    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    "; keep the old keys after the new one until `manage.py rotate_zoho_token_keys` has run."
+    f"Generate a key with {KEY_COMMAND}; keep the old keys after the new one until "
+    "`manage.py rotate_zoho_token_keys` has run."
 )
 
 #: Scopes without which the SDK cannot find out who a token belongs to.
@@ -89,7 +92,10 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
     """E003: the data centre is one Zoho has; E006: URL overrides are URLs."""
     errors: list[CheckMessage] = []
     if zoho_settings.DATA_CENTER not in DATA_CENTERS:
-        message = f"ZOHO_TOKENS['DATA_CENTER'] is {zoho_settings.DATA_CENTER!r}, which is not a Zoho data centre."
+        configured = zoho_settings.raw("DATA_CENTER")
+        message = f"ZOHO_TOKENS['DATA_CENTER'] is {configured!r}, which is not a Zoho data centre"
+        suggestion = data_center_suggestion(configured)
+        message += f"; did you mean {suggestion!r}?" if suggestion else "."
         errors.append(_not_one_of(message, "Use one of", DATA_CENTERS, "zoho_tokens.E003"))
     for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
@@ -107,6 +113,13 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, "zoho_tokens")
 def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     """E004: every configured encryption key is a valid Fernet key."""
+    position = invalid_key_position(zoho_settings.ENCRYPTION_KEYS or ())
+    if position is not None:
+        message = (
+            f"ZOHO_TOKENS['ENCRYPTION_KEYS'][{position}] is not a valid Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        )
+        return [Error(message, hint=E004_HINT, id="zoho_tokens.E004")]
     try:
         configured_fernet_keys()
     except ImproperlyConfiguredZoho as err:
@@ -123,8 +136,9 @@ def check_dedicated_keys(**kwargs: Any) -> list[CheckMessage]:
         Warning(
             "ZOHO_TOKENS['ENCRYPTION_KEYS'] is not set: tokens are encrypted with a key "
             "derived from SECRET_KEY.",
-            hint="Set dedicated keys, or when you change SECRET_KEY keep the old one in "
-            "SECRET_KEY_FALLBACKS until `manage.py rotate_zoho_token_keys` has run.",
+            hint="Set dedicated keys (tokens stored so far stay readable; then run "
+            "`manage.py rotate_zoho_token_keys`), or when you change SECRET_KEY keep the old "
+            "one in SECRET_KEY_FALLBACKS until that command has run.",
             id="zoho_tokens.W001",
         )
     ]
@@ -181,12 +195,14 @@ def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
             continue
         errors.extend(
             Error(
-                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre.",
+                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre"
+                + (f"; did you mean {hint!r}?" if hint else "."),
                 hint=f"Use the data centre's code: {_codes()}.",
                 id="zoho_tokens.E007",
             )
             for location in value
             if str(location).lower() not in DATA_CENTERS
+            for hint in [data_center_suggestion(location)]
         )
     for location, urls in zoho_settings.DATA_CENTER_OVERRIDES.items():
         bad = [name for name, url in urls.items() if not _is_http_url(url)]
@@ -281,3 +297,112 @@ def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
             id="zoho_tokens.W003",
         )
     ]
+
+
+# -- The door (issue 24): old keys still needed, and wiring mistakes a newcomer makes -------
+# Kept apart from the checks above (W020-W023, and E003's suggestion) so that they read as
+# one group: each names what is wrong and the one thing to do.
+
+
+@register(Tags.database, "zoho_tokens")
+def check_rows_under_older_keys(
+    databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
+    """W020 (with ``--database``, and at ``migrate``): rows that still need a key other than
+    the first one, e.g. one derived from SECRET_KEY after dedicated keys were set."""
+    alias = router.db_for_write(ZohoToken)
+    if not databases or alias not in databases:
+        return []
+    try:
+        if len(configured_fernet_keys()) < 2:
+            return []  # one key: nothing can be older
+        report = rotate_keys(dry_run=True)
+    except ImproperlyConfiguredZoho:
+        return []  # E004's to report
+    except DatabaseError:
+        return []  # no table yet (before the first migrate)
+    if not report.reencrypted:
+        return []
+    rows = "row" if report.reencrypted == 1 else "rows"
+    return [
+        Warning(
+            f"{report.reencrypted} Zoho token {rows} still need an older encryption key "
+            "(a key derived from SECRET_KEY or SECRET_KEY_FALLBACKS, or one after the first "
+            "in ENCRYPTION_KEYS).",
+            hint="Run `manage.py rotate_zoho_token_keys` to re-encrypt them with the first "
+            "key of ENCRYPTION_KEYS (`--dry-run` counts without writing); once this check "
+            "is silent, the older keys can go.",
+            id="zoho_tokens.W020",
+        )
+    ]
+
+
+@register(Tags.urls, "zoho_tokens")
+def check_redirect_uri_path(**kwargs: Any) -> list[CheckMessage]:
+    """W021: REDIRECT_URI ends with the callback view's path."""
+    value = zoho_settings.raw("REDIRECT_URI")
+    if not _is_http_url(value):
+        return []  # absent, or E006's
+    try:
+        callback = reverse("zoho_tokens:callback")
+    except NoReverseMatch:
+        return []  # the app's URLs are not included (a Self Client-only project)
+    path = urlsplit(value).path
+    # endswith, not ==: a site served under a prefix (SCRIPT_NAME) has it before the path.
+    if path.endswith(callback):
+        return []
+    return [
+        Warning(
+            f"ZOHO_TOKENS['REDIRECT_URI'] has the path {path or '/'!r}, but the callback "
+            f"view is at {callback!r}: Zoho would send people back to a page that is not it.",
+            hint=f"Make the URI end with {callback!r} (Zoho compares it character for "
+            "character, trailing slash included), both here and in Zoho's API console; or "
+            "remove the key to build it from the request.",
+            id="zoho_tokens.W021",
+        )
+    ]
+
+
+@register("zoho_tokens")
+def check_login_backend(**kwargs: Any) -> list[CheckMessage]:
+    """W022: LOGIN is on, but no ZohoAccountBackend is in AUTHENTICATION_BACKENDS."""
+    if not zoho_settings.LOGIN or _has_zoho_backend(settings.AUTHENTICATION_BACKENDS):
+        return []
+    return [
+        Warning(
+            "ZOHO_TOKENS['LOGIN'] is on, but AUTHENTICATION_BACKENDS has no "
+            "ZohoAccountBackend: log in with Zoho refuses everyone.",
+            hint='Add "zoho_tokens.backends.ZohoAccountBackend" to AUTHENTICATION_BACKENDS '
+            '(keep "django.contrib.auth.backends.ModelBackend" for passwords), or set LOGIN '
+            "to False.",
+            id="zoho_tokens.W022",
+        )
+    ]
+
+
+def _has_zoho_backend(paths: Iterable[str]) -> bool:
+    """Whether one of ``paths`` is ZohoAccountBackend or a subclass of it."""
+    from zoho_tokens.backends import ZohoAccountBackend
+
+    for path in paths:
+        try:
+            backend = import_string(path)
+        except ImportError:
+            continue  # Django's own checks and first login report it
+        if isinstance(backend, type) and issubclass(backend, ZohoAccountBackend):
+            return True
+    return False
+
+
+def data_center_suggestion(value: Any) -> str | None:
+    """The data centre code ``value`` probably meant (``" EU "`` -> ``"eu"``,
+    ``"zoho.eu"`` -> ``"eu"``), or None when there is no likely one."""
+    text = str(value).strip().lower().lstrip(".")
+    text = text.removeprefix("https://").removeprefix("accounts.").removeprefix("zoho.")
+    if text in DATA_CENTERS:
+        return text
+    for code, dc in DATA_CENTERS.items():
+        host = urlsplit(dc.accounts_server).hostname or ""
+        if text and host.endswith("." + text):
+            return code
+    return None
