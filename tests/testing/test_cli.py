@@ -68,7 +68,9 @@ def test_the_demo_fake_has_a_second_zoho_user(http: requests.Session) -> None:
     )
     try:
         assert process.stdout is not None
-        users = next(line for line in iter(process.stdout.readline, "") if line.startswith("Users:"))
+        users = next(
+            line for line in iter(process.stdout.readline, "") if line.startswith("Users:")
+        )
         assert users.startswith("Users: ada@example.com, grace@example.com;")
     finally:
         process.terminate()

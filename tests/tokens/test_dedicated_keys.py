@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from tests.helpers import rows_with_secret
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.models.crypto import Keyring, derive_fernet_key
 from zoho_tokens.models.state import SECRET_COLUMNS

@@ -19,7 +19,6 @@ from zoho_tokens.testing.accounts.users import DEFAULT_USER, FakeZohoUser
 from zoho_tokens.testing.crm.handlers import make_leads
 from zoho_tokens.testing.fake import FakeZoho
 
-
 #: The users who can consent when no ``--user`` is given: two, so that one can be connected
 #: by one Django user while the other signs in with Zoho (the example's "things to try").
 DEMO_USERS = (DEFAULT_USER, FakeZohoUser("grace@example.com", "Grace Hopper"))
@@ -49,8 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         type=_user,
         metavar="EMAIL[=Full Name]",
-        help="a user who can consent (repeatable; default ada@example.com and "
-        "grace@example.com)",
+        help="a user who can consent (repeatable; default ada@example.com and grace@example.com)",
     )
     parser.add_argument(
         "--auto-consent",
