@@ -16,6 +16,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from zoho_tokens.accounts.scopes import covers
+
 __all__ = ["BooksScope", "books_scope_for", "is_granted"]
 
 #: The first path segment after ``/books/v3/`` -> the scope's module.
@@ -89,10 +91,5 @@ def books_scope_for(method: str, url: str) -> BooksScope | None:
 
 
 def is_granted(scope: BooksScope, granted: Iterable[str]) -> bool:
-    """Whether ``granted`` holds ``scope``, its module's ``ALL`` or ``fullaccess.all``."""
-    allowed = {
-        scope.name.lower(),
-        scope.module_wide.lower(),
-        "zohobooks.fullaccess.all",
-    }
-    return any(name.lower() in allowed for name in granted)
+    """Whether ``granted`` covers ``scope`` (its module's ``ALL``, ``fullaccess.all`` ...)."""
+    return covers(granted, scope.name)
