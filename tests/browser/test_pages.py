@@ -137,10 +137,11 @@ def test_a_refused_consent_offers_buttons_that_name_the_service(
         "Zoho CRM and Zoho Books not connected"
     )
     for button in (retry, logged_in.locator("#zoho-tokens-continue")):
-        style = button.evaluate(
-            "element => [getComputedStyle(element).borderStyle, getComputedStyle(element).paddingLeft]"
+        border, padding = button.evaluate(
+            "e => [getComputedStyle(e).borderStyle, getComputedStyle(e).paddingLeft]"
         )
-        assert style[0] == "solid" and style[1] != "0px"
+        assert border == "solid"
+        assert padding != "0px"
 
 
 def test_the_estimates_form_picks_a_customer_by_name(
@@ -186,7 +187,9 @@ def test_every_page_fits_a_phone(
     assert not overflows(logged_in)
     for link in logged_in.locator("header a, header button").all():
         box = link.bounding_box()
-        assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]
+        assert box is not None
+        assert box["x"] >= 0
+        assert box["x"] + box["width"] <= PHONE["width"]
 
 
 def test_the_refused_consent_page_fits_a_phone(

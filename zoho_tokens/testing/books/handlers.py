@@ -55,7 +55,9 @@ ADMIN = frozenset(
     {"contacts.read", "estimates.read", "estimates.create", "invoices.read", "invoices.create"}
 )
 #: Zoho's CRM-Books integration user: estimates read/write, invoices read only.
-INTEGRATION_USER = frozenset({"contacts.read", "estimates.read", "estimates.create", "invoices.read"})
+INTEGRATION_USER = frozenset(
+    {"contacts.read", "estimates.read", "estimates.create", "invoices.read"}
+)
 
 #: The customers every organization starts with (``GET /contacts``).
 DEFAULT_CUSTOMERS = (
