@@ -90,7 +90,11 @@ class Command(BaseCommand):
             )
 
     def _progress(self, report: RotationReport) -> None:
-        self.stdout.write(_("%(count)d rows re-encrypted so far.") % {"count": report.reencrypted})
+        if report.dry_run:
+            text = _("%(count)d rows to re-encrypt so far.")
+        else:
+            text = _("%(count)d rows re-encrypted so far.")
+        self.stdout.write(text % {"count": report.reencrypted})
 
 
 def _say(stream: OutputWrapper, text: str, count: int) -> None:
