@@ -202,3 +202,40 @@ def test_the_refused_consent_page_fits_a_phone(
     screenshot(logged_in, "phone-consent-denied")
 
     assert not overflows(logged_in)
+
+
+def sign_in_with_zoho_as(page: Any, live_server: Any, email: str) -> None:
+    """Log out, then Sign in with Zoho, choosing ``email`` on the fake's consent page."""
+    page.click("#logout")
+    page.goto(f"{live_server.url}/")
+    page.click("#sign-in-with-zoho")
+    page.select_option("#user", email)
+    page.click("#accept")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_the_second_zoho_user_signs_in_while_the_first_is_connected(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    zoho.add_user("linus@example.com", "Linus Example")
+    connect_zoho(logged_in, live_server, screenshot)
+
+    sign_in_with_zoho_as(logged_in, live_server, "linus@example.com")
+    screenshot(logged_in, "second-user-signed-in")
+
+    assert logged_in.inner_text("#signed-in-as") == "linus@example.com"
+
+
+def test_a_disconnected_zoho_account_can_sign_in_afterwards(
+    logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
+) -> None:
+    connect_zoho(logged_in, live_server, screenshot)
+    logged_in.click(".disconnect")
+    logged_in.click("#zoho-tokens-disconnect")
+    logged_in.wait_for_selector("#messages")
+
+    sign_in_with_zoho_as(logged_in, live_server, ZOHO_EMAIL)
+    screenshot(logged_in, "disconnected-account-signed-in")
+
+    assert logged_in.inner_text("#signed-in-as") == ZOHO_EMAIL
+    assert "another account" not in logged_in.content()
