@@ -113,7 +113,8 @@ DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
 
 def docs_screenshot(page: Any, name: str) -> None:
     """Save what ``page`` shows (the viewport) as ``docs/screenshots/<name>.png`` when
-    ``DOCS_SCREENSHOTS=1`` (``make docs-screenshots``); otherwise do nothing."""
+    ``DOCS_SCREENSHOTS=1 pytest tests/browser --ds=tests.browser.settings``; otherwise
+    do nothing."""
     if os.environ.get("DOCS_SCREENSHOTS") == "1":
         DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))

@@ -3,7 +3,7 @@ confirmation, "Disconnected" rather than a red "Revoked", the admin's already-re
 message, scopes that wrap, consent pages that name the services asked, buttons after a
 refused consent, the estimates form, and every example page at a phone's 390 pixels.
 
-With ``DOCS_SCREENSHOTS=1`` (``make docs-screenshots``) each test also refreshes its
+With ``DOCS_SCREENSHOTS=1`` in the environment, each test also refreshes its
 pictures in ``docs/screenshots/``.
 """
 
