@@ -115,12 +115,16 @@ ZOHO_TOKENS = {
         "ZohoCRM.settings.fields.READ",
         "ZohoCRM.users.READ",
         "ZohoCRM.org.READ",
-        # The "My Zoho Books estimates" page: organizations, estimates, invoices.
+        # The "My Zoho Books estimates" page: organizations, customers, estimates, invoices.
         "ZohoBooks.settings.READ",
+        "ZohoBooks.contacts.READ",
         "ZohoBooks.estimates.ALL",
         "ZohoBooks.invoices.READ",
     ],
-    "SERVICES": {"crm": None, "books": ["ZohoBooks.settings.READ", "ZohoBooks.estimates.ALL"]},
+    "SERVICES": {
+        "crm": None,
+        "books": ["ZohoBooks.settings.READ", "ZohoBooks.contacts.READ", "ZohoBooks.estimates.ALL"],
+    },
     "LOGIN": True,
     # A demo lets anyone with a Zoho account in: real projects usually leave this False.
     "LOGIN_CREATE_USERS": True,

@@ -194,7 +194,9 @@ def test_e006_url_setting_that_is_not_an_http_url(configure, key, value):
 
 
 @pytest.mark.parametrize("key", ["ACCOUNTS_URL", "API_DOMAIN", "REDIRECT_URI"])
-@pytest.mark.parametrize("value", ["https://accounts.zoho.eu", "http://127.0.0.1:8123/cb"])
+@pytest.mark.parametrize(
+    "value", ["https://accounts.zoho.eu/zoho/callback/", "http://127.0.0.1:8123/zoho/callback/"]
+)
 def test_e006_quiet_for_absolute_http_urls(configure, key, value):
     configure(**{key: value})
     assert zoho_ids() == []

@@ -100,7 +100,7 @@ class ZohoTokenAdmin(RevokingAdminMixin):
     raw_id_fields = ("user",)
     exclude = NEVER_IN_FORMS
     fieldsets = (
-        (None, {"fields": ("user", "user_name", "client_id", "granted_scopes")}),
+        (None, {"fields": ("user", "user_name", "client_id", "scopes_granted")}),
         (
             _("Data centre"),
             {"fields": ("location", "accounts_server", "api_domain", "redirect_url")},
@@ -110,12 +110,12 @@ class ZohoTokenAdmin(RevokingAdminMixin):
             {
                 "fields": (
                     "status_label",
-                    "status_changed_at",
+                    "status_since",
                     "remote_revocation",
                     "access_expiry",
                     "last_refresh",
-                    "created_at",
-                    "updated_at",
+                    "created",
+                    "updated",
                 )
             },
         ),
@@ -161,6 +161,25 @@ class ZohoTokenAdmin(RevokingAdminMixin):
     @admin.display(description=_("last refresh"), ordering="last_refreshed_at")
     def last_refresh(self, token: ZohoToken) -> str:
         return _short_datetime(token.last_refreshed_at)
+
+    # The change page's dates in the changelist's one format (Django's default would show
+    # these three in DATETIME_FORMAT and the two above in the short one).
+    @admin.display(description=_("status since"), ordering="status_changed_at")
+    def status_since(self, token: ZohoToken) -> str:
+        return _short_datetime(token.status_changed_at)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, token: ZohoToken) -> str:
+        return _short_datetime(token.created_at)
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated(self, token: ZohoToken) -> str:
+        return _short_datetime(token.updated_at)
+
+    @admin.display(description=_("granted scopes"))
+    def scopes_granted(self, token: ZohoToken) -> str:
+        # ", " rather than Zoho's bare commas: the line wraps instead of running off the page.
+        return ", ".join(token.scopes) or EMPTY_MARK
 
     masked_client_secret = _masked_column("client_secret", _("client secret"))
     masked_refresh_token = _masked_column("refresh_token", _("refresh token"))

@@ -12,12 +12,14 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zoho_tokens.accounts.scopes import service_labels
 from zoho_tokens.accounts.state import OAuthFlow, StateError, consume_state
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
@@ -125,7 +127,12 @@ def _refusal(request: HttpRequest, flow: OAuthFlow) -> HttpResponse | None:
     if not error:
         return None
     if error == "access_denied":
-        return render(request, DENIED_TEMPLATE, links(request, flow.next_url))
+        service = get_text_list(
+            service_labels(flow.scopes or zoho_settings.SCOPES) or ["Zoho"], _("and")
+        )
+        return render(
+            request, DENIED_TEMPLATE, {"service": service, **links(request, flow.next_url)}
+        )
     return error_page(
         request,
         status=400,
@@ -186,13 +193,17 @@ def disconnect(request: HttpRequest) -> HttpResponse:
 
     Each token is made unusable here at once and revoked at its own accounts server; when
     Zoho cannot be reached the remote revocation is remembered and retried later. A
-    ``token`` field limits it to that one of the user's tokens; ``next`` is where to go
+    ``token`` field (or, for the form, query parameter) limits it to that one of the user's
+    tokens; ``next`` is where to go
     afterwards. Anonymous visitors are sent to ``LOGIN_URL``.
     """
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     tokens = ZohoToken.objects.disconnectable_by(user)
+    token_id = request.POST.get("token") or request.GET.get("token")
+    if token_id:
+        tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
     if request.method != "POST":
         next_url = safe_next(request, request.GET.get("next"))
         return render(
@@ -200,13 +211,11 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             DISCONNECT_TEMPLATE,
             {
                 "tokens": tokens.order_by("pk"),
+                "token_id": token_id or "",
                 "next_url": next_url or "",
                 **links(request, next_url),
             },
         )
-    token_id = request.POST.get("token")
-    if token_id:
-        tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
     results = [revoke_token(token) for token in tokens.order_by("pk")]
     pending = sum(1 for result in results if not result.remote_done)
     if not results:

@@ -18,7 +18,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-__all__ = ["covers", "missing_scopes", "parse_scopes", "scopes_text"]
+__all__ = ["covers", "missing_scopes", "parse_scopes", "scopes_text", "service_labels"]
+
+#: The Zoho product of each scope's service part (lower case), as people know it.
+SERVICE_LABELS = {
+    "zohocrm": "Zoho CRM",
+    "zohobooks": "Zoho Books",
+    "desk": "Zoho Desk",
+    "zohoprojects": "Zoho Projects",
+}
 
 
 def parse_scopes(value: str | Iterable[str] | None) -> list[str]:
@@ -68,3 +76,14 @@ def missing_scopes(granted: Iterable[str], needed: Iterable[str]) -> list[str]:
     """The scopes of ``needed`` that ``granted`` does not cover, in ``needed``'s order."""
     granted = list(granted)
     return [scope for scope in parse_scopes(list(needed)) if not covers(granted, scope)]
+
+
+def service_labels(scopes: Iterable[str]) -> list[str]:
+    """The Zoho products ``scopes`` give access to (``["Zoho CRM", "Zoho Books"]``), in the
+    order they first appear; scopes of no known product (the profile's) name none."""
+    labels: dict[str, None] = {}
+    for scope in parse_scopes(list(scopes)):
+        label = SERVICE_LABELS.get(_parts(scope)[0])
+        if label:
+            labels[label] = None
+    return list(labels)

@@ -10,11 +10,14 @@ mean "the token lacks a scope" (the user must connect again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.utils.translation import gettext_lazy as _
 
+from zoho_tokens.api.books_scopes import books_scope_for, is_granted
 from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
@@ -28,6 +31,7 @@ from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
     "ZohoError",
+    "books_missing_scope",
     "error_for",
     "is_dead_token",
     "missing_scope_error",
@@ -117,32 +121,101 @@ def missing_scope_error(service: Service, token_id: object, code: str | None) ->
     )
 
 
-def refused_after_refresh(service: Service, token_id: object, error: ZohoError) -> ZohoTokensError:
-    """The error for a fresh access token that ``service`` still refused with 401."""
+def refused_after_refresh(
+    service: Service,
+    token_id: object,
+    error: ZohoError,
+    *,
+    refreshed: bool = True,
+    call: tuple[str, str] | None = None,
+    granted: Sequence[str] = (),
+) -> ZohoTokensError:
+    """The error for an access token ``service`` still refused with 401: right after a
+    refresh (``refreshed``), or again within minutes of such a refusal.
+
+    For Books' code 57, the scope of ``call`` (method, URL) is compared with the token's
+    ``granted`` scopes: a scope it lacks is named (:func:`books_missing_scope`); when it has
+    it, the user's role is what forbids the call.
+    """
     if service.name == "books" and error.code == "57":
+        missing = books_missing_scope(token_id, error, call, granted)
+        if missing is not None:
+            return missing
         needed = _needed_scopes(service)
         if any(scope not in zoho_settings.SCOPES for scope in needed):
             return missing_scope_error(service, token_id, error.code)
-        return ZohoAPIError(
-            f"Zoho Books refused a freshly refreshed Zoho token {token_id} (code 57, "
-            f"{error.message!r}): this Zoho user's role in Zoho Books does not allow this "
-            "operation, or the token was granted before the Books scopes were asked for "
-            "(then the user must connect Zoho again).",
-            status_code=error.status,
-            code=error.code,
-            details=error.details,
-            service=service.name,
-            user_message=_(
-                "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
-                "ask your Zoho Books administrator for access."
-            ),
-        )
+        return _books_role_refusal(service, token_id, error, refreshed, call, granted)
+    after = "even right after a refresh" if refreshed else "again, as it did right after a refresh"
     return ZohoAPIError(
-        f"{service.label} refused Zoho token {token_id} ({error.code}) even right after a refresh.",
+        f"{service.label} refused Zoho token {token_id} ({error.code}) {after}.",
         status_code=error.status,
         code=error.code,
         details=error.details,
         service=service.name,
+    )
+
+
+def books_missing_scope(
+    token_id: object, error: ZohoError, call: tuple[str, str] | None, granted: Sequence[str]
+) -> MissingScopeError | None:
+    """For Books' code 57: the error naming the scope ``call`` needs when the token's
+    ``granted`` scopes lack it; None when they have it or either is unknown."""
+    scope = books_scope_for(*call) if call else None
+    if scope is None or not granted or is_granted(scope, granted):
+        return None
+    method, url = call or ("", "")
+    configured = [s for s in zoho_settings.SCOPES if is_granted(scope, [s])]
+    if configured:
+        advice = (
+            f"ZOHO_TOKENS['SCOPES'] has {', '.join(configured)}, but this token was granted "
+            "before it was added: the user must connect Zoho again to grant it"
+        )
+    else:
+        advice = (
+            f"add {scope.name} (or {scope.module_wide}) to ZOHO_TOKENS['SCOPES']; then the "
+            "user must connect Zoho again to grant it"
+        )
+    return MissingScopeError(
+        f"Zoho Books refused Zoho token {token_id} (code 57, {error.message!r}): "
+        f"{method.upper()} {urlsplit(url).path} needs {scope.name}, which the token was not "
+        f"granted (it has {', '.join(granted)}); {advice}.",
+        scopes=configured or [scope.name],
+        connect_url=connect_url_for(configured or [scope.name]),
+    )
+
+
+def _books_role_refusal(
+    service: Service,
+    token_id: object,
+    error: ZohoError,
+    refreshed: bool,
+    call: tuple[str, str] | None,
+    granted: Sequence[str],
+) -> ZohoAPIError:
+    """Books' code 57 for a token that has the call's scope (or whose scopes are unknown)."""
+    when = "right after a refresh" if refreshed else "again (it did right after a refresh)"
+    scope = books_scope_for(*call) if call else None
+    if scope is not None and granted:
+        cause = (
+            f"the token has the scope the call needs ({scope.name}), so this Zoho user's "
+            "role in Zoho Books does not allow this operation"
+        )
+    else:
+        cause = (
+            "this Zoho user's role in Zoho Books does not allow this operation, or the "
+            "token lacks a Books scope the call needs (then add it to ZOHO_TOKENS['SCOPES'] "
+            "and the user must connect Zoho again)"
+        )
+    return ZohoAPIError(
+        f"Zoho Books refused Zoho token {token_id} {when} (code 57, {error.message!r}): {cause}.",
+        status_code=error.status,
+        code=error.code,
+        details=error.details,
+        service=service.name,
+        user_message=_(
+            "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
+            "ask your Zoho Books administrator for access."
+        ),
     )
 
 

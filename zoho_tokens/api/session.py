@@ -212,8 +212,22 @@ class ZohoSession(requests.Session):
         """Refresh once for the access token Zoho rejected, send once more."""
         memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
         first = api_errors.read_error(rejection)
-        if self.service.name == "books" and first.code == "57" and cache.get(memory):
-            raise api_errors.refused_after_refresh(self.service, self.token_id, first)
+        method, url = call[0], call[1]
+        endpoint = (method.decode() if isinstance(method, bytes) else method, url)
+        if self.service.name == "books" and first.code == "57":
+            # A scope the token was never granted: no refresh can help, so none is spent.
+            missing = api_errors.books_missing_scope(self.token_id, first, endpoint, row.scopes)
+            if missing is not None:
+                raise missing
+            if cache.get(memory):
+                raise api_errors.refused_after_refresh(
+                    self.service,
+                    self.token_id,
+                    first,
+                    refreshed=False,
+                    call=endpoint,
+                    granted=row.scopes,
+                )
         logger.info(
             "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
             self.token_id,
@@ -227,7 +241,9 @@ class ZohoSession(requests.Session):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
                 cache.set(memory, True, REFUSED_MEMORY_SECONDS)
-            raise api_errors.refused_after_refresh(self.service, self.token_id, error)
+            raise api_errors.refused_after_refresh(
+                self.service, self.token_id, error, call=endpoint, granted=row.scopes
+            )
         return response
 
     def _fresh_row(self) -> ZohoToken:

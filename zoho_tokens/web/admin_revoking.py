@@ -34,9 +34,24 @@ else:
     _ModelAdmin = admin.ModelAdmin
 
 
-def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult]) -> None:
-    """Tell the admin how many tokens were revoked, and how many still wait for Zoho."""
+def _report_revocations(
+    request: HttpRequest, results: Iterable[RevocationResult], already: int = 0
+) -> None:
+    """Tell the admin how many tokens were revoked, how many still wait for Zoho, and how
+    many were revoked already (nothing was done to those)."""
     results = list(results)
+    if already:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d Zoho token was already revoked, here and at Zoho; nothing was done "
+                "to it.",
+                "%(count)d Zoho tokens were already revoked, here and at Zoho; nothing was "
+                "done to them.",
+                already,
+            )
+            % {"count": already},
+        )
     revoked = len(results)
     pending = [result for result in results if not result.remote_done]
     if revoked:
@@ -79,10 +94,14 @@ class RevokingAdminMixin(_ModelAdmin):
         if request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
         results = []
+        already = 0
         for token in queryset:
+            if not token.is_revocable:
+                already += 1
+                continue
             results.append(revoke_token(token))
             self.log_change(request, token, str(_("Revoked")))
-        _report_revocations(request, results)
+        _report_revocations(request, results, already)
         return None
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -92,6 +111,9 @@ class RevokingAdminMixin(_ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, token):
             raise PermissionDenied
+        if not token.is_revocable:
+            _report_revocations(request, [], already=1)
+            return HttpResponseRedirect(self._change_url(token.pk))
         if request.method != "POST" or request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, [token], action=False)
         _report_revocations(request, [revoke_token(token)])

@@ -1,5 +1,8 @@
 """System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``).
 
+The checks of what a newcomer wires up around the settings (old keys still needed, the
+callback's path, the login backend) are in :mod:`zoho_tokens.checks.wiring`.
+
 A wrong setting is reported by ``manage.py check`` (and so by ``runserver`` and
 ``migrate``) with a hint, instead of surfacing later as an obscure SDK error.
 """
@@ -13,11 +16,14 @@ from urllib.parse import urlsplit
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
+# The checks of a newcomer's wiring (W020-W022, and E003/E007's suggestion) live in
+# checks.wiring; importing it here registers them.
+from zoho_tokens.checks.wiring import data_center_suggestion
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.models.crypto import configured_fernet_keys
+from zoho_tokens.models.crypto import KEY_COMMAND, configured_fernet_keys, invalid_key_position
 from zoho_tokens.tokens.sqlite import takes_write_lock_first
 
 #: E006's hint per URL setting: what a right value looks like for that setting.
@@ -31,9 +37,8 @@ URL_HINTS = {
     "or remove the key to build it from the request.",
 }
 E004_HINT = (
-    "Each key must be a Fernet key (32 url-safe base64-encoded bytes). Generate one with "
-    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    "; keep the old keys after the new one until `manage.py rotate_zoho_token_keys` has run."
+    f"Generate a key with {KEY_COMMAND}; keep the old keys after the new one until "
+    "`manage.py rotate_zoho_token_keys` has run."
 )
 
 #: Scopes without which the SDK cannot find out who a token belongs to.
@@ -89,7 +94,10 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
     """E003: the data centre is one Zoho has; E006: URL overrides are URLs."""
     errors: list[CheckMessage] = []
     if zoho_settings.DATA_CENTER not in DATA_CENTERS:
-        message = f"ZOHO_TOKENS['DATA_CENTER'] is {zoho_settings.DATA_CENTER!r}, which is not a Zoho data centre."
+        configured = zoho_settings.raw("DATA_CENTER")
+        message = f"ZOHO_TOKENS['DATA_CENTER'] is {configured!r}, which is not a Zoho data centre"
+        suggestion = data_center_suggestion(configured)
+        message += f"; did you mean {suggestion!r}?" if suggestion else "."
         errors.append(_not_one_of(message, "Use one of", DATA_CENTERS, "zoho_tokens.E003"))
     for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
@@ -107,6 +115,13 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, "zoho_tokens")
 def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     """E004: every configured encryption key is a valid Fernet key."""
+    position = invalid_key_position(zoho_settings.ENCRYPTION_KEYS or ())
+    if position is not None:
+        message = (
+            f"ZOHO_TOKENS['ENCRYPTION_KEYS'][{position}] is not a valid Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        )
+        return [Error(message, hint=E004_HINT, id="zoho_tokens.E004")]
     try:
         configured_fernet_keys()
     except ImproperlyConfiguredZoho as err:
@@ -123,8 +138,9 @@ def check_dedicated_keys(**kwargs: Any) -> list[CheckMessage]:
         Warning(
             "ZOHO_TOKENS['ENCRYPTION_KEYS'] is not set: tokens are encrypted with a key "
             "derived from SECRET_KEY.",
-            hint="Set dedicated keys, or when you change SECRET_KEY keep the old one in "
-            "SECRET_KEY_FALLBACKS until `manage.py rotate_zoho_token_keys` has run.",
+            hint="Set dedicated keys (tokens stored so far stay readable; then run "
+            "`manage.py rotate_zoho_token_keys`), or when you change SECRET_KEY keep the old "
+            "one in SECRET_KEY_FALLBACKS until that command has run.",
             id="zoho_tokens.W001",
         )
     ]
@@ -181,12 +197,14 @@ def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
             continue
         errors.extend(
             Error(
-                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre.",
+                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre"
+                + (f"; did you mean {hint!r}?" if hint else "."),
                 hint=f"Use the data centre's code: {_codes()}.",
                 id="zoho_tokens.E007",
             )
             for location in value
             if str(location).lower() not in DATA_CENTERS
+            for hint in [data_center_suggestion(location)]
         )
     for location, urls in zoho_settings.DATA_CENTER_OVERRIDES.items():
         bad = [name for name, url in urls.items() if not _is_http_url(url)]
