@@ -20,7 +20,7 @@ XDIST ?= -n auto --dist loadgroup
 ## when one before it failed, and the run ends with one line per step and
 ## `make test: N passed, N failed`. A step whose server, browser or interpreter is missing here
 ## is skipped with one line saying what and how to enable it; under CI=true that is a failure.
-TEST_STEPS := lint typecheck migrations-check test-sqlite test-postgres test-mariadb \
+TEST_STEPS := lint typecheck migrations-check docs test-sqlite test-postgres test-mariadb \
     test-browser wheel-check matrix-edges test-repeat
 test: dev-venv
 	@$(PY) scripts/run_steps.py --name "make test" --make "$(MAKE)" $(TEST_STEPS)
@@ -75,6 +75,11 @@ $(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e ".[bench]"
 	touch $@
 
+# make docs: Sphinx, the furo theme and MyST (Markdown pages).
+$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[docs]"
+	touch $@
+
 # make loadtest: gunicorn, to serve the example project.
 $(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
 	$(PY) -m pip install --quiet -e ".[load]"
@@ -116,6 +121,17 @@ test-postgres: venv
 test-mariadb: venv
 	@$(call when_present,database $@ MARIADB_URL "$(MARIADB_URL)",\
 		echo "== $@ ($(MARIADB_URL))"; DATABASE_URL="$(MARIADB_URL)" $(PY) -m pytest $(XDIST) $(PYTEST_ARGS))
+
+# -- the documentation site ---------------------------------------------------------------------
+
+.PHONY: docs
+
+## make docs: the documentation site from docs/*.md (Sphinx, furo, MyST) into docs/_build/html/,
+## read afresh (-E) with every warning an error (-W), as CI builds it (about 15 s).
+## docs/index.md says how the pages are organised, and how a new page joins its section.
+docs: $(VENV)/.docs-installed
+	$(PY) -m sphinx -E -W --keep-going -q -b html docs docs/_build/html
+	@echo "make docs: docs/_build/html/index.html"
 
 # -- packaging and the version matrix ----------------------------------------------------------
 
