@@ -24,7 +24,7 @@ from zoho_tokens import __version__  # noqa: E402 (after django.setup())
 
 project = "django-zoho-tokens"
 author = "django-zoho-tokens developers"
-copyright = "django-zoho-tokens developers"  # noqa: A001 (Sphinx's name)
+copyright = "django-zoho-tokens developers"
 release = version = __version__
 
 extensions = [

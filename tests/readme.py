@@ -193,13 +193,13 @@ def urls_module() -> types.ModuleType:
 def readme_site(settings: Any) -> None:
     """The tutorial's urls.py, views.py and templates as the project."""
     settings.ROOT_URLCONF = urls_module().__name__
-    templates = dict(
-        (template_name(path), source)
+    templates = {
+        template_name(path): source
         for path, source in (
             template("tutorial-leads-template"),
             template("tutorial-estimates-template"),
         )
-    )
+    }
     settings.TEMPLATES = [
         {
             **settings.TEMPLATES[0],

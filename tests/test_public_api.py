@@ -1,5 +1,5 @@
-"""The public API is declared: the API reference page (docs/reference-api.md) lists exactly each public
-module's ``__all__``, and every name there is documented."""
+"""The public API is declared: the API reference page (docs/reference-api.md) lists exactly
+each public module's ``__all__``, and every name there is documented."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ ENTRY = re.compile(r"^- `(zoho_tokens(?:\.\w+)*)`: (.+)$", re.MULTILINE)
 
 
 def readme_api() -> dict[str, set[str]]:
-    """Module -> the names the README's API reference lists for it."""
+    """Module -> the names the API reference page lists for it."""
     match = SECTION.search(PAGE.read_text(encoding="utf-8"))
     assert match is not None, f"{PAGE} has no <!-- api-reference --> section"
     return {module: set(re.findall(r"`(\w+)`", names)) for module, names in ENTRY.findall(match[1])}

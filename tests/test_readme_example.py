@@ -114,8 +114,9 @@ def test_settings_block_without_the_environment_gives_e001_and_e002(
 @pytest.mark.parametrize("label", SETTINGS_BLOCKS)
 def test_settings_block_adds_the_app_to_startprojects_apps(label) -> None:
     apps = run_settings(label)["INSTALLED_APPS"]
-    assert apps[: len(readme.startproject_settings()["INSTALLED_APPS"])] == (
-        readme.startproject_settings()["INSTALLED_APPS"]
+    assert (
+        apps[: len(readme.startproject_settings()["INSTALLED_APPS"])]
+        == (readme.startproject_settings()["INSTALLED_APPS"])
     )
     assert "zoho_tokens" in apps
 
@@ -158,7 +159,9 @@ def test_login_settings_block_turns_log_in_with_zoho_on(monkeypatch: pytest.Monk
 def test_tutorial_urls_block_names_the_login_page_the_apps_views_and_its_pages() -> None:
     module = readme.urls_module()
     with override_settings(ROOT_URLCONF=module.__name__):
-        assert [reverse(name) for name in ("login", "zoho_tokens:connect", "leads", "estimates")] == [
+        assert [
+            reverse(name) for name in ("login", "zoho_tokens:connect", "leads", "estimates")
+        ] == [
             "/accounts/login/",
             "/zoho/connect/",
             "/leads/",

@@ -55,7 +55,9 @@ class _RstDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         container = nodes.container()
-        self.state.nested_parse(StringList(self.lines(), source=self.get_source_info()[0]), 0, container)
+        self.state.nested_parse(
+            StringList(self.lines(), source=self.get_source_info()[0]), 0, container
+        )
         return container.children
 
 
@@ -70,7 +72,9 @@ def check_ids() -> list[tuple[str, str, str]]:
         if not isinstance(node, ast.FunctionDef) or not node.decorator_list:
             continue
         decorator = node.decorator_list[0]
-        if not (isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "register"):
+        if not (
+            isinstance(decorator, ast.Call) and getattr(decorator.func, "id", "") == "register"
+        ):
             continue
         tags = [ast.unparse(arg).replace("Tags.", "") for arg in decorator.args]
         if any(keyword.arg == "deploy" for keyword in decorator.keywords):
@@ -121,7 +125,7 @@ class CommandsDirective(_RstDirective):
             parser = command.create_parser("manage.py", name)
             usage = parser.format_help()
             lines += [f"``{name}``", "~" * (len(name) + 4), "", command.help, "", "::", ""]
-            lines += textwrap.indent(usage, "   ").splitlines() + [""]
+            lines += [*textwrap.indent(usage, "   ").splitlines(), ""]
         return lines
 
 
@@ -131,7 +135,9 @@ class ExceptionsDirective(_RstDirective):
     def lines(self) -> list[str]:
         module = importlib.import_module("zoho_tokens.exceptions")
         rows = []
-        for name in sorted(module.__all__, key=lambda n: getattr(module, n).__mro__[::-1].__len__()):
+        for name in sorted(
+            module.__all__, key=lambda n: getattr(module, n).__mro__[::-1].__len__()
+        ):
             cls = getattr(module, name)
             bases = ", ".join(f"``{base.__name__}``" for base in cls.__bases__)
             rows.append(
