@@ -153,7 +153,7 @@ def test_login_settings_block_turns_log_in_with_zoho_on(monkeypatch: pytest.Monk
     assert "zoho_tokens.backends.ZohoAccountBackend" in namespace["AUTHENTICATION_BACKENDS"]
 
 
-# -- urls ----------------------------------------------------------------------------------
+# -- urls: "quickstart-urls", and "tutorial-urls" (which readme.urls_module() runs) --------
 
 
 def test_tutorial_urls_block_names_the_login_page_the_apps_views_and_its_pages() -> None:
