@@ -35,6 +35,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 from tests import readme
+from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.testing.crm.handlers import make_leads
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -247,6 +248,29 @@ def test_the_tutorial_connects_a_user_who_is_not_staff_and_shows_their_pages(
         f"print(User.objects.get(username='{USERNAME}').is_staff)\""
     )
     assert staff.strip().splitlines()[-1] == "False"
+
+
+def test_the_leads_page_says_zoho_is_not_available_when_the_fake_stops(
+    newcomer: Newcomer, page: Any, screenshot: Any
+) -> None:
+    site = f"http://127.0.0.1:{newcomer.site_port}"
+    page.goto(f"{site}/leads/")
+    page.fill("#id_username", USERNAME)
+    page.fill("#id_password", PASSWORD)
+    page.click("#zoho-tokens-log-in")
+    page.wait_for_load_state()
+    if page.url.startswith(f"http://127.0.0.1:{newcomer.fake_port}/"):  # not connected yet
+        page.click("#accept")
+    page.wait_for_url(f"{site}/leads/")
+    (fake, _site) = newcomer.servers
+    fake.terminate()
+    fake.wait(timeout=10)
+
+    answer = page.goto(f"{site}/leads/")
+    screenshot(page, "zoho-unavailable")
+
+    assert answer.status == 503
+    assert str(ZohoUnavailableError.user_message) in page.inner_text("body")
 
 
 def test_the_production_settings_pass_check_deploy(newcomer: Newcomer) -> None:
