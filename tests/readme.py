@@ -48,6 +48,7 @@ RUNNERS = {
     "production-settings": "tests/browser/test_newcomer.py",
     "production-check": "tests/browser/test_newcomer.py",
     "login-settings": "tests/test_readme_example.py",
+    "login-page": "tests/test_readme_example.py",
     "signals": "tests/test_readme_example.py",
     "testing": "tests/test_readme_example.py",
     "testing-view": "tests/test_readme_example.py",

@@ -15,7 +15,7 @@ import pytest
 from django.contrib import admin
 from django.core import checks
 from django.test import Client, override_settings
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 
 from tests import readme
 from tests.readme import readme_site  # noqa: F401 (a fixture)
@@ -151,6 +151,24 @@ def test_login_settings_block_turns_log_in_with_zoho_on(monkeypatch: pytest.Monk
     namespace = readme.run("login-settings", run_settings("tutorial-settings"))
     assert namespace["ZOHO_TOKENS"]["LOGIN"] is True
     assert "zoho_tokens.backends.ZohoAccountBackend" in namespace["AUTHENTICATION_BACKENDS"]
+
+
+@pytest.mark.django_db
+def test_login_page_block_offers_sign_in_with_zoho(settings) -> None:
+    from django.contrib.auth import views as auth_views
+
+    module = types.ModuleType("login_page_urls")
+    pattern = readme.run("login-page", {"path": path, "auth_views": auth_views})
+    module.urlpatterns = [  # type: ignore[attr-defined]
+        eval(readme.block("login-page"), pattern),  # the block is one expression
+        path("zoho/", include("zoho_tokens.urls")),
+    ]
+    sys.modules[module.__name__] = module
+    settings.ROOT_URLCONF = module.__name__
+
+    page = Client().get("/accounts/login/?next=/leads/")
+
+    assert 'href="/zoho/connect/?next=/leads/"' in page.content.decode()
 
 
 # -- urls: "quickstart-urls", and "tutorial-urls" (which readme.urls_module() runs) --------
