@@ -21,7 +21,6 @@ import inspect
 import logging
 import pkgutil
 import re
-import textwrap
 from typing import Any
 
 from docutils import nodes
@@ -36,17 +35,20 @@ def _first_paragraph(doc: str | None) -> str:
     return " ".join(text.split("\n\n", 1)[0].split())
 
 
-def _list_table(header: list[str], rows: list[list[str]], widths: str) -> list[str]:
-    """reStructuredText lines of a ``list-table``."""
-    lines = [".. list-table::", "   :header-rows: 1", f"   :widths: {widths}", ""]
-    for row in [header, *rows]:
-        lines.append(f"   * - {row[0]}")
-        lines.extend(f"     - {cell}" for cell in row[1:])
+def _cell(text: str) -> str:
+    """``text`` fit for one cell of a Markdown table."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    """Markdown lines of a table (the pages are MyST Markdown, and so is what they nest)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(_cell(cell) for cell in row) + " |" for row in rows]
     return lines
 
 
-class _RstDirective(SphinxDirective):
-    """A directive that renders reStructuredText lines made by :meth:`lines`."""
+class _GeneratedDirective(SphinxDirective):
+    """A directive that renders the Markdown lines made by :meth:`lines` in its page."""
 
     has_content = False
 
@@ -94,15 +96,15 @@ def check_ids() -> list[tuple[str, str, str]]:
     return [found[key] for key in sorted(found)]
 
 
-class ChecksDirective(_RstDirective):
+class ChecksDirective(_GeneratedDirective):
     """The table of system checks."""
 
     def lines(self) -> list[str]:
         rows = [
-            [f"``{check_id}``", "error" if ".E" in check_id else "warning", f"``{tags}``", doc]
+            [f"`{check_id}`", "error" if ".E" in check_id else "warning", tags, doc]
             for check_id, tags, doc in check_ids()
         ]
-        return _list_table(["id", "level", "tags", "what it checks"], rows, "18 10 22 50")
+        return _table(["id", "level", "tags", "what it checks"], rows)
 
 
 def commands() -> list[tuple[str, Any]]:
@@ -115,7 +117,7 @@ def commands() -> list[tuple[str, Any]]:
     return found
 
 
-class CommandsDirective(_RstDirective):
+class CommandsDirective(_GeneratedDirective):
     """Each command's help text and its parser's ``--help``."""
 
     def lines(self) -> list[str]:
@@ -124,12 +126,12 @@ class CommandsDirective(_RstDirective):
             command = command_class()
             parser = command.create_parser("manage.py", name)
             usage = parser.format_help()
-            lines += [f"``{name}``", "~" * (len(name) + 4), "", command.help, "", "::", ""]
-            lines += [*textwrap.indent(usage, "   ").splitlines(), ""]
+            lines += [f"**`{name}`**: {' '.join(command.help.split())}", "", "```text"]
+            lines += [*usage.rstrip().splitlines(), "```", ""]
         return lines
 
 
-class ExceptionsDirective(_RstDirective):
+class ExceptionsDirective(_GeneratedDirective):
     """The table of exceptions with their HTTP status."""
 
     def lines(self) -> list[str]:
@@ -139,19 +141,17 @@ class ExceptionsDirective(_RstDirective):
             module.__all__, key=lambda n: getattr(module, n).__mro__[::-1].__len__()
         ):
             cls = getattr(module, name)
-            bases = ", ".join(f"``{base.__name__}``" for base in cls.__bases__)
+            bases = ", ".join(f"`{base.__name__}`" for base in cls.__bases__)
             rows.append(
                 [
-                    f"``{name}``",
+                    f"`{name}`",
                     bases,
                     str(cls.http_status),
                     str(cls.user_title),
                     _first_paragraph(cls.__doc__),
                 ]
             )
-        return _list_table(
-            ["class", "bases", "HTTP status", "page title", "when"], rows, "20 20 8 17 35"
-        )
+        return _table(["class", "bases", "HTTP status", "page title", "when"], rows)
 
 
 class _PatternsMayMatchNothingYet(logging.Filter):
