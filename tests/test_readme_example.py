@@ -126,8 +126,9 @@ def test_settings_block_names_a_login_url(label) -> None:
     assert run_settings(label)["LOGIN_URL"] == "login"
 
 
-def test_tutorial_settings_block_gives_sqlite_the_write_lock_w003_asks_for() -> None:
-    options = run_settings("tutorial-settings")["DATABASES"]["default"]["OPTIONS"]
+@pytest.mark.parametrize("label", SETTINGS_BLOCKS)
+def test_settings_block_gives_sqlite_the_write_lock_w003_asks_for(label) -> None:
+    options = run_settings(label)["DATABASES"]["default"]["OPTIONS"]
     assert options["transaction_mode"] == "IMMEDIATE"
 
 
@@ -135,6 +136,12 @@ def test_tutorial_settings_block_asks_for_every_scope_its_services_need() -> Non
     configured = run_settings("tutorial-settings")["ZOHO_TOKENS"]
     needed = {scope for scopes in configured["SERVICES"].values() if scopes for scope in scopes}
     assert needed - set(configured["SCOPES"]) == set()
+
+
+def test_quickstart_settings_block_lands_connected_users_on_a_page_it_has() -> None:
+    configured = run_settings("quickstart-settings")
+    with override_settings(ROOT_URLCONF=quickstart_urls_module().__name__):
+        assert reverse(configured["ZOHO_TOKENS"]["CONNECT_REDIRECT_URL"]) == "/admin/"
 
 
 def test_tutorial_settings_block_lands_connected_users_on_its_page() -> None:
