@@ -1,7 +1,7 @@
 """``zoho_tokens.decorators.zoho_connection_required``: each outcome of a decorated view.
 
 The views below raise this package's exceptions the way ``acting_as`` and the store do;
-the README's view, driven through the fake Zoho, is in ``tests/test_readme_view.py``.
+the tutorial's views, driven through the fake Zoho, is in ``tests/test_readme_view.py``.
 """
 
 from __future__ import annotations

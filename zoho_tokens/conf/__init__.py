@@ -29,8 +29,8 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.org.READ",
 )
 
-#: Every key ``ZOHO_TOKENS`` understands, with its default. The README's settings table is
-#: checked against this mapping by the test suite.
+#: Every key ``ZOHO_TOKENS`` understands, with its default. The settings reference
+#: (docs/reference-settings.md) is checked against this mapping by the test suite.
 DEFAULTS: dict[str, Any] = {
     "CLIENT_ID": None,
     "CLIENT_SECRET": None,

@@ -1,6 +1,6 @@
 """Key rotation: re-encrypt every secret with the newest key, so old keys can be removed.
 
-The procedure (also in the README): put the new key first in ``ENCRYPTION_KEYS`` and keep
+The procedure (also in docs/howto-move-keys.md): put the new key first in ``ENCRYPTION_KEYS`` and keep
 the old ones after it; deploy; run ``python manage.py rotate_zoho_token_keys``; once it
 reports 0, remove the old keys. Keys derived from ``SECRET_KEY`` (used before dedicated
 keys were set) are always tried last, so moving to dedicated keys is the same procedure:
