@@ -21,7 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 # Re-exported: callers of the OAuth endpoints learn whose token they got from here too.
 from zoho_tokens.accounts.identity import ZohoIdentity as ZohoIdentity
 from zoho_tokens.accounts.identity import identify as identify
-from zoho_tokens.accounts.scopes import parse_scopes, scopes_text
+from zoho_tokens.accounts.scopes import granted_scopes, scopes_text
 from zoho_tokens.accounts.wire import (
     SENT_SECRETS,
     json_of,
@@ -52,8 +52,8 @@ class TokenGrant:
     expires_at_ms: int
     refresh_token: str | None = None
     api_domain: str | None = None
-    #: The scopes Zoho granted (its ``scope``); empty when the answer did not say.
-    scopes: tuple[str, ...] = ()
+    #: The scopes Zoho granted (its ``scope``); None when the answer did not say.
+    scopes: tuple[str, ...] | None = None
 
     def __repr__(self) -> str:
         return (
@@ -197,7 +197,7 @@ def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
         refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
-        scopes=tuple(parse_scopes(body["scope"])) if isinstance(body.get("scope"), str) else (),
+        scopes=granted_scopes(body.get("scope")),
     )
 
 

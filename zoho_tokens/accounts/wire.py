@@ -23,6 +23,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.exceptions.base import QUOTE_LIMIT, quoted
 
 
 def trusted_accounts_server(url: str) -> str:
@@ -160,8 +161,10 @@ def raise_for_error(body: dict[str, Any], host: str) -> None:
     error = body.get("error")
     if not error:
         return
-    error = str(error)
-    description = str(body.get("error_description") or "")
+    # Zoho's words, bounded: they reach messages, log lines and the refresh_failure column.
+    shown = quoted(error)
+    error = str(error)[:QUOTE_LIMIT]
+    description = str(body.get("error_description") or "")[:QUOTE_LIMIT]
     if error == "invalid_code":
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
@@ -191,4 +194,4 @@ def raise_for_error(body: dict[str, Any], host: str) -> None:
                 f"{data_center.location!r} (CLIENT_SECRETS[{data_center.location!r}], else "
                 "CLIENT_SECRET), and that the client is enabled for that data centre"
             )
-    raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
+    raise ZohoOAuthError(f"Zoho at {host} answered {shown}: {hint}.", error=error)
