@@ -264,8 +264,11 @@ def _client_post(
 
 
 @sensitive_variables(*SENT_SECRETS, "refresh_token", "response")
-def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
-    """Revoke ``refresh_token`` (and every access token made from it) at Zoho.
+def revoke_refresh_token(
+    refresh_token: str, *, accounts_server: str, timeout: float | None = None
+) -> None:
+    """Revoke ``refresh_token`` (and every access token made from it) at Zoho, waiting at
+    most ``timeout`` seconds (default ``HTTP_TIMEOUT``).
 
     A token Zoho no longer knows counts as revoked: the goal is reached. Only Zoho's own
     refusal says so (HTTP 400 with Zoho's JSON, see :func:`_is_unknown_token_answer`); any
@@ -274,7 +277,9 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     """
     host = trusted_accounts_server(accounts_server)
     # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
-    response = request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
+    response = request(
+        "POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token}, timeout=timeout
+    )
     body = json_of(response)
     if response.status_code == 400 and _is_unknown_token_answer(body):
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)

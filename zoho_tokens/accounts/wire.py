@@ -67,8 +67,12 @@ ERROR_HINTS = {
 }
 
 
-def request(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """Send one request to Zoho and read its whole answer within ``HTTP_TIMEOUT`` seconds.
+def request(
+    method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+) -> requests.Response:
+    """Send one request to Zoho and read its whole answer within ``timeout`` seconds
+    (default and most ``HTTP_TIMEOUT``; a caller with a deadline of its own passes what is
+    left of it).
 
     ``requests``' own timeout bounds each socket operation, not the request: a server that
     sends a byte now and then keeps it waiting for ever. Here one deadline covers
@@ -76,7 +80,8 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     with the socket's timeout lowered to what is left before each read.
     """
     host = normalize_origin(url)
-    timeout = zoho_settings.HTTP_TIMEOUT
+    limit = zoho_settings.HTTP_TIMEOUT
+    timeout = limit if timeout is None else max(0.001, min(timeout, limit))
     deadline = time.monotonic() + timeout
     try:
         response = requests.request(
