@@ -109,6 +109,9 @@ class FakeZoho(FakeZohoControls):
         #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
         #: beside ``expires_in_sec``).
         self.legacy_expiry = False
+        #: Say in token answers which scopes the token has (``scope``), as Zoho does today;
+        #: False answers without it, as some older answers did.
+        self.scope_in_token_answers = True
         self._consenting_user: FakeZohoUser | None = None
         self._faults = FaultBook()
         self._log = RequestLog()
