@@ -10,8 +10,6 @@ block only, and the process-wide initializer it installs can make no CRM call at
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,6 +33,7 @@ from zoho_tokens.sdk.border import (
     set_thread_initializer,
     thread_initializer,
 )
+from zoho_tokens.sdk.folder import private_folder, resource_path
 from zoho_tokens.sdk.metadata import install as make_metadata_files_process_safe
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active
@@ -74,12 +73,8 @@ def environment_for(api_domain: str, accounts_server: str) -> DataCenter.Environ
 
 
 def _resource_path() -> str:
-    path = zoho_settings.SDK_RESOURCE_PATH or os.path.join(
-        tempfile.gettempdir(), f"zoho-tokens-sdk-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    )
-    # The SDK names its metadata files after the Zoho users: keep them private.
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    return path
+    # The SDK names its metadata files after the Zoho users: private, or refused.
+    return private_folder(resource_path())
 
 
 def sdk_config() -> SDKConfig:

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
+from zoho_tokens.conf.transport import FAKE_CLIENT_ID
 from zoho_tokens.testing.accounts.directory import Directory
 from zoho_tokens.testing.accounts.handlers import AUTH_PATH, REVOKE_PATH, TOKEN_PATH
 from zoho_tokens.testing.accounts.state import AccountsState
@@ -58,7 +59,7 @@ class FakeZoho(FakeZohoControls):
 
     def __init__(
         self,
-        client_id: str = "fake-client-id",
+        client_id: str = FAKE_CLIENT_ID,
         client_secret: str = "fake-client-secret",
         location: str = "us",
         users: Iterable[FakeZohoUser] | None = None,

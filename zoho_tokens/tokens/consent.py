@@ -121,8 +121,7 @@ def requested_scopes(raw: str | None) -> list[str]:
     """
     if raw is not None and len(raw) > MAX_SCOPES_TEXT:
         raise ScopeNotAllowedError(
-            f"The link's scope list has {len(raw)} characters; at most {MAX_SCOPES_TEXT} "
-            "are read."
+            f"The link's scope list has {len(raw)} characters; at most {MAX_SCOPES_TEXT} are read."
         )
     asked = parse_scopes(raw)
     if len(asked) > MAX_SCOPES:

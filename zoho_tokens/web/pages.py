@@ -36,8 +36,12 @@ MAX_CODE_LENGTH = 512
 def safe_next(request: HttpRequest, url: str | None) -> str | None:
     """``url`` if it points at this site (and is at most :data:`MAX_NEXT_LENGTH`
     characters), else None."""
-    if url and len(url) <= MAX_NEXT_LENGTH and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    if (
+        url
+        and len(url) <= MAX_NEXT_LENGTH
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
     return None
