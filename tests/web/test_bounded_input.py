@@ -74,11 +74,11 @@ class WatchedText(str):
 
     parsed = False
 
-    def replace(self, *args: Any, **kwargs: Any) -> str:  # type: ignore[override]
+    def replace(self, *args: Any, **kwargs: Any) -> str:
         WatchedText.parsed = True
         return super().replace(*args, **kwargs)
 
-    def split(self, *args: Any, **kwargs: Any) -> list[str]:  # type: ignore[override]
+    def split(self, *args: Any, **kwargs: Any) -> list[str]:
         WatchedText.parsed = True
         return super().split(*args, **kwargs)
 

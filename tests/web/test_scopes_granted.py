@@ -9,6 +9,7 @@ needed them failed later with ``MissingScopeError``.
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -33,7 +34,7 @@ def connected(client: Client, fake_zoho: FakeZoho, settings) -> ZohoToken:
     return ZohoToken.objects.get()
 
 
-def skip_zohos_grant_page(client: Client) -> tuple[str, object]:
+def skip_zohos_grant_page(client: Client) -> tuple[str, Any]:
     """Start adding Books, then call the callback with the ``state`` alone, as an attacker
     who never visits Zoho's grant page would; the Zoho URL skipped and the response."""
     to_zoho = client.get(connect_url(scopes=[BOOKS], next="/books/"))["Location"]
