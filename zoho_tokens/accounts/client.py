@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeGuard
 from urllib.parse import urlencode
 
 from django.views.decorators.debug import sensitive_variables
@@ -42,6 +42,10 @@ logger = logging.getLogger(__name__)
 #: anything beyond a day is not Zoho's answer, and a huge value would overflow the epoch
 #: milliseconds stored for the SDK.
 MAX_EXPIRES_IN = 24 * 3600
+
+#: The longest access or refresh token accepted. Zoho's are about 70 characters
+#: (``1000.<32 hex>.<32 hex>``); the access token goes into every request's headers.
+MAX_TOKEN_LENGTH = 1024
 
 
 @dataclass(frozen=True, repr=False)
@@ -177,25 +181,42 @@ def _withdraw(refresh_token: object, host: str) -> None:
         )
 
 
+def _is_token(value: object) -> TypeGuard[str]:
+    """Whether ``value`` can be a Zoho token: printable ASCII without spaces (it goes into
+    HTTP headers), at most :data:`MAX_TOKEN_LENGTH` characters."""
+    return (
+        isinstance(value, str)
+        and 0 < len(value) <= MAX_TOKEN_LENGTH
+        and value.isascii()
+        and value.isprintable()
+        and " " not in value
+    )
+
+
 @sensitive_variables("body", "access_token", "refresh_token")
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     raise_for_error(body, host)
     access_token = body.get("access_token")
+    refresh_token = body.get("refresh_token")
     expires_in = _expires_in(body)
-    if not isinstance(access_token, str) or not access_token or expires_in is None:
-        _withdraw(body.get("refresh_token"), host)
+    if (
+        not _is_token(access_token)
+        or (refresh_token not in (None, "") and not _is_token(refresh_token))
+        or expires_in is None
+    ):
+        _withdraw(refresh_token, host)
         raise ZohoUnavailableError(
-            f"Zoho at {host} answered without a usable access token (missing, or an "
-            f"expiry that is not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
+            f"Zoho at {host} answered without a usable access token (missing, not a "
+            f"token of at most {MAX_TOKEN_LENGTH} printable characters, or an expiry that is "
+            f"not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
             error="malformed_response",
         )
-    refresh_token = body.get("refresh_token")
     api_domain = body.get("api_domain")
     return TokenGrant(
         access_token=access_token,
         # Zoho gives seconds ("expires_in"); the SDK keeps absolute epoch milliseconds.
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
-        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        refresh_token=refresh_token or None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
         scopes=granted_scopes(body.get("scope")),
     )
