@@ -26,7 +26,8 @@ __all__ = [
     "transport_messages",
 ]
 
-#: The client id the fake Zoho accepts unless told otherwise.
+#: The client id the fake Zoho accepts unless told otherwise (``FakeZoho``'s default, which
+#: is not imported from there: importing the fake must not start Django's checks).
 FAKE_CLIENT_ID = "fake-client-id"
 
 
