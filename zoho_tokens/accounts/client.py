@@ -12,11 +12,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any
 from urllib.parse import urlencode
 
 from django.views.decorators.debug import sensitive_variables
+
+from zoho_tokens.accounts.grants import (
+    MAX_EXPIRES_IN,
+    MAX_TOKEN_LENGTH,
+    expires_in_seconds,
+    is_token,
+)
+
+# Re-exported: what the exchange and the refresh return is read from here.
+from zoho_tokens.accounts.grants import TokenGrant as TokenGrant
 
 # Re-exported: callers of the OAuth endpoints learn whose token they got from here too.
 from zoho_tokens.accounts.identity import ZohoIdentity as ZohoIdentity
@@ -37,33 +46,6 @@ from zoho_tokens.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
-
-#: The longest access token lifetime accepted, in seconds. Zoho issues one-hour tokens;
-#: anything beyond a day is not Zoho's answer, and a huge value would overflow the epoch
-#: milliseconds stored for the SDK.
-MAX_EXPIRES_IN = 24 * 3600
-
-#: The longest access or refresh token accepted. Zoho's are about 70 characters
-#: (``1000.<32 hex>.<32 hex>``); the access token goes into every request's headers.
-MAX_TOKEN_LENGTH = 1024
-
-
-@dataclass(frozen=True, repr=False)
-class TokenGrant:
-    """What Zoho Accounts answered to an exchange or a refresh."""
-
-    access_token: str
-    expires_at_ms: int
-    refresh_token: str | None = None
-    api_domain: str | None = None
-    #: The scopes Zoho granted (its ``scope``); None when the answer did not say.
-    scopes: tuple[str, ...] | None = None
-
-    def __repr__(self) -> str:
-        return (
-            f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
-            f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
-        )
 
 
 def _client_credentials(client_id: str | None, client_secret: str | None) -> tuple[str, str]:
@@ -149,22 +131,6 @@ def add_extra_scope_url(
     return f"{trusted_accounts_server(accounts_server)}/oauth/v2/token/addextrascope?{query}"
 
 
-def _expires_in(body: dict[str, Any]) -> int | None:
-    """The access token's lifetime in seconds, or None when it is not a sane number.
-
-    Older Zoho answers carry ``expires_in`` in milliseconds next to ``expires_in_sec``;
-    Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
-    """
-    raw = body.get("expires_in_sec", body.get("expires_in", 3600))
-    if isinstance(raw, bool):
-        return None
-    try:
-        seconds = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
-
-
 @sensitive_variables("refresh_token")
 def _withdraw(refresh_token: object, host: str) -> None:
     """Revoke the refresh token of an answer we cannot use, so that none stays live unheld."""
@@ -181,27 +147,15 @@ def _withdraw(refresh_token: object, host: str) -> None:
         )
 
 
-def _is_token(value: object) -> TypeGuard[str]:
-    """Whether ``value`` can be a Zoho token: printable ASCII without spaces (it goes into
-    HTTP headers), at most :data:`MAX_TOKEN_LENGTH` characters."""
-    return (
-        isinstance(value, str)
-        and 0 < len(value) <= MAX_TOKEN_LENGTH
-        and value.isascii()
-        and value.isprintable()
-        and " " not in value
-    )
-
-
 @sensitive_variables("body", "access_token", "refresh_token")
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     raise_for_error(body, host)
     access_token = body.get("access_token")
     refresh_token = body.get("refresh_token")
-    expires_in = _expires_in(body)
+    expires_in = expires_in_seconds(body)
     if (
-        not _is_token(access_token)
-        or (refresh_token not in (None, "") and not _is_token(refresh_token))
+        not is_token(access_token)
+        or (refresh_token not in (None, "") and not is_token(refresh_token))
         or expires_in is None
     ):
         _withdraw(refresh_token, host)
