@@ -16,6 +16,7 @@ from django.db import connections, router
 
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
+from zoho_tokens.conf.sdk_folder import HINT, folder_problem, resource_path
 from zoho_tokens.conf.transport import is_http_url, transport_messages
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
@@ -285,8 +286,6 @@ def check_transport(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, "zoho_tokens")
 def check_sdk_folder(**kwargs: Any) -> list[CheckMessage]:
     """E018: the Zoho SDK's resource folder, if it exists, is private to this user."""
-    from zoho_tokens.sdk.folder import HINT, folder_problem, resource_path
-
     path = resource_path()
     problem = folder_problem(path)
     if problem is None:

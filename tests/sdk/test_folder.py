@@ -1,4 +1,4 @@
-"""``zoho_tokens.sdk.folder``: the SDK's resource folder is private, or refused.
+"""``zoho_tokens.conf.sdk_folder``: the SDK's resource folder is private, or refused.
 
 Attack: another local account creates the predictable default folder first, open to all
 (0777) or as a symlink to a folder of its own, or plants the lock file; it could then read
@@ -18,9 +18,14 @@ import pytest
 from django.core.checks import run_checks
 
 from tests.sdk.helpers import connect, lead_names, make_user
+from zoho_tokens.conf.sdk_folder import (
+    folder_problem,
+    open_private_file,
+    private_folder,
+    resource_path,
+)
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.sdk import acting_as
-from zoho_tokens.sdk.folder import folder_problem, open_private_file, private_folder, resource_path
 from zoho_tokens.sdk.metadata import LOCK_FILE_NAME, MetadataLock, ensure_resource_folder
 from zoho_tokens.testing import FakeZoho
 

@@ -20,6 +20,7 @@ from django.db import router
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import token_url
+from zoho_tokens.conf.sdk_folder import private_folder, resource_path
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.sdk.auth import NoUserToken, StoredToken, retry_rejected_token
@@ -33,7 +34,6 @@ from zoho_tokens.sdk.border import (
     set_thread_initializer,
     thread_initializer,
 )
-from zoho_tokens.sdk.folder import private_folder, resource_path
 from zoho_tokens.sdk.metadata import install as make_metadata_files_process_safe
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active

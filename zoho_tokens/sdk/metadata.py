@@ -18,7 +18,7 @@ create the folder at once (``File exists``).
   call of a user fetches the fields once and the other processes wait for the finished
   file. Where ``fcntl`` does not exist (Windows) it is the SDK's thread lock alone.
 - The folder is created, race-free, before any call (:func:`ensure_resource_folder`),
-  private to this process's user or refused (:mod:`zoho_tokens.sdk.folder`); so is the lock.
+  private to this process's user or refused (:mod:`zoho_tokens.conf.sdk_folder`); so is the lock.
 - ``Converter.get_encoded_file_name`` names a user's file in standard base64 of the API
   domain and the user name: a ``/`` in it (``ada?@example.com`` has one) makes a path into
   a folder that does not exist, and every SDK call of that user fails; a long address
@@ -46,8 +46,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
+from zoho_tokens.conf.sdk_folder import open_private_file, private_folder
 from zoho_tokens.sdk.border import Constants, Converter, Initializer, ModuleFieldsHandler, Utility
-from zoho_tokens.sdk.folder import open_private_file, private_folder
 
 if sys.platform != "win32":
     import fcntl
@@ -77,7 +77,7 @@ def ensure_resource_folder(resource_path: str) -> str:
     The SDK checks ``os.path.exists`` and then calls ``os.makedirs`` without
     ``exist_ok``: two processes doing that at once make one fail with ``File exists``.
     Raises :class:`~zoho_tokens.exceptions.ImproperlyConfiguredZoho` when either folder is
-    not private (:func:`zoho_tokens.sdk.folder.private_folder`).
+    not private (:func:`zoho_tokens.conf.sdk_folder.private_folder`).
     """
     private_folder(resource_path)
     # SDK internal: Constants.FIELD_DETAILS_DIRECTORY names the folder of metadata files.

@@ -9,7 +9,9 @@ lock file) that is a symlink, is not owned by this process's user, or is writabl
 group or by others is refused with :class:`~zoho_tokens.exceptions.ImproperlyConfiguredZoho`
 (and reported by the system check ``zoho_tokens.E018``), never used.
 
-This module does not import the SDK: the system check runs it without starting the SDK.
+It lives in ``conf``, not in the ``sdk`` wing, because the system check runs it, and must
+not import the SDK to do so: ``runserver`` runs the checks in a thread while the main thread
+may be importing the SDK, and the SDK's circular imports then deadlock.
 """
 
 from __future__ import annotations
