@@ -29,7 +29,7 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
-from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.tokens.revocation import revoke_tokens
 from zoho_tokens.web.login import log_in_with_zoho
 from zoho_tokens.web.pages import (
     destination,
@@ -191,10 +191,11 @@ def _finish_enhancement(request: HttpRequest, flow: OAuthFlow, token_id: int) ->
 def disconnect(request: HttpRequest) -> HttpResponse:
     """GET: a confirmation form. POST (with CSRF): revoke the user's Zoho tokens.
 
-    Each token is made unusable here at once and revoked at its own accounts server; when
-    Zoho cannot be reached the remote revocation is remembered and retried later. A
-    ``token`` field (or, for the form, query parameter) limits it to that one of the user's
-    tokens; ``next`` is where to go
+    Every token is made unusable here at once, then revoked at its own accounts server
+    under one deadline for them all (:func:`~zoho_tokens.tokens.revocation.revoke_tokens`);
+    what Zoho did not confirm in time is remembered and retried later. A ``token`` field
+    (or, for the form, query parameter) limits it to that one of the user's tokens; ``next``
+    is where to go
     afterwards. Anonymous visitors are sent to ``LOGIN_URL``.
     """
     user = request.user
@@ -216,11 +217,10 @@ def disconnect(request: HttpRequest) -> HttpResponse:
                 **links(request, next_url),
             },
         )
-    results = [revoke_token(token) for token in tokens.order_by("pk")]
-    pending = sum(1 for result in results if not result.remote_done)
-    if not results:
+    result = revoke_tokens(tokens)
+    if not result.revoked:
         tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))
-    elif pending:
+    elif result.pending:
         tell(
             request,
             messages.WARNING,
@@ -228,10 +228,11 @@ def disconnect(request: HttpRequest) -> HttpResponse:
                 "Zoho CRM is disconnected. Zoho could not be reached to be told; this site "
                 "will tell it later, there is nothing more to do.",
                 "%(count)d Zoho CRM connections are disconnected. Zoho could not be reached "
-                "to be told; this site will tell it later, there is nothing more to do.",
-                len(results),
+                "to be told about %(pending)d of them; this site will tell it later, there "
+                "is nothing more to do.",
+                result.revoked,
             )
-            % {"count": len(results)},
+            % {"count": result.revoked, "pending": result.pending},
         )
     else:
         tell(
@@ -240,8 +241,8 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             ngettext(
                 "Zoho CRM is disconnected.",
                 "%(count)d Zoho CRM connections are disconnected.",
-                len(results),
+                result.revoked,
             )
-            % {"count": len(results)},
+            % {"count": result.revoked},
         )
     return redirect(destination(request, request.POST.get("next")))

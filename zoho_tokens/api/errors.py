@@ -27,6 +27,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.exceptions.base import QUOTE_LIMIT
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
@@ -46,6 +47,9 @@ _DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
     "crm": frozenset({"INVALID_TOKEN"}),
     "books": frozenset({"57", "14"}),
 }
+#: How much of Zoho's message an error keeps: it reaches exception messages and log lines.
+MESSAGE_LIMIT = 300
+
 #: Books: "This user is not associated with the CompanyID..." (another user's organization).
 BOOKS_NOT_A_MEMBER = "6041"
 
@@ -68,7 +72,8 @@ def _json(response: requests.Response) -> Any:
 
 
 def read_error(response: requests.Response) -> ZohoError:
-    """Zoho's code, message and details from an error answer of any service."""
+    """Zoho's code, message and details from an error answer of any service; the code cut
+    to ``QUOTE_LIMIT`` characters and the message to :data:`MESSAGE_LIMIT`."""
     body = _json(response)
     code: Any = None
     message = ""
@@ -81,8 +86,9 @@ def read_error(response: requests.Response) -> ZohoError:
         else:
             code = body.get("code", body.get("errorCode"))
             details = body.get("details")
-        message = str(body.get("message") or "")
-    return ZohoError(response.status_code, None if code is None else str(code), message, details)
+        message = str(body.get("message") or "")[:MESSAGE_LIMIT]
+    code = None if code is None else str(code)[:QUOTE_LIMIT]
+    return ZohoError(response.status_code, code, message, details)
 
 
 def is_dead_token(service: Service, response: requests.Response) -> bool:

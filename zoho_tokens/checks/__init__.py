@@ -1,4 +1,5 @@
-"""System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``).
+"""System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``; the
+next free ones are ``E019`` and ``W019``).
 
 The checks of what a newcomer wires up around the settings (old keys still needed, the
 callback's path, the login backend) are in :mod:`zoho_tokens.checks.wiring`.
@@ -11,8 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
@@ -21,6 +22,8 @@ from django.db import connections, router
 from zoho_tokens.checks.wiring import data_center_suggestion
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
+from zoho_tokens.conf.sdk_folder import HINT, folder_problem, resource_path
+from zoho_tokens.conf.transport import is_http_url, transport_messages
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.models.crypto import KEY_COMMAND, configured_fernet_keys, invalid_key_position
@@ -43,17 +46,6 @@ E004_HINT = (
 
 #: Scopes without which the SDK cannot find out who a token belongs to.
 USER_LOOKUP_SCOPES = ("ZohoCRM.users.READ", "ZohoCRM.org.READ")
-
-
-def _is_http_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def _not_one_of(message: str, advice: str, known: Iterable[str], check_id: str) -> Error:
@@ -101,7 +93,7 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
         errors.append(_not_one_of(message, "Use one of", DATA_CENTERS, "zoho_tokens.E003"))
     for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
-        if value is not None and not _is_http_url(value):
+        if value is not None and not is_http_url(value):
             errors.append(
                 Error(
                     f"ZOHO_TOKENS[{key!r}] is not an absolute http(s) URL.",
@@ -207,7 +199,7 @@ def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
             for hint in [data_center_suggestion(location)]
         )
     for location, urls in zoho_settings.DATA_CENTER_OVERRIDES.items():
-        bad = [name for name, url in urls.items() if not _is_http_url(url)]
+        bad = [name for name, url in urls.items() if not is_http_url(url)]
         unknown = set(urls) - {"accounts_server", "api_domain"}
         if bad or unknown:
             errors.append(
@@ -299,3 +291,21 @@ def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
             id="zoho_tokens.W003",
         )
     ]
+
+
+@register(Tags.security, "zoho_tokens", deploy=True)
+def check_transport(**kwargs: Any) -> list[CheckMessage]:
+    """With ``DEBUG`` off (deploy): E017, a Zoho URL over plain HTTP to another machine;
+    W017, a Zoho URL on this machine; W018, the fake Zoho's client id (see
+    :func:`zoho_tokens.conf.transport.transport_messages`)."""
+    return [] if settings.DEBUG else transport_messages()
+
+
+@register(Tags.security, "zoho_tokens")
+def check_sdk_folder(**kwargs: Any) -> list[CheckMessage]:
+    """E018: the Zoho SDK's resource folder, if it exists, is private to this user."""
+    path = resource_path()
+    problem = folder_problem(path)
+    if problem is None:
+        return []
+    return [Error(f"The Zoho SDK's folder {path!r} {problem}.", hint=HINT, id="zoho_tokens.E018")]

@@ -58,6 +58,8 @@ class FakeZoho(FakeZohoControls):
 
     def __init__(
         self,
+        # zoho_tokens.conf.transport.FAKE_CLIENT_ID names it for the deploy check W018
+        # (not imported: this module imports without Django).
         client_id: str = "fake-client-id",
         client_secret: str = "fake-client-secret",
         location: str = "us",
@@ -109,6 +111,9 @@ class FakeZoho(FakeZohoControls):
         #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
         #: beside ``expires_in_sec``).
         self.legacy_expiry = False
+        #: Say in token answers which scopes the token has (``scope``), as Zoho does today;
+        #: False answers without it, as some older answers did.
+        self.scope_in_token_answers = True
         self._consenting_user: FakeZohoUser | None = None
         self._faults = FaultBook()
         self._log = RequestLog()
