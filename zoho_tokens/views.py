@@ -18,6 +18,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zoho_tokens.accounts.numbers import MAX_ROW_ID, strict_int
 from zoho_tokens.accounts.state import OAuthFlow, StateError, consume_state
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
@@ -204,9 +205,10 @@ def disconnect(request: HttpRequest) -> HttpResponse:
                 **links(request, next_url),
             },
         )
-    token_id = request.POST.get("token")
-    if token_id:
-        tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
+    if request.POST.get("token"):
+        # Read strictly: "²" passes str.isdigit() and twenty nines overflow a bigint.
+        token_id = strict_int(request.POST["token"], minimum=1, maximum=MAX_ROW_ID)
+        tokens = tokens.filter(pk=token_id) if token_id is not None else tokens.none()
     results = [revoke_token(token) for token in tokens.order_by("pk")]
     pending = sum(1 for result in results if not result.remote_done)
     if not results:

@@ -21,6 +21,7 @@ from django.views.decorators.debug import sensitive_variables
 # Re-exported: callers of the OAuth endpoints learn whose token they got from here too.
 from zoho_tokens.accounts.identity import ZohoIdentity as ZohoIdentity
 from zoho_tokens.accounts.identity import identify as identify
+from zoho_tokens.accounts.numbers import strict_int
 from zoho_tokens.accounts.scopes import parse_scopes, scopes_text
 from zoho_tokens.accounts.wire import (
     SENT_SECRETS,
@@ -152,13 +153,7 @@ def _expires_in(body: dict[str, Any]) -> int | None:
     Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
     """
     raw = body.get("expires_in_sec", body.get("expires_in", 3600))
-    if isinstance(raw, bool):
-        return None
-    try:
-        seconds = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
+    return strict_int(raw, minimum=1, maximum=MAX_EXPIRES_IN)
 
 
 @sensitive_variables("refresh_token")
@@ -224,11 +219,13 @@ def refresh_access_token(
     accounts_server: str,
     client_id: str | None = None,
     client_secret: str | None = None,
+    timeout: float | None = None,
 ) -> TokenGrant:
-    """A new access token for ``refresh_token`` from its own accounts server."""
+    """A new access token for ``refresh_token`` from its own accounts server, within
+    ``timeout`` seconds (default ``HTTP_TIMEOUT``)."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     return _token_request(
-        data, accounts_server, client_id, client_secret, "Refreshed an access token"
+        data, accounts_server, client_id, client_secret, "Refreshed an access token", timeout
     )
 
 
@@ -239,9 +236,12 @@ def _token_request(
     client_id: str | None,
     client_secret: str | None,
     done: str,
+    timeout: float | None = None,
 ) -> TokenGrant:
     """POST one grant to the token endpoint of a trusted accounts server."""
-    host, body = _client_post("/oauth/v2/token", data, accounts_server, client_id, client_secret)
+    host, body = _client_post(
+        "/oauth/v2/token", data, accounts_server, client_id, client_secret, timeout
+    )
     grant = _grant_from(body, host)
     logger.info("%s at %s.", done, host)
     return grant
@@ -254,13 +254,14 @@ def _client_post(
     accounts_server: str,
     client_id: str | None,
     client_secret: str | None,
+    timeout: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """POST ``data`` and the client's credentials to ``path`` of a trusted accounts server
     (checked before anything is sent); the server's origin and Zoho's JSON answer."""
     host = trusted_accounts_server(accounts_server)
     client_id, client_secret = _client_credentials(client_id, client_secret)
     data = {**data, "client_id": client_id, "client_secret": client_secret}
-    return host, json_of(request("POST", f"{host}{path}", data=data))
+    return host, json_of(request("POST", f"{host}{path}", data=data, timeout=timeout))
 
 
 @sensitive_variables(*SENT_SECRETS, "refresh_token", "response")

@@ -66,8 +66,11 @@ ERROR_HINTS = {
 }
 
 
-def request(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """Send one request to Zoho and read its whole answer within ``HTTP_TIMEOUT`` seconds.
+def request(
+    method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+) -> requests.Response:
+    """Send one request to Zoho and read its whole answer within ``timeout`` seconds
+    (default ``HTTP_TIMEOUT``; a caller with a deadline of its own passes what is left).
 
     ``requests``' own timeout bounds each socket operation, not the request: a server that
     sends a byte now and then keeps it waiting for ever. Here one deadline covers
@@ -75,7 +78,7 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     with the socket's timeout lowered to what is left before each read.
     """
     host = normalize_origin(url)
-    timeout = zoho_settings.HTTP_TIMEOUT
+    timeout = zoho_settings.HTTP_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
     try:
         response = requests.request(
