@@ -130,6 +130,15 @@ def _api_domain_of(row: ZohoToken) -> str:
     return default_api_domain(row.location)
 
 
+def _is_absolute(url: str) -> bool:
+    """Whether ``url`` names a scheme; one ``urllib.parse`` cannot read counts (and is then
+    refused by the destination check)."""
+    try:
+        return bool(urlsplit(url).scheme)
+    except ValueError:
+        return True
+
+
 @dataclass(frozen=True)
 class _Call:
     """One call of a session: what to send again after a refresh, and its deadline."""
@@ -185,7 +194,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
         (a ``ValueError``) for a host that is not this token's, or one that URL parsers
         could read differently."""
-        full_url = url if urlsplit(url).scheme else f"{self.base_url}/{url.lstrip('/')}"
+        full_url = url if _is_absolute(url) else f"{self.base_url}/{url.lstrip('/')}"
         checked_destination(full_url, self._origins)
         return full_url
 
