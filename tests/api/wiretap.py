@@ -6,7 +6,8 @@ header and the ``Authorization`` header. Used as an attacker's server, anything 
 is a request that left for a host that is not Zoho's; used as the session's HTTP proxy
 (``proxies={"http": tap.url, "https": tap.url}``), it sees the destination of every request
 whatever the host name (no DNS needed), and of every ``CONNECT`` tunnel. It answers every
-request itself, as Zoho would (``200`` with a small CRM body), and refuses tunnels.
+request itself, as Zoho would (``200`` with a small CRM body, or the status and headers it
+was given: a throttling Zoho, say), and refuses tunnels.
 """
 
 from __future__ import annotations
@@ -50,7 +51,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
-        self.send_response(200)
+        self.send_response(self.server.status)
+        for name, value in self.server.headers.items():
+            self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(ANSWER)))
         self.end_headers()
@@ -71,16 +74,19 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self) -> None:
+    def __init__(self, status: int, headers: dict[str, str]) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.seen: list[Seen] = []
+        self.status = status
+        self.headers = headers
 
 
 class Wiretap:
-    """A recording HTTP server (or proxy) on ``127.0.0.1``; use it as a context manager."""
+    """A recording HTTP server (or proxy) on ``127.0.0.1``; use it as a context manager.
+    It answers ``status`` with ``headers`` (default: 200, none)."""
 
-    def __init__(self) -> None:
-        self._server = _Server()
+    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
+        self._server = _Server(status, headers or {})
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
