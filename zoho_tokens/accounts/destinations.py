@@ -191,9 +191,9 @@ def trusted_api_domains(location: str | None) -> set[str]:
 
 def trusted_api_domain(api_domain: str, location: str | None) -> str:
     """``api_domain`` (without a trailing slash) when it is one of
-    :func:`trusted_api_domains` for ``location``; its bare origin is compared, so
-    ``https://www.zohoapis.eu/`` and ``HTTPS://WWW.ZOHOAPIS.EU:443`` pass as
-    ``https://www.zohoapis.eu``.
+    :func:`trusted_api_domains` for ``location``: one of them exactly, or a bare origin
+    spelled otherwise (``https://www.zohoapis.eu/`` and ``HTTPS://WWW.ZOHOAPIS.EU:443`` pass
+    as ``https://www.zohoapis.eu``; with a path, user info or anything else, it does not).
 
     Raises :class:`~zoho_tokens.exceptions.UntrustedAPIDomainError` otherwise: the access
     token is never sent to an API domain Zoho's answer named unless it is Zoho's.
@@ -206,7 +206,9 @@ def trusted_api_domain(api_domain: str, location: str | None) -> str:
         origin = plain_origin(given)
     except UntrustedHostError:
         origin = None
-    if origin is not None and str(origin) in canonical_origins(frozenset(trusted)):
+    # Only a bare origin (no path, query or fragment), compared by its canonical spelling.
+    is_bare = origin is not None and given.lower() in {str(origin), _with_port(origin)}
+    if is_bare and str(origin) in canonical_origins(frozenset(trusted)):
         return str(origin)
     raise UntrustedAPIDomainError(
         f"Zoho's answer named the API domain {_quoted(str(api_domain))}, which is not a Zoho "
@@ -215,3 +217,9 @@ def trusted_api_domain(api_domain: str, location: str | None) -> str:
         "set ZOHO_TOKENS['DATA_CENTER_OVERRIDES'][location]['api_domain'] (or API_DOMAIN "
         "for the default data centre)."
     )
+
+
+def _with_port(origin: Origin) -> str:
+    """``origin`` with its port written even when it is the scheme's default."""
+    host = f"[{origin.host}]" if ":" in origin.host else origin.host
+    return f"{origin.scheme}://{host}:{origin.port}"
