@@ -56,8 +56,8 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 # is left to requests (which escapes spaces, say): the parsers' readings are compared anyway.
 _PLAIN_URL = re.compile(
     r"(?P<scheme>https?)://"
-    r"(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])"
-    r"(?::(?P<port>[0-9]{1,5}))?"
+    r"(?P<authority>(?P<host>[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?|\[[0-9a-f:.]+\])"
+    r"(?::(?P<port>[0-9]{1,5}))?)"
     r"(?:[/?#].*)?",
     re.IGNORECASE | re.ASCII | re.DOTALL,
 )
@@ -115,24 +115,39 @@ def plain_origin(url: str) -> Origin:
     if not isinstance(url, str):
         raise UntrustedHostError(f"{type(url).__name__} is not a URL; nothing was sent.")
     match = _PLAIN_URL.fullmatch(url)
-    port = match["port"] if match else None
-    if match is None or (port is not None and not 0 < int(port) <= 65535):
+    if match is None:
         raise UntrustedHostError(
             f"{_quoted(url)} is not a plainly written http(s) URL (user info, blanks, "
             "backslashes, %-escapes or non-ASCII characters in the host, or a bad port); "
             "nothing was sent to it."
         )
-    scheme, host = match["scheme"], match["host"]
-    expected = _origin(scheme, host, None if port is None else int(port))
-    try:
-        readings = {_by_urllib(url), _by_urllib3(url), _by_requests(url)}
-    except (ValueError, Urllib3Error, requests.RequestException):
-        readings = {None}
-    if expected is None or readings != {expected}:
+    origin = _agreed_origin(match["scheme"], match["authority"])
+    if origin is None:
         raise UntrustedHostError(
             f"URL parsers disagree on the host of {_quoted(url)}; nothing was sent to it."
         )
-    return expected
+    return origin
+
+
+@lru_cache(maxsize=1024)
+def _agreed_origin(scheme: str, authority: str) -> Origin | None:
+    """The origin every parser reads in ``scheme://authority/``, or None.
+
+    The plain form ends the authority with ``/``, ``?``, ``#`` or the end of the URL, where
+    every parser ends it too, so what follows cannot change their readings: only this
+    prefix is read, once per authority (three parses cost about 0.1 ms, on every request).
+    """
+    match = _PLAIN_URL.fullmatch(f"{scheme}://{authority}")
+    port = match["port"] if match else None
+    if match is None or (port is not None and not 0 < int(port) <= 65535):
+        return None
+    expected = _origin(scheme, match["host"], None if port is None else int(port))
+    prefix = f"{scheme}://{authority}/"
+    try:
+        readings = {_by_urllib(prefix), _by_urllib3(prefix), _by_requests(prefix)}
+    except (ValueError, Urllib3Error, requests.RequestException):
+        return None
+    return expected if readings == {expected} else None
 
 
 def checked_destination(url: str, allowed: frozenset[str]) -> Origin:
