@@ -37,6 +37,7 @@ from zoho_tokens.exceptions import UntrustedAPIDomainError, UntrustedHostError
 
 __all__ = [
     "Origin",
+    "api_domain_for",
     "canonical_origins",
     "checked_destination",
     "default_api_domain",
@@ -183,6 +184,13 @@ def default_api_domain(location: str | None) -> str:
     if data_center is None or data_center.location == zoho_settings.DATA_CENTER:
         return zoho_settings.data_center.api_domain
     return data_center.api_domain
+
+
+def api_domain_for(stored: str | None, location: str | None) -> str:
+    """Where a stored token's API calls go: its stored API domain, still trusted for its
+    data centre (:func:`trusted_api_domain`: the settings may have changed since), or for
+    a token stored without one, :func:`default_api_domain`."""
+    return trusted_api_domain(stored, location) if stored else default_api_domain(location)
 
 
 def trusted_api_domains(location: str | None) -> set[str]:

@@ -45,11 +45,7 @@ from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
 from zoho_tokens.accounts.deadline import Deadline
-from zoho_tokens.accounts.destinations import (
-    checked_destination,
-    default_api_domain,
-    trusted_api_domain,
-)
+from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.books import BooksOrganization
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
@@ -122,14 +118,6 @@ def _reread(pk: int) -> ZohoToken:
     return require_usable(row, pk, unless="; the user must connect Zoho again")
 
 
-def _api_domain_of(row: ZohoToken) -> str:
-    """The API domain Zoho gave the token, still trusted for its data centre (the settings
-    may have changed since it was stored); for a token without one, its data centre's."""
-    if row.api_domain:
-        return trusted_api_domain(row.api_domain, row.location)
-    return default_api_domain(row.location)
-
-
 def _is_absolute(url: str) -> bool:
     """Whether ``url`` names a scheme; one ``urllib.parse`` cannot read counts (and is then
     refused by the destination check)."""
@@ -173,7 +161,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         self, row: ZohoToken, service: Service, *, organization_id: str | None = None
     ) -> None:
         super().__init__()
-        api_domain = _api_domain_of(row)
+        api_domain = api_domain_for(row.api_domain, row.location)
         self.token_id: int = row.pk
         #: The Django user (pk) the token belonged to when the session was made; every
         #: request checks it still does.

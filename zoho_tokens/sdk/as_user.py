@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 
 from django.db import router
 
-from zoho_tokens.accounts.destinations import default_api_domain, trusted_api_domain
+from zoho_tokens.accounts.destinations import api_domain_for
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import token_url
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
@@ -202,9 +202,7 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
         Initializer.switch_user(
             environment=environment_for(
                 # The SDK sends the access token there: still a trusted domain of its own.
-                trusted_api_domain(row.api_domain, row.location)
-                if row.api_domain
-                else default_api_domain(row.location),
+                api_domain_for(row.api_domain, row.location),
                 row.accounts_server or zoho_settings.data_center.accounts_server,
             ),
             token=StoredToken(row, store),
