@@ -9,6 +9,7 @@ takes longer than that, or succeeds where the deadline must stop it.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Iterator
@@ -18,6 +19,7 @@ import pytest
 from django.db import connections
 
 from tests.api.conftest import connect
+from tests.api.wiretap import Wiretap
 from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken, now_ms
@@ -144,6 +146,29 @@ def test_the_wait_for_another_worker_s_refresh_is_part_of_the_call(
     # MariaDB counts lock waits in whole seconds: one at the least.
     assert took < (1.0 if connections["default"].vendor == "mysql" else 0.5) + MARGIN
     assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 0
+
+
+@pytest.mark.django_db
+@pytest.mark.usefixtures("one_second")
+def test_finding_the_books_organization_is_part_of_the_call(
+    fake_zoho: FakeZoho, settings: Any
+) -> None:
+    row = connect(fake_zoho, "alice")
+    books = {"code": 0, "organizations": [{"organization_id": "1", "is_default_org": True}]}
+    # Books answers each request in 0.7 s: the lookup and the call fit one limit each.
+    with Wiretap(body=json.dumps(books).encode(), delay=0.7) as slow_books:
+        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "API_DOMAIN": slow_books.url}
+        ZohoToken.objects.filter(pk=row.pk).update(api_domain=slow_books.url)
+        session = session_for(ZohoToken.objects.get(pk=row.pk), "books")
+
+        error, took = timed_failure(lambda: session.get("estimates"))
+
+    assert "while sending the request" in str(error)
+    assert [seen.target.split("?")[0] for seen in slow_books.seen] == [
+        "/books/v3/organizations",
+        "/books/v3/estimates",
+    ]
+    assert took < LIMIT + MARGIN
 
 
 @pytest.mark.django_db

@@ -7,13 +7,14 @@ is a request that left for a host that is not Zoho's; used as the session's HTTP
 (``proxies={"http": tap.url, "https": tap.url}``), it sees the destination of every request
 whatever the host name (no DNS needed), and of every ``CONNECT`` tunnel. It answers every
 request itself, as Zoho would (``200`` with a small CRM body, or the status and headers it
-was given: a throttling Zoho, say), and refuses tunnels.
+was given: a throttling Zoho, say, or a slow one), and refuses tunnels.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -51,13 +52,14 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         if length:
             self.rfile.read(length)
+        time.sleep(self.server.delay)
         self.send_response(self.server.status)
         for name, value in self.server.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(ANSWER)))
+        self.send_header("Content-Length", str(len(self.server.body)))
         self.end_headers()
-        self.wfile.write(ANSWER)
+        self.wfile.write(self.server.body)
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _answer
 
@@ -74,19 +76,28 @@ class _Server(ThreadingHTTPServer):
     daemon_threads = True
     block_on_close = False
 
-    def __init__(self, status: int, headers: dict[str, str]) -> None:
+    def __init__(self, status: int, headers: dict[str, str], body: bytes, delay: float) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.seen: list[Seen] = []
         self.status = status
         self.headers = headers
+        self.body = body
+        self.delay = delay
 
 
 class Wiretap:
     """A recording HTTP server (or proxy) on ``127.0.0.1``; use it as a context manager.
-    It answers ``status`` with ``headers`` (default: 200, none)."""
+    It answers ``status`` with ``headers`` and ``body`` (default: 200, none, :data:`ANSWER`),
+    after ``delay`` seconds."""
 
-    def __init__(self, status: int = 200, headers: dict[str, str] | None = None) -> None:
-        self._server = _Server(status, headers or {})
+    def __init__(
+        self,
+        status: int = 200,
+        headers: dict[str, str] | None = None,
+        body: bytes = ANSWER,
+        delay: float = 0.0,
+    ) -> None:
+        self._server = _Server(status, headers or {}, body, delay)
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )

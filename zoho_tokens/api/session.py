@@ -200,9 +200,9 @@ class ZohoSession(BooksOrganization, requests.Session):
     ) -> requests.Response:
         """Send one request as the token's user (see the class and module docstrings)."""
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
-        params = self._params(full_url, params)
         what = f"{self.service.label} call"
         deadline = Deadline.starting_now(_time_limit(kwargs.pop("timeout", None)), what)
+        params = self._params(full_url, params, deadline)
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
         row = self._fresh_row(deadline)
