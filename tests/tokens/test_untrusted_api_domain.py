@@ -15,11 +15,12 @@ from tests.api.wiretap import Wiretap
 from tests.sdk.helpers import connect, current_zoho_email, make_user
 from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import UntrustedAPIDomainError
-from zoho_tokens.models import ZohoToken, now_ms
+from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.sdk import DjangoTokenStore, acting_as
 from zoho_tokens.sdk.border import OAuthToken, SDKException
 from zoho_tokens.testing import FakeZoho
 from zoho_tokens.tokens.refresh import ensure_fresh
+from zoho_tokens.tokens.revocation import retry_pending_revocations
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +74,29 @@ def test_a_connection_naming_an_untrusted_api_domain_is_refused(
     assert ZohoToken.objects.count() == 0
     assert attacker.seen == []
     assert [token.active for token in fake_zoho.refresh_tokens] == [False]
+
+
+def test_with_zoho_unreachable_the_refused_token_is_kept_only_to_revoke_it_later(
+    fake_zoho: FakeZoho, attacker: Wiretap
+) -> None:
+    fake_zoho.api_domain = attacker.url
+    fake_zoho.fail("revoke", "down", times=1)
+
+    with pytest.raises(UntrustedAPIDomainError):
+        connect(fake_zoho, make_user("alice"), "alice@zoho.example")
+    (kept,) = ZohoToken.objects.all()
+    done, pending = retry_pending_revocations()
+
+    assert (kept.status, kept.user, kept.api_domain, kept.remote_revoke_pending) == (
+        TokenStatus.REVOKED,
+        None,
+        None,
+        True,
+    )
+    assert ((done, pending), [token.active for token in fake_zoho.refresh_tokens]) == (
+        (1, 0),
+        [False],
+    )
 
 
 def test_the_callback_says_so_and_stores_nothing(fake_zoho: FakeZoho, attacker: Wiretap) -> None:
