@@ -19,6 +19,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zoho_tokens.accounts.numbers import MAX_ROW_ID, strict_int
 from zoho_tokens.accounts.scopes import service_labels
 from zoho_tokens.accounts.state import OAuthFlow, StateError, consume_state
 from zoho_tokens.conf import zoho_settings
@@ -204,7 +205,9 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     tokens = ZohoToken.objects.disconnectable_by(user)
     token_id = request.POST.get("token") or request.GET.get("token")
     if token_id:
-        tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
+        # Read strictly: "²" passes str.isdigit() and twenty nines overflow a bigint.
+        row_id = strict_int(token_id, minimum=1, maximum=MAX_ROW_ID)
+        tokens = tokens.filter(pk=row_id) if row_id is not None else tokens.none()
     if request.method != "POST":
         next_url = safe_next(request, request.GET.get("next"))
         return render(

@@ -199,11 +199,13 @@ def refresh_access_token(
     accounts_server: str,
     client_id: str | None = None,
     client_secret: str | None = None,
+    timeout: float | None = None,
 ) -> TokenGrant:
-    """A new access token for ``refresh_token`` from its own accounts server."""
+    """A new access token for ``refresh_token`` from its own accounts server, within
+    ``timeout`` seconds (default ``HTTP_TIMEOUT``)."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     return _token_request(
-        data, accounts_server, client_id, client_secret, "Refreshed an access token"
+        data, accounts_server, client_id, client_secret, "Refreshed an access token", timeout
     )
 
 
@@ -214,9 +216,12 @@ def _token_request(
     client_id: str | None,
     client_secret: str | None,
     done: str,
+    timeout: float | None = None,
 ) -> TokenGrant:
     """POST one grant to the token endpoint of a trusted accounts server."""
-    host, body = _client_post("/oauth/v2/token", data, accounts_server, client_id, client_secret)
+    host, body = _client_post(
+        "/oauth/v2/token", data, accounts_server, client_id, client_secret, timeout
+    )
     grant = _grant_from(body, host)
     logger.info("%s at %s.", done, host)
     return grant
@@ -229,13 +234,14 @@ def _client_post(
     accounts_server: str,
     client_id: str | None,
     client_secret: str | None,
+    timeout: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """POST ``data`` and the client's credentials to ``path`` of a trusted accounts server
     (checked before anything is sent); the server's origin and Zoho's JSON answer."""
     host = trusted_accounts_server(accounts_server)
     client_id, client_secret = _client_credentials(client_id, client_secret)
     data = {**data, "client_id": client_id, "client_secret": client_secret}
-    return host, json_of(request("POST", f"{host}{path}", data=data))
+    return host, json_of(request("POST", f"{host}{path}", data=data, timeout=timeout))
 
 
 @sensitive_variables(*SENT_SECRETS, "refresh_token", "response")

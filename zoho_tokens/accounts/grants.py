@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, TypeGuard
 
+from zoho_tokens.accounts.numbers import strict_int
+
 __all__ = ["MAX_EXPIRES_IN", "MAX_TOKEN_LENGTH", "TokenGrant", "expires_in_seconds", "is_token"]
 
 #: The longest access token lifetime accepted, in seconds. Zoho issues one-hour tokens;
@@ -45,13 +47,7 @@ def expires_in_seconds(body: dict[str, Any]) -> int | None:
     Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
     """
     raw = body.get("expires_in_sec", body.get("expires_in", 3600))
-    if isinstance(raw, bool):
-        return None
-    try:
-        seconds = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
+    return strict_int(raw, minimum=1, maximum=MAX_EXPIRES_IN)
 
 
 def is_token(value: object) -> TypeGuard[str]:

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 from django.utils.translation import gettext_lazy as _
 
+from zoho_tokens.accounts.numbers import MAX_RETRY_AFTER, strict_int
 from zoho_tokens.api.books_scopes import books_scope_for, is_granted
 from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
@@ -236,11 +237,13 @@ def error_for(
             for name, value in response.headers.items()
             if name.lower().startswith("x-rate-limit-")
         }
-        retry_after = response.headers.get("Retry-After") or ""
+        # Seconds only (an HTTP date is not used by Zoho), read strictly: 400 nines are
+        # "not said", not infinity.
+        retry_after = strict_int(response.headers.get("Retry-After"), maximum=MAX_RETRY_AFTER)
         return ZohoThrottledError(
             f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
             error=read_error(response).code or "rate_limited",
-            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            retry_after=retry_after,
             rate_limit=rate_limit,
         )
     if status >= 500:

@@ -6,15 +6,21 @@
 A session made by :func:`session_for` belongs to one stored token (the user's, or the
 ``ZohoToken`` given) and one service (:mod:`zoho_tokens.api.services`). For each request it:
 
-* re-reads the token's row, so a token revoked meanwhile fails with
-  :class:`~zoho_tokens.exceptions.NoUsableTokenError` before anything is sent, and reads its
-  access token through :func:`zoho_tokens.tokens.refresh.ensure_fresh`, the one single-flight
-  refresh this package has;
+* re-reads the token's row, so a token revoked meanwhile, or moved to another Django user
+  (``ALLOW_ACCOUNT_TRANSFER``), fails with :class:`~zoho_tokens.exceptions.NoUsableTokenError`
+  before anything is sent, and reads its access token through
+  :func:`zoho_tokens.tokens.refresh.ensure_fresh`, the one single-flight refresh this
+  package has;
 * resolves a relative URL against the service's root in the token's own data centre, and
-  refuses an absolute URL on any other host: the token never leaves its Zoho domains;
+  refuses (:class:`~zoho_tokens.exceptions.UntrustedHostError`) a URL on any other host, or
+  one whose host URL parsers could read differently; the request actually sent is checked
+  again at the moment it is sent, after every hook (:class:`~zoho_tokens.api.wire.DestinationGuard`):
+  the token never leaves its Zoho hosts;
 * adds Books' ``organization_id`` (the session's, else the user's default organization);
-* sends with a total time limit of ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` seconds (connecting,
-  and reading the whole answer), and follows no redirect;
+* gives the whole call one time limit, ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` seconds (or the
+  call's ``timeout=``): a refresh that is due, sending, reading the whole answer, and after a
+  dead access token the refresh and the second send share it, and the error says which step
+  ran out (:class:`~zoho_tokens.accounts.deadline.Deadline`); no redirect is followed;
 * when Zoho answers that the access token is dead (CRM ``INVALID_TOKEN``, Books 57 or 14),
   refreshes it once (forced, still single-flight across workers) and sends again once;
 * turns every error answer into this package's exceptions (:mod:`zoho_tokens.api.errors`).
@@ -25,8 +31,8 @@ It never falls back to another token: not another user's, not an organisation's.
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Mapping
+import math
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -34,21 +40,30 @@ import requests
 from django.core.cache import cache
 from django.db import router
 from django.views.decorators.debug import sensitive_variables
+from requests.adapters import BaseAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
+from zoho_tokens.api.books import BooksOrganization
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
-from zoho_tokens.api.wire import ZohoAuth, read_body, replayable
+from zoho_tokens.api.wire import DestinationGuard, ZohoAuth, read_body, replayable
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.conf.datacenters import DATA_CENTERS, normalize_origin
+from zoho_tokens.conf.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
-    ZohoAPIError,
     ZohoUnavailableError,
 )
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active, require_usable
+from zoho_tokens.tokens.lookups import (
+    Lookup,
+    active_token_of_user,
+    read_active,
+    require_owner,
+    require_usable,
+)
 from zoho_tokens.tokens.refresh import ensure_fresh
 
 __all__ = ["ZohoSession", "session_for"]
@@ -59,6 +74,10 @@ logger = logging.getLogger(__name__)
 #: freshly refreshed token was refused too (a permission, not a dead token). Without it,
 #: every call a user's role forbids would spend one of Zoho's 10 refreshes per 10 minutes.
 REFUSED_MEMORY_SECONDS = 600
+
+#: The steps of a call, as its deadline names them when it runs out.
+SENDING = "sending the request and reading the answer"
+RESENDING = "sending the request again after refreshing the access token"
 
 
 def session_for(
@@ -74,7 +93,9 @@ def session_for(
 
     Raises :class:`~zoho_tokens.exceptions.NoUsableTokenError` (or
     :class:`~zoho_tokens.exceptions.ReauthorizationRequired`) at once, before any request,
-    when there is no usable token; ``ValueError`` for an unknown service.
+    when there is no usable token; ``ValueError`` for an unknown service;
+    :class:`~zoho_tokens.exceptions.UntrustedAPIDomainError` for a token whose stored API
+    domain is no longer a trusted one (the settings changed).
     """
     known = get_service(service)
     return ZohoSession(_row_of(user_or_token), known, organization_id=organization_id)
@@ -97,87 +118,81 @@ def _reread(pk: int) -> ZohoToken:
     return require_usable(row, pk, unless="; the user must connect Zoho again")
 
 
-def _api_domain_of(row: ZohoToken) -> str:
-    """The API domain Zoho gave the token; for a token without one, its data centre's."""
-    if row.api_domain:
-        return row.api_domain
-    if row.location in DATA_CENTERS and row.location != zoho_settings.DATA_CENTER:
-        return DATA_CENTERS[row.location].api_domain
-    # The default data centre, where ZOHO_TOKENS["API_DOMAIN"] (a proxy, the fake) applies.
-    return zoho_settings.data_center.api_domain
+def _is_absolute(url: str) -> bool:
+    """Whether ``url`` names a scheme; one ``urllib.parse`` cannot read counts (and is then
+    refused by the destination check)."""
+    try:
+        return bool(urlsplit(url).scheme)
+    except ValueError:
+        return True
 
 
-class ZohoSession(requests.Session):
+@dataclass(frozen=True)
+class _Call:
+    """One call of a session: what to send again after a refresh, and its deadline."""
+
+    method: str | bytes
+    url: str
+    params: Any
+    kwargs: dict[str, Any]
+    deadline: Deadline
+
+
+def _time_limit(timeout: Any) -> float:
+    """The call's total time limit: its ``timeout=`` (one number), else ``HTTP_TIMEOUT``."""
+    limit = float(timeout or zoho_settings.HTTP_TIMEOUT)
+    if not 0 < limit < math.inf:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+    return limit
+
+
+class ZohoSession(BooksOrganization, requests.Session):
     """A ``requests.Session`` bound to one stored token and one Zoho service.
 
     Use it as any session (``get``, ``post``, ``request`` ...; as a context manager too).
     URLs are relative to :attr:`base_url` (``"estimates"`` and ``"/estimates"`` alike).
     Only answers below 400 are returned; the others raise. Redirects are not followed, and
-    the answer is read whole (``stream`` is ignored) within the time limit.
+    the answer is read whole (``stream`` is ignored) within the call's time limit. Every
+    request leaves through :class:`~zoho_tokens.api.wire.DestinationGuard` (also around an
+    adapter you mount), which refuses any host but the token's Zoho hosts.
     """
 
     def __init__(
         self, row: ZohoToken, service: Service, *, organization_id: str | None = None
     ) -> None:
         super().__init__()
-        api_domain = _api_domain_of(row)
+        api_domain = api_domain_for(row.api_domain, row.location)
         self.token_id: int = row.pk
+        #: The Django user (pk) the token belonged to when the session was made; every
+        #: request checks it still does.
+        self.owner_id: Any = row.user_id
         self.service = service
         self.base_url = base_url(service, api_domain)
         #: Books: the organization of every call whose params name none.
         self.organization_id = organization_id
         self._origins = service_origins(api_domain)
         self.headers["Accept"] = "application/json"
+        for prefix in ("https://", "http://"):
+            self.mount(prefix, DestinationGuard(self.adapters[prefix], self._origins))
 
     def __repr__(self) -> str:
         return f"<ZohoSession {self.service.name} token={self.token_id} base_url={self.base_url}>"
 
     def url_for(self, url: str) -> str:
-        """The absolute URL of ``url``; ``ValueError`` for a host that is not this token's."""
-        if urlsplit(url).scheme:
-            if normalize_origin(url) not in self._origins:
-                raise ValueError(
-                    f"{normalize_origin(url) or url!r} is not a Zoho host of token "
-                    f"{self.token_id}'s data centre; its token is never sent there."
-                )
-            return url
-        return f"{self.base_url}/{url.lstrip('/')}"
+        """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
+        (a ``ValueError``) for a host that is not this token's, or one that URL parsers
+        could read differently."""
+        full_url = url if _is_absolute(url) else f"{self.base_url}/{url.lstrip('/')}"
+        checked_destination(full_url, self._origins)
+        return full_url
 
-    def organizations(self) -> list[dict[str, Any]]:
-        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
-        if self.service.name != "books":
-            raise ValueError("organizations() lists Zoho Books organizations only.")
-        body = self.get("organizations").json()
-        return list(body.get("organizations") or [])
-
-    def default_organization_id(self) -> str:
-        """Zoho Books: the user's default organization (remembered by the session)."""
-        if self.organization_id is None:
-            organizations = self.organizations()
-            if not organizations:
-                raise ZohoAPIError(
-                    f"The Zoho user of token {self.token_id} belongs to no Zoho Books "
-                    "organization.",
-                    code="no_organization",
-                    service="books",
-                )
-            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
-            self.organization_id = str(chosen["organization_id"])
-        return self.organization_id
-
-    def _params(self, url: str, params: Any) -> Any:
-        parts = urlsplit(url)
-        if (
-            self.service.name != "books"
-            or parts.path.endswith("/organizations")
-            or "organization_id=" in parts.query
-        ):
-            return params
-        given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
-        if given is None:  # a list of pairs or a query string: the caller is in charge
-            return params
-        given.setdefault("organization_id", self.default_organization_id())
-        return given
+    def get_adapter(self, url: str) -> BaseAdapter:
+        """The adapter for ``url``, always behind the destination check (one you mounted
+        is wrapped in it)."""
+        adapter = super().get_adapter(url)
+        if isinstance(adapter, DestinationGuard) and adapter.allowed == self._origins:
+            return adapter
+        return DestinationGuard(adapter, self._origins)
 
     @sensitive_variables()
     def request(  # type: ignore[override]
@@ -185,17 +200,17 @@ class ZohoSession(requests.Session):
     ) -> requests.Response:
         """Send one request as the token's user (see the class and module docstrings)."""
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
-        params = self._params(full_url, params)
-        limit = kwargs.pop("timeout", None) or zoho_settings.HTTP_TIMEOUT
+        what = f"{self.service.label} call"
+        deadline = Deadline.starting_now(_time_limit(kwargs.pop("timeout", None)), what)
+        params = self._params(full_url, params, deadline)
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
-        row = self._fresh_row()
+        row = self._fresh_row(deadline)
         sent_with = row.access_token or ""
-        response = self._send(method, full_url, params, kwargs, sent_with, float(limit))
+        call = _Call(method, full_url, params, kwargs, deadline)
+        response = self._send(call, sent_with, SENDING)
         if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
-            response = self._retry(
-                response, row, sent_with, (method, full_url, params, kwargs, float(limit))
-            )
+            response = self._retry(response, row, sent_with, call)
         error = api_errors.error_for(self.service, self.token_id, response, self._org(params))
         if error is not None:
             raise error
@@ -203,16 +218,12 @@ class ZohoSession(requests.Session):
 
     @sensitive_variables()
     def _retry(
-        self,
-        rejection: requests.Response,
-        row: ZohoToken,
-        rejected: str,
-        call: tuple[str | bytes, str, Any, dict[str, Any], float],
+        self, rejection: requests.Response, row: ZohoToken, rejected: str, call: _Call
     ) -> requests.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
         first = api_errors.read_error(rejection)
-        method, url = call[0], call[1]
+        method, url = call.method, call.url
         endpoint = (method.decode() if isinstance(method, bytes) else method, url)
         if self.service.name == "books" and first.code == "57":
             # A scope the token was never granted: no refresh can help, so none is spent.
@@ -234,9 +245,8 @@ class ZohoSession(requests.Session):
             self.service.label,
             first.code,
         )
-        row = ensure_fresh(row, rejected_access_token=rejected)
-        method, url, params, kwargs, limit = call
-        response = self._send(method, url, params, kwargs, row.access_token or "", limit)
+        row = ensure_fresh(row, rejected_access_token=rejected, deadline=call.deadline)
+        response = self._send(call, require_owner(row, self.owner_id).access_token or "", RESENDING)
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
@@ -246,8 +256,10 @@ class ZohoSession(requests.Session):
             )
         return response
 
-    def _fresh_row(self) -> ZohoToken:
-        row = ensure_fresh(_reread(self.token_id))
+    def _fresh_row(self, deadline: Deadline) -> ZohoToken:
+        """The token's row as stored now, still its owner's, refreshed when due."""
+        row = require_owner(_reread(self.token_id), self.owner_id)
+        row = require_owner(ensure_fresh(row, deadline=deadline), self.owner_id)
         if not row.access_token_encrypted:
             raise NoUsableTokenError(
                 f"Zoho token {self.token_id} has no access token and nothing to refresh it "
@@ -255,40 +267,27 @@ class ZohoSession(requests.Session):
             )
         return row
 
-    def _org(self, params: Any) -> str | None:
-        if isinstance(params, Mapping) and params.get("organization_id"):
-            return str(params["organization_id"])
-        return self.organization_id
-
     @sensitive_variables()
-    def _send(
-        self,
-        method: str | bytes,
-        url: str,
-        params: Any,
-        kwargs: dict[str, Any],
-        access_token: str,
-        limit: float,
-    ) -> requests.Response:
-        """One request, its whole answer read within ``limit`` seconds."""
-        deadline = time.monotonic() + limit
-        host = normalize_origin(url)
+    def _send(self, call: _Call, access_token: str, part: str) -> requests.Response:
+        """One request, its whole answer read before the call's deadline (``part`` names
+        this step in the error when the deadline runs out)."""
+        host = normalize_origin(call.url)
         try:
+            limit = call.deadline.left_for(part)
             response = super().request(
-                method,
-                url,
-                params=params,
+                call.method,
+                call.url,
+                params=call.params,
                 auth=ZohoAuth(access_token),
                 # urllib3's total: connecting and the answer's headers share one limit.
                 timeout=Timeout(connect=limit, read=limit, total=limit),  # type: ignore[arg-type]
                 stream=True,
-                **kwargs,
+                **call.kwargs,
             )
-            read_body(response, deadline)
+            read_body(response, call.deadline.ends_at)
         except (requests.Timeout, TimeoutError) as err:
-            raise ZohoUnavailableError(
-                f"{self.service.label} at {host} did not answer within {limit:g} seconds.",
-                error="timeout",
+            raise call.deadline.ran_out(
+                f"{part} ({self.service.label} at {host} did not answer within what was left)"
             ) from err
         except (requests.RequestException, Urllib3Error, OSError) as err:
             # Error reports show the frames of requests and urllib3 below, whose locals hold

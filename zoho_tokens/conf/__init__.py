@@ -134,7 +134,9 @@ class ZohoTokensSettings:
         float, "Seconds before expiry at which an access token is refreshed ahead of use."
     )
     HTTP_TIMEOUT = _Setting(
-        float, "Seconds a whole request to Zoho may take (connect, headers and body)."
+        float,
+        "Seconds a whole request to Zoho may take (connect, headers and body); for a call of "
+        "a ``session_for`` session, the whole call (a refresh and a second send included).",
     )
     STATE_MAX_AGE = _Setting(
         int, "Seconds a consent may take between connect and callback before it is refused."

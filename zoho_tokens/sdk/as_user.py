@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 from django.db import router
 
+from zoho_tokens.accounts.destinations import api_domain_for
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import token_url
 from zoho_tokens.conf.sdk_folder import private_folder, resource_path
@@ -195,7 +196,8 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
     try:
         Initializer.switch_user(
             environment=environment_for(
-                row.api_domain or zoho_settings.data_center.api_domain,
+                # The SDK sends the access token there: still a trusted domain of its own.
+                api_domain_for(row.api_domain, row.location),
                 row.accounts_server or zoho_settings.data_center.accounts_server,
             ),
             token=StoredToken(row, store),

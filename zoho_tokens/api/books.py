@@ -1,0 +1,84 @@
+"""Zoho Books' ``organization_id`` on every call of a session, and the organizations it
+can name. Internal: the part of :class:`zoho_tokens.api.session.ZohoSession` that only
+Books needs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.api.services import Service
+from zoho_tokens.exceptions import ZohoAPIError
+
+if TYPE_CHECKING:
+    import requests
+
+__all__ = ["BooksOrganization"]
+
+#: The step of a call that looks up the user's default organization, as its deadline names it.
+FINDING_ORGANIZATION = "finding the user's default Zoho Books organization"
+
+
+class BooksOrganization:
+    """What a session adds to Zoho Books calls: the organization every call goes to."""
+
+    service: Service
+    token_id: int
+    #: Books: the organization of every call whose params name none.
+    organization_id: str | None
+
+    if TYPE_CHECKING:  # given by requests.Session, which the session class derives from too
+        get: Callable[..., requests.Response]
+
+    def organizations(self) -> list[dict[str, Any]]:
+        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
+        return self._organizations(None)
+
+    def _organizations(self, timeout: float | None) -> list[dict[str, Any]]:
+        if self.service.name != "books":
+            raise ValueError("organizations() lists Zoho Books organizations only.")
+        body = self.get("organizations", timeout=timeout).json()
+        listed = body.get("organizations") if isinstance(body, dict) else None
+        return [o for o in listed or [] if isinstance(o, dict) and o.get("organization_id")]
+
+    def default_organization_id(self) -> str:
+        """Zoho Books: the user's default organization (remembered by the session)."""
+        return self._default_organization_id(None)
+
+    def _default_organization_id(self, deadline: Deadline | None) -> str:
+        """The default organization, found within what is left of ``deadline``."""
+        if self.organization_id is None:
+            timeout = None if deadline is None else deadline.left_for(FINDING_ORGANIZATION)
+            organizations = self._organizations(timeout)
+            if not organizations:
+                raise ZohoAPIError(
+                    f"The Zoho user of token {self.token_id} belongs to no Zoho Books "
+                    "organization.",
+                    code="no_organization",
+                    service="books",
+                )
+            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
+            self.organization_id = str(chosen["organization_id"])
+        return self.organization_id
+
+    def _params(self, url: str, params: Any, deadline: Deadline | None = None) -> Any:
+        parts = urlsplit(url)
+        if (
+            self.service.name != "books"
+            or parts.path.endswith("/organizations")
+            or "organization_id=" in parts.query
+        ):
+            return params
+        given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
+        if given is None:  # a list of pairs or a query string: the caller is in charge
+            return params
+        given.setdefault("organization_id", self._default_organization_id(deadline))
+        return given
+
+    def _org(self, params: Any) -> str | None:
+        if isinstance(params, Mapping) and params.get("organization_id"):
+            return str(params["organization_id"])
+        return self.organization_id
