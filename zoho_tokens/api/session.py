@@ -37,6 +37,7 @@ from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
+from zoho_tokens import signals
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
 from zoho_tokens.api.wire import ZohoAuth, read_body, replayable
@@ -45,6 +46,7 @@ from zoho_tokens.conf.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoAPIError,
+    ZohoTokensError,
     ZohoUnavailableError,
 )
 from zoho_tokens.models import ZohoToken
@@ -184,6 +186,31 @@ class ZohoSession(requests.Session):
         self, method: str | bytes, url: str | bytes, params: Any = None, **kwargs: Any
     ) -> requests.Response:
         """Send one request as the token's user (see the class and module docstrings)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            response = self._request(method, url, params, **kwargs)
+            outcome = "ok"
+            return response
+        except ZohoTokensError as err:
+            outcome = api_errors.outcome_of(err)
+            raise
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            signals.emit(
+                "api_call",
+                self.token_id,
+                outcome,
+                service=self.service.name,
+                duration_ms=took,
+                logger=logger,
+                message=f"{self.service.label} call as Zoho token {self.token_id}: {outcome}.",
+            )
+
+    @sensitive_variables()
+    def _request(
+        self, method: str | bytes, url: str | bytes, params: Any = None, **kwargs: Any
+    ) -> requests.Response:
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
         params = self._params(full_url, params)
         limit = kwargs.pop("timeout", None) or zoho_settings.HTTP_TIMEOUT

@@ -8,7 +8,7 @@ requests it recorded.
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from zoho_tokens.testing.accounts.state import AccountsState
 from zoho_tokens.testing.accounts.tokens import AccessToken, GrantCode, RefreshToken
@@ -43,6 +43,11 @@ class FakeZohoControls:
     _state: AccountsState
     _faults: FaultBook
     _log: RequestLog
+    client_id: str
+
+    if TYPE_CHECKING:  # FakeZoho's
+
+        def issue_code(self, user: FakeZohoUser | str | None = None, **kwargs: Any) -> str: ...
 
     access_token_lifetime = _PolicyField[int]()
     code_lifetime = _PolicyField[float]()
@@ -92,6 +97,40 @@ class FakeZohoControls:
     def revoke(self, token: str) -> bool:
         """Revoke a token server-side, as if the user removed the app in Zoho."""
         return self._state.revoke(token)
+
+    # -- what Zoho does behind the app's back ------------------------------------------
+
+    def remove_connected_app(self, email: str, client_id: str | None = None) -> list[str]:
+        """The user removes the app under "Connected Apps" in their Zoho account: every
+        refresh token of theirs for ``client_id`` (default: the fake's client) dies, and the
+        next refresh answers ``invalid_code``. Returns the refresh tokens deleted."""
+        return self._state.delete_refresh_tokens(
+            "connected_apps", email=email, client_id=client_id or self.client_id
+        )
+
+    def change_password(self, email: str) -> list[str]:
+        """The user changes their Zoho password: every refresh token of theirs, for every
+        client, dies (``invalid_code`` on the next refresh). Returns them."""
+        return self._state.delete_refresh_tokens("password", email=email)
+
+    def delete_client(self, client_id: str) -> list[str]:
+        """The client is deleted in Zoho's API console: its refresh tokens die, and every
+        request with its id answers ``invalid_client``. Returns the refresh tokens deleted."""
+        self._state.directory.remove_client(client_id)
+        return self._state.delete_refresh_tokens("client_deleted", client_id=client_id)
+
+    def grant_tokens(
+        self, user: FakeZohoUser | str | None = None, *, client_id: str | None = None
+    ) -> tuple[str, str]:
+        """``(access_token, refresh_token)`` as if ``user`` had consented and the app had
+        exchanged the code, without any HTTP (for tests that need many stored tokens). The
+        20-refresh-token cap applies as to any consent."""
+        client = client_id or self.client_id
+        code = self.issue_code(user, client_id=client)
+        secret = self._state.directory.secret_of(client)
+        access, refresh = self._state.exchange(client, secret, code, None)
+        assert refresh is not None  # issue_code's codes are offline
+        return access.token, refresh.token
 
     def expire_access_tokens(self) -> int:
         """Make every access token issued so far invalid; returns how many were live.

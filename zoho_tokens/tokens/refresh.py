@@ -18,6 +18,7 @@ on the lock too) gets the same failure without calling Zoho again.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -36,7 +37,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken
 from zoho_tokens.tokens.lock import LockWaitTimeout, token_lock
 from zoho_tokens.tokens.lookups import require_usable
 
@@ -74,6 +75,8 @@ _REFUSED_FIELDS = (
     "access_token_encrypted",
     "access_token_digest",
     "expires_at_ms",
+    "refresh_failure",
+    "refresh_backoff_until",
 )
 
 
@@ -107,7 +110,7 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
     Raises:
         ReauthorizationRequired: Zoho answered ``invalid_code`` (the refresh token was
             revoked or expired); the row is marked as needing re-authorisation (committed)
-            and ``reauth_required`` is sent. Also raised, without calling Zoho, when another
+            and ``reconsent_required`` is sent (once: by the worker that found out). Also raised, without calling Zoho, when another
             worker found that out first.
         NoUsableTokenError: the row was revoked or deleted in the meantime.
         ZohoThrottledError, ZohoUnavailableError, ZohoOAuthError: Zoho throttled, failed,
@@ -143,13 +146,17 @@ class _Outcome:
     refused: InvalidGrantError | None = None
     #: A failure of Zoho's, recorded on the row and raised once the lock is released.
     failed: ZohoOAuthError | None = None
+    #: How long Zoho took to answer, when it was asked.
+    duration_ms: float | None = None
 
 
 @sensitive_variables("grant")
 def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
     wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
+    started = time.perf_counter()
     try:
         with token_lock(pk, using, wait=wait) as locked:
+            signals.emit("lock_wait", pk, "ok", duration_ms=_ms_since(started))
             row = require_usable(locked, pk, unless=" before it could be refreshed")
             if not needs_refresh(row, rejected_access_token):
                 # Another worker refreshed it while this one waited for the lock.
@@ -158,6 +165,7 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
             _raise_if_backing_off(row)
             return _refresh(row, using)
     except LockWaitTimeout as err:
+        signals.emit("lock_wait", pk, "timeout", duration_ms=_ms_since(started))
         raise ZohoUnavailableError(
             f"Zoho token {pk} has been refreshed by another worker for more than {wait:g} "
             "seconds; try again later.",
@@ -168,6 +176,7 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
 @sensitive_variables("grant")
 def _refresh(row: ZohoToken, using: str) -> _Outcome:
     """Ask Zoho for a new access token for ``row`` and store it (under the lock)."""
+    started = time.perf_counter()
     try:
         grant = oauth.refresh_access_token(
             row.refresh_token or "",
@@ -177,13 +186,14 @@ def _refresh(row: ZohoToken, using: str) -> _Outcome:
         )
     except InvalidGrantError as err:
         # Stored, although we raise: every other worker must stop asking Zoho.
-        row.mark_needs_reauth()
+        row.mark_needs_reauth(ReconsentReason.REVOKED, err.error)
         written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
-        return _Outcome(row if written else None, refused=err)
+        return _Outcome(row if written else None, refused=err, duration_ms=_ms_since(started))
     except ZohoOAuthError as err:
         # Stored, although we raise: the workers waiting on the lock must not ask again.
         _record_failure(row, err, using)
-        return _Outcome(row, failed=err)
+        return _Outcome(row, failed=err, duration_ms=_ms_since(started))
+    took = _ms_since(started)
     row.access_token = grant.access_token
     row.expires_at_ms = grant.expires_at_ms
     if grant.api_domain:
@@ -196,7 +206,11 @@ def _refresh(row: ZohoToken, using: str) -> _Outcome:
     row.refresh_failure = ""
     row.refresh_backoff_until = None
     written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
-    return _Outcome(row if written else None, refreshed=True)
+    return _Outcome(row if written else None, refreshed=True, duration_ms=took)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _record_failure(row: ZohoToken, err: ZohoOAuthError, using: str) -> None:
@@ -260,17 +274,53 @@ def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> 
 
 def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
     """Log and signal what happened, once the lock (and its transaction) is released."""
+    took = outcome.duration_ms
     if outcome.failed is not None:
+        throttled = isinstance(outcome.failed, ZohoThrottledError)
+        signals.emit(
+            "throttled" if throttled else "refresh_failed",
+            row.pk,
+            "throttled" if throttled else "unavailable",
+            duration_ms=took,
+            detail=str(outcome.failed.error or "")[:64],
+            logger=logger,
+            level=logging.WARNING,
+            message=f"Refreshing Zoho token {row.pk} failed: {outcome.failed}",
+        )
         raise outcome.failed
     if outcome.refused is not None:
-        logger.warning(
-            "Zoho token %s needs re-authorisation: Zoho refused its refresh token (%s).",
-            row.pk,
-            outcome.refused.error,
-        )
-        signals.reauth_required.send(sender=ZohoToken, token=row, error=outcome.refused.error)
+        announce_reconsent(row, ReconsentReason.REVOKED, outcome.refused.error, took)
         raise ReauthorizationRequired(row.pk) from outcome.refused
     if outcome.refreshed:
-        logger.info("Zoho token %s refreshed; valid until %s.", row.pk, row.expires_at)
+        signals.emit(
+            "refreshed",
+            row.pk,
+            "ok",
+            duration_ms=took,
+            logger=logger,
+            level=logging.INFO,
+            message=f"Zoho token {row.pk} refreshed; valid until {row.expires_at}.",
+        )
         signals.token_refreshed.send(sender=ZohoToken, token=row)
     return row
+
+
+def announce_reconsent(
+    row: ZohoToken, reason: str, error: str | None, duration_ms: float | None = None
+) -> None:
+    """Say once that ``row`` turned out dead (the caller wrote the change of status): the
+    log record, the ``refresh_refused`` event and ``reconsent_required``."""
+    signals.emit(
+        "refresh_refused",
+        row.pk,
+        "dead",
+        duration_ms=duration_ms,
+        detail=reason,
+        logger=logger,
+        level=logging.WARNING,
+        message=(
+            f"Zoho token {row.pk} needs the user to connect again: Zoho refused its refresh "
+            f"token ({error}; {reason})."
+        ),
+    )
+    signals.reconsent_required.send(sender=ZohoToken, token=row, reason=reason, error=error)

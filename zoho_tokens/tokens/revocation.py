@@ -84,12 +84,15 @@ def revoke_token(token: ZohoToken) -> RevocationResult:
     token.refresh_from_db()
     if already_revoked and not has_refresh_token:
         return RevocationResult(token, remote_done=True)
+    if not already_revoked:
+        signals.emit("revoked_locally", token.pk, "ok")
     if not has_refresh_token:
         # Nothing that Zoho would know to revoke.
         signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
         return RevocationResult(token, remote_done=True)
     outcome, reason = _finish_remote_revocation(token)
     remote_done = outcome is _Remote.DONE
+    _emit_remote(token.pk, outcome)
     signals.token_revoked.send(sender=ZohoToken, token=token, remote=remote_done)
     return RevocationResult(token, remote_done=remote_done, reason=reason)
 
@@ -152,6 +155,7 @@ def retry_pending_revocations(*, batch_size: int = 100) -> tuple[int, int]:
                 still_pending += 1
                 continue
             outcome, _reason = _finish_remote_revocation(token)
+            _emit_remote(token.pk, outcome)
             if outcome is _Remote.DONE:
                 signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
                 done += 1
@@ -184,3 +188,8 @@ def revoke_tokens_of_deleted_user(sender: Any, instance: Any, **kwargs: Any) -> 
                 instance.pk,
                 result.reason,
             )
+
+
+def _emit_remote(token_id: int, outcome: _Remote) -> None:
+    """The ``revoked_at_zoho`` event: ``ok``, or why the revocation stays pending."""
+    signals.emit("revoked_at_zoho", token_id, "ok" if outcome is _Remote.DONE else outcome.value)

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser, OutputWrappe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.health import acting
 from zoho_tokens.tokens.rotation import DEFAULT_BATCH_SIZE, RotationReport, rotate_keys
 
 
@@ -41,10 +42,11 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = rotate_keys(
-            batch_size=options["batch_size"],
-            progress=self._progress if options["verbosity"] > 1 else None,
-        )
+        with acting("command"):
+            report = rotate_keys(
+                batch_size=options["batch_size"],
+                progress=self._progress if options["verbosity"] > 1 else None,
+            )
         _say(
             self.stdout,
             ngettext(
