@@ -25,6 +25,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
 )
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.health import acting
 from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
 from zoho_tokens.tokens.revocation import revoke_token
@@ -111,7 +112,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             message=_("Sign in first, then connect Zoho CRM. Nothing was saved."),
         )
     try:
-        text = _finish(request, flow, code)
+        with acting("user", request.user):
+            text = _finish(request, flow, code)
     except ZohoTokensError as err:
         return failed(request, err, flow.next_url)
     tell(request, messages.SUCCESS, text)
@@ -207,7 +209,8 @@ def disconnect(request: HttpRequest) -> HttpResponse:
     token_id = request.POST.get("token")
     if token_id:
         tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
-    results = [revoke_token(token) for token in tokens.order_by("pk")]
+    with acting("user", user):
+        results = [revoke_token(token) for token in tokens.order_by("pk")]
     pending = sum(1 for result in results if not result.remote_done)
     if not results:
         tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))

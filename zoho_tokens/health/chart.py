@@ -55,12 +55,11 @@ def bar_chart(days: Sequence[dt.date], series: Sequence[Series], title: str) -> 
             height = plot_h * value / top
             parts.append(
                 format_html(
-                    '<rect x="{:.1f}" y="{:.1f}" width="{:.1f}" height="{:.1f}" fill="{}">'
-                    "<title>{}</title></rect>",
-                    x0 + number * bar,
-                    TOP + plot_h - height,
-                    max(bar - 1, 1),
-                    height,
+                    '<rect x="{}" y="{}" width="{}" height="{}" fill="{}"><title>{}</title></rect>',
+                    _n(x0 + number * bar),
+                    _n(TOP + plot_h - height),
+                    _n(max(bar - 1, 1)),
+                    _n(height),
                     row.colour,
                     ngettext(
                         "%(label)s on %(day)s: %(count)d", "%(label)s on %(day)s: %(count)d", value
@@ -75,8 +74,8 @@ def bar_chart(days: Sequence[dt.date], series: Sequence[Series], title: str) -> 
         if index % 2 == len(days) % 2 or len(days) <= 7:
             parts.append(
                 format_html(
-                    '<text x="{:.1f}" y="{}" text-anchor="middle" class="zt-axis">{}</text>',
-                    x0 + group * 0.4,
+                    '<text x="{}" y="{}" text-anchor="middle" class="zt-axis">{}</text>',
+                    _n(x0 + group * 0.4),
                     HEIGHT - BOTTOM + 16,
                     date_format(day, "M j"),
                 )
@@ -93,16 +92,21 @@ def bar_chart(days: Sequence[dt.date], series: Sequence[Series], title: str) -> 
     )
 
 
+def _n(value: float) -> str:
+    """A coordinate, to a tenth of a unit."""
+    return f"{value:.1f}"
+
+
 def _grid(top: int, plot_w: float, plot_h: float) -> SafeString:
     lines = []
     for step in range(5):
         value = top * step // 4
         y = TOP + plot_h - plot_h * step / 4
-        lines.append((LEFT, y, LEFT + plot_w, y, LEFT - 6, y + 4, value))
+        lines.append((LEFT, _n(y), _n(LEFT + plot_w), _n(y), LEFT - 6, _n(y + 4), value))
     return format_html_join(
         "",
-        '<line x1="{}" y1="{:.1f}" x2="{:.1f}" y2="{:.1f}" class="zt-grid"/>'
-        '<text x="{}" y="{:.1f}" text-anchor="end" class="zt-axis">{}</text>',
+        '<line x1="{}" y1="{}" x2="{}" y2="{}" class="zt-grid"/>'
+        '<text x="{}" y="{}" text-anchor="end" class="zt-axis">{}</text>',
         lines,
     )
 

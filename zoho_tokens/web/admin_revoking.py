@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.health.actors import acting
 from zoho_tokens.tokens.revocation import RevocationResult, revoke_token
 
 __all__ = ["RevokingAdminMixin"]
@@ -80,7 +81,8 @@ class RevokingAdminMixin(_ModelAdmin):
             return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
         results = []
         for token in queryset:
-            results.append(revoke_token(token))
+            with acting("admin", request.user):
+                results.append(revoke_token(token))
             self.log_change(request, token, str(_("Revoked")))
         _report_revocations(request, results)
         return None
@@ -94,7 +96,9 @@ class RevokingAdminMixin(_ModelAdmin):
             raise PermissionDenied
         if request.method != "POST" or request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, [token], action=False)
-        _report_revocations(request, [revoke_token(token)])
+        with acting("admin", request.user):
+            result = revoke_token(token)
+        _report_revocations(request, [result])
         self.log_change(request, token, str(_("Revoked")))
         return HttpResponseRedirect(self._change_url(token.pk))
 
