@@ -24,8 +24,8 @@ from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoTokensError,
 )
-from zoho_tokens.models import ZohoToken
 from zoho_tokens.health import acting
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
 from zoho_tokens.tokens.revocation import revoke_token

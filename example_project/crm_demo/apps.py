@@ -13,9 +13,8 @@ class CrmDemoConfig(AppConfig):
     verbose_name = "CRM demo"
 
     def ready(self) -> None:
-        from zoho_tokens.signals import reconsent_required
-
         from example_project.crm_demo.mail import mail_the_user
+        from zoho_tokens.signals import reconsent_required
 
         # When Zoho no longer accepts a connection, its owner gets a mail (printed to the
         # console in the demo); every page also shows them a banner (context.py).

@@ -25,10 +25,8 @@ def mail_the_user(sender: Any, token: ZohoToken, reason: str, **kwargs: Any) -> 
     body = (
         f"Hello {user.get_username()},\n\nZoho no longer accepts this site's connection to "
         f"your Zoho account {token.email} ({REASONS.get(reason, reason)}).\n"
-        "Sign in and press \"Reconnect Zoho CRM\" to carry on.\n"
+        'Sign in and press "Reconnect Zoho CRM" to carry on.\n'
     )
     transaction.on_commit(
-        lambda: send_mail(
-            "Please reconnect Zoho CRM", body, None, [user.email], fail_silently=True
-        )
+        lambda: send_mail("Please reconnect Zoho CRM", body, None, [user.email], fail_silently=True)
     )

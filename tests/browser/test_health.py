@@ -91,7 +91,9 @@ def test_the_dashboard_shows_states_chart_and_attention(
     assert chart.is_visible()
     box = chart.bounding_box()
     # Readable on a phone: at least 34rem wide, scrolling sideways in its own box.
-    assert box is not None and min(width - 300, 544) <= box["width"] and box["height"] > 180
+    assert box is not None
+    assert min(width - 300, 544) <= box["width"]
+    assert box["height"] > 180
     assert logged_in.locator("svg.zt-chart rect title").count() == 14 * 3
     assert logged_in.locator(".zt-attention tbody tr").count() == 3
     assert page_fits(logged_in)
@@ -108,7 +110,8 @@ def test_a_dead_connection_shows_a_banner_and_reconnecting_clears_it(
     banner = logged_in.locator("#reconsent-banner")
     assert banner.is_visible()
     assert ZOHO_EMAIL in banner.inner_text()
-    assert len(mailoutbox) == 1 and "reconnect" in mailoutbox[0].subject.lower()
+    assert len(mailoutbox) == 1
+    assert "reconnect" in mailoutbox[0].subject.lower()
 
     logged_in.click("#reconnect")
     logged_in.wait_for_selector("#accept")

@@ -14,8 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from tests.conftest import ALICE_ZOHO_EMAIL
-from tests.sdk.helpers import connect, make_user
-from zoho_tokens.exceptions import ReauthorizationRequired
+from tests.sdk.helpers import make_user
+from zoho_tokens.exceptions import (
+    ReauthorizationRequired,
+    ZohoThrottledError,
+    ZohoUnavailableError,
+)
 from zoho_tokens.health import acting, prune_history
 from zoho_tokens.models import TokenEvent, ZohoToken
 from zoho_tokens.tokens.refresh import ensure_fresh
@@ -66,11 +70,11 @@ def test_a_refused_refresh_is_recorded_with_the_reason(fake_zoho, alice):
 def test_throttled_and_failed_refreshes_are_recorded(fake_zoho, alice):
     token = expire(alice.zoho_tokens.get())
     fake_zoho.fail("refresh", "throttle", times=1)
-    with pytest.raises(Exception):
+    with pytest.raises(ZohoThrottledError):
         ensure_fresh(token)
     ZohoToken.objects.filter(pk=token.pk).update(refresh_backoff_until=None)
     fake_zoho.fail("refresh", "http_500", times=1)
-    with pytest.raises(Exception):
+    with pytest.raises(ZohoUnavailableError):
         ensure_fresh(ZohoToken.objects.get(pk=token.pk))
 
     assert kinds(token)[1:] == [
@@ -96,7 +100,8 @@ def test_a_refresh_writes_one_history_row_and_reads_none(fake_zoho, alice):
         ensure_fresh(token)
 
     history = [q["sql"] for q in queries.captured_queries if "zoho_tokens_tokenevent" in q["sql"]]
-    assert len(history) == 1 and history[0].startswith("INSERT")
+    assert len(history) == 1
+    assert history[0].startswith("INSERT")
 
 
 def test_no_secret_reaches_the_history(fake_zoho, alice):
@@ -176,6 +181,5 @@ def test_the_token_s_admin_page_shows_its_timeline(admin_client, fake_zoho, alic
 
 
 def test_acting_refuses_an_unknown_actor():
-    with pytest.raises(ValueError, match="robot"):
-        with acting("robot"):
-            pass
+    with pytest.raises(ValueError, match="robot"), acting("robot"):
+        pass

@@ -8,7 +8,7 @@ SVG scales to its container through its ``viewBox``.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from django.utils.formats import date_format
@@ -124,7 +124,7 @@ def _legend(series: Sequence[Series]) -> SafeString:
     )
 
 
-def activity_chart(days: Sequence[dt.date], counts: dict[str, Sequence[int]]) -> SafeString:
+def activity_chart(days: Sequence[dt.date], counts: Mapping[str, Sequence[int]]) -> SafeString:
     """The dashboard's chart of refreshes, refusals and throttles per day."""
     return bar_chart(
         days,

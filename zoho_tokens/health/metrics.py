@@ -26,8 +26,12 @@ from zoho_tokens.health.dashboard import connections_by_state
 
 try:
     from opentelemetry import metrics as otel_metrics
+
+    #: Whether ``opentelemetry-api`` is installed (without it, recording is a no-op).
+    AVAILABLE = True
 except ImportError:  # the otel extra is not installed: record nothing
     otel_metrics = None  # type: ignore[assignment]
+    AVAILABLE = False
 
 #: The name of the meter every instrument belongs to.
 METER_NAME = "zoho_tokens"
@@ -82,7 +86,7 @@ _instruments: _Instruments | None = None
 
 def _get() -> _Instruments | None:
     global _instruments
-    if otel_metrics is None:
+    if not AVAILABLE:
         return None
     if _instruments is None:
         _instruments = _Instruments()

@@ -22,7 +22,6 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from django.db.models import QuerySet
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import signals
@@ -34,7 +33,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
-from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken
+from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.tokens.refresh import announce_reconsent, ensure_fresh
 
 logger = logging.getLogger(__name__)
@@ -100,7 +99,7 @@ class VerifyReport:
 
 
 def verify_tokens(
-    tokens: QuerySet[ZohoToken],
+    tokens: ZohoTokenQuerySet,
     *,
     dry_run: bool = False,
     progress: Callable[[TokenCheck], None] | None = None,
@@ -123,7 +122,7 @@ def verify_tokens(
     return VerifyReport(tuple(checks), dry_run=dry_run)
 
 
-def _active_rows(tokens: QuerySet[ZohoToken]) -> Iterable[ZohoToken]:
+def _active_rows(tokens: ZohoTokenQuerySet) -> Iterable[ZohoToken]:
     active = tokens.filter(status=TokenStatus.ACTIVE)
     for pks in active.primary_key_batches(BATCH_SIZE):
         yield from active.filter(pk__in=pks).order_by("pk")

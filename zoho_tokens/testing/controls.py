@@ -8,10 +8,15 @@ requests it recorded.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
+from typing import Generic, TypeVar
 
 from zoho_tokens.testing.accounts.state import AccountsState
-from zoho_tokens.testing.accounts.tokens import AccessToken, GrantCode, RefreshToken
+from zoho_tokens.testing.accounts.tokens import (
+    DEFAULT_SCOPES,
+    AccessToken,
+    GrantCode,
+    RefreshToken,
+)
 from zoho_tokens.testing.accounts.users import FakeZohoUser
 from zoho_tokens.testing.server.faults import Endpoint, Fault, FaultBook, FaultKind
 from zoho_tokens.testing.server.records import CrmCall, RecordedRequest, RequestLog
@@ -44,10 +49,6 @@ class FakeZohoControls:
     _faults: FaultBook
     _log: RequestLog
     client_id: str
-
-    if TYPE_CHECKING:  # FakeZoho's
-
-        def issue_code(self, user: FakeZohoUser | str | None = None, **kwargs: Any) -> str: ...
 
     access_token_lifetime = _PolicyField[int]()
     code_lifetime = _PolicyField[float]()
@@ -122,13 +123,22 @@ class FakeZohoControls:
     def grant_tokens(
         self, user: FakeZohoUser | str | None = None, *, client_id: str | None = None
     ) -> tuple[str, str]:
-        """``(access_token, refresh_token)`` as if ``user`` had consented and the app had
-        exchanged the code, without any HTTP (for tests that need many stored tokens). The
-        20-refresh-token cap applies as to any consent."""
+        """``(access_token, refresh_token)`` as if ``user`` (an email, a new
+        :class:`FakeZohoUser`, or None: the first user) had consented with the default scopes
+        and the app had exchanged the code, without any HTTP (for tests that need many
+        stored tokens). The 20-refresh-token cap applies as to any consent."""
+        directory = self._state.directory
+        if isinstance(user, FakeZohoUser):
+            who = user if directory.find_user(user.email) == user else directory.add_user(user)
+        else:
+            found = directory.find_user(user) if user else directory.users[0]
+            if found is None:
+                raise ValueError(f"no user with email {user!r}; add_user() it first")
+            who = found
         client = client_id or self.client_id
-        code = self.issue_code(user, client_id=client)
-        secret = self._state.directory.secret_of(client)
-        access, refresh = self._state.exchange(client, secret, code, None)
+        grant = self._state.issue_code(client, who, DEFAULT_SCOPES, None, True)
+        secret = directory.secret_of(client)
+        access, refresh = self._state.exchange(client, secret, grant.code, None)
         assert refresh is not None  # issue_code's codes are offline
         return access.token, refresh.token
 

@@ -7,8 +7,6 @@ whatever the number of tokens; the chart is SVG drawn here, on the server.
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse

@@ -20,8 +20,8 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from zoho_tokens.models import ZohoToken
 from zoho_tokens.health.actors import acting
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.revocation import RevocationResult, revoke_token
 
 __all__ = ["RevokingAdminMixin"]

@@ -9,12 +9,12 @@ from datetime import timedelta
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from zoho_tokens.health import TokenCheck, VerifyReport, acting, verify_tokens
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import TokenStatus, ZohoToken, ZohoTokenQuerySet
 
 _DURATION = re.compile(r"^(\d+)([mhdw])$")
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -100,7 +100,7 @@ class Command(BaseCommand):
                 )
 
 
-def _selected(options: dict[str, Any]) -> QuerySet[ZohoToken]:
+def _selected(options: dict[str, Any]) -> ZohoTokenQuerySet:
     tokens = ZohoToken.objects.filter(status=TokenStatus.ACTIVE)
     if options["user"]:
         user = options["user"]
