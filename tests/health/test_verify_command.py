@@ -177,3 +177,16 @@ def test_a_wrong_option_says_what_it_expects():
 
     with pytest.raises(CommandError, match="a number and a unit"):
         call_command("verify_zoho_tokens", "--older-than", "soon")
+
+
+def test_a_token_without_a_refresh_token_is_skipped_not_called_alive(fake_zoho):
+    rows = store_tokens(fake_zoho, 2)
+    ZohoToken.objects.filter(pk=rows[0].pk).update(refresh_token_encrypted="")
+
+    status, output = verify("--json")
+
+    report = json.loads(output)
+    assert status == 0
+    assert report["counts"]["skipped"] == 1
+    assert report["counts"]["alive"] == 1
+    assert fake_zoho.count("/oauth/v2/token", grant_type="refresh_token") == 1

@@ -34,7 +34,8 @@ from zoho_tokens.exceptions import (
     ZohoUnavailableError,
 )
 from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken, ZohoTokenQuerySet
-from zoho_tokens.tokens.refresh import announce_reconsent, ensure_fresh
+from zoho_tokens.tokens.refresh import ensure_fresh
+from zoho_tokens.tokens.refresh_news import announce_reconsent
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class Verdict(str, enum.Enum):
     UNREACHABLE = "unreachable"  # Zoho did not answer (or answered nothing usable)
     ERROR = "error"  # Zoho refused for another reason (e.g. a wrong client secret)
     GONE = "gone"  # revoked or deleted here while the check ran
+    SKIPPED = "skipped"  # no refresh token (an online-only grant): nothing to check with
 
 
 @dataclass(frozen=True)
@@ -135,6 +137,8 @@ def _check_of(row: ZohoToken, verdict: Verdict, reason: str | None = "") -> Toke
 @sensitive_variables()
 def _verify(row: ZohoToken) -> TokenCheck:
     """One refresh through the single-flight path; mark the token if Zoho refused it."""
+    if not row.refresh_token_encrypted:
+        return _check_of(row, Verdict.SKIPPED, "no_refresh_token")
     try:
         # Forced: the row's access token counts as rejected, so it is refreshed unless
         # another worker refreshed it while this one waited for the lock.
@@ -184,7 +188,7 @@ def _mark_client_deleted(row: ZohoToken, error: str | None) -> None:
 def _probe(row: ZohoToken) -> TokenCheck:
     """A dry run's check: ask Zoho, store nothing, signal nothing."""
     if not row.refresh_token_encrypted:
-        return _check_of(row, Verdict.ERROR, "no_refresh_token")
+        return _check_of(row, Verdict.SKIPPED, "no_refresh_token")
     try:
         oauth.refresh_access_token(
             row.refresh_token or "",

@@ -17,7 +17,6 @@ on the lock too) gets the same failure without calling Zoho again.
 
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -40,8 +39,11 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken
 from zoho_tokens.tokens.lock import LockWaitTimeout, token_lock
 from zoho_tokens.tokens.lookups import require_usable
-
-logger = logging.getLogger(__name__)
+from zoho_tokens.tokens.refresh_news import (
+    announce_failure,
+    announce_reconsent,
+    announce_refreshed,
+)
 
 #: How often a refresh is attempted when the row keeps changing under it (SQLite only:
 #: elsewhere the row lock keeps other writers out).
@@ -274,53 +276,12 @@ def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> 
 
 def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
     """Log and signal what happened, once the lock (and its transaction) is released."""
-    took = outcome.duration_ms
     if outcome.failed is not None:
-        throttled = isinstance(outcome.failed, ZohoThrottledError)
-        signals.emit(
-            "throttled" if throttled else "refresh_failed",
-            row.pk,
-            "throttled" if throttled else "unavailable",
-            duration_ms=took,
-            detail=str(outcome.failed.error or "")[:64],
-            logger=logger,
-            level=logging.WARNING,
-            message=f"Refreshing Zoho token {row.pk} failed: {outcome.failed}",
-        )
+        announce_failure(row, outcome.failed, outcome.duration_ms)
         raise outcome.failed
     if outcome.refused is not None:
-        announce_reconsent(row, ReconsentReason.REVOKED, outcome.refused.error, took)
+        announce_reconsent(row, ReconsentReason.REVOKED, outcome.refused.error, outcome.duration_ms)
         raise ReauthorizationRequired(row.pk) from outcome.refused
     if outcome.refreshed:
-        signals.emit(
-            "refreshed",
-            row.pk,
-            "ok",
-            duration_ms=took,
-            logger=logger,
-            level=logging.INFO,
-            message=f"Zoho token {row.pk} refreshed; valid until {row.expires_at}.",
-        )
-        signals.token_refreshed.send(sender=ZohoToken, token=row)
+        announce_refreshed(row, outcome.duration_ms)
     return row
-
-
-def announce_reconsent(
-    row: ZohoToken, reason: str, error: str | None, duration_ms: float | None = None
-) -> None:
-    """Say once that ``row`` turned out dead (the caller wrote the change of status): the
-    log record, the ``refresh_refused`` event and ``reconsent_required``."""
-    signals.emit(
-        "refresh_refused",
-        row.pk,
-        "dead",
-        duration_ms=duration_ms,
-        detail=reason,
-        logger=logger,
-        level=logging.WARNING,
-        message=(
-            f"Zoho token {row.pk} needs the user to connect again: Zoho refused its refresh "
-            f"token ({error}; {reason})."
-        ),
-    )
-    signals.reconsent_required.send(sender=ZohoToken, token=row, reason=reason, error=error)

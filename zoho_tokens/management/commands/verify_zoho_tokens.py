@@ -86,6 +86,7 @@ class Command(BaseCommand):
             "unreachable": _("Zoho did not answer (not checked)"),
             "error": _("Zoho refused for another reason"),
             "gone": _("Disconnected while checking"),
+            "skipped": _("No refresh token to check with"),
         }
         for verdict, count in report.counts.items():
             self.stdout.write(f"{labels[verdict]:<42} {count:>7}")
