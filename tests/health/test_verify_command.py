@@ -190,3 +190,32 @@ def test_a_token_without_a_refresh_token_is_skipped_not_called_alive(fake_zoho):
     assert report["counts"]["skipped"] == 1
     assert report["counts"]["alive"] == 1
     assert fake_zoho.count("/oauth/v2/token", grant_type="refresh_token") == 1
+
+
+class Terminal(StringIO):
+    """Output that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_a_terminal_gets_a_progress_bar_and_a_pipe_does_not(fake_zoho):
+    store_tokens(fake_zoho, 3)
+    terminal = Terminal()
+    try:
+        call_command("verify_zoho_tokens", stdout=terminal)
+    except SystemExit:
+        pass
+
+    assert "\r[" in terminal.getvalue()
+    assert "3/3" in terminal.getvalue()
+    assert "\r" not in verify()[1]
+
+
+def test_json_on_a_terminal_stays_plain_json(fake_zoho):
+    store_tokens(fake_zoho, 2)
+    terminal = Terminal()
+
+    call_command("verify_zoho_tokens", "--json", stdout=terminal)
+
+    assert json.loads(terminal.getvalue())["counts"]["alive"] == 2
