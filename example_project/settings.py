@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "example_project.crm_demo.context.zoho_reconsent",
             ]
         },
     }
@@ -130,3 +131,6 @@ ZOHO_TOKENS = {
     "LOGIN_CREATE_USERS": True,
     "SDK_RESOURCE_PATH": str(BASE_DIR / "zoho_sdk_resources"),
 }
+
+# The demo prints its mails (such as "please reconnect Zoho CRM") to the console.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -30,6 +30,7 @@ from zoho_tokens.forms import SelfClientGrantForm
 from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.web.admin_health import HealthAdminMixin
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
@@ -78,7 +79,7 @@ def _masked_column(name: str, description: Any) -> Callable[[Any, ZohoToken], st
 
 
 @admin.register(ZohoToken)
-class ZohoTokenAdmin(RevokingAdminMixin):
+class ZohoTokenAdmin(HealthAdminMixin, RevokingAdminMixin):
     """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
 
     list_display = (
@@ -273,6 +274,11 @@ class ZohoTokenAdmin(RevokingAdminMixin):
                 name=f"{prefix}_self_client",
             ),
             path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name=f"{prefix}_dashboard",
+            ),
+            path(
                 "<path:object_id>/revoke/",
                 self.admin_site.admin_view(self.revoke_view),
                 name=f"{prefix}_revoke",
@@ -301,4 +307,5 @@ class ZohoTokenAdmin(RevokingAdminMixin):
         context["can_revoke"] = (
             obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
+        context["timeline"] = self.timeline(obj) if obj is not None else []
         return super().render_change_form(request, context, add, change, form_url, obj)

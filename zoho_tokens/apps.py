@@ -31,6 +31,11 @@ class ZohoTokensConfig(AppConfig):
             dispatch_uid="zoho_tokens.revoke_tokens_of_deleted_user",
         )
 
+        from zoho_tokens.health.receivers import connect_receivers
+
+        # The tokens' history and the metrics follow every token_event.
+        connect_receivers()
+
         from zoho_tokens.tokens.sqlite import begin_immediate
 
         connection_created.connect(begin_immediate, dispatch_uid="zoho_tokens.begin_immediate")

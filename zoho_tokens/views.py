@@ -27,6 +27,7 @@ from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoTokensError,
 )
+from zoho_tokens.health import acting
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
@@ -114,7 +115,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             message=_("Sign in first, then connect Zoho CRM. Nothing was saved."),
         )
     try:
-        text = _finish(request, flow, code)
+        with acting("user", request.user):
+            text = _finish(request, flow, code)
     except ZohoTokensError as err:
         return failed(request, err, flow.next_url)
     tell(request, messages.SUCCESS, text)
@@ -220,7 +222,8 @@ def disconnect(request: HttpRequest) -> HttpResponse:
                 **links(request, next_url),
             },
         )
-    result = revoke_tokens(tokens)
+    with acting("user", user):
+        result = revoke_tokens(tokens)
     if not result.revoked:
         tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))
     elif result.pending:

@@ -341,3 +341,19 @@ def test_a_failing_receiver_after_the_write_does_not_revoke_the_stored_token(
         signals.token_saved.disconnect(broken_receiver)
 
     assert fake_zoho.is_refresh_token_active(ZohoToken.objects.get().refresh_token)
+
+
+def test_a_transfer_is_a_moved_event_in_the_token_s_history(
+    fake_zoho: FakeZoho, alice_user, bob_user, settings
+) -> None:
+    from zoho_tokens.models import TokenEvent
+
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
+    row = connect(fake_zoho, user=alice_user).token
+
+    connect(fake_zoho, user=bob_user)
+
+    kinds = list(
+        TokenEvent.objects.filter(token_id=row.pk).order_by("pk").values_list("kind", "outcome")
+    )
+    assert kinds == [("connected", "created"), ("moved", "ok"), ("connected", "renewed")]

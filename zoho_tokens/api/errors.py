@@ -23,6 +23,8 @@ from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
     MissingScopeError,
+    NoUsableTokenError,
+    ReauthorizationRequired,
     ZohoAPIError,
     ZohoThrottledError,
     ZohoTokensError,
@@ -278,3 +280,18 @@ def error_for(
         details=error.details if error.details is not None else error.message,
         service=service.name,
     )
+
+
+def outcome_of(err: Exception) -> str:
+    """The one-word outcome of a failed API call, for the metrics and the log records:
+    ``throttled``, ``unavailable``, ``reconsent`` (the token is dead), ``refused`` (Zoho
+    answered an error), or ``error``."""
+    if isinstance(err, ZohoThrottledError):
+        return "throttled"
+    if isinstance(err, ZohoUnavailableError):
+        return "unavailable"
+    if isinstance(err, ReauthorizationRequired | NoUsableTokenError):
+        return "reconsent"
+    if isinstance(err, ZohoAPIError):
+        return "refused"
+    return "error"

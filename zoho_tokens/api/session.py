@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import logging
 import math
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -44,6 +45,7 @@ from requests.adapters import BaseAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
+from zoho_tokens import signals
 from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
@@ -54,6 +56,7 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
+    ZohoTokensError,
     ZohoUnavailableError,
 )
 from zoho_tokens.models import ZohoToken
@@ -199,6 +202,31 @@ class ZohoSession(BooksOrganization, requests.Session):
         self, method: str | bytes, url: str | bytes, params: Any = None, **kwargs: Any
     ) -> requests.Response:
         """Send one request as the token's user (see the class and module docstrings)."""
+        started = time.perf_counter()
+        outcome = "error"
+        try:
+            response = self._request(method, url, params, **kwargs)
+            outcome = "ok"
+            return response
+        except ZohoTokensError as err:
+            outcome = api_errors.outcome_of(err)
+            raise
+        finally:
+            took = (time.perf_counter() - started) * 1000
+            signals.emit(
+                "api_call",
+                self.token_id,
+                outcome,
+                service=self.service.name,
+                duration_ms=took,
+                logger=logger,
+                message=f"{self.service.label} call as Zoho token {self.token_id}: {outcome}.",
+            )
+
+    @sensitive_variables()
+    def _request(
+        self, method: str | bytes, url: str | bytes, params: Any = None, **kwargs: Any
+    ) -> requests.Response:
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
         what = f"{self.service.label} call"
         deadline = Deadline.starting_now(_time_limit(kwargs.pop("timeout", None)), what)

@@ -53,6 +53,7 @@ DEFAULTS: dict[str, Any] = {
     "EXTRA_SCOPES": (),
     "INCREMENTAL_CONSENT": "full",
     "SERVICES": {"crm": None},
+    "HISTORY_DAYS": 90,
 }
 
 #: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
@@ -161,6 +162,12 @@ class ZohoTokensSettings:
         'How more scopes are asked for: ``"full"`` (a new consent for every scope the token '
         'needs; the default) or ``"enhance"`` (Zoho\'s incremental authorisation: the same '
         "refresh token gains the scopes).",
+    )
+
+    HISTORY_DAYS = _Setting(
+        int,
+        "Days a token's history (its events) is kept; ``cleanup_zoho_tokens`` deletes older "
+        "events. 0 keeps them for ever.",
     )
 
     def _get(self, key: str) -> Any:

@@ -200,7 +200,14 @@ def _announce(
     signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
     if stored.previous_user is not None:
         announce_transfer(stored.token, stored.previous_user, stored.token.user)
-    logger.info("Zoho token %s stored for %s.", stored.token.pk, identity.user_name)
+    signals.emit(
+        "connected",
+        stored.token.pk,
+        "created" if stored.created else "renewed",
+        logger=logger,
+        level=logging.INFO,
+        message=f"Zoho token {stored.token.pk} stored for {identity.user_name}.",
+    )
     return ConnectResult(
         token=stored.token,
         identity=identity,

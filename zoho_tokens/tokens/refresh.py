@@ -17,7 +17,7 @@ on the lock too) gets the same failure without calling Zoho again.
 
 from __future__ import annotations
 
-import logging
+import time
 from dataclasses import dataclass
 
 from django.db import router
@@ -36,12 +36,15 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken
 from zoho_tokens.tokens.backoff import raise_if_backing_off, record_failure
 from zoho_tokens.tokens.lock import LockWaitTimeout, token_lock
 from zoho_tokens.tokens.lookups import require_usable
-
-logger = logging.getLogger(__name__)
+from zoho_tokens.tokens.refresh_news import (
+    announce_failure,
+    announce_reconsent,
+    announce_refreshed,
+)
 
 #: How often a refresh is attempted when the row keeps changing under it (SQLite only:
 #: elsewhere the row lock keeps other writers out).
@@ -75,6 +78,8 @@ _REFUSED_FIELDS = (
     "access_token_encrypted",
     "access_token_digest",
     "expires_at_ms",
+    "refresh_failure",
+    "refresh_backoff_until",
 )
 
 
@@ -115,7 +120,7 @@ def ensure_fresh(
     Raises:
         ReauthorizationRequired: Zoho answered ``invalid_code`` (the refresh token was
             revoked or expired); the row is marked as needing re-authorisation (committed)
-            and ``reauth_required`` is sent. Also raised, without calling Zoho, when another
+            and ``reconsent_required`` is sent (once: by the worker that found out). Also raised, without calling Zoho, when another
             worker found that out first.
         NoUsableTokenError: the row was revoked or deleted in the meantime.
         ZohoThrottledError, ZohoUnavailableError, ZohoOAuthError: Zoho throttled, failed,
@@ -151,6 +156,8 @@ class _Outcome:
     refused: InvalidGrantError | None = None
     #: A failure of Zoho's, recorded on the row and raised once the lock is released.
     failed: ZohoOAuthError | None = None
+    #: How long Zoho took to answer, when it was asked.
+    duration_ms: float | None = None
 
 
 @sensitive_variables("grant")
@@ -160,8 +167,10 @@ def _refresh_under_lock(
     wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
     if deadline is not None:
         wait = min(wait, deadline.left_for(REFRESHING))
+    started = time.perf_counter()
     try:
         with token_lock(pk, using, wait=wait) as locked:
+            signals.emit("lock_wait", pk, "ok", duration_ms=_ms_since(started))
             row = require_usable(locked, pk, unless=" before it could be refreshed")
             if not needs_refresh(row, rejected_access_token):
                 # Another worker refreshed it while this one waited for the lock.
@@ -170,6 +179,7 @@ def _refresh_under_lock(
             raise_if_backing_off(row)
             return _refresh(row, using, deadline)
     except LockWaitTimeout as err:
+        signals.emit("lock_wait", pk, "timeout", duration_ms=_ms_since(started))
         if deadline is not None and deadline.remaining() < DEADLINE_SLACK:
             raise deadline.ran_out(WAITING) from err
         raise ZohoUnavailableError(
@@ -183,6 +193,7 @@ def _refresh_under_lock(
 def _refresh(row: ZohoToken, using: str, deadline: Deadline | None) -> _Outcome:
     """Ask Zoho for a new access token for ``row`` and store it (under the lock)."""
     timeout = None if deadline is None else deadline.left_for(REFRESHING)
+    started = time.perf_counter()
     try:
         grant = oauth.refresh_access_token(
             row.refresh_token or "",
@@ -195,9 +206,9 @@ def _refresh(row: ZohoToken, using: str, deadline: Deadline | None) -> _Outcome:
         api_domain = grant.api_domain and trusted_api_domain(grant.api_domain, row.location)
     except InvalidGrantError as err:
         # Stored, although we raise: every other worker must stop asking Zoho.
-        row.mark_needs_reauth()
+        row.mark_needs_reauth(ReconsentReason.REVOKED, err.error)
         written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
-        return _Outcome(row if written else None, refused=err)
+        return _Outcome(row if written else None, refused=err, duration_ms=_ms_since(started))
     except ZohoOAuthError as err:
         if (
             deadline is not None
@@ -208,7 +219,8 @@ def _refresh(row: ZohoToken, using: str, deadline: Deadline | None) -> _Outcome:
             return _Outcome(row, failed=deadline.ran_out(REFRESHING))
         # Stored, although we raise: the workers waiting on the lock must not ask again.
         record_failure(row, err, using)
-        return _Outcome(row, failed=err)
+        return _Outcome(row, failed=err, duration_ms=_ms_since(started))
+    took = _ms_since(started)
     row.access_token = grant.access_token
     row.expires_at_ms = grant.expires_at_ms
     if api_domain:
@@ -221,7 +233,11 @@ def _refresh(row: ZohoToken, using: str, deadline: Deadline | None) -> _Outcome:
     row.refresh_failure = ""
     row.refresh_backoff_until = None
     written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
-    return _Outcome(row if written else None, refreshed=True)
+    return _Outcome(row if written else None, refreshed=True, duration_ms=took)
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> bool:
@@ -244,16 +260,11 @@ def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> 
 def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
     """Log and signal what happened, once the lock (and its transaction) is released."""
     if outcome.failed is not None:
+        announce_failure(row, outcome.failed, outcome.duration_ms)
         raise outcome.failed
     if outcome.refused is not None:
-        logger.warning(
-            "Zoho token %s needs re-authorisation: Zoho refused its refresh token (%s).",
-            row.pk,
-            outcome.refused.error,
-        )
-        signals.reauth_required.send(sender=ZohoToken, token=row, error=outcome.refused.error)
+        announce_reconsent(row, ReconsentReason.REVOKED, outcome.refused.error, outcome.duration_ms)
         raise ReauthorizationRequired(row.pk) from outcome.refused
     if outcome.refreshed:
-        logger.info("Zoho token %s refreshed; valid until %s.", row.pk, row.expires_at)
-        signals.token_refreshed.send(sender=ZohoToken, token=row)
+        announce_refreshed(row, outcome.duration_ms)
     return row

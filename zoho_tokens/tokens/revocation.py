@@ -90,12 +90,15 @@ def revoke_token(token: ZohoToken) -> RevocationResult:
     token.refresh_from_db()
     if already_revoked and not has_refresh_token:
         return RevocationResult(token, remote_done=True)
+    if not already_revoked:
+        signals.emit("revoked_locally", token.pk, "ok")
     if not has_refresh_token:
         # Nothing that Zoho would know to revoke.
         signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
         return RevocationResult(token, remote_done=True)
     outcome, reason = _finish_remote_revocation(token)
     remote_done = outcome is _Remote.DONE
+    _emit_remote(token.pk, outcome)
     signals.token_revoked.send(sender=ZohoToken, token=token, remote=remote_done)
     return RevocationResult(token, remote_done=remote_done, reason=reason)
 
@@ -129,7 +132,9 @@ def revoke_tokens(
     token, with ``remote`` telling whether Zoho confirmed.
     """
     deadline = time.monotonic() + (zoho_settings.HTTP_TIMEOUT if within is None else within)
-    acted = _revoke_locally(tokens)
+    acted, newly_revoked = _revoke_locally(tokens)
+    for pk in newly_revoked:
+        signals.emit("revoked_locally", pk, "ok")
     done, reasons, unreachable = 0, set(), set()
     for start in range(0, len(acted), 500):
         for token in ZohoToken.objects.filter(pk__in=acted[start : start + 500]).order_by("pk"):
@@ -140,6 +145,7 @@ def revoke_tokens(
                     outcome, reason = _Remote.UNREACHABLE, "Zoho did not answer in time"
                 else:
                     outcome, reason = _finish_remote_revocation(token, timeout=left)
+                _emit_remote(token.pk, outcome)
             if outcome is _Remote.UNREACHABLE:
                 unreachable.add(token.accounts_server)
             if outcome is _Remote.DONE:
@@ -152,13 +158,16 @@ def revoke_tokens(
     return BulkRevocationResult(len(acted), done, len(acted) - done, tuple(sorted(reasons)))
 
 
-def _revoke_locally(tokens: QuerySet[ZohoToken]) -> list[Any]:
+def _revoke_locally(tokens: QuerySet[ZohoToken]) -> tuple[list[Any], list[Any]]:
     """Make ``tokens`` unusable in one UPDATE (:meth:`ZohoToken.mark_revoked` for many);
-    the keys of the rows a revocation had work to do on, in key order."""
+    the keys of the rows a revocation had work to do on, and of those it made unusable
+    (the others were revoked already, their revocation at Zoho pending), in key order."""
     selected = ZohoToken.objects.filter(pk__in=tokens.values("pk")).revocable()
     with transaction.atomic():
         acted = list(selected.select_for_update().order_by("pk").values_list("pk", flat=True))
-        selected.exclude(status=TokenStatus.REVOKED).update(
+        active = selected.exclude(status=TokenStatus.REVOKED)
+        newly_revoked = list(active.order_by("pk").values_list("pk", flat=True))
+        active.update(
             status=TokenStatus.REVOKED,
             status_changed_at=timezone.now(),
             # Only Zoho's answer may make a refresh token forgettable.
@@ -172,7 +181,7 @@ def _revoke_locally(tokens: QuerySet[ZohoToken]) -> list[Any]:
             client_secret_encrypted="",
             expires_at_ms=None,
         )
-    return acted
+    return acted, newly_revoked
 
 
 class _Remote(enum.Enum):
@@ -237,6 +246,7 @@ def retry_pending_revocations(*, batch_size: int = 100) -> tuple[int, int]:
                 still_pending += 1
                 continue
             outcome, _reason = _finish_remote_revocation(token)
+            _emit_remote(token.pk, outcome)
             if outcome is _Remote.DONE:
                 signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
                 done += 1
@@ -269,3 +279,8 @@ def revoke_tokens_of_deleted_user(sender: Any, instance: Any, **kwargs: Any) -> 
             instance.pk,
             "; ".join(result.reasons),
         )
+
+
+def _emit_remote(token_id: int, outcome: _Remote) -> None:
+    """The ``revoked_at_zoho`` event: ``ok``, or why the revocation stays pending."""
+    signals.emit("revoked_at_zoho", token_id, "ok" if outcome is _Remote.DONE else outcome.value)

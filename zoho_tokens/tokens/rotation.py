@@ -23,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 
+from zoho_tokens import signals
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.models.crypto import InvalidToken, Keyring, keyring
 from zoho_tokens.models.state import DIGESTED_SECRET_NAMES, SECRET_COLUMNS, SECRET_NAMES
@@ -88,6 +89,7 @@ def rotate_keys(
                 unchanged = {column: row[column] for column in SECRET_COLUMNS}
                 if ZohoToken.objects.filter(pk=row["pk"], **unchanged).update(**updates):
                     reencrypted += 1
+                    signals.emit("reencrypted", row["pk"], "ok")
                 else:
                     changed += 1
         if progress is not None:

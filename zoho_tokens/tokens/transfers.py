@@ -45,6 +45,7 @@ def announce_transfer(token: ZohoToken, previous_user: Any, user: Any) -> None:
     signals.token_transferred.send(
         sender=ZohoToken, token=token, previous_user=previous_user, user=user
     )
+    signals.emit("moved", token.pk, "ok")
     logger.warning(
         "Zoho token %s moved from Django user %s to %s (ALLOW_ACCOUNT_TRANSFER).",
         token.pk,

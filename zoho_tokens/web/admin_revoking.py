@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.health.actors import acting
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.revocation import (
     BulkRevocationResult,
@@ -104,7 +105,8 @@ class RevokingAdminMixin(_ModelAdmin):
             return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
         selected = list(queryset.order_by("pk"))
         already = sum(1 for token in selected if not token.is_revocable)
-        result = revoke_tokens(queryset)
+        with acting("admin", request.user):
+            result = revoke_tokens(queryset)
         for token in selected:
             if token.is_revocable:
                 self.log_change(request, token, str(_("Revoked")))
@@ -123,7 +125,9 @@ class RevokingAdminMixin(_ModelAdmin):
             return HttpResponseRedirect(self._change_url(token.pk))
         if request.method != "POST" or request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, [token], action=False)
-        _report_revocations(request, _single(revoke_token(token)))
+        with acting("admin", request.user):
+            result = revoke_token(token)
+        _report_revocations(request, _single(result))
         self.log_change(request, token, str(_("Revoked")))
         return HttpResponseRedirect(self._change_url(token.pk))
 

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser, OutputWrappe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.health import acting
 from zoho_tokens.tokens.rotation import DEFAULT_BATCH_SIZE, RotationReport, rotate_keys
 
 
@@ -46,11 +47,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = rotate_keys(
-            batch_size=options["batch_size"],
-            progress=self._progress if options["verbosity"] > 1 else None,
-            dry_run=options["dry_run"],
-        )
+        with acting("command"):
+            report = rotate_keys(
+                batch_size=options["batch_size"],
+                progress=self._progress if options["verbosity"] > 1 else None,
+                dry_run=options["dry_run"],
+            )
         if report.dry_run:
             done = ngettext(
                 "%(count)d row would be re-encrypted with the newest key (dry run: nothing "
