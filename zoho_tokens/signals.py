@@ -40,6 +40,7 @@ Receivers must not expect secrets in any argument beyond the token itself.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from django.dispatch import Signal
 
@@ -68,7 +69,8 @@ reauth_required = reconsent_required
 #: Another Django user connected the Zoho account: ``token``, ``previous_user``, ``user``.
 token_transferred = Signal()
 #: Something happened to a token: ``event``, ``token_id``, ``outcome``, ``service``,
-#: ``duration_ms``, ``detail`` (see the module docstring).
+#: ``duration_ms``, ``detail`` (see the module docstring); for a bulk operation,
+#: ``token_id`` is None and ``token_ids`` names every token it happened to.
 token_event = Signal()
 
 #: The events of :data:`token_event`. Those that change a token are kept in its history;
@@ -117,6 +119,25 @@ def emit(
         service=service,
         duration_ms=duration_ms,
         detail=detail,
+    )
+
+
+def emit_many(
+    event: str, token_ids: Sequence[int], outcome: str, *, service: str = "accounts"
+) -> None:
+    """Send :data:`token_event` once for the same event of many tokens (``token_ids``):
+    a bulk operation's history is then one ``INSERT``, not one per token. Internal."""
+    if not token_ids:
+        return
+    token_event.send(
+        sender=None,
+        event=event,
+        token_id=None,
+        token_ids=tuple(token_ids),
+        outcome=outcome,
+        service=service,
+        duration_ms=None,
+        detail="",
     )
 
 

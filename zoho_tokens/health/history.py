@@ -34,21 +34,27 @@ def record_event(
     outcome: str,
     detail: str = "",
     duration_ms: float | None = None,
+    token_ids: tuple[int, ...] = (),
     **_: Any,
 ) -> None:
-    """Receiver of ``token_event``: write one history row (events that change a token)."""
-    if event not in HISTORY_KINDS or token_id is None:
+    """Receiver of ``token_event``: write one history row (events that change a token);
+    for a bulk event (``token_ids``), one row per token in one ``INSERT``."""
+    ids = token_ids or ((token_id,) if token_id is not None else ())
+    if event not in HISTORY_KINDS or not ids:
         return
     acting = current()
     try:
-        TokenEvent.objects.create(
-            token_id=token_id,
-            kind=event,
-            actor=acting.actor,
-            actor_user_id=acting.user_id,
-            outcome=outcome[:16],
-            detail=detail[:64],
-            duration_ms=None if duration_ms is None else max(int(duration_ms), 0),
+        TokenEvent.objects.bulk_create(
+            TokenEvent(
+                token_id=pk,
+                kind=event,
+                actor=acting.actor,
+                actor_user_id=acting.user_id,
+                outcome=outcome[:16],
+                detail=detail[:64],
+                duration_ms=None if duration_ms is None else max(int(duration_ms), 0),
+            )
+            for pk in ids
         )
     except DatabaseError:
         logger.warning(

@@ -159,13 +159,15 @@ def record_metrics(
     service: str = "accounts",
     detail: str = "",
     duration_ms: float | None = None,
+    token_ids: tuple[int, ...] = (),
     **_: Any,
 ) -> None:
     """Receiver of ``token_event``: add the event to the instruments (a no-op without
-    ``opentelemetry-api``)."""
+    ``opentelemetry-api``); a bulk event counts once per token."""
     handler = _HANDLERS.get(event)
     if handler is None:
         return
     instruments = _get()
     if instruments is not None:
-        handler(instruments, outcome, service, detail, duration_ms)
+        for _token in range(max(1, len(token_ids))):
+            handler(instruments, outcome, service, detail, duration_ms)

@@ -133,9 +133,9 @@ def revoke_tokens(
     """
     deadline = time.monotonic() + (zoho_settings.HTTP_TIMEOUT if within is None else within)
     acted, newly_revoked = _revoke_locally(tokens)
-    for pk in newly_revoked:
-        signals.emit("revoked_locally", pk, "ok")
+    signals.emit_many("revoked_locally", newly_revoked, "ok")
     done, reasons, unreachable = 0, set(), set()
+    remote: dict[_Remote, list[int]] = {}
     for start in range(0, len(acted), 500):
         for token in ZohoToken.objects.filter(pk__in=acted[start : start + 500]).order_by("pk"):
             outcome, reason = _Remote.DONE, ""
@@ -145,7 +145,7 @@ def revoke_tokens(
                     outcome, reason = _Remote.UNREACHABLE, "Zoho did not answer in time"
                 else:
                     outcome, reason = _finish_remote_revocation(token, timeout=left)
-                _emit_remote(token.pk, outcome)
+                remote.setdefault(outcome, []).append(token.pk)
             if outcome is _Remote.UNREACHABLE:
                 unreachable.add(token.accounts_server)
             if outcome is _Remote.DONE:
@@ -155,6 +155,8 @@ def revoke_tokens(
             signals.token_revoked.send(
                 sender=ZohoToken, token=token, remote=outcome is _Remote.DONE
             )
+    for outcome, pks in remote.items():
+        signals.emit_many("revoked_at_zoho", pks, _remote_outcome(outcome))
     return BulkRevocationResult(len(acted), done, len(acted) - done, tuple(sorted(reasons)))
 
 
@@ -283,4 +285,9 @@ def revoke_tokens_of_deleted_user(sender: Any, instance: Any, **kwargs: Any) -> 
 
 def _emit_remote(token_id: int, outcome: _Remote) -> None:
     """The ``revoked_at_zoho`` event: ``ok``, or why the revocation stays pending."""
-    signals.emit("revoked_at_zoho", token_id, "ok" if outcome is _Remote.DONE else outcome.value)
+    signals.emit("revoked_at_zoho", token_id, _remote_outcome(outcome))
+
+
+def _remote_outcome(outcome: _Remote) -> str:
+    """An event's ``outcome`` for a revocation at Zoho: ``ok``, or why it stays pending."""
+    return "ok" if outcome is _Remote.DONE else outcome.value
