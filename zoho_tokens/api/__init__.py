@@ -1,12 +1,15 @@
 """Every Zoho API as the user: sessions that carry one user's own token.
 
-``session`` (``session_for`` and ``ZohoSession``), ``wire`` (the one place a request is
+``session`` (``session_for`` and ``ZohoSession``), ``asession`` (``asession_for`` and
+``AsyncZohoSession``, for async code), ``arefresh`` (their tokens, fresh, per coroutine),
+``target`` (where a call may go, for both), ``wire`` (the one place a request is
 sent), ``errors`` (Zoho's answers as this package's exceptions), ``services`` (each API's
 host and the context it needs).
 """
 
 from __future__ import annotations
 
+from zoho_tokens.api.asession import AsyncZohoSession, asession_for
 from zoho_tokens.api.session import ZohoSession, session_for
 
-__all__ = ["ZohoSession", "session_for"]
+__all__ = ["AsyncZohoSession", "ZohoSession", "asession_for", "session_for"]
