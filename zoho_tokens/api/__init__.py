@@ -2,7 +2,8 @@
 
 ``session`` (``session_for`` and ``ZohoSession``), ``asession`` (``asession_for`` and
 ``AsyncZohoSession``, for async code), ``arefresh`` (their tokens, fresh, per coroutine),
-``target`` (where a call may go, for both), ``wire`` (the one place a request is
+``target`` (where a call may go, for both), ``tasks`` (calls as a user from task
+workers: give up or retry later), ``wire`` (the one place a request is
 sent), ``errors`` (Zoho's answers as this package's exceptions), ``services`` (each API's
 host and the context it needs).
 """
@@ -11,5 +12,16 @@ from __future__ import annotations
 
 from zoho_tokens.api.asession import AsyncZohoSession, asession_for
 from zoho_tokens.api.session import ZohoSession, session_for
+from zoho_tokens.api.tasks import GiveUp, RetryLater, TaskVerdict, task_verdict, zoho_task
 
-__all__ = ["AsyncZohoSession", "ZohoSession", "asession_for", "session_for"]
+__all__ = [
+    "AsyncZohoSession",
+    "GiveUp",
+    "RetryLater",
+    "TaskVerdict",
+    "ZohoSession",
+    "asession_for",
+    "session_for",
+    "task_verdict",
+    "zoho_task",
+]
