@@ -26,11 +26,14 @@ For each request it:
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import ssl
 from collections.abc import Mapping
 from types import TracebackType
 from typing import Any
 
+import certifi
 import httpx
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
@@ -66,6 +69,13 @@ def asession_for(
     return AsyncZohoSession(user_or_token, get_service(service), organization_id=organization_id)
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # The CA bundle httpx uses by default (certifi's); loading it takes milliseconds, so
+    # it is loaded once per process, not once per session.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
 class _Bound:
     """What a session learnt from its token's row when it was entered."""
 
@@ -95,6 +105,7 @@ class AsyncZohoSession:
         self._bound: _Bound | None = None
         self._client = httpx.AsyncClient(
             headers={"Accept": "application/json"},
+            verify=_tls_context(),
             follow_redirects=False,
             # Each step's own bound; request() holds the whole call to one deadline.
             timeout=zoho_settings.HTTP_TIMEOUT,
