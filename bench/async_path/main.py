@@ -44,10 +44,18 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--latency", type=float, default=0.2)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--output", default="", help="Markdown file to write")
+    parser.add_argument(
+        "--output",
+        default="",
+        help="Markdown file (default docs/benchmarks-async.md; none with --quick)",
+    )
     args, _others = parser.parse_known_args(argv)  # make bench passes bench.run's too
     if args.quick:
         args.seconds = min(args.seconds, 6.0)
+    elif not args.output:
+        args.output = str(
+            Path(__file__).resolve().parent.parent.parent / "docs" / "benchmarks-async.md"
+        )
     return args
 
 

@@ -2,7 +2,7 @@
 through ``zoho_task``: every call goes out as its own user, one refresh per broken token,
 a disconnected user's tasks fail at once, throttled ones wait for Zoho's Retry-After.
 
-The full run (1,000 tasks of 50 users) is ``make loadtest-celery``
+The full run (1,000 tasks of 50 users) is part of ``make loadtest``
 (``ZOHO_TOKENS_CELERY_RUN=full``); the suite runs the small one.
 """
 
