@@ -228,11 +228,13 @@ test-browser: $(VENV)/.browser-installed
 ## BENCH_ARGS go to bench/run.py: --quick is the one-to-two-minute smoke run CI makes, which
 ## writes nothing unless given --output. Then bench/async_path: one ASGI worker with asession_for
 ## against one WSGI worker (8 threads) with session_for, the fake Zoho answering in 200 ms
-## (docs/benchmarks-async.md; under --quick a few seconds per worker, written nowhere).
+## and bench/celery_path: Celery tasks with zoho_task + acting_as against the SDK with a zero-cost
+## store (docs/benchmarks-async.md; under --quick a few seconds each, written nowhere).
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
 	$(PY) -m bench.async_path $(BENCH_ARGS)
+	$(PY) -m bench.celery_path $(BENCH_ARGS)
 
 # -- load test: the example project under gunicorn, many users at once ----------------------
 

@@ -32,4 +32,5 @@ ZOHO_TOKENS = {
     "API_DOMAIN": _zoho,
     "ENCRYPTION_KEYS": ["Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="],
     "HTTP_TIMEOUT": 30,
+    "SDK_RESOURCE_PATH": os.environ.get("ASYNC_BENCH_RESOURCES", "async-bench-sdk"),
 }
