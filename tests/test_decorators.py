@@ -268,9 +268,9 @@ def test_an_async_view_without_a_token_sends_the_user_to_connect(
 
     assert response.status_code == 302
     assert response["Location"] == "/zoho/connect/?next=%2Fapage%2Fnone%2F"
-    assert [str(m) for m in get_messages(response.asgi_request)] == [
-        str(RAISED["none"].user_message)
-    ]
+    raised = RAISED["none"]
+    assert isinstance(raised, NoUsableTokenError)
+    assert [str(m) for m in get_messages(response.asgi_request)] == [str(raised.user_message)]
 
 
 def test_an_async_view_throttled_by_zoho_answers_503_with_retry_after(

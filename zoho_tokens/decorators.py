@@ -24,7 +24,7 @@ propagates as usual.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import wraps
 from typing import Any, TypeVar, cast, overload
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -53,7 +53,7 @@ UNAVAILABLE_TEMPLATE = "zoho_tokens/unavailable.html"
 #: Tags the "connect Zoho to continue" message, so that it can be dropped once it is stale.
 CONNECT_MESSAGE_TAG = "zoho-tokens-connect"
 
-_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+_View = TypeVar("_View", bound=Callable[..., HttpResponse | Awaitable[HttpResponse]])
 
 
 @overload
@@ -110,11 +110,12 @@ def zoho_connection_required(
                 return redirect_to_login(request.get_full_path(), login_url)
             _drop_stale_connect_message(request)
             try:
-                return view_func(request, *args, **kwargs)
+                response = view_func(request, *args, **kwargs)
             except NoUsableTokenError as err:
                 return _send_to_connect(request, err, connect_url_name, service)
             except ZohoUnavailableError as err:
                 return _unavailable(request, err, template_name, service)
+            return cast(HttpResponse, response)  # a sync view: its answer, not an awaitable
 
         return wrapped  # type: ignore[return-value]
 
