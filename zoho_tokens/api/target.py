@@ -1,10 +1,11 @@
-"""Where a session's requests may go, shared by the sync and the async session.
+"""Where an async session's requests may go: pure functions, no HTTP, no database.
 
-Pure functions of a token's API domain and a service: the absolute URL of a call, the
-check that a URL about to be sent is on one of the token's own Zoho hosts, and whether a
-Books call still needs an ``organization_id``. No HTTP and no database here, so that
-:mod:`zoho_tokens.api.session` (``requests``) and :mod:`zoho_tokens.api.asession`
-(``httpx``) decide these things in exactly one way.
+The absolute URL of a call, the check that a URL about to be sent is on one of the
+token's own Zoho hosts, and whether a Books call still needs an ``organization_id``: the
+rules of :class:`zoho_tokens.api.session.ZohoSession` (``url_for``, ``_params``), as
+functions that :mod:`zoho_tokens.api.asession` (``httpx``) can call. (Branch
+``harden-session`` moves the sync session's rules into ``accounts.destinations``
+(``checked_destination``) and ``api.books``: once merged, these fold into those.)
 """
 
 from __future__ import annotations
