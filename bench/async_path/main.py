@@ -24,6 +24,13 @@ from bench.async_path.load import LoadResult, run_load
 from bench.async_path.servers import FakeProcess, bench_env, start_server
 from bench.loadtest.fake import user_email
 
+PAGE_TITLE = (
+    "# Benchmarks: async views and task workers\n\n"
+    "Written by `make bench` (`python -m bench.async_path`, then `python -m bench.celery_path`)."
+    " Figures are ratios against a baseline measured in the same run; the load average says"
+    " how idle the machine was.\n\n"
+)
+
 #: The targets of issue 27.
 SPEEDUP_TARGET = 5.0
 P95_FACTOR_TARGET = 1.5
@@ -132,7 +139,8 @@ def render(runs: dict[str, ServerRun], args: argparse.Namespace) -> str:
     setup = (
         f"{args.clients} concurrent clients, {args.users} users, {args.seconds:g} s per worker, "
         f"fake Zoho answering each API call in {args.latency * 1000:.0f} ms, every access token "
-        "killed half-way; SQLite (WAL)."
+        "killed half-way; SQLite (WAL). Load average at the end: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
     )
     return "\n".join(
         ["## Async views: asession_for on one ASGI worker", "", setup, "", *rows, "", *verdicts, ""]
@@ -160,7 +168,7 @@ def main(argv: list[str] | None = None) -> int:
     report = render(runs, args)
     print(report)
     if args.output:
-        Path(args.output).write_text(report)
+        Path(args.output).write_text(PAGE_TITLE + report)
     return 0
 
 

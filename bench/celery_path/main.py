@@ -80,7 +80,8 @@ def render(rates: dict[str, float], args: argparse.Namespace) -> str:
             "## Task workers: Celery tasks as their user",
             "",
             f"One Celery worker, threads pool of 8, {args.tasks} tasks of {args.users} users "
-            f"(best of {args.rounds}), each one SDK call (`get_users`) to the fake Zoho.",
+            f"(best of {args.rounds}), each one SDK call (`get_users`) to the fake Zoho. "
+            f"Load average at the end: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
             "",
             "| tasks | tasks/s |",
             "|---|---:|",
