@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync, sync_to_async
+from django.db import connections
 from django.http import HttpRequest, HttpResponse
 from django.test import AsyncClient
 from django.urls import path
@@ -38,9 +39,17 @@ async def thread_sensitive(request: HttpRequest) -> HttpResponse:
     return HttpResponse(await sync_to_async(who_am_i_at_zoho)(request))
 
 
+def who_am_i_in_a_pool_thread(request: HttpRequest) -> str:
+    try:
+        return who_am_i_at_zoho(request)
+    finally:
+        connections.close_all()  # no request cycle closes a pool thread's connections
+
+
 @zoho_connection_required
 async def thread_pool(request: HttpRequest) -> HttpResponse:
-    return HttpResponse(await sync_to_async(who_am_i_at_zoho, thread_sensitive=False)(request))
+    answer = await sync_to_async(who_am_i_in_a_pool_thread, thread_sensitive=False)(request)
+    return HttpResponse(answer)
 
 
 urlpatterns = [
