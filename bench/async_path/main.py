@@ -114,7 +114,7 @@ def _run_server(kind: str, fake: FakeProcess, emails: dict[int, str], args: argp
 def render(runs: dict[str, ServerRun], args: argparse.Namespace) -> str:
     wsgi, asgi = runs["wsgi"], runs["asgi"]
     speedup = asgi.load.calls_per_second / wsgi.load.calls_per_second
-    p95_factor = asgi.load.percentile(0.95) / args.latency
+    p95_factor = asgi.load.percentile(0.95) / max(args.latency, 1e-3)
     exact = all(set(run.refreshes) == {1} for run in runs.values())
     clean = all(run.load.wrong_user == 0 and not run.load.errors for run in runs.values())
     rows = [
