@@ -20,6 +20,7 @@ from tests.api.conftest import ORG, connect
 from zoho_tokens.api import asession_for
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
+    UntrustedHostError,
     ZohoThrottledError,
     ZohoUnavailableError,
 )
@@ -90,7 +91,7 @@ def test_an_absolute_url_on_another_host_is_refused_before_sending(fake_zoho: Fa
         async with asession_for(row, "crm") as zoho:
             await zoho.get("https://evil.example/crm/v8/users")
 
-    with pytest.raises(ValueError, match="never sent there"):
+    with pytest.raises(UntrustedHostError):
         run(call)
     assert fake_zoho.requests == []
 
@@ -120,7 +121,7 @@ def test_a_token_handed_to_another_user_meanwhile_is_not_used(fake_zoho: FakeZoh
             fake_zoho.reset_counts()
             await zoho.get("org")
 
-    with pytest.raises(NoUsableTokenError, match="another user"):
+    with pytest.raises(NoUsableTokenError, match="another Django user"):
         run(call)
     assert fake_zoho.requests == []
 
@@ -212,7 +213,7 @@ def test_one_deadline_holds_the_whole_call(fake_zoho: FakeZoho) -> None:
             await zoho.get("org", timeout=0.5)
 
     started = time.monotonic()
-    with pytest.raises(ZohoUnavailableError, match=r"within 0\.5 seconds"):
+    with pytest.raises(ZohoUnavailableError, match=r"0\.5-second time limit while sending"):
         run(call)
     assert time.monotonic() - started < 2.5
 

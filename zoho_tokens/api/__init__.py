@@ -2,7 +2,7 @@
 
 ``session`` (``session_for`` and ``ZohoSession``), ``asession`` (``asession_for`` and
 ``AsyncZohoSession``, for async code), ``arefresh`` (their tokens, fresh, per coroutine),
-``target`` (where a call may go, for both), ``tasks`` (calls as a user from task
+``tasks`` (calls as a user from task
 workers: give up or retry later), ``wire`` (the one place a request is
 sent), ``errors`` (Zoho's answers as this package's exceptions), ``services`` (each API's
 host and the context it needs).

@@ -22,9 +22,11 @@ from asgiref.sync import sync_to_async
 from django.db import connections
 from django.views.decorators.debug import sensitive_variables
 
+from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.api.session import _reread
 from zoho_tokens.exceptions import NoUsableTokenError
 from zoho_tokens.models import ZohoToken
+from zoho_tokens.tokens.lookups import require_owner
 from zoho_tokens.tokens.refresh import ensure_fresh, needs_refresh
 
 __all__ = ["fresh_row", "refresh_locks"]
@@ -43,13 +45,18 @@ def refresh_locks() -> dict[int, asyncio.Lock]:
 
 @sensitive_variables()
 async def fresh_row(
-    token_id: int, *, owner_id: object, rejected_access_token: str | None = None
+    token_id: int,
+    *,
+    owner_id: object,
+    rejected_access_token: str | None = None,
+    deadline: Deadline | None = None,
 ) -> ZohoToken:
     """Token ``token_id`` as stored now, its access token valid (refreshed if it must be).
 
     ``owner_id`` is the user the session was made for: a row that now belongs to someone
     else is refused (:class:`NoUsableTokenError`) rather than used. ``rejected_access_token``
     is an access token Zoho just refused: the row is refreshed if it still holds it.
+    ``deadline`` bounds the refresh (its wait for the lock, its call to Zoho).
     """
     row = await _read(token_id, owner_id)
     if not needs_refresh(row, rejected_access_token):
@@ -60,24 +67,20 @@ async def fresh_row(
         row = await _read(token_id, owner_id)
         if needs_refresh(row, rejected_access_token):
             refresh = sync_to_async(_refresh_in_own_thread, thread_sensitive=False)
-            row = await refresh(row, rejected_access_token)
-    return _usable(row)
+            row = await refresh(row, rejected_access_token, deadline)
+    return _usable(require_owner(row, owner_id))
 
 
 async def _read(token_id: int, owner_id: object) -> ZohoToken:
-    row = await sync_to_async(_reread)(token_id)
-    if row.user_id != owner_id:
-        raise NoUsableTokenError(
-            f"Zoho token {token_id} now belongs to another user; it is not used for the "
-            "user this session was made for."
-        )
-    return row
+    return require_owner(await sync_to_async(_reread)(token_id), owner_id)
 
 
 @sensitive_variables()
-def _refresh_in_own_thread(row: ZohoToken, rejected_access_token: str | None) -> ZohoToken:
+def _refresh_in_own_thread(
+    row: ZohoToken, rejected_access_token: str | None, deadline: Deadline | None
+) -> ZohoToken:
     try:
-        return ensure_fresh(row, rejected_access_token=rejected_access_token)
+        return ensure_fresh(row, rejected_access_token=rejected_access_token, deadline=deadline)
     finally:
         connections.close_all()
 

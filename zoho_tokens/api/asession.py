@@ -30,6 +30,7 @@ import functools
 import logging
 import ssl
 from collections.abc import Mapping
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
@@ -39,17 +40,31 @@ from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.arefresh import fresh_row
+from zoho_tokens.api.books import default_organization_of, listed_organizations, wants_organization
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
-from zoho_tokens.api.session import REFUSED_MEMORY_SECONDS, _api_domain_of, _row_of
-from zoho_tokens.api.target import check_origin, resolve_url, wants_organization
+from zoho_tokens.api.session import (
+    REFUSED_MEMORY_SECONDS,
+    RESENDING,
+    SENDING,
+    _is_absolute,
+    _row_of,
+    _time_limit,
+)
 from zoho_tokens.api.wire import replayable
 from zoho_tokens.conf import zoho_settings
-from zoho_tokens.exceptions import ZohoAPIError, ZohoUnavailableError
+from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
 
 __all__ = ["AsyncZohoSession", "asession_for"]
+
+#: The steps of a call before and between the sends (session.py names the sends).
+READING_TOKEN = "reading the token (and refreshing it when due)"
+FINDING_ORGANIZATION = "finding the user's Zoho Books organization"
+REFRESHING_REJECTED = "refreshing the access token Zoho rejected"
 
 logger = logging.getLogger(__name__)
 
@@ -80,7 +95,7 @@ class _Bound:
     """What a session learnt from its token's row when it was entered."""
 
     def __init__(self, row: ZohoToken, service: Service) -> None:
-        api_domain = _api_domain_of(row)
+        api_domain = api_domain_for(row.api_domain, row.location)
         self.token_id: int = row.pk
         self.owner_id: object = row.user_id
         self.base_url = base_url(service, api_domain)
@@ -143,31 +158,26 @@ class AsyncZohoSession:
             self._bound = _Bound(row, self.service)
 
     async def url_for(self, url: str) -> str:
-        """The absolute URL of ``url``; ``ValueError`` for a host that is not this token's."""
+        """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
+        (a ``ValueError``) for a host that is not this token's, or one that URL parsers could
+        read differently."""
         await self.bind()
         assert self._bound is not None
-        return resolve_url(url, self._bound.base_url, self._bound.origins, self._bound.token_id)
+        full_url = url if _is_absolute(url) else f"{self._bound.base_url}/{url.lstrip('/')}"
+        checked_destination(full_url, self._bound.origins)
+        return full_url
 
     async def organizations(self) -> list[dict[str, Any]]:
         """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
         if self.service.name != "books":
             raise ValueError("organizations() lists Zoho Books organizations only.")
-        body = (await self.get("organizations")).json()
-        return list(body.get("organizations") or [])
+        return listed_organizations((await self.get("organizations")).json())
 
     async def default_organization_id(self) -> str:
         """Zoho Books: the user's default organization (remembered by the session)."""
         if self.organization_id is None:
             organizations = await self.organizations()
-            if not organizations:
-                raise ZohoAPIError(
-                    f"The Zoho user of token {self.token_id} belongs to no Zoho Books "
-                    "organization.",
-                    code="no_organization",
-                    service="books",
-                )
-            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
-            self.organization_id = str(chosen["organization_id"])
+            self.organization_id = default_organization_of(organizations, self.token_id)
         return self.organization_id
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -195,29 +205,29 @@ class AsyncZohoSession:
         self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
     ) -> httpx.Response:
         """Send one request as the token's user (see the module docstring)."""
-        limit = float(timeout or zoho_settings.HTTP_TIMEOUT)
+        deadline = Deadline.starting_now(_time_limit(timeout), f"{self.service.label} call")
+        call = _Call(method, url, kwargs.pop("params", None), kwargs, deadline)
         try:
-            return await asyncio.wait_for(self._request(method, url, kwargs), limit)
+            return await asyncio.wait_for(self._request(call), deadline.seconds)
         except asyncio.TimeoutError:
-            raise ZohoUnavailableError(
-                f"{self.service.label} did not answer within {limit:g} seconds.",
-                error="timeout",
-            ) from None
+            raise deadline.ran_out(call.step) from None
 
     @sensitive_variables()
-    async def _request(self, method: str, url: str, kwargs: dict[str, Any]) -> httpx.Response:
-        full_url = await self.url_for(url)
+    async def _request(self, call: _Call) -> httpx.Response:
+        call.url = await self.url_for(call.url)
         bound = self._bound
         assert bound is not None
-        params = kwargs.pop("params", None)
-        if wants_organization(self.service, full_url, params):
-            params = {**(params or {}), "organization_id": await self.default_organization_id()}
-        call = _Call(method, full_url, params, kwargs)
-        row = await fresh_row(bound.token_id, owner_id=bound.owner_id)
+        if wants_organization(self.service, call.url, call.params):
+            call.step = FINDING_ORGANIZATION
+            organization_id = await self.default_organization_id()
+            call.params = {**(call.params or {}), "organization_id": organization_id}
+        call.step = READING_TOKEN
+        row = await fresh_row(bound.token_id, owner_id=bound.owner_id, deadline=call.deadline)
         sent_with = row.access_token or ""
+        call.step = SENDING
         response = await self._send(call, sent_with)
-        if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
-            response = await self._retry(response, sent_with, call)
+        if api_errors.is_dead_token(self.service, response) and replayable(call.kwargs):
+            response = await self._retry(response, row, sent_with, call)
         organization = call.organization or self.organization_id
         error = api_errors.error_for(self.service, bound.token_id, response, organization)
         if error is not None:
@@ -225,30 +235,51 @@ class AsyncZohoSession:
         return response
 
     @sensitive_variables()
-    async def _retry(self, rejection: httpx.Response, rejected: str, call: _Call) -> httpx.Response:
+    async def _retry(
+        self, rejection: httpx.Response, row: ZohoToken, rejected: str, call: _Call
+    ) -> httpx.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         bound = self._bound
         assert bound is not None
         memory = f"zoho_tokens:api:refused:{self.service.name}:{bound.token_id}"
         first = api_errors.read_error(rejection)
-        books_57 = self.service.name == "books" and first.code == "57"
-        if books_57 and await cache.aget(memory):
-            raise api_errors.refused_after_refresh(self.service, bound.token_id, first)
+        endpoint = (call.method, call.url)
+        if self.service.name == "books" and first.code == "57":
+            # A scope the token was never granted: no refresh can help, so none is spent.
+            missing = api_errors.books_missing_scope(bound.token_id, first, endpoint, row.scopes)
+            if missing is not None:
+                raise missing
+            if await cache.aget(memory):
+                raise api_errors.refused_after_refresh(
+                    self.service,
+                    bound.token_id,
+                    first,
+                    refreshed=False,
+                    call=endpoint,
+                    granted=row.scopes,
+                )
         logger.info(
             "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
             bound.token_id,
             self.service.label,
             first.code,
         )
+        call.step = REFRESHING_REJECTED
         row = await fresh_row(
-            bound.token_id, owner_id=bound.owner_id, rejected_access_token=rejected
+            bound.token_id,
+            owner_id=bound.owner_id,
+            rejected_access_token=rejected,
+            deadline=call.deadline,
         )
+        call.step = RESENDING
         response = await self._send(call, row.access_token or "")
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
                 await cache.aset(memory, True, REFUSED_MEMORY_SECONDS)
-            raise api_errors.refused_after_refresh(self.service, bound.token_id, error)
+            raise api_errors.refused_after_refresh(
+                self.service, bound.token_id, error, call=endpoint, granted=row.scopes
+            )
         return response
 
     @sensitive_variables()
@@ -261,7 +292,7 @@ class AsyncZohoSession:
         built = self._client.build_request(
             call.method, call.url, params=call.params, **{**call.kwargs, "headers": headers}
         )
-        check_origin(str(built.url), bound.origins, bound.token_id)
+        checked_destination(str(built.url), bound.origins)
         try:
             return await self._client.send(built)
         except httpx.TimeoutException as err:
@@ -278,14 +309,17 @@ class AsyncZohoSession:
             ) from None
 
 
+@dataclass
 class _Call:
-    """One call as the caller made it: sent once, and once more after a refresh."""
+    """One call as the caller made it (sent once, and once more after a refresh), its
+    deadline, and the step it is at (named when the deadline runs out)."""
 
-    def __init__(self, method: str, url: str, params: Any, kwargs: dict[str, Any]) -> None:
-        self.method = method
-        self.url = url
-        self.params = params
-        self.kwargs = kwargs
+    method: str
+    url: str
+    params: Any
+    kwargs: dict[str, Any]
+    deadline: Deadline
+    step: str = READING_TOKEN
 
     @property
     def organization(self) -> str | None:

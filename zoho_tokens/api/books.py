@@ -16,7 +16,12 @@ from zoho_tokens.exceptions import ZohoAPIError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["BooksOrganization"]
+__all__ = [
+    "BooksOrganization",
+    "default_organization_of",
+    "listed_organizations",
+    "wants_organization",
+]
 
 #: The step of a call that looks up the user's default organization, as its deadline names it.
 FINDING_ORGANIZATION = "finding the user's default Zoho Books organization"
@@ -40,9 +45,7 @@ class BooksOrganization:
     def _organizations(self, timeout: float | None) -> list[dict[str, Any]]:
         if self.service.name != "books":
             raise ValueError("organizations() lists Zoho Books organizations only.")
-        body = self.get("organizations", timeout=timeout).json()
-        listed = body.get("organizations") if isinstance(body, dict) else None
-        return [o for o in listed or [] if isinstance(o, dict) and o.get("organization_id")]
+        return listed_organizations(self.get("organizations", timeout=timeout).json())
 
     def default_organization_id(self) -> str:
         """Zoho Books: the user's default organization (remembered by the session)."""
@@ -52,33 +55,54 @@ class BooksOrganization:
         """The default organization, found within what is left of ``deadline``."""
         if self.organization_id is None:
             timeout = None if deadline is None else deadline.left_for(FINDING_ORGANIZATION)
-            organizations = self._organizations(timeout)
-            if not organizations:
-                raise ZohoAPIError(
-                    f"The Zoho user of token {self.token_id} belongs to no Zoho Books "
-                    "organization.",
-                    code="no_organization",
-                    service="books",
-                )
-            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
-            self.organization_id = str(chosen["organization_id"])
+            self.organization_id = default_organization_of(
+                self._organizations(timeout), self.token_id
+            )
         return self.organization_id
 
     def _params(self, url: str, params: Any, deadline: Deadline | None = None) -> Any:
-        parts = urlsplit(url)
-        if (
-            self.service.name != "books"
-            or parts.path.endswith("/organizations")
-            or "organization_id=" in parts.query
-        ):
+        if not wants_organization(self.service, url, params):
             return params
-        given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
-        if given is None:  # a list of pairs or a query string: the caller is in charge
-            return params
-        given.setdefault("organization_id", self._default_organization_id(deadline))
-        return given
+        return {**(params or {}), "organization_id": self._default_organization_id(deadline)}
 
     def _org(self, params: Any) -> str | None:
         if isinstance(params, Mapping) and params.get("organization_id"):
             return str(params["organization_id"])
         return self.organization_id
+
+
+# The rules above as functions, for the async session (zoho_tokens.api.asession) too.
+
+
+def wants_organization(service: Service, url: str, params: Any) -> bool:
+    """Whether a call to ``url`` with ``params`` must get the session's Books
+    ``organization_id``: a Books call other than ``/organizations`` that names none, its
+    params a mapping or None (a list of pairs or a query string: the caller is in charge)."""
+    parts = urlsplit(url)
+    if (
+        service.name != "books"
+        or parts.path.endswith("/organizations")
+        or "organization_id=" in parts.query
+    ):
+        return False
+    if isinstance(params, Mapping):
+        return "organization_id" not in params
+    return params is None
+
+
+def listed_organizations(body: Any) -> list[dict[str, Any]]:
+    """The organizations of a ``GET /organizations`` answer (entries without an id left out)."""
+    listed = body.get("organizations") if isinstance(body, dict) else None
+    return [o for o in listed or [] if isinstance(o, dict) and o.get("organization_id")]
+
+
+def default_organization_of(organizations: list[dict[str, Any]], token_id: object) -> str:
+    """The user's default organization among ``organizations`` (else the first)."""
+    if not organizations:
+        raise ZohoAPIError(
+            f"The Zoho user of token {token_id} belongs to no Zoho Books organization.",
+            code="no_organization",
+            service="books",
+        )
+    chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
+    return str(chosen["organization_id"])
