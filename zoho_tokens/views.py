@@ -11,7 +11,7 @@ import logging
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -120,7 +120,7 @@ def callback(request: HttpRequest) -> HttpResponse:
     except ZohoTokensError as err:
         return failed(request, err, flow.next_url)
     tell(request, messages.SUCCESS, text)
-    return redirect(destination(request, flow.next_url))
+    return HttpResponseRedirect(destination(request, flow.next_url))
 
 
 def _refusal(request: HttpRequest, flow: OAuthFlow) -> HttpResponse | None:
@@ -179,14 +179,14 @@ def _finish_enhancement(request: HttpRequest, flow: OAuthFlow, token_id: int) ->
     try:
         token = finish_enhancement(token_id, flow.scopes, request.user)
     except NoUsableTokenError:
-        return redirect(links(request, flow.next_url)["retry_url"])
+        return HttpResponseRedirect(links(request, flow.next_url)["retry_url"])
     except ZohoTokensError as err:
         return failed(request, err, flow.next_url)
     if token.missing_scopes(*flow.scopes):
         tell(request, messages.WARNING, _("Zoho did not grant all the access asked for."))
     else:
         tell(request, messages.SUCCESS, _("Zoho granted the additional access."))
-    return redirect(destination(request, flow.next_url))
+    return HttpResponseRedirect(destination(request, flow.next_url))
 
 
 @never_cache
@@ -251,4 +251,4 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             )
             % {"count": result.revoked},
         )
-    return redirect(destination(request, request.POST.get("next")))
+    return HttpResponseRedirect(destination(request, request.POST.get("next")))
