@@ -33,6 +33,17 @@ LOOPBACK = [
     "http://127.1.2.3",
     "http://[::1]:9000",
     "http://zoho.localhost",
+    # Spellings of loopback addresses the resolver reads (inet_aton), and this machine's
+    # unspecified address: each one reaches this machine.
+    "https://127.1:8765",
+    "http://127.1",
+    "https://2130706433",
+    "https://0x7f000001",
+    "https://0177.0.0.1",
+    "https://[::ffff:127.0.0.1]",
+    "https://0.0.0.0:8000",
+    "https://[::]",
+    "https://LOCALHOST.",
 ]
 
 
@@ -98,7 +109,7 @@ def test_quiet_without_deploy(configure):
 
 @pytest.mark.parametrize(
     "host",
-    ["127.0.0.1.example.com", "localhost.example.com", "0x7f000001", "10.0.0.1", "::2", ""],
+    ["127.0.0.1.example.com", "127.0.0.1.2", "localhost.example.com", "10.0.0.1", "::2", ""],
 )
 def test_lookalikes_of_loopback_are_not_loopback(host):
     assert not is_loopback(host)

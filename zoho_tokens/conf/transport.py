@@ -9,6 +9,7 @@ would go over plain HTTP. :func:`transport_messages` is what the deploy check of
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -60,14 +61,30 @@ class ConfiguredURL:
 
 def is_loopback(host: str) -> bool:
     """Whether ``host`` names this machine: ``localhost`` (and ``*.localhost``, which
-    resolves there too) or a loopback address (``127.0.0.0/8``, ``::1``)."""
+    resolves there too), a loopback address (``127.0.0.0/8``, ``::1``, ``::ffff:127.0.0.1``)
+    or the unspecified one (``0.0.0.0``, ``::``: connecting to it reaches this machine), in
+    any spelling the system's resolver reads as one (``127.1``, ``2130706433``,
+    ``0x7f000001``, ``0177.0.0.1``)."""
     host = host.strip("[]").rstrip(".").lower()
     if host == "localhost" or host.endswith(".localhost"):
         return True
+    address = _address(host)
+    return address is not None and (address.is_loopback or address.is_unspecified)
+
+
+def _address(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address ``host`` spells, read as the system connects to it, or None for a name."""
     try:
-        return ipaddress.ip_address(host).is_loopback
+        address = ipaddress.ip_address(host)
     except ValueError:
-        return False
+        try:
+            # inet_aton, as getaddrinfo does: short, decimal, hexadecimal and octal forms.
+            address = ipaddress.IPv4Address(socket.inet_aton(host))
+        except (OSError, ValueError):
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
 
 
 def is_http_url(value: Any) -> bool:
