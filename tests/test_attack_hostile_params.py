@@ -42,7 +42,7 @@ def _client(user: Any) -> Client:
 @pytest.mark.parametrize("view", sorted(PARAMS))
 def test_no_hostile_value_makes_a_500(view: str, alice: Any, fake_zoho: FakeZoho) -> None:
     client = _client(alice)
-    failures = []
+    failures: list[tuple[str, str, str, object]] = []
     for name in PARAMS[view]:
         for value in HOSTILE:
             for method in ("get", "post"):

@@ -64,17 +64,68 @@ def _problem(status: os.stat_result, kind: str) -> str | None:
     return None
 
 
+def _ancestor_problem(path: str) -> str | None:
+    """Why a folder above ``path`` lets another account replace ``path``, or None.
+
+    Whoever may write in a folder may rename what is in it and put their own in its place,
+    after every check of ``path`` itself. So every folder above it (as the system reaches
+    it, through symlinks) must belong to root or to this user, and be writable by no one
+    else unless it is sticky (``/tmp``: others may not rename what is not theirs). A
+    symlink on the way must belong to root or to this user too.
+    """
+    uid = _uid()
+    if uid is None:
+        return None
+    trusted = {0, uid}
+    absolute = os.path.abspath(path)
+    parents = [os.path.dirname(absolute)]
+    while os.path.dirname(parents[-1]) != parents[-1]:
+        parents.append(os.path.dirname(parents[-1]))
+    real = os.path.realpath(parents[0])
+    for parent in parents:
+        if os.path.islink(parent) and os.lstat(parent).st_uid not in trusted:
+            return f"is reached through the symbolic link {parent!r} of user id {os.lstat(parent).st_uid}"
+    while True:
+        try:
+            status = os.stat(real)
+        except FileNotFoundError:
+            status = None
+        if status is not None:
+            if status.st_uid not in trusted:
+                return f"is inside {real!r}, owned by user id {status.st_uid}"
+            if status.st_mode & SHARED_WRITE and not status.st_mode & stat.S_ISVTX:
+                return f"is inside {real!r}, which other users may write to (and so replace it)"
+        if os.path.dirname(real) == real:
+            return None
+        real = os.path.dirname(real)
+
+
 def folder_problem(path: str) -> str | None:
-    """Why the existing folder ``path`` must not be used, or None when it is private (or
-    does not exist yet: it will be created so)."""
+    """Why the folder ``path`` must not be used, or None when it is private (or does not
+    exist yet: it will be created so) and no other account may replace it (see
+    :func:`_ancestor_problem`)."""
     try:
         status = os.lstat(path)
     except FileNotFoundError:
-        return None
+        return _ancestor_problem(path)
     problem = _problem(status, "folder")
     if problem is None and not stat.S_ISDIR(status.st_mode):
         problem = "is not a folder"
-    return problem
+    return problem or _ancestor_problem(path)
+
+
+def _tighten(path: str) -> None:
+    """Take the group's and others' read and search rights off the folder ``path`` (one of
+    this user's, checked: an older version, or a umask, left it ``0755``; its file names
+    name Zoho users). Opened without following a symlink, changed through that handle."""
+    flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) | getattr(os, "O_NOFOLLOW", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+        if _problem(status, "folder") is None and stat.S_IMODE(status.st_mode) & 0o077:
+            os.fchmod(descriptor, stat.S_IMODE(status.st_mode) & 0o700)
+    finally:
+        os.close(descriptor)
 
 
 def private_folder(path: str) -> str:
@@ -87,6 +138,8 @@ def private_folder(path: str) -> str:
             f"The Zoho SDK's folder {path!r} {problem}, so another account could read or "
             f"change the SDK's files in it; it is not used. {HINT}"
         )
+    if _uid() is not None:
+        _tighten(path)
     return path
 
 
