@@ -53,6 +53,10 @@ _DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
 #: How much of Zoho's message an error keeps: it reaches exception messages and log lines.
 MESSAGE_LIMIT = 300
 
+#: How many ``X-Rate-Limit-*`` headers a throttling error keeps, and how much of each: they
+#: are quoted in its message (logs, error reports), and an answer may carry 100 of 64 kB.
+RATE_LIMIT_HEADERS, RATE_LIMIT_VALUE = 8, 64
+
 #: Books: "This user is not associated with the CompanyID..." (another user's organization).
 BOOKS_NOT_A_MEMBER = "6041"
 
@@ -103,6 +107,19 @@ def read_error(response: Answer) -> ZohoError:
         message = str(body.get("message") or "")[:MESSAGE_LIMIT]
     code = None if code is None else str(code)[:QUOTE_LIMIT]
     return ZohoError(response.status_code, code, message, details)
+
+
+def _rate_limit_headers(response: Answer) -> dict[str, str]:
+    """The answer's ``X-Rate-Limit-*`` headers, bounded: the shortest names first (Zoho's
+    own), each name and value cut to :data:`RATE_LIMIT_VALUE` characters."""
+    names = sorted(
+        (name.lower() for name in response.headers if name.lower().startswith("x-rate-limit-")),
+        key=lambda name: (len(name), name),
+    )
+    return {
+        name[:RATE_LIMIT_VALUE]: response.headers[name][:RATE_LIMIT_VALUE]
+        for name in names[:RATE_LIMIT_HEADERS]
+    }
 
 
 def is_dead_token(service: Service, response: Answer) -> bool:
@@ -245,11 +262,7 @@ def error_for(
     """The exception for an answer of ``service``, or None when it is a success."""
     status = response.status_code
     if status == 429:
-        rate_limit = {
-            name.lower(): value
-            for name, value in response.headers.items()
-            if name.lower().startswith("x-rate-limit-")
-        }
+        rate_limit = _rate_limit_headers(response)
         # Seconds only (an HTTP date is not used by Zoho), read strictly: 400 nines are
         # "not said", not infinity.
         retry_after = strict_int(response.headers.get("Retry-After"), maximum=MAX_RETRY_AFTER)
