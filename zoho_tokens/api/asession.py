@@ -50,11 +50,9 @@ from zoho_tokens.api.session import (
     REFUSED_MEMORY_SECONDS,
     RESENDING,
     SENDING,
-    _is_absolute,
     _row_of,
-    _time_limit,
 )
-from zoho_tokens.api.wire import replayable
+from zoho_tokens.api.wire import call_time_limit, is_absolute, replayable
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
@@ -163,7 +161,7 @@ class AsyncZohoSession:
         read differently."""
         await self.bind()
         assert self._bound is not None
-        full_url = url if _is_absolute(url) else f"{self._bound.base_url}/{url.lstrip('/')}"
+        full_url = url if is_absolute(url) else f"{self._bound.base_url}/{url.lstrip('/')}"
         checked_destination(full_url, self._bound.origins)
         return full_url
 
@@ -205,7 +203,7 @@ class AsyncZohoSession:
         self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
     ) -> httpx.Response:
         """Send one request as the token's user (see the module docstring)."""
-        deadline = Deadline.starting_now(_time_limit(timeout), f"{self.service.label} call")
+        deadline = Deadline.starting_now(call_time_limit(timeout), f"{self.service.label} call")
         call = _Call(method, url, kwargs.pop("params", None), kwargs, deadline)
         try:
             return await asyncio.wait_for(self._request(call), deadline.seconds)

@@ -31,11 +31,10 @@ It never falls back to another token: not another user's, not an organisation's.
 from __future__ import annotations
 
 import logging
-import math
+import threading
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlsplit
 
 import requests
 from django.core.cache import cache
@@ -51,8 +50,14 @@ from zoho_tokens.accounts.destinations import api_domain_for, checked_destinatio
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.books import BooksOrganization
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
-from zoho_tokens.api.wire import DestinationGuard, ZohoAuth, read_body, replayable
-from zoho_tokens.conf import zoho_settings
+from zoho_tokens.api.wire import (
+    DestinationGuard,
+    ZohoAuth,
+    call_time_limit,
+    is_absolute,
+    read_body,
+    replayable,
+)
 from zoho_tokens.conf.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
@@ -121,15 +126,6 @@ def _reread(pk: int) -> ZohoToken:
     return require_usable(row, pk, unless="; the user must connect Zoho again")
 
 
-def _is_absolute(url: str) -> bool:
-    """Whether ``url`` names a scheme; one ``urllib.parse`` cannot read counts (and is then
-    refused by the destination check)."""
-    try:
-        return bool(urlsplit(url).scheme)
-    except ValueError:
-        return True
-
-
 @dataclass(frozen=True)
 class _Call:
     """One call of a session: what to send again after a refresh, and its deadline."""
@@ -139,14 +135,6 @@ class _Call:
     params: Any
     kwargs: dict[str, Any]
     deadline: Deadline
-
-
-def _time_limit(timeout: Any) -> float:
-    """The call's total time limit: its ``timeout=`` (one number), else ``HTTP_TIMEOUT``."""
-    limit = float(timeout or zoho_settings.HTTP_TIMEOUT)
-    if not 0 < limit < math.inf:
-        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
-    return limit
 
 
 class ZohoSession(BooksOrganization, requests.Session):
@@ -174,6 +162,8 @@ class ZohoSession(BooksOrganization, requests.Session):
         #: Books: the organization of every call whose params name none.
         self.organization_id = organization_id
         self._origins = service_origins(api_domain)
+        # How many request() calls of this thread are sending (send() checks the others).
+        self._sending = threading.local()
         self.headers["Accept"] = "application/json"
         for prefix in ("https://", "http://"):
             self.mount(prefix, DestinationGuard(self.adapters[prefix], self._origins))
@@ -185,7 +175,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
         (a ``ValueError``) for a host that is not this token's, or one that URL parsers
         could read differently."""
-        full_url = url if _is_absolute(url) else f"{self.base_url}/{url.lstrip('/')}"
+        full_url = url if is_absolute(url) else f"{self.base_url}/{url.lstrip('/')}"
         checked_destination(full_url, self._origins)
         return full_url
 
@@ -196,6 +186,14 @@ class ZohoSession(BooksOrganization, requests.Session):
         if isinstance(adapter, DestinationGuard) and adapter.allowed == self._origins:
             return adapter
         return DestinationGuard(adapter, self._origins)
+
+    def send(self, request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        """Send a prepared ``request``. Sent directly (not by :meth:`request`, which checks
+        first), say a request prepared earlier that still carries the access token: only
+        while the token is usable and still its owner's, like every request."""
+        if not getattr(self._sending, "depth", 0):
+            require_owner(_reread(self.token_id), self.owner_id)
+        return super().send(request, **kwargs)
 
     @sensitive_variables()
     def request(  # type: ignore[override]
@@ -229,7 +227,7 @@ class ZohoSession(BooksOrganization, requests.Session):
     ) -> requests.Response:
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
         what = f"{self.service.label} call"
-        deadline = Deadline.starting_now(_time_limit(kwargs.pop("timeout", None)), what)
+        deadline = Deadline.starting_now(call_time_limit(kwargs.pop("timeout", None)), what)
         params = self._params(full_url, params, deadline)
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
@@ -300,6 +298,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         """One request, its whole answer read before the call's deadline (``part`` names
         this step in the error when the deadline runs out)."""
         host = normalize_origin(call.url)
+        self._sending.depth = getattr(self._sending, "depth", 0) + 1
         try:
             limit = call.deadline.left_for(part)
             response = super().request(
@@ -324,4 +323,6 @@ class ZohoSession(BooksOrganization, requests.Session):
                 f"{self.service.label} at {host} could not be reached ({type(err).__name__}).",
                 error="unreachable",
             ) from err
+        finally:
+            self._sending.depth -= 1
         return response

@@ -4,17 +4,27 @@ whether a request body can be sent twice."""
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import BaseAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 
 from zoho_tokens.accounts.destinations import checked_destination
+from zoho_tokens.conf import zoho_settings
 
-__all__ = ["DestinationGuard", "ZohoAuth", "read_body", "replayable"]
+__all__ = [
+    "DestinationGuard",
+    "ZohoAuth",
+    "call_time_limit",
+    "is_absolute",
+    "read_body",
+    "replayable",
+]
 
 _CHUNK = 64 * 1024
 
@@ -103,3 +113,20 @@ def replayable(kwargs: Mapping[str, Any]) -> bool:
         if hasattr(value, "read") or isinstance(value, Iterable):
             return False
     return True
+
+
+def is_absolute(url: str) -> bool:
+    """Whether ``url`` names a scheme; one ``urllib.parse`` cannot read counts (and is then
+    refused by the destination check)."""
+    try:
+        return bool(urlsplit(url).scheme)
+    except ValueError:
+        return True
+
+
+def call_time_limit(timeout: Any) -> float:
+    """The call's total time limit: its ``timeout=`` (one number), else ``HTTP_TIMEOUT``."""
+    limit = float(timeout or zoho_settings.HTTP_TIMEOUT)
+    if not 0 < limit < math.inf:
+        raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
+    return limit
