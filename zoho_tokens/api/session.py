@@ -232,7 +232,9 @@ class ZohoSession(BooksOrganization, requests.Session):
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
         row = self._fresh_row(deadline)
-        sent_with = row.access_token or ""
+        # The token travels in a ZohoAuth (its repr, and the header's, hide it): with DEBUG
+        # on, Django's error page shows every frame's locals, sensitive_variables or not.
+        sent_with = ZohoAuth(row.access_token or "")
         call = _Call(method, full_url, params, kwargs, deadline)
         response = self._send(call, sent_with, SENDING)
         if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
@@ -244,7 +246,7 @@ class ZohoSession(BooksOrganization, requests.Session):
 
     @sensitive_variables()
     def _retry(
-        self, rejection: requests.Response, row: ZohoToken, rejected: str, call: _Call
+        self, rejection: requests.Response, row: ZohoToken, rejected: ZohoAuth, call: _Call
     ) -> requests.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
@@ -271,8 +273,9 @@ class ZohoSession(BooksOrganization, requests.Session):
             self.service.label,
             first.code,
         )
-        row = ensure_fresh(row, rejected_access_token=rejected, deadline=call.deadline)
-        response = self._send(call, require_owner(row, self.owner_id).access_token or "", RESENDING)
+        row = ensure_fresh(row, rejected_access_token=rejected.access_token, deadline=call.deadline)
+        row = require_owner(row, self.owner_id)
+        response = self._send(call, ZohoAuth(row.access_token or ""), RESENDING)
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
@@ -294,7 +297,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         return row
 
     @sensitive_variables()
-    def _send(self, call: _Call, access_token: str, part: str) -> requests.Response:
+    def _send(self, call: _Call, auth: ZohoAuth, part: str) -> requests.Response:
         """One request, its whole answer read before the call's deadline (``part`` names
         this step in the error when the deadline runs out)."""
         host = normalize_origin(call.url)
@@ -305,7 +308,7 @@ class ZohoSession(BooksOrganization, requests.Session):
                 call.method,
                 call.url,
                 params=call.params,
-                auth=ZohoAuth(access_token),
+                auth=auth,
                 # urllib3's total: connecting and the answer's headers share one limit.
                 timeout=Timeout(connect=limit, read=limit, total=limit),  # type: ignore[arg-type]
                 stream=True,

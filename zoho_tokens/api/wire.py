@@ -19,6 +19,7 @@ from zoho_tokens.conf import zoho_settings
 
 __all__ = [
     "DestinationGuard",
+    "HiddenHeader",
     "ZohoAuth",
     "call_time_limit",
     "is_absolute",
@@ -60,14 +61,31 @@ class DestinationGuard(BaseAdapter):
         self.inner.close()
 
 
+class HiddenHeader(str):
+    """A header's value whose repr hides it: the dicts of headers that ``requests`` and
+    urllib3 hold in their frames show it so on Django's DEBUG error page (which, unlike the
+    reports made with DEBUG off, shows every local variable)."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "'********'"
+
+
 class ZohoAuth(requests.auth.AuthBase):
-    """Sets ``Authorization: Zoho-oauthtoken ...``; its repr shows no token."""
+    """Sets ``Authorization: Zoho-oauthtoken ...``; its repr, and the header's, show no
+    token."""
 
     def __init__(self, access_token: str) -> None:
         self._access_token = access_token
 
+    @property
+    def access_token(self) -> str:
+        """The access token this sets."""
+        return self._access_token
+
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
-        request.headers["Authorization"] = f"Zoho-oauthtoken {self._access_token}"
+        request.headers["Authorization"] = HiddenHeader(f"Zoho-oauthtoken {self._access_token}")
         return request
 
     def __repr__(self) -> str:

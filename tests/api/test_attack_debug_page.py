@@ -1,0 +1,56 @@
+"""Attack: with ``DEBUG = True`` (a staging site), Django's technical 500 page shows every
+frame's local variables, unfiltered (``sensitive_variables`` only applies with DEBUG off).
+A session call that fails inside ``requests`` must not put the access token on it."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import pytest
+from django.test import RequestFactory
+from django.views.debug import ExceptionReporter
+
+from tests.api.test_numbers_from_zoho import answered_by
+from tests.api.wiretap import Wiretap
+from zoho_tokens.api.session import session_for
+from zoho_tokens.exceptions import ZohoUnavailableError
+from zoho_tokens.models import ZohoToken
+from zoho_tokens.testing import FakeZoho
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("crm_and_books_services")]
+
+
+def _failed_call(row: ZohoToken) -> Any:
+    """The exception of a call to a silent Zoho (this frame, the traceback's first, holds
+    no token: the test's own would)."""
+    try:
+        session_for(row, "crm").get("org", timeout=0.5)
+    except ZohoUnavailableError:
+        return sys.exc_info()
+    raise AssertionError("the call did not fail")
+
+
+def test_the_debug_page_of_a_failed_call_shows_no_access_token(
+    fake_zoho: FakeZoho, settings
+) -> None:
+    settings.DEBUG = True
+    with Wiretap(delay=2) as silent:
+        row = answered_by(fake_zoho, silent, settings)
+        info = _failed_call(row)
+    access_token = ZohoToken.objects.get(pk=row.pk).access_token
+    request = RequestFactory().get("/org/")
+    html = ExceptionReporter(request, *info).get_traceback_html()
+    text = ExceptionReporter(request, *info).get_traceback_text()
+
+    assert access_token and len(access_token) > 10
+    assert access_token not in html, "\n---\n".join(_where(html, access_token))
+    assert access_token not in text
+
+
+def _where(html: str, secret: str) -> list[str]:
+    out, start = [], 0
+    while (i := html.find(secret, start)) >= 0:
+        out.append(html[max(0, i - 300) : i].replace("\n", " ")[-200:])
+        start = i + 1
+    return out
