@@ -11,6 +11,7 @@ import pytest
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
+from tests.api.conftest import connect
 from tests.api.test_numbers_from_zoho import answered_by
 from tests.api.wiretap import Wiretap
 from zoho_tokens.api.session import session_for
@@ -54,3 +55,32 @@ def _where(html: str, secret: str) -> list[str]:
         out.append(html[max(0, i - 300) : i].replace("\n", " ")[-200:])
         start = i + 1
     return out
+
+
+def _failed_refresh(row: ZohoToken) -> Any:
+    try:
+        session_for(row, "crm").get("org", timeout=0.5)
+    except ZohoUnavailableError:
+        return sys.exc_info()
+    raise AssertionError("the call did not fail")
+
+
+def test_the_debug_page_of_a_failed_refresh_shows_no_secret(
+    fake_zoho: FakeZoho, settings
+) -> None:
+    settings.DEBUG = True
+    row = connect(fake_zoho, "alice")
+    ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=1)
+    fake_zoho.slow_seconds = 2
+    fake_zoho.fail("refresh", "slow")
+    info = _failed_refresh(ZohoToken.objects.get(pk=row.pk))
+    stored = ZohoToken.objects.get(pk=row.pk)
+    secrets = [stored.refresh_token, stored.client_secret or settings.ZOHO_TOKENS["CLIENT_SECRET"]]
+    request = RequestFactory().get("/org/")
+    html = ExceptionReporter(request, *info).get_traceback_html()
+    text = ExceptionReporter(request, *info).get_traceback_text()
+
+    assert all(secret and len(secret) > 8 for secret in secrets)
+    for secret in secrets:
+        assert secret not in html, "\n---\n".join(_where(html, secret))
+        assert secret not in text
