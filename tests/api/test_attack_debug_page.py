@@ -65,9 +65,7 @@ def _failed_refresh(row: ZohoToken) -> Any:
     raise AssertionError("the call did not fail")
 
 
-def test_the_debug_page_of_a_failed_refresh_shows_no_secret(
-    fake_zoho: FakeZoho, settings
-) -> None:
+def test_the_debug_page_of_a_failed_refresh_shows_no_secret(fake_zoho: FakeZoho, settings) -> None:
     settings.DEBUG = True
     row = connect(fake_zoho, "alice")
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=1)
