@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.test import Client
@@ -10,6 +12,9 @@ from django.test import Client
 from zoho_tokens.testing import FakeZoho
 
 pytestmark = pytest.mark.django_db
+
+#: The most characters a log line may spend (values from outside are quoted in part).
+LOG_BOUND = 2_000
 
 HOSTILE = [
     "\x00",
@@ -40,8 +45,11 @@ def _client(user: Any) -> Client:
 
 
 @pytest.mark.parametrize("view", sorted(PARAMS))
-def test_no_hostile_value_makes_a_500(view: str, alice: Any, fake_zoho: FakeZoho) -> None:
+def test_no_hostile_value_makes_a_500(
+    view: str, alice: Any, fake_zoho: FakeZoho, caplog: pytest.LogCaptureFixture
+) -> None:
     client = _client(alice)
+    caplog.set_level(logging.DEBUG)
     failures: list[tuple[str, str, str, object]] = []
     for name in PARAMS[view]:
         for value in HOSTILE:
@@ -62,6 +70,8 @@ def test_no_hostile_value_makes_a_500(view: str, alice: Any, fake_zoho: FakeZoho
             if response.status_code >= 500:
                 failures.append(("list", name, value[:20], response.status_code))
     assert failures == [], "\n".join(map(repr, failures))
+    longest = max((len(record.getMessage()) for record in caplog.records), default=0)
+    assert longest < LOG_BOUND
 
 
 @pytest.mark.parametrize("next_url", ["x", "dashboard", "logout"])
@@ -76,3 +86,44 @@ def test_a_next_that_looks_like_a_view_name_is_a_plain_relative_url(
     response = client.post("/zoho/disconnect/", {"next": next_url})
 
     assert (response.status_code, response["Location"]) == (302, next_url)
+
+
+@pytest.mark.parametrize("view", ["connect", "callback"])
+def test_no_hostile_value_from_an_anonymous_visitor_makes_a_500(
+    view: str, settings: Any, fake_zoho: FakeZoho, caplog: pytest.LogCaptureFixture
+) -> None:
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LOGIN": True}
+    client = Client(raise_request_exception=False)
+    caplog.set_level(logging.DEBUG)
+    failures = []
+    for name in PARAMS[view]:
+        for value in HOSTILE:
+            response = client.get(f"/zoho/{view}/", {name: value})
+            if response.status_code >= 500:
+                failures.append((name, value[:20], response.status_code))
+    assert failures == []
+    assert max((len(r.getMessage()) for r in caplog.records), default=0) < LOG_BOUND
+
+
+def _state(client: Client) -> str:
+    location = client.get("/zoho/connect/")["Location"]
+    return parse_qs(urlsplit(location).query)["state"][0]
+
+
+@pytest.mark.parametrize("name", ["code", "error", "accounts-server", "location"])
+def test_no_hostile_value_on_a_real_callback_makes_a_500(
+    name: str, alice: Any, fake_zoho: FakeZoho, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The state is right (the browser came back from Zoho); another parameter is hostile."""
+    client = _client(alice)
+    caplog.set_level(logging.DEBUG)
+    failures = []
+    for value in HOSTILE:
+        params = {"state": _state(client), "code": "x", name: value}
+        if name != "accounts-server":
+            params["accounts-server"] = fake_zoho.url
+        response = client.get("/zoho/callback/", params)
+        if response.status_code >= 500:
+            failures.append((value[:20], response.status_code))
+    assert failures == []
+    assert max((len(r.getMessage()) for r in caplog.records), default=0) < LOG_BOUND
