@@ -113,3 +113,15 @@ def test_quiet_without_deploy(configure):
 )
 def test_lookalikes_of_loopback_are_not_loopback(host):
     assert not is_loopback(host)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["https://user:pw@accounts.zoho.eu", "https://user@www.zohoapis.eu", "https://:pw@x.example"],
+)
+def test_e019_user_info_in_a_zoho_url(configure, url):
+    configure(API_DOMAIN=url)
+
+    (message,) = zoho_messages("zoho_tokens.E019")
+    assert "API_DOMAIN" in message.msg
+    assert "pw" not in message.msg

@@ -296,7 +296,8 @@ def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, "zoho_tokens", deploy=True)
 def check_transport(**kwargs: Any) -> list[CheckMessage]:
     """With ``DEBUG`` off (deploy): E017, a Zoho URL over plain HTTP to another machine;
-    W017, a Zoho URL on this machine; W018, the fake Zoho's client id (see
+    W017, a Zoho URL on this machine; E019, a Zoho URL with user info; W018, the fake
+    Zoho's client id (see
     :func:`zoho_tokens.conf.transport.transport_messages`)."""
     return [] if settings.DEBUG else transport_messages()
 

@@ -3,7 +3,7 @@
 The fake Zoho (:mod:`zoho_tokens.testing`) is configured with plain-HTTP loopback URLs
 and its own client id; pasted into production, the client secret and every refresh token
 would go over plain HTTP. :func:`transport_messages` is what the deploy check of
-:mod:`zoho_tokens.checks` reports (``E017``, ``W017``, ``W018``).
+:mod:`zoho_tokens.checks` reports (``E017``, ``W017``, ``E019``, ``W018``).
 """
 
 from __future__ import annotations
@@ -47,6 +47,15 @@ class ConfiguredURL:
             return (urlsplit(self.url).hostname or "").lower()
         except ValueError:
             return ""
+
+    @property
+    def user_info(self) -> bool:
+        """Whether it names a user (``https://user:password@host``)."""
+        try:
+            parts = urlsplit(self.url)
+        except ValueError:
+            return False
+        return parts.username is not None or parts.password is not None
 
     @property
     def plain_http(self) -> bool:
@@ -119,9 +128,18 @@ def configured_urls() -> list[ConfiguredURL]:
 
 def transport_messages() -> list[CheckMessage]:
     """E017 for each Zoho URL over plain HTTP to another machine, W017 for each on this
-    machine, W018 for the fake Zoho's client id."""
+    machine, E019 for each with user info, W018 for the fake Zoho's client id."""
     messages: list[CheckMessage] = []
     for item in configured_urls():
+        if item.user_info:
+            messages.append(
+                Error(
+                    f"{item.setting} holds a user name or password (user:password@host): "
+                    "Zoho URLs carry no credentials (they are dropped, or the URL is refused).",
+                    hint="Remove the user:password@ part.",
+                    id="zoho_tokens.E019",
+                )
+            )
         if item.plain_http and not item.loopback:
             messages.append(
                 Error(
