@@ -21,6 +21,7 @@ from django.db import connections
 from tests.api.conftest import connect
 from tests.api.wiretap import Wiretap
 from zoho_tokens.api.session import session_for
+from zoho_tokens.api.wire import call_time_limit
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
@@ -181,3 +182,19 @@ def test_a_call_s_limit_must_be_a_positive_number(fake_zoho: FakeZoho, timeout: 
         session.get("org", timeout=timeout)
 
     assert fake_zoho.crm_calls == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("timeout", [(1, 2, 3), ("a", 1), object(), [1, 2], {"x": 1}, True])
+def test_a_timeout_of_another_shape_is_a_clear_value_error(
+    fake_zoho: FakeZoho, timeout: Any
+) -> None:
+    """Attack: requests-style values of the wrong shape fail as ValueError, not TypeError."""
+    session = session_for(connect(fake_zoho, "alice"), "crm")
+
+    with pytest.raises(ValueError, match="timeout must be a positive number"):
+        session.get("org", timeout=timeout)
+
+
+def test_requests_connect_and_read_pair_limits_the_call_to_their_sum() -> None:
+    assert (call_time_limit((1, 2.5)), call_time_limit((None, 4))) == (3.5, 4.0)

@@ -143,8 +143,18 @@ def is_absolute(url: str) -> bool:
 
 
 def call_time_limit(timeout: Any) -> float:
-    """The call's total time limit: its ``timeout=`` (one number), else ``HTTP_TIMEOUT``."""
-    limit = float(timeout or zoho_settings.HTTP_TIMEOUT)
+    """The call's total time limit: its ``timeout=``, else ``HTTP_TIMEOUT``. One number, or
+    ``requests``' ``(connect, read)`` pair, which then limits the whole call to their sum.
+
+    Raises ``ValueError`` for anything else (not a ``TypeError`` from deep inside)."""
+    parts = timeout if isinstance(timeout, tuple) and len(timeout) == 2 else (timeout,)
+    try:
+        if any(isinstance(part, bool) for part in parts):
+            raise TypeError("a bool is no number of seconds")
+        limit = sum(float(part) for part in parts if part is not None)
+    except (TypeError, ValueError):
+        limit = math.nan
+    limit = limit or zoho_settings.HTTP_TIMEOUT
     if not 0 < limit < math.inf:
         raise ValueError(f"timeout must be a positive number of seconds, not {timeout!r}.")
     return limit
