@@ -8,12 +8,14 @@ import sys
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync
 from django.test import RequestFactory
 from django.views.debug import ExceptionReporter
 
 from tests.api.conftest import connect
 from tests.api.test_numbers_from_zoho import answered_by
 from tests.api.wiretap import Wiretap
+from zoho_tokens.api import asession_for
 from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
@@ -82,3 +84,31 @@ def test_the_debug_page_of_a_failed_refresh_shows_no_secret(fake_zoho: FakeZoho,
     for secret in secrets:
         assert secret not in html, "\n---\n".join(_where(html, secret))
         assert secret not in text
+
+
+def _failed_async_call(row: ZohoToken) -> Any:
+    async def call() -> None:
+        async with asession_for(row, "crm") as zoho:
+            await zoho.get("org", timeout=0.5)
+
+    try:
+        async_to_sync(call)()
+    except ZohoUnavailableError:
+        return sys.exc_info()
+    raise AssertionError("the call did not fail")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_debug_page_of_a_failed_async_call_shows_no_access_token(
+    fake_zoho: FakeZoho, settings
+) -> None:
+    settings.DEBUG = True
+    with Wiretap(delay=2) as silent:
+        row = answered_by(fake_zoho, silent, settings)
+        info = _failed_async_call(row)
+    access_token = ZohoToken.objects.get(pk=row.pk).access_token
+    request = RequestFactory().get("/org/")
+    html = ExceptionReporter(request, *info).get_traceback_html()
+
+    assert len(access_token or "") > 10
+    assert access_token not in html, "\n---\n".join(_where(html, access_token or ""))

@@ -52,7 +52,13 @@ from zoho_tokens.api.session import (
     SENDING,
     _row_of,
 )
-from zoho_tokens.api.wire import call_time_limit, is_absolute, replayable
+from zoho_tokens.api.wire import (
+    HiddenHeader,
+    ZohoAuth,
+    call_time_limit,
+    is_absolute,
+    replayable,
+)
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken
@@ -221,7 +227,8 @@ class AsyncZohoSession:
             call.params = {**(call.params or {}), "organization_id": organization_id}
         call.step = READING_TOKEN
         row = await fresh_row(bound.token_id, owner_id=bound.owner_id, deadline=call.deadline)
-        sent_with = row.access_token or ""
+        # In a ZohoAuth (its repr hides it): Django's DEBUG page shows every frame's locals.
+        sent_with = ZohoAuth(row.access_token or "")
         call.step = SENDING
         response = await self._send(call, sent_with)
         if api_errors.is_dead_token(self.service, response) and replayable(call.kwargs):
@@ -234,7 +241,7 @@ class AsyncZohoSession:
 
     @sensitive_variables()
     async def _retry(
-        self, rejection: httpx.Response, row: ZohoToken, rejected: str, call: _Call
+        self, rejection: httpx.Response, row: ZohoToken, rejected: ZohoAuth, call: _Call
     ) -> httpx.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         bound = self._bound
@@ -266,11 +273,11 @@ class AsyncZohoSession:
         row = await fresh_row(
             bound.token_id,
             owner_id=bound.owner_id,
-            rejected_access_token=rejected,
+            rejected_access_token=rejected.access_token,
             deadline=call.deadline,
         )
         call.step = RESENDING
-        response = await self._send(call, row.access_token or "")
+        response = await self._send(call, ZohoAuth(row.access_token or ""))
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
@@ -281,12 +288,12 @@ class AsyncZohoSession:
         return response
 
     @sensitive_variables()
-    async def _send(self, call: _Call, access_token: str) -> httpx.Response:
+    async def _send(self, call: _Call, auth: ZohoAuth) -> httpx.Response:
         """One request; the URL of the request as built is checked before it is sent."""
         bound = self._bound
         assert bound is not None
         headers = {**(call.kwargs.get("headers") or {})}
-        headers["Authorization"] = f"Zoho-oauthtoken {access_token}"
+        headers["Authorization"] = HiddenHeader(f"Zoho-oauthtoken {auth.access_token}")
         built = self._client.build_request(
             call.method, call.url, params=call.params, **{**call.kwargs, "headers": headers}
         )
