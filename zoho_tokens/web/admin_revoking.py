@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.accounts.numbers import MAX_ROW_ID, strict_int
 from zoho_tokens.health.actors import acting
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.revocation import (
@@ -94,6 +95,20 @@ class RevokingAdminMixin(_ModelAdmin):
 
     The class using it routes ``<object_id>/revoke/`` to :meth:`revoke_view`.
     """
+
+    def response_action(
+        self, request: HttpRequest, queryset: QuerySet[ZohoToken]
+    ) -> HttpResponse | None:
+        """Run an action on the selected tokens, keeping only the selected ids that are ids
+        (ASCII digits, within a ``bigint``): Django filters by them as posted, so ``"²"`` or
+        a NUL made every action a 500. No valid id left: Django's "no items selected"."""
+        selected = request.POST.getlist(helpers.ACTION_CHECKBOX_NAME)
+        valid = [v for v in selected if strict_int(v, minimum=1, maximum=MAX_ROW_ID) is not None]
+        if valid != selected:
+            posted = request.POST.copy()
+            posted.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
+            request.POST = posted  # type: ignore[assignment]  # a mutable copy, as Django's
+        return super().response_action(request, queryset)
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke_selected(
