@@ -25,14 +25,17 @@ FLOORS: dict[str, set[str]] = {
     "ground": {"conf", "exceptions", "signals"},
     "accounts": {"accounts"},
     "models": {"models"},
-    "tokens": {"tokens"},
+    # limits/: the cap on calls in flight and Zoho's figures, shared through the database
+    # or the cache; beside tokens/ (HTTP-free, it reads and writes tables), below the
+    # adapters that call it around every request.
+    "tokens": {"tokens", "limits"},
     "adapters": {"sdk", "api"},
     "web": {"web", "backends"},
     "edges": {"views", "admin", "forms", "checks", "apps", "urls", "decorators", "management"},
 }
 LEVEL = {room: level for level, rooms in enumerate(FLOORS.values()) for room in rooms}
 #: The wings: folders of modules that talk to one thing, each on one floor.
-WINGS = {"accounts", "tokens", "sdk", "api", "web"}
+WINGS = {"accounts", "tokens", "limits", "sdk", "api", "web"}
 #: The only modules that may import these libraries.
 ALLOWED = {
     "zohocrmsdk": {"sdk.border"},

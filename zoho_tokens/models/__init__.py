@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from zoho_tokens.accounts.scopes import missing_scopes, parse_scopes, scopes_text
 from zoho_tokens.models.crypto import keyring
 from zoho_tokens.models.fields import EncryptedSecret, plain_digest
+from zoho_tokens.models.limits import ZohoCallSlot, ZohoLimitFigures
 
 # The token state is defined in token_state; its public classes are imported from here.
 from zoho_tokens.models.state import (
@@ -26,7 +27,15 @@ from zoho_tokens.models.state import (
     now_ms,
 )
 
-__all__ = ["DisplayStatus", "TokenStatus", "ZohoToken", "ZohoTokenQuerySet", "now_ms"]
+__all__ = [
+    "DisplayStatus",
+    "TokenStatus",
+    "ZohoCallSlot",
+    "ZohoLimitFigures",
+    "ZohoToken",
+    "ZohoTokenQuerySet",
+    "now_ms",
+]
 
 
 class ZohoToken(models.Model):
