@@ -24,6 +24,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.limits.answers import retry_after_seconds
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
@@ -39,7 +40,8 @@ __all__ = [
 #: answers 57 for a dead token and for a missing permission alike, and 14 for a missing or
 #: malformed Authorization header. Desk and Projects: any 401.
 _DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
-    "crm": frozenset({"INVALID_TOKEN"}),
+    # AUTHENTICATION_FAILURE: reported by other Zoho clients as answered instead.
+    "crm": frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"}),
     "books": frozenset({"57", "14"}),
 }
 #: Books: "This user is not associated with the CompanyID..." (another user's organization).
@@ -157,11 +159,10 @@ def error_for(
             for name, value in response.headers.items()
             if name.lower().startswith("x-rate-limit-")
         }
-        retry_after = response.headers.get("Retry-After") or ""
         return ZohoThrottledError(
             f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
             error=read_error(response).code or "rate_limited",
-            retry_after=float(retry_after) if retry_after.isdigit() else None,
+            retry_after=retry_after_seconds(response.headers),
             rate_limit=rate_limit,
         )
     if status >= 500:

@@ -12,10 +12,18 @@ A session made by :func:`session_for` belongs to one stored token (the user's, o
   refresh this package has;
 * resolves a relative URL against the service's root in the token's own data centre, and
   refuses an absolute URL on any other host: the token never leaves its Zoho domains;
-* adds Books' ``organization_id`` (the session's, else the user's default organization);
+* adds the context the service wants (:mod:`zoho_tokens.api.context`): Books'
+  ``organization_id``, Desk's ``orgId`` header, the Projects portal in the path (the
+  session's, else the user's default, found once);
+* waits for a free slot of the organisation's cap on calls in flight, shared by every
+  worker (:mod:`zoho_tokens.limits`), and keeps what the answer says about the limits;
+  a 429 makes every worker wait Zoho's delay, then raises
+  :class:`~zoho_tokens.exceptions.ZohoThrottledError` (or, with ``LIMITS["RETRIES"]``,
+  sends an idempotent call again after the delay);
 * sends with a total time limit of ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` seconds (connecting,
   and reading the whole answer), and follows no redirect;
-* when Zoho answers that the access token is dead (CRM ``INVALID_TOKEN``, Books 57 or 14),
+* when Zoho answers that the access token is dead (CRM ``INVALID_TOKEN`` or
+  ``AUTHENTICATION_FAILURE``, Books 57 or 14),
   refreshes it once (forced, still single-flight across workers) and sends again once;
 * turns every error answer into this package's exceptions (:mod:`zoho_tokens.api.errors`).
 
@@ -37,6 +45,7 @@ from django.views.decorators.debug import sensitive_variables
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import Timeout
 
+from zoho_tokens.api import context
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
 from zoho_tokens.api.wire import ZohoAuth, read_body, replayable
@@ -45,8 +54,11 @@ from zoho_tokens.conf.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoAPIError,
+    ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.limits.gate import call_slot, organization_of
+from zoho_tokens.limits.observe import Observed, after_answer, throttled_error
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active, require_usable
 from zoho_tokens.tokens.refresh import ensure_fresh
@@ -54,6 +66,13 @@ from zoho_tokens.tokens.refresh import ensure_fresh
 __all__ = ["ZohoSession", "session_for"]
 
 logger = logging.getLogger(__name__)
+
+#: The methods that may be sent again after a 429 (``LIMITS["RETRIES"]``): asking twice
+#: leaves Zoho as asking once.
+IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+
+#: One call: method, absolute URL, params, the other keyword arguments, the time limit.
+_Call = tuple[str | bytes, str, Any, dict[str, Any], float]
 
 #: Seconds during which a Books 57 for a token does not force another refresh, once a
 #: freshly refreshed token was refused too (a permission, not a dead token). Without it,
@@ -70,7 +89,8 @@ def session_for(
     :class:`~zoho_tokens.models.ZohoToken`. ``service`` is a name of
     :data:`zoho_tokens.api.services.SERVICES` (``"crm"``, ``"books"``, ``"desk"``,
     ``"projects"``). ``organization_id`` is the Books organization every call goes to
-    unless the call's ``params`` name one (default: the user's default organization).
+    unless the call's ``params`` name one, the Desk ``orgId``, or the Projects portal
+    (default: the user's default organization or portal).
 
     Raises :class:`~zoho_tokens.exceptions.NoUsableTokenError` (or
     :class:`~zoho_tokens.exceptions.ReauthorizationRequired`) at once, before any request,
@@ -122,9 +142,12 @@ class ZohoSession(requests.Session):
         super().__init__()
         api_domain = _api_domain_of(row)
         self.token_id: int = row.pk
+        #: The Zoho organisation of the token (the CRM's ``zgid``), whose limits it spends.
+        self.organization = organization_of(row.user_name)
         self.service = service
         self.base_url = base_url(service, api_domain)
-        #: Books: the organization of every call whose params name none.
+        #: Books: the organization of every call whose params name none; Desk: its
+        #: ``orgId``; Projects: the portal. None: the user's default, found on first use.
         self.organization_id = organization_id
         self._origins = service_origins(api_domain)
         self.headers["Accept"] = "application/json"
@@ -144,40 +167,39 @@ class ZohoSession(requests.Session):
         return f"{self.base_url}/{url.lstrip('/')}"
 
     def organizations(self) -> list[dict[str, Any]]:
-        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
-        if self.service.name != "books":
-            raise ValueError("organizations() lists Zoho Books organizations only.")
-        body = self.get("organizations").json()
-        return list(body.get("organizations") or [])
+        """Books and Desk: the organizations this user belongs to (``GET /organizations``);
+        Projects: the user's portals (``GET /portals``)."""
+        if self.service.name not in context.LISTS:
+            raise ValueError(
+                "organizations() lists the organizations of Zoho Books and Zoho Desk, and "
+                "the portals of Zoho Projects."
+            )
+        return context.listed(self.service, self.get(context.LISTS[self.service.name]).json())
 
     def default_organization_id(self) -> str:
-        """Zoho Books: the user's default organization (remembered by the session)."""
+        """Books, Desk: the user's default organization; Projects: their default portal
+        (found once, then remembered by the session; ``organization_id=`` overrides it)."""
         if self.organization_id is None:
             organizations = self.organizations()
             if not organizations:
                 raise ZohoAPIError(
-                    f"The Zoho user of token {self.token_id} belongs to no Zoho Books "
-                    "organization.",
+                    f"The Zoho user of token {self.token_id} belongs to no "
+                    f"{self.service.label} organization.",
                     code="no_organization",
-                    service="books",
+                    service=self.service.name,
                 )
-            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
-            self.organization_id = str(chosen["organization_id"])
+            self.organization_id = context.default_of(organizations)
         return self.organization_id
 
-    def _params(self, url: str, params: Any) -> Any:
-        parts = urlsplit(url)
-        if (
-            self.service.name != "books"
-            or parts.path.endswith("/organizations")
-            or "organization_id=" in parts.query
-        ):
-            return params
-        given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
-        if given is None:  # a list of pairs or a query string: the caller is in charge
-            return params
-        given.setdefault("organization_id", self.default_organization_id())
-        return given
+    def _with_context(self, url: str, params: Any, kwargs: dict[str, Any]) -> tuple[str, Any]:
+        headers = dict(kwargs.get("headers") or {})
+        if not context.needs_context(self.service, url, params, headers):
+            return url, params
+        url, params = context.with_context(
+            self.service, self.base_url, url, params, headers, self.default_organization_id()
+        )
+        kwargs["headers"] = headers
+        return url, params
 
     @sensitive_variables()
     def request(  # type: ignore[override]
@@ -185,21 +207,76 @@ class ZohoSession(requests.Session):
     ) -> requests.Response:
         """Send one request as the token's user (see the class and module docstrings)."""
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
-        params = self._params(full_url, params)
+        full_url, params = self._with_context(full_url, params, kwargs)
         limit = kwargs.pop("timeout", None) or zoho_settings.HTTP_TIMEOUT
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
         row = self._fresh_row()
         sent_with = row.access_token or ""
-        response = self._send(method, full_url, params, kwargs, sent_with, float(limit))
+        call = (method, full_url, params, kwargs, float(limit))
+        response = self._call(call, row, sent_with)
         if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
-            response = self._retry(
-                response, row, sent_with, (method, full_url, params, kwargs, float(limit))
-            )
+            response = self._retry(response, row, sent_with, call)
         error = api_errors.error_for(self.service, self.token_id, response, self._org(params))
         if error is not None:
             raise error
         return response
+
+    def _limits_org(self, params: Any) -> str:
+        """Whose limits a call spends: the Books organization, Desk's org, the Projects
+        portal; else (the CRM) the token's organisation."""
+        if self.service.name in context.LISTS:
+            return self._org(params) or self.organization
+        return self.organization
+
+    @sensitive_variables()
+    def _call(self, call: _Call, row: ZohoToken, access_token: str) -> requests.Response:
+        """Send within the organisation's cap on calls in flight; a 429 makes every worker
+        wait Zoho's delay, and is retried (``LIMITS["RETRIES"]``) or raised."""
+        method, url, params, kwargs, limit = call
+        organization = self._limits_org(params)
+        retries = 0
+        while True:
+            with call_slot(self.service.name, organization):
+                response = self._send(method, url, params, kwargs, access_token, limit)
+            observed = after_answer(
+                self.service.name,
+                organization,
+                response.status_code,
+                response.headers,
+                token_id=self.token_id,
+                stored_expiry_ms=row.expires_at_ms,
+            )
+            if not observed.report.throttled:
+                return response
+            if not self._may_retry(method, kwargs, retries, observed.backoff):
+                raise self._throttled(response, organization, observed)
+            retries += 1
+            time.sleep(observed.backoff or 0)
+
+    @staticmethod
+    def _may_retry(
+        method: str | bytes, kwargs: dict[str, Any], done: int, wait: float | None
+    ) -> bool:
+        limits = zoho_settings.LIMITS
+        verb = (method.decode() if isinstance(method, bytes) else method).upper()
+        return (
+            done < limits.retries
+            and verb in IDEMPOTENT
+            and replayable(kwargs)
+            and (wait or 0) <= limits.max_retry_wait
+        )
+
+    def _throttled(
+        self, response: requests.Response, organization: str, observed: Observed
+    ) -> ZohoThrottledError:
+        rate_limit = {
+            name.lower(): value
+            for name, value in response.headers.items()
+            if name.lower().startswith("x-rate-limit-")
+        }
+        code = api_errors.read_error(response).code
+        return throttled_error(self.service.label, organization, observed, rate_limit, code)
 
     @sensitive_variables()
     def _retry(
@@ -207,7 +284,7 @@ class ZohoSession(requests.Session):
         rejection: requests.Response,
         row: ZohoToken,
         rejected: str,
-        call: tuple[str | bytes, str, Any, dict[str, Any], float],
+        call: _Call,
     ) -> requests.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
@@ -221,8 +298,7 @@ class ZohoSession(requests.Session):
             first.code,
         )
         row = ensure_fresh(row, rejected_access_token=rejected)
-        method, url, params, kwargs, limit = call
-        response = self._send(method, url, params, kwargs, row.access_token or "", limit)
+        response = self._call(call, row, row.access_token or "")
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":

@@ -14,6 +14,8 @@ default: the one store every worker of every machine already shares):
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -32,6 +34,8 @@ class ZohoCallSlot(models.Model):
     #: Who holds it: a random id per call, or ``"backoff"`` while Zoho asked us to wait.
     holder = models.CharField(max_length=64)
     expires_at_ms = models.BigIntegerField()
+
+    objects: ClassVar[models.Manager[ZohoCallSlot]] = models.Manager()
 
     class Meta:
         verbose_name = _("Zoho call in flight")
@@ -59,6 +63,8 @@ class ZohoLimitFigures(models.Model):
     last_throttled_at = models.DateTimeField(_("last throttled"), null=True, blank=True)
     throttled_count = models.PositiveIntegerField(_("times throttled"), default=0)
     updated_at = models.DateTimeField(_("updated"))
+
+    objects: ClassVar[models.Manager[ZohoLimitFigures]] = models.Manager()
 
     class Meta:
         verbose_name = _("Zoho limit")
