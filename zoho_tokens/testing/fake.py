@@ -20,8 +20,11 @@ from zoho_tokens.testing.books import handlers as books
 from zoho_tokens.testing.browser import follow_consent
 from zoho_tokens.testing.controls import FakeZohoControls
 from zoho_tokens.testing.crm import handlers as crm
+from zoho_tokens.testing.desk.handlers import DeskState
+from zoho_tokens.testing.projects.handlers import ProjectsState
 from zoho_tokens.testing.server.faults import FaultBook
 from zoho_tokens.testing.server.http import HttpRequest, HttpResponse, LoopbackServer
+from zoho_tokens.testing.server.limits import ApiLimits
 from zoho_tokens.testing.server.records import RequestLog
 from zoho_tokens.testing.server.routing import FakeZohoApp
 
@@ -88,6 +91,11 @@ class FakeZoho(FakeZohoControls):
         self._state = AccountsState(self._directory, policy)
         #: Zoho Books: organizations (the first users are admins of one), records, calls.
         self.books = books.BooksState(self._directory.users, self._state.now)
+        #: Zoho Desk: organisations and calls; Zoho Projects: portals and calls.
+        self.desk = DeskState()
+        self.projects = ProjectsState()
+        #: The API limits per organisation: a cap on calls in flight, CRM credits, latency.
+        self.limits = ApiLimits()
         #: Records per CRM module name; ``leads`` is ``modules["Leads"]``.
         self.modules: dict[str, list[dict[str, Any]]] = {
             "Leads": [dict(lead) for lead in leads] if leads is not None else crm.make_leads()
