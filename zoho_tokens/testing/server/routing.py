@@ -143,6 +143,8 @@ class FakeZohoApp:
             if family == "revoke":
                 return HttpResponse.json({"error": "invalid_token", "status": "failure"}, 400)
             return HttpResponse.json(OAuthError("invalid_code").payload())
+        if kind == "auth_failure":
+            return HttpResponse.json(crm_errors.AUTHENTICATION_FAILURE, status=401)
         if kind == "throttle":
             if is_crm:
                 return HttpResponse.json(crm_errors.TOO_MANY_REQUESTS, status=429)
@@ -171,7 +173,7 @@ class FakeZohoApp:
             key, crm=route.family == "crm", seconds_left_today=86400 - now % 86400
         )
         if not admission.admitted:
-            refused = HttpResponse.json(crm_errors.TOO_MANY_REQUESTS, status=429)
+            refused = HttpResponse.json(crm_errors.TOO_MANY_IN_FLIGHT, status=429)
             refused.headers["Retry-After"] = str(admission.retry_after)
             return refused
         try:
