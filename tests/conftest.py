@@ -14,6 +14,7 @@ import pytest
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 
 from tests.sdk.helpers import connect, make_user
+from zoho_tokens.limits.figures import _last_write
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
 
@@ -39,6 +40,13 @@ def _fresh_sdk_for_every_test(zoho_sdk_reset: None) -> None:
     The SDK keeps its initializer and metadata caches in class attributes; without this,
     one test's user and store would leak into the next.
     """
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits_memory() -> None:
+    """Each worker writes an organisation's figures at most once a second; a test's
+    emptied database must not inherit what an earlier test wrote."""
+    _last_write.clear()
 
 
 @pytest.fixture

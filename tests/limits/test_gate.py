@@ -56,10 +56,14 @@ def test_a_call_waits_for_a_slot_to_free_up(settings: Any) -> None:
 def test_slots_are_per_organisation_and_service(settings: Any) -> None:
     use_limits(settings, CONCURRENCY=1, WAIT=0)
 
-    with call_slot("crm", ORG), call_slot("books", ORG), call_slot("crm", "800000002"):
-        with pytest.raises(ZohoThrottledError):
-            with call_slot("crm", ORG):
-                pass
+    with (
+        call_slot("crm", ORG),
+        call_slot("books", ORG),
+        call_slot("crm", "800000002"),
+        pytest.raises(ZohoThrottledError),
+        call_slot("crm", ORG),
+    ):
+        pass
 
 
 def test_a_slot_left_by_a_dead_worker_expires(settings: Any) -> None:
@@ -68,9 +72,8 @@ def test_a_slot_left_by_a_dead_worker_expires(settings: Any) -> None:
     store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
     # A worker took the only slot and died: nobody will release it.
     assert store.try_take("crm:" + ORG, 1, "dead-worker", 1).number == 0
-    with pytest.raises(ZohoThrottledError):
-        with call_slot("crm", ORG):
-            pass
+    with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
+        pass
 
     time.sleep(2.1)  # past the slot's life (the cache counts whole seconds)
 
@@ -85,9 +88,8 @@ def test_a_429_makes_every_call_fail_at_once_while_its_delay_outlasts_the_wait(
     after_answer("crm", ORG, 429, {"Retry-After": "30"})
 
     started = time.monotonic()
-    with pytest.raises(ZohoThrottledError) as raised:
-        with call_slot("crm", ORG):
-            pass
+    with pytest.raises(ZohoThrottledError) as raised, call_slot("crm", ORG):
+        pass
 
     assert time.monotonic() - started < 0.5
     assert raised.value.error == "backoff"
@@ -111,9 +113,8 @@ def test_a_call_in_flight_ending_does_not_lift_the_back_off(settings: Any) -> No
     with call_slot("crm", ORG):
         after_answer("crm", ORG, 429, {"Retry-After": "30"})
 
-    with pytest.raises(ZohoThrottledError):
-        with call_slot("crm", ORG):
-            pass
+    with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
+        pass
 
 
 def test_a_429_without_a_delay_backs_off_the_default(settings: Any) -> None:
@@ -122,9 +123,8 @@ def test_a_429_without_a_delay_backs_off_the_default(settings: Any) -> None:
     observed = after_answer("crm", ORG, 429, {})
 
     assert observed.backoff == 20
-    with pytest.raises(ZohoThrottledError) as raised:
-        with call_slot("crm", ORG):
-            pass
+    with pytest.raises(ZohoThrottledError) as raised, call_slot("crm", ORG):
+        pass
     assert 18 < raised.value.retry_after <= 20
 
 
@@ -164,9 +164,8 @@ def test_every_slot_is_freed_when_the_calls_end(settings: Any, limits_store: str
 
 def test_a_block_that_raises_frees_its_slot(settings: Any) -> None:
     use_limits(settings, CONCURRENCY=1, WAIT=0)
-    with pytest.raises(RuntimeError):
-        with call_slot("crm", ORG):
-            raise RuntimeError("the call failed")
+    with pytest.raises(RuntimeError), call_slot("crm", ORG):
+        raise RuntimeError("the call failed")
 
     with call_slot("crm", ORG) as slot:
         assert slot is not None
