@@ -3,10 +3,12 @@ Django's cache on Redis (``redis://127.0.0.1:6379/2``, this suite's Redis databa
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import redis
 from django.core.cache import caches
 
 #: The Redis database these tests may use (and empty).
@@ -25,12 +27,18 @@ def use_limits(settings: Any, **limits: Any) -> None:
 
 @pytest.fixture
 def redis_cache(settings: Any) -> Iterator[str]:
-    """A ``"limits"`` cache alias on Redis, emptied before and after; yields the alias."""
-    settings.CACHES = {**settings.CACHES, "limits": REDIS_CACHE}
-    caches["limits"].clear()
+    """A ``"limits"`` cache alias on Redis, its keys under a prefix of this test's own (the
+    suite's workers share the Redis database: none may flush it), deleted afterwards;
+    yields the alias."""
+    prefix = f"zoho-tokens-test-{uuid.uuid4().hex}"
+    settings.CACHES = {**settings.CACHES, "limits": {**REDIS_CACHE, "KEY_PREFIX": prefix}}
     yield "limits"
-    caches["limits"].clear()
     caches["limits"].close()
+    client = redis.Redis.from_url(REDIS_URL)
+    keys = list(client.scan_iter(match=f"{prefix}:*"))
+    if keys:
+        client.delete(*keys)
+    client.close()
 
 
 @pytest.fixture(params=["database", "redis"])

@@ -29,6 +29,8 @@ __all__ = ["WRITE_INTERVAL", "Figures", "read_figures", "record_report"]
 #: Seconds between two writes of one organisation's figures by one worker.
 WRITE_INTERVAL = 1.0
 _INDEX = "zoho_tokens:figures:index"
+#: Seconds the cache keeps figures nobody updates (an organisation no longer called).
+CACHE_LIFE = 7 * 86400
 _UPDATE = "UPDATE {table} SET {assignments} WHERE organization = %s AND service = %s"
 
 _last_write: dict[tuple[str, str, str], float] = {}
@@ -137,10 +139,10 @@ def _record_in_cache(
     current.update(changes)
     if throttled:
         current["throttled_count"] = int(current.get("throttled_count") or 0) + 1
-    cache.set(key, current, None)
+    cache.set(key, current, CACHE_LIFE)
     index = cache.get(_INDEX) or []
     if [organization, service] not in index:
-        cache.set(_INDEX, [*index, [organization, service]], None)
+        cache.set(_INDEX, [*index, [organization, service]], CACHE_LIFE)
 
 
 def read_figures(store: str, alias: str, organization: str | None = None) -> list[Figures]:
