@@ -47,6 +47,7 @@ from urllib3.util import Timeout
 
 from zoho_tokens.api import context
 from zoho_tokens.api import errors as api_errors
+from zoho_tokens.api.limited import LimitedCall, send_within_limits
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
 from zoho_tokens.api.wire import ZohoAuth, read_body, replayable
 from zoho_tokens.conf import zoho_settings
@@ -54,11 +55,9 @@ from zoho_tokens.conf.datacenters import DATA_CENTERS, normalize_origin
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoAPIError,
-    ZohoThrottledError,
     ZohoUnavailableError,
 )
-from zoho_tokens.limits.gate import call_slot, organization_of
-from zoho_tokens.limits.observe import Observed, after_answer, throttled_error
+from zoho_tokens.limits.gate import organization_of
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active, require_usable
 from zoho_tokens.tokens.refresh import ensure_fresh
@@ -66,10 +65,6 @@ from zoho_tokens.tokens.refresh import ensure_fresh
 __all__ = ["ZohoSession", "session_for"]
 
 logger = logging.getLogger(__name__)
-
-#: The methods that may be sent again after a 429 (``LIMITS["RETRIES"]``): asking twice
-#: leaves Zoho as asking once.
-IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 #: One call: method, absolute URL, params, the other keyword arguments, the time limit.
 _Call = tuple[str | bytes, str, Any, dict[str, Any], float]
@@ -231,52 +226,21 @@ class ZohoSession(requests.Session):
 
     @sensitive_variables()
     def _call(self, call: _Call, row: ZohoToken, access_token: str) -> requests.Response:
-        """Send within the organisation's cap on calls in flight; a 429 makes every worker
-        wait Zoho's delay, and is retried (``LIMITS["RETRIES"]``) or raised."""
+        """Send within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
         method, url, params, kwargs, limit = call
-        organization = self._limits_org(params)
-        retries = 0
-        while True:
-            with call_slot(self.service.name, organization):
-                response = self._send(method, url, params, kwargs, access_token, limit)
-            observed = after_answer(
-                self.service.name,
-                organization,
-                response.status_code,
-                response.headers,
-                token_id=self.token_id,
-                stored_expiry_ms=row.expires_at_ms,
-            )
-            if not observed.report.throttled:
-                return response
-            if not self._may_retry(method, kwargs, retries, observed.backoff):
-                raise self._throttled(response, organization, observed)
-            retries += 1
-            time.sleep(observed.backoff or 0)
-
-    @staticmethod
-    def _may_retry(
-        method: str | bytes, kwargs: dict[str, Any], done: int, wait: float | None
-    ) -> bool:
-        limits = zoho_settings.LIMITS
-        verb = (method.decode() if isinstance(method, bytes) else method).upper()
-        return (
-            done < limits.retries
-            and verb in IDEMPOTENT
-            and replayable(kwargs)
-            and (wait or 0) <= limits.max_retry_wait
+        verb = method.decode() if isinstance(method, bytes) else method
+        limited = LimitedCall(
+            self.service,
+            self._limits_org(params),
+            verb,
+            replayable(kwargs),
+            token_id=self.token_id,
+            stored_expiry_ms=row.expires_at_ms,
         )
-
-    def _throttled(
-        self, response: requests.Response, organization: str, observed: Observed
-    ) -> ZohoThrottledError:
-        rate_limit = {
-            name.lower(): value
-            for name, value in response.headers.items()
-            if name.lower().startswith("x-rate-limit-")
-        }
-        code = api_errors.read_error(response).code
-        return throttled_error(self.service.label, organization, observed, rate_limit, code)
+        response: requests.Response = send_within_limits(
+            limited, lambda: self._send(method, url, params, kwargs, access_token, limit)
+        )
+        return response
 
     @sensitive_variables()
     def _retry(
