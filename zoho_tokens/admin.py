@@ -27,10 +27,17 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models import (
+    DisplayStatus,
+    TokenStatus,
+    ZohoLimitFigures,
+    ZohoToken,
+    ZohoTokenQuerySet,
+)
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
+from zoho_tokens.web.limits_admin import ZohoLimitFiguresAdmin
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
@@ -283,3 +290,7 @@ class ZohoTokenAdmin(RevokingAdminMixin):
             obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# Zoho's limits per organisation and service (zoho_tokens.web.limits_admin).
+admin.site.register(ZohoLimitFigures, ZohoLimitFiguresAdmin)
