@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.limits.conftest import use_limits
 from zoho_tokens.limits import after_answer, call_slot
+from zoho_tokens.limits.connection import connection_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -18,7 +18,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 def test_a_call_far_below_the_cap_is_two_statements(settings: Any) -> None:
     use_limits(settings, STORE="database", CONCURRENCY=10)
 
-    with CaptureQueriesContext(connection) as queries, call_slot("crm", "700000001"):
+    limiter = connection_for("default")  # the database's own, or the limiter's
+    with CaptureQueriesContext(limiter) as queries, call_slot("crm", "700000001"):
         pass
 
     assert [q["sql"].split()[0] for q in queries.captured_queries] == ["INSERT", "DELETE"]
@@ -28,7 +29,7 @@ def test_figures_are_written_at_most_once_a_second_per_worker(settings: Any) -> 
     headers = {"x-rate-limit-limit": "1000", "x-rate-limit-remaining": "900"}
     after_answer("books", "60000000001", 200, headers)
 
-    with CaptureQueriesContext(connection) as queries:
+    with CaptureQueriesContext(connection_for("default")) as queries:
         for _ in range(5):
             after_answer("books", "60000000001", 200, headers)
 

@@ -19,12 +19,12 @@ import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from django.db import router
+from django.db import connections, router
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoThrottledError
 from zoho_tokens.limits.answers import Report, read_report
-from zoho_tokens.limits.connection import connection_for, execute
+from zoho_tokens.limits.connection import execute
 from zoho_tokens.limits.figures import record_report
 from zoho_tokens.limits.gate import slot_key
 from zoho_tokens.limits.stores import slot_store
@@ -101,7 +101,9 @@ def _shorten(token_id: int | None, stored_ms: int | None, zoho_ms: int | None) -
         return False
     if stored_ms is not None and zoho_ms >= stored_ms - EXPIRY_SLACK_MS:
         return False
-    connection = connection_for(router.db_for_write(ZohoToken))
+    # The caller's own connection: the token's row may be locked by the caller's transaction
+    # (a refresh inside ATOMIC_REQUESTS), which another connection would wait for forever.
+    connection = connections[router.db_for_write(ZohoToken)]
     moved = execute(
         connection,
         _SHORTEN,

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,37 +15,150 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='ZohoToken',
+            name="ZohoToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('user_name', models.TextField(blank=True, help_text='The Zoho user as the SDK names it: their email, a colon, and the org id.', null=True, verbose_name='Zoho user')),
-                ('user_name_digest', models.CharField(blank=True, editable=False, max_length=64, null=True)),
-                ('client_id', models.CharField(blank=True, max_length=255, null=True, verbose_name='client id')),
-                ('client_secret_encrypted', models.TextField(blank=True, default='', editable=False)),
-                ('refresh_token_encrypted', models.TextField(blank=True, default='', editable=False)),
-                ('refresh_token_digest', models.CharField(blank=True, db_index=True, editable=False, max_length=64, null=True)),
-                ('access_token_encrypted', models.TextField(blank=True, default='', editable=False)),
-                ('access_token_digest', models.CharField(blank=True, db_index=True, editable=False, max_length=64, null=True)),
-                ('grant_token_encrypted', models.TextField(blank=True, default='', editable=False)),
-                ('grant_token_digest', models.CharField(blank=True, db_index=True, editable=False, max_length=64, null=True)),
-                ('expires_at_ms', models.BigIntegerField(blank=True, null=True, verbose_name='access token expiry (epoch ms)')),
-                ('redirect_url', models.TextField(blank=True, null=True, verbose_name='redirect URL')),
-                ('api_domain', models.CharField(blank=True, max_length=255, null=True, verbose_name='API domain')),
-                ('accounts_server', models.CharField(blank=True, default='', max_length=255, verbose_name='accounts server')),
-                ('location', models.CharField(blank=True, default='', max_length=16, verbose_name='data centre')),
-                ('status', models.CharField(choices=[('active', 'Active'), ('revoked', 'Revoked'), ('needs_reauth', 'Needs re-authorisation')], default='active', max_length=16, verbose_name='status')),
-                ('status_changed_at', models.DateTimeField(default=django.utils.timezone.now, verbose_name='status changed')),
-                ('remote_revoke_pending', models.BooleanField(db_index=True, default=False, verbose_name='revocation at Zoho pending')),
-                ('last_refreshed_at', models.DateTimeField(blank=True, null=True, verbose_name='last refresh')),
-                ('created_at', models.DateTimeField(auto_now_add=True, verbose_name='created')),
-                ('updated_at', models.DateTimeField(auto_now=True, verbose_name='updated')),
-                ('user', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='zoho_tokens', to=settings.AUTH_USER_MODEL, verbose_name='Django user')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "user_name",
+                    models.TextField(
+                        blank=True,
+                        help_text="The Zoho user as the SDK names it: their email, a colon, and the org id.",
+                        null=True,
+                        verbose_name="Zoho user",
+                    ),
+                ),
+                (
+                    "user_name_digest",
+                    models.CharField(blank=True, editable=False, max_length=64, null=True),
+                ),
+                (
+                    "client_id",
+                    models.CharField(
+                        blank=True, max_length=255, null=True, verbose_name="client id"
+                    ),
+                ),
+                (
+                    "client_secret_encrypted",
+                    models.TextField(blank=True, default="", editable=False),
+                ),
+                (
+                    "refresh_token_encrypted",
+                    models.TextField(blank=True, default="", editable=False),
+                ),
+                (
+                    "refresh_token_digest",
+                    models.CharField(
+                        blank=True, db_index=True, editable=False, max_length=64, null=True
+                    ),
+                ),
+                (
+                    "access_token_encrypted",
+                    models.TextField(blank=True, default="", editable=False),
+                ),
+                (
+                    "access_token_digest",
+                    models.CharField(
+                        blank=True, db_index=True, editable=False, max_length=64, null=True
+                    ),
+                ),
+                ("grant_token_encrypted", models.TextField(blank=True, default="", editable=False)),
+                (
+                    "grant_token_digest",
+                    models.CharField(
+                        blank=True, db_index=True, editable=False, max_length=64, null=True
+                    ),
+                ),
+                (
+                    "expires_at_ms",
+                    models.BigIntegerField(
+                        blank=True, null=True, verbose_name="access token expiry (epoch ms)"
+                    ),
+                ),
+                (
+                    "redirect_url",
+                    models.TextField(blank=True, null=True, verbose_name="redirect URL"),
+                ),
+                (
+                    "api_domain",
+                    models.CharField(
+                        blank=True, max_length=255, null=True, verbose_name="API domain"
+                    ),
+                ),
+                (
+                    "accounts_server",
+                    models.CharField(
+                        blank=True, default="", max_length=255, verbose_name="accounts server"
+                    ),
+                ),
+                (
+                    "location",
+                    models.CharField(
+                        blank=True, default="", max_length=16, verbose_name="data centre"
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "Active"),
+                            ("revoked", "Revoked"),
+                            ("needs_reauth", "Needs re-authorisation"),
+                        ],
+                        default="active",
+                        max_length=16,
+                        verbose_name="status",
+                    ),
+                ),
+                (
+                    "status_changed_at",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="status changed"
+                    ),
+                ),
+                (
+                    "remote_revoke_pending",
+                    models.BooleanField(
+                        db_index=True, default=False, verbose_name="revocation at Zoho pending"
+                    ),
+                ),
+                (
+                    "last_refreshed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last refresh"),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, verbose_name="created")),
+                ("updated_at", models.DateTimeField(auto_now=True, verbose_name="updated")),
+                (
+                    "user",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="zoho_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="Django user",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'Zoho token',
-                'verbose_name_plural': 'Zoho tokens',
-                'indexes': [models.Index(fields=['user_name_digest'], name='zoho_tokens_user_name_idx'), models.Index(fields=['status_changed_at', 'status'], name='zoho_tokens_status_idx')],
-                'constraints': [models.UniqueConstraint(fields=('client_id', 'user_name_digest'), name='zoho_tokens_one_row_per_zoho_user_and_client')],
+                "verbose_name": "Zoho token",
+                "verbose_name_plural": "Zoho tokens",
+                "indexes": [
+                    models.Index(fields=["user_name_digest"], name="zoho_tokens_user_name_idx"),
+                    models.Index(
+                        fields=["status_changed_at", "status"], name="zoho_tokens_status_idx"
+                    ),
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("client_id", "user_name_digest"),
+                        name="zoho_tokens_one_row_per_zoho_user_and_client",
+                    )
+                ],
             },
         ),
     ]

@@ -6,21 +6,32 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('zoho_tokens', '0002_granted_scopes'),
+        ("zoho_tokens", "0002_granted_scopes"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='zohotoken',
-            name='user',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='zoho_tokens', to=settings.AUTH_USER_MODEL, verbose_name='Django user'),
+            model_name="zohotoken",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="zoho_tokens",
+                to=settings.AUTH_USER_MODEL,
+                verbose_name="Django user",
+            ),
         ),
         migrations.AlterField(
-            model_name='zohotoken',
-            name='user_name',
-            field=models.TextField(blank=True, help_text='The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;.', null=True, verbose_name='Zoho user'),
+            model_name="zohotoken",
+            name="user_name",
+            field=models.TextField(
+                blank=True,
+                help_text="The Zoho user as the SDK names it: &lt;email&gt;:&lt;org zgid&gt;.",
+                null=True,
+                verbose_name="Zoho user",
+            ),
         ),
     ]
