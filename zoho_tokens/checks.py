@@ -10,6 +10,7 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
@@ -281,3 +282,24 @@ def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
             id="zoho_tokens.W003",
         )
     ]
+
+
+@register("zoho_tokens")
+def check_limits(**kwargs: Any) -> list[CheckMessage]:
+    """E017: LIMITS is usable; W017: its cache store is a cache every worker shares."""
+    try:
+        limits = zoho_settings.LIMITS
+    except (TypeError, ValueError) as err:
+        return [Error(str(err), hint="See docs/limits.md.", id="zoho_tokens.E017")]
+    backend = str(settings.CACHES.get(limits.cache, {}).get("BACKEND", ""))
+    if limits.store == "cache" and (not backend or backend.endswith(("LocMemCache", "DummyCache"))):
+        return [
+            Warning(
+                f"ZOHO_TOKENS['LIMITS'] keeps the slots in the cache {limits.cache!r}, which "
+                "no other worker sees: the cap on calls in flight is per process.",
+                hint="Name a cache every worker shares (Redis, Memcached), or use "
+                'STORE: "database".',
+                id="zoho_tokens.W017",
+            )
+        ]
+    return []
