@@ -109,9 +109,10 @@ def test_a_short_back_off_is_waited_out(settings: Any) -> None:
 
 
 def test_a_call_in_flight_ending_does_not_lift_the_back_off(settings: Any) -> None:
-    use_limits(settings, CONCURRENCY=2, WAIT=0)
+    use_limits(settings, CONCURRENCY=1, WAIT=0)
+    # A delay shorter than the slot's own life: the slot must still not free up early.
     with call_slot("crm", ORG):
-        after_answer("crm", ORG, 429, {"Retry-After": "30"})
+        after_answer("crm", ORG, 429, {"Retry-After": "3"})
 
     with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
         pass

@@ -68,9 +68,11 @@ _HELD = (
     "SELECT number, holder, expires_at_ms FROM {table} WHERE slot_key = %s AND expires_at_ms > %s"
 )
 _RELEASE = "DELETE FROM {table} WHERE slot_key = %s AND number = %s AND holder = %s"
+# A call's slot becomes the back-off's too (its release then frees nothing); a shorter
+# back-off is lengthened, a longer one kept.
 _HOLD_ALL = (
     "UPDATE {table} SET holder = %s, expires_at_ms = %s "
-    "WHERE slot_key = %s AND number < %s AND expires_at_ms < %s"
+    "WHERE slot_key = %s AND number < %s AND (holder <> %s OR expires_at_ms < %s)"
 )
 
 
@@ -140,7 +142,8 @@ class DatabaseSlots:
             insert_ignoring_conflict(
                 connection, self.table, columns, (key, number, BACKOFF, until_ms)
             )
-        execute(connection, _HOLD_ALL, self.table, (BACKOFF, until_ms, key, cap, until_ms))
+        values = (BACKOFF, until_ms, key, cap, BACKOFF, until_ms)
+        execute(connection, _HOLD_ALL, self.table, values)
 
     def occupied(self, key: str, cap: int) -> list[Held]:
         """The slots of ``key`` held now (any number: a cap lowered since is seen too)."""
