@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import threading
 import weakref
+from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, connections, transaction
@@ -93,27 +95,12 @@ def close_limiter_connections() -> None:
         own.close()
 
 
-def _insert_verb(connection: BaseDatabaseWrapper) -> tuple[str, str]:
-    if connection.vendor == "postgresql":
-        return "INSERT INTO", " ON CONFLICT DO NOTHING"
-    if connection.vendor == "sqlite":
-        return "INSERT OR IGNORE INTO", ""
-    if connection.vendor == "mysql":
-        return "INSERT IGNORE INTO", ""
-    return "INSERT INTO", ""
-
-
 def insert_ignoring_conflict(
     connection: BaseDatabaseWrapper, table: str, columns: tuple[str, ...], values: tuple[Any, ...]
 ) -> bool:
     """Insert one row unless it clashes with a unique constraint; whether it was inserted."""
-    verb, tail = _insert_verb(connection)
-    quote = connection.ops.quote_name
-    sql = (
-        f"{verb} {quote(table)} ({', '.join(quote(c) for c in columns)}) "
-        f"VALUES ({', '.join(['%s'] * len(values))}){tail}"
-    )
-    if tail or verb != "INSERT INTO":
+    sql, ignores = _insert_sql(connection.vendor, connection.ops.quote_name, table, columns)
+    if ignores:
         with connection.cursor() as cursor:
             cursor.execute(sql, values)
             return bool(cursor.rowcount == 1)
@@ -126,10 +113,33 @@ def insert_ignoring_conflict(
     return True
 
 
+@lru_cache(maxsize=64)
+def _insert_sql(
+    vendor: str, quote: Callable[[str], str], table: str, columns: tuple[str, ...]
+) -> tuple[str, bool]:
+    """The insert (built once per database and table: every call of the limiter uses it),
+    and whether it ignores a clash by itself."""
+    verb, tail = {
+        "postgresql": ("INSERT INTO", " ON CONFLICT DO NOTHING"),
+        "sqlite": ("INSERT OR IGNORE INTO", ""),
+        "mysql": ("INSERT IGNORE INTO", ""),
+    }.get(vendor, ("INSERT INTO", ""))
+    sql = (
+        f"{verb} {quote(table)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join(['%s'] * len(columns))}){tail}"
+    )
+    return sql, vendor in ("postgresql", "sqlite", "mysql")
+
+
 def _with_table(connection: BaseDatabaseWrapper, template: str, table: str) -> str:
+    return _statement(connection.ops.quote_name, template, table)
+
+
+@lru_cache(maxsize=256)
+def _statement(quote: Callable[[str], str], template: str, table: str) -> str:
     # The table's name comes from a model's Meta, never from input: only values are
     # parameters.
-    return template.replace("{table}", connection.ops.quote_name(table))
+    return template.replace("{table}", quote(table))
 
 
 def execute(

@@ -94,15 +94,15 @@ class DatabaseSlots:
         connection = connection_for(self.using)
         now = now_ms()
         expires = now + int(ttl * 1000)
-        first, *others = _order(cap)
+        first = random.randrange(cap)  # noqa: S311  (spreading calls over slots)
         if self._take(connection, key, first, holder, now, expires):
             return Taken(first)
         held = self._held(connection, key, now)
         backoff = max((h.expires_at_ms for h in held if h.holder == BACKOFF), default=0)
         if backoff:
             return Taken(None, backoff)
-        busy = {h.number for h in held}
-        for number in others:
+        busy = {h.number for h in held} | {first}
+        for number in _order(cap):
             if number not in busy and self._take(connection, key, number, holder, now, expires):
                 return Taken(number)
         return Taken(None)
@@ -167,15 +167,15 @@ class CacheSlots:
         expires = now_ms() + int(ttl * 1000)
         value = f"{holder}|{expires}"
         timeout = math.ceil(ttl)
-        first, *others = _order(cap)
+        first = random.randrange(cap)  # noqa: S311  (spreading calls over slots)
         if cache.add(self._key(key, first), value, timeout):
             return Taken(first)
         held = self._read(key, cap)
         backoff = max((h.expires_at_ms for h in held if h.holder == BACKOFF), default=0)
         if backoff > now_ms():
             return Taken(None, backoff)
-        busy = {h.number for h in held}
-        for number in others:
+        busy = {h.number for h in held} | {first}
+        for number in _order(cap):
             if number not in busy and cache.add(self._key(key, number), value, timeout):
                 return Taken(number)
         return Taken(None)

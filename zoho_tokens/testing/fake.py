@@ -91,11 +91,8 @@ class FakeZoho(FakeZohoControls):
         self._state = AccountsState(self._directory, policy)
         #: Zoho Books: organizations (the first users are admins of one), records, calls.
         self.books = books.BooksState(self._directory.users, self._state.now)
-        #: Zoho Desk: organisations and calls; Zoho Projects: portals and calls.
-        self.desk = DeskState()
-        self.projects = ProjectsState()
-        #: The API limits per organisation: a cap on calls in flight, CRM credits, latency.
-        self.limits = ApiLimits()
+        #: Zoho Desk and Zoho Projects; the API limits per organisation (cap, credits, latency).
+        self.desk, self.projects, self.limits = DeskState(), ProjectsState(), ApiLimits()
         #: Records per CRM module name; ``leads`` is ``modules["Leads"]``.
         self.modules: dict[str, list[dict[str, Any]]] = {
             "Leads": [dict(lead) for lead in leads] if leads is not None else crm.make_leads()
