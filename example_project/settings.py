@@ -67,6 +67,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "example_project.crm_demo.context.zoho_reconsent",
             ]
         },
     }
@@ -115,14 +116,21 @@ ZOHO_TOKENS = {
         "ZohoCRM.settings.fields.READ",
         "ZohoCRM.users.READ",
         "ZohoCRM.org.READ",
-        # The "My Zoho Books estimates" page: organizations, estimates, invoices.
+        # The "My Zoho Books estimates" page: organizations, customers, estimates, invoices.
         "ZohoBooks.settings.READ",
+        "ZohoBooks.contacts.READ",
         "ZohoBooks.estimates.ALL",
         "ZohoBooks.invoices.READ",
     ],
-    "SERVICES": {"crm": None, "books": ["ZohoBooks.settings.READ", "ZohoBooks.estimates.ALL"]},
+    "SERVICES": {
+        "crm": None,
+        "books": ["ZohoBooks.settings.READ", "ZohoBooks.contacts.READ", "ZohoBooks.estimates.ALL"],
+    },
     "LOGIN": True,
     # A demo lets anyone with a Zoho account in: real projects usually leave this False.
     "LOGIN_CREATE_USERS": True,
     "SDK_RESOURCE_PATH": str(BASE_DIR / "zoho_sdk_resources"),
 }
+
+# The demo prints its mails (such as "please reconnect Zoho CRM") to the console.
+EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"

@@ -55,13 +55,15 @@ REQUIRED_IN_SDIST = (
     "tests/settings.py",
     "scripts/demo.py",
     "example_project/manage.py",
+    "docs/tutorial.md",
     f"{PACKAGE}/py.typed",
     f"{PACKAGE}/migrations/0001_initial.py",
 )
 
 #: Folders whose tracked files all go into the sdist: the tests, and what they run
-#: (``tests/test_demo.py`` runs ``scripts/demo.py``, which runs the example project).
-TESTED_FROM_SDIST = ("tests", "scripts", "example_project")
+#: (``tests/test_demo.py`` runs ``scripts/demo.py``, which runs the example project; the
+#: docs tests run the code of the documentation pages).
+TESTED_FROM_SDIST = ("tests", "scripts", "example_project", "docs")
 
 #: Variables that would let the source tree or the developer's setup leak into the check.
 LEAKY_ENVIRONMENT = ("PYTHONPATH", "DJANGO_SETTINGS_MODULE", "DATABASE_URL", "VIRTUAL_ENV")

@@ -287,7 +287,7 @@ def plan(args: argparse.Namespace) -> Plan:
     env = fake_zoho_env(env, zoho_port)
     zoho = (
         f"the fake Zoho at {env['ZOHO_ACCOUNTS_URL']} (its consent page has Accept and "
-        f"Deny; you consent as ada@example.com, who has {FAKE_LEADS} leads)"
+        f"Deny; you consent as ada@example.com or grace@example.com, who see {FAKE_LEADS} leads)"
     )
     return Plan(env, port, zoho_port, zoho)
 

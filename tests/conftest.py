@@ -82,7 +82,7 @@ def sdk_environment(fake_zoho: FakeZoho) -> DataCenter.Environment:
 def sdk_resource_path(settings: Any, tmp_path: Path) -> Path:
     """A folder in ``tmp_path`` for the SDK's resources, set as ``SDK_RESOURCE_PATH``."""
     path = tmp_path / "sdk"
-    path.mkdir()
+    path.mkdir(mode=0o700)  # private whatever the umask: a shared folder is refused
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "SDK_RESOURCE_PATH": str(path)}
     return path
 

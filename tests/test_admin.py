@@ -9,7 +9,7 @@ import django
 import pytest
 from django.contrib.auth.models import Permission, User
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from tests.helpers import assert_cleanup_revokes_the_pending_token
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
@@ -358,7 +358,29 @@ def test_revoke_action_reports_how_many_were_revoked(admin_client, fake_zoho):
 
     response = revoke_selected(admin_client, *tokens)
 
-    assert messages_of(response) == ["2 Zoho tokens were revoked."]
+    assert messages_of(response) == ["2 Zoho tokens were revoked, here and at Zoho."]
+
+
+def test_revoke_action_on_a_revoked_token_says_it_was_revoked_already(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
+    revoke_selected(admin_client, token)
+
+    response = revoke_selected(admin_client, token)
+
+    assert messages_of(response) == [
+        "1 Zoho token was already revoked, here and at Zoho; nothing was done to it."
+    ]
+    assert fake_zoho.count(REVOKE_PATH, method="POST") == 1
+
+
+def test_revoke_button_on_a_revoked_token_says_it_was_revoked_already(admin_client, fake_zoho):
+    token = connect(fake_zoho, "ann@example.com")
+    revoke_token(token)
+
+    response = admin_client.get(revoke_url(token), follow=True)
+
+    assert response.redirect_chain[-1][0] == change_url(token)
+    assert "already revoked" in messages_of(response)[0]
 
 
 def test_revoke_action_while_zoho_is_down_makes_tokens_unusable_at_once(admin_client, fake_zoho):
@@ -382,9 +404,10 @@ def test_revoke_action_while_zoho_is_down_reports_the_pending_revocation(admin_c
 
     response = revoke_selected(admin_client, token)
 
-    revoked, pending = messages_of(response)
-    assert revoked == "1 Zoho token was revoked."
-    assert pending.startswith("1 of them is not revoked at Zoho yet")
+    (pending,) = messages_of(response)
+    assert pending.startswith(
+        "1 Zoho token can no longer be used here, but is not revoked at Zoho yet"
+    )
     assert "cleanup_zoho_tokens will retry" in pending
 
 
@@ -650,7 +673,23 @@ def test_the_change_page_shows_the_scopes_zoho_granted(admin_client, fake_zoho):
     html = admin_client.get(change_url(token)).content.decode()
 
     assert token.scopes == ["ZohoCRM.modules.ALL", "ZohoCRM.users.READ", "ZohoCRM.org.READ"]
-    assert "ZohoCRM.modules.ALL,ZohoCRM.users.READ,ZohoCRM.org.READ" in html
+    # Separated by spaces too, so that a long list wraps instead of running off the page.
+    assert "ZohoCRM.modules.ALL, ZohoCRM.users.READ, ZohoCRM.org.READ" in html
+
+
+def test_the_change_page_shows_every_date_in_the_changelists_format(admin_client, fake_zoho):
+    token = connect_with_code(
+        fake_zoho.issue_code(), accounts_server=fake_zoho.url, redirect_uri=None
+    ).token
+    ZohoToken.objects.filter(pk=token.pk).update(last_refreshed_at=token.created_at)
+    short = formats.date_format(timezone.localtime(token.created_at), "SHORT_DATETIME_FORMAT")
+    long = formats.date_format(timezone.localtime(token.created_at), "DATETIME_FORMAT")
+
+    html = admin_client.get(change_url(token)).content.decode()
+
+    # created, updated, status since and last refresh: the same moment, one format.
+    assert html.count(short) >= 4
+    assert long not in html
 
 
 @pytest.mark.parametrize(

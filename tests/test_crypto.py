@@ -141,7 +141,18 @@ def test_digests_lists_one_per_key_newest_first():
 
 def test_configured_keys_come_from_encryption_keys_newest_first(settings):
     use_keys(settings, NEW_KEY, OLD_KEY)
-    assert configured_fernet_keys() == (NEW_KEY.encode(), OLD_KEY.encode())
+    assert configured_fernet_keys()[:2] == (NEW_KEY.encode(), OLD_KEY.encode())
+
+
+def test_keys_derived_from_secret_key_come_after_the_dedicated_ones(settings):
+    settings.SECRET_KEY = "current-secret"
+    settings.SECRET_KEY_FALLBACKS = ["older-secret"]
+    use_keys(settings, NEW_KEY)
+    assert configured_fernet_keys() == (
+        NEW_KEY.encode(),
+        derive_fernet_key("current-secret"),
+        derive_fernet_key("older-secret"),
+    )
 
 
 def test_malformed_key_is_a_configuration_error_that_does_not_quote_it(settings):

@@ -1,7 +1,7 @@
 """``zoho_tokens.decorators.zoho_connection_required``: each outcome of a decorated view.
 
 The views below raise this package's exceptions the way ``acting_as`` and the store do;
-the README's view, driven through the fake Zoho, is in ``tests/test_readme_view.py``.
+the tutorial's views, driven through the fake Zoho, is in ``tests/test_readme_view.py``.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ RAISED: dict[str, Exception] = {
     "down": ZohoUnavailableError("Zoho at accounts.zoho.com timed out"),
     "throttled": ZohoThrottledError("throttled", retry_after=90.2),
     "throttled-unknown": ZohoThrottledError("throttled"),
+    "throttled-for-ages": ZohoThrottledError("throttled", retry_after=1e300),
+    "throttled-forever": ZohoThrottledError("throttled", retry_after=float("inf")),
     "api": ZohoAPIError("INVALID_DATA", status_code=400, code="INVALID_DATA"),
 }
 
@@ -165,6 +167,15 @@ def test_throttled_is_a_503_page(browser: Client) -> None:
 
 def test_throttled_sets_retry_after_when_known(browser: Client) -> None:
     assert browser.get("/page/throttled/")["Retry-After"] == "91"
+
+
+@pytest.mark.parametrize(("what", "header"), [("for-ages", "86400"), ("forever", None)])
+def test_an_absurd_retry_after_is_bounded_or_dropped(
+    browser: Client, what: str, header: str | None
+) -> None:
+    response = browser.get(f"/page/throttled-{what}/")
+
+    assert (response.status_code, response.get("Retry-After")) == (503, header)
 
 
 def test_throttled_says_how_long_to_wait(browser: Client) -> None:

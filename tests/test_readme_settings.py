@@ -1,7 +1,7 @@
-"""The README's settings table documents exactly the keys of ``zoho_tokens.conf.DEFAULTS``.
+"""The settings reference documents exactly the keys of ``zoho_tokens.conf.DEFAULTS``.
 
 The table sits between ``<!-- settings-table -->`` and ``<!-- /settings-table -->`` in
-README.md; each row starts with the key in backticks and gives the default as a Python
+docs/reference-settings.md; each row starts with the key in backticks and gives the default as a Python
 literal in backticks.
 """
 
@@ -15,7 +15,7 @@ import pytest
 
 from zoho_tokens.conf import DEFAULTS
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+PAGE = Path(__file__).resolve().parent.parent / "docs" / "reference-settings.md"
 START, END = "<!-- settings-table -->", "<!-- /settings-table -->"
 ROW = re.compile(r"^\|\s*`(?P<key>[A-Z_]+)`\s*\|\s*`(?P<default>[^`]*)`\s*\|(?P<meaning>.*)\|\s*$")
 
@@ -23,7 +23,7 @@ ROW = re.compile(r"^\|\s*`(?P<key>[A-Z_]+)`\s*\|\s*`(?P<default>[^`]*)`\s*\|(?P<
 def settings_rows(text: str) -> list[re.Match[str]]:
     """The table rows of ``text`` that document a key (header and rule lines skipped)."""
     if START not in text or END not in text:
-        pytest.fail(f"README.md lacks the {START} ... {END} markers around the settings table")
+        pytest.fail(f"{PAGE.name} lacks the {START} ... {END} markers around the settings table")
     table = text.split(START, 1)[1].split(END, 1)[0]
     lines = [line for line in table.strip().splitlines() if line.strip()]
     # The header and the |---| rule are not settings; every other line must be one.
@@ -38,7 +38,7 @@ def settings_rows(text: str) -> list[re.Match[str]]:
 
 @pytest.fixture(scope="module")
 def rows() -> list[re.Match[str]]:
-    return settings_rows(README.read_text(encoding="utf-8"))
+    return settings_rows(PAGE.read_text(encoding="utf-8"))
 
 
 def test_settings_table_lists_every_key_of_conf_defaults(rows):

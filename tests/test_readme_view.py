@@ -1,5 +1,7 @@
-"""The README's view (``@zoho_connection_required`` + ``acting_as``), driven through the
-strict fake Zoho for each outcome a user meets. None of them is a 500."""
+"""The tutorial's views (``docs/tutorial.md``, blocks ``"tutorial-views"``,
+``"tutorial-leads-template"`` and ``"tutorial-estimates-template"``): ``@zoho_connection_required``
+with ``acting_as`` and with ``session_for``, driven through the strict fake Zoho for each
+outcome a user meets. None of them is a 500."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ import pytest
 from django.contrib.messages import get_messages
 from django.test import Client
 
+from tests import readme
 from tests.readme import readme_site  # noqa: F401 (a fixture)
 from zoho_tokens.exceptions import ReauthorizationRequired, ZohoUnavailableError
 from zoho_tokens.models import TokenStatus, ZohoToken
@@ -30,7 +33,18 @@ def browser(user) -> Client:
 
 
 @pytest.fixture
-def connected(browser: Client, fake_zoho: FakeZoho) -> ZohoToken:
+def tutorial_scopes(settings, fake_zoho: FakeZoho) -> None:
+    """The scopes and services of the tutorial's settings."""
+    tutorial = readme.run("tutorial-settings", readme.startproject_settings())["ZOHO_TOKENS"]
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "SCOPES": tutorial["SCOPES"],
+        "SERVICES": tutorial["SERVICES"],
+    }
+
+
+@pytest.fixture
+def connected(browser: Client, fake_zoho: FakeZoho, tutorial_scopes) -> ZohoToken:
     """The user connected Zoho through the app's views; returns their token."""
     browser.get(fake_zoho.consent(browser.get("/zoho/connect/")["Location"]))
     browser.get("/leads/")  # shows (and so uses up) the "connected" message
@@ -196,3 +210,38 @@ def test_crm_rate_limit_is_a_503_page_with_retry_after(
 
     # acting_as raises the 429 itself; Zoho named no delay: every worker waits the default.
     assert (response.status_code, response["Retry-After"]) == (503, "5")
+
+
+# -- the Books page: session_for ---------------------------------------------------------
+
+
+def test_connected_user_sees_their_books_estimates(
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
+) -> None:
+    # An estimate someone made in Books (the tutorial asks for no scope to create one).
+    (organization,) = fake_zoho.books.organizations.values()
+    organization.estimates.append(
+        {"estimate_id": "1", "estimate_number": "EST-00001", "customer_name": "Cobol Systems"}
+    )
+
+    response = browser.get("/estimates/")
+
+    assert response.status_code == 200
+    assert "Cobol Systems" in response.content.decode()
+
+
+def test_the_books_page_calls_books_as_the_user(
+    browser: Client, fake_zoho: FakeZoho, connected: ZohoToken
+) -> None:
+    browser.get("/estimates/")
+    assert {call.user_email for call in fake_zoho.books.calls} == {"ada@example.com"}
+
+
+def test_never_connected_user_is_sent_to_connect_from_the_books_page(
+    browser: Client, fake_zoho: FakeZoho
+) -> None:
+    response = browser.get("/estimates/")
+    assert (response.status_code, response["Location"]) == (
+        302,
+        "/zoho/connect/?next=%2Festimates%2F",
+    )

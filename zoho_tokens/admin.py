@@ -36,6 +36,7 @@ from zoho_tokens.models import (
 )
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.web.admin_health import HealthAdminMixin
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
 from zoho_tokens.web.limits_admin import ZohoLimitFiguresAdmin
 
@@ -85,7 +86,7 @@ def _masked_column(name: str, description: Any) -> Callable[[Any, ZohoToken], st
 
 
 @admin.register(ZohoToken)
-class ZohoTokenAdmin(RevokingAdminMixin):
+class ZohoTokenAdmin(HealthAdminMixin, RevokingAdminMixin):
     """Lists and shows tokens (secrets masked), revokes them, adds Self Client tokens."""
 
     list_display = (
@@ -107,7 +108,7 @@ class ZohoTokenAdmin(RevokingAdminMixin):
     raw_id_fields = ("user",)
     exclude = NEVER_IN_FORMS
     fieldsets = (
-        (None, {"fields": ("user", "user_name", "client_id", "granted_scopes")}),
+        (None, {"fields": ("user", "user_name", "client_id", "scopes_granted")}),
         (
             _("Data centre"),
             {"fields": ("location", "accounts_server", "api_domain", "redirect_url")},
@@ -117,12 +118,12 @@ class ZohoTokenAdmin(RevokingAdminMixin):
             {
                 "fields": (
                     "status_label",
-                    "status_changed_at",
+                    "status_since",
                     "remote_revocation",
                     "access_expiry",
                     "last_refresh",
-                    "created_at",
-                    "updated_at",
+                    "created",
+                    "updated",
                 )
             },
         ),
@@ -168,6 +169,25 @@ class ZohoTokenAdmin(RevokingAdminMixin):
     @admin.display(description=_("last refresh"), ordering="last_refreshed_at")
     def last_refresh(self, token: ZohoToken) -> str:
         return _short_datetime(token.last_refreshed_at)
+
+    # The change page's dates in the changelist's one format (Django's default would show
+    # these three in DATETIME_FORMAT and the two above in the short one).
+    @admin.display(description=_("status since"), ordering="status_changed_at")
+    def status_since(self, token: ZohoToken) -> str:
+        return _short_datetime(token.status_changed_at)
+
+    @admin.display(description=_("created"), ordering="created_at")
+    def created(self, token: ZohoToken) -> str:
+        return _short_datetime(token.created_at)
+
+    @admin.display(description=_("updated"), ordering="updated_at")
+    def updated(self, token: ZohoToken) -> str:
+        return _short_datetime(token.updated_at)
+
+    @admin.display(description=_("granted scopes"))
+    def scopes_granted(self, token: ZohoToken) -> str:
+        # ", " rather than Zoho's bare commas: the line wraps instead of running off the page.
+        return ", ".join(token.scopes) or EMPTY_MARK
 
     masked_client_secret = _masked_column("client_secret", _("client secret"))
     masked_refresh_token = _masked_column("refresh_token", _("refresh token"))
@@ -261,6 +281,11 @@ class ZohoTokenAdmin(RevokingAdminMixin):
                 name=f"{prefix}_self_client",
             ),
             path(
+                "dashboard/",
+                self.admin_site.admin_view(self.dashboard_view),
+                name=f"{prefix}_dashboard",
+            ),
+            path(
                 "<path:object_id>/revoke/",
                 self.admin_site.admin_view(self.revoke_view),
                 name=f"{prefix}_revoke",
@@ -289,6 +314,7 @@ class ZohoTokenAdmin(RevokingAdminMixin):
         context["can_revoke"] = (
             obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
+        context["timeline"] = self.timeline(obj) if obj is not None else []
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

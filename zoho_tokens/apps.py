@@ -31,6 +31,11 @@ class ZohoTokensConfig(AppConfig):
             dispatch_uid="zoho_tokens.revoke_tokens_of_deleted_user",
         )
 
+        from zoho_tokens.health.receivers import connect_receivers
+
+        # The tokens' history and the metrics follow every token_event.
+        connect_receivers()
+
         from django.core.signals import request_finished
 
         from zoho_tokens.limits.connection import close_old_limiter_connections

@@ -98,8 +98,24 @@ def match_user(email: str) -> LoginMatch:
     return _create_user(user_model, field, email)
 
 
+def _fits(user_model: Any, field_name: str, value: str) -> bool:
+    """Whether ``value`` fits the column of ``field_name`` (PostgreSQL and MariaDB refuse a
+    longer value; SQLite would store it)."""
+    max_length = getattr(user_model._meta.get_field(field_name), "max_length", None)
+    return max_length is None or len(value) <= max_length
+
+
 def _create_user(user_model: Any, email_field: str, email: str) -> LoginMatch:
     values = {email_field: email, user_model.USERNAME_FIELD: email}
+    if not all(_fits(user_model, name, email) for name in values):
+        # Django's username holds 150 characters, an address up to 254: no account is
+        # made, rather than a database error on some databases and a cut name on others.
+        logger.warning(
+            "Log in with Zoho could not create a user: the email address (%d characters) "
+            "does not fit the user model's fields.",
+            len(email),
+        )
+        return LoginMatch(refusal=REFUSAL_NO_ACCOUNT)
     try:
         with transaction.atomic():
             user = user_model._default_manager.create_user(**values)

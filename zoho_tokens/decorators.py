@@ -34,6 +34,7 @@ from django.utils.functional import Promise
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
+from zoho_tokens.accounts.numbers import MAX_RETRY_AFTER
 from zoho_tokens.exceptions import (
     MissingScopeError,
     NoUsableTokenError,
@@ -180,7 +181,8 @@ def _unavailable(
     """The friendly 503 page: nothing changed, try again later."""
     retry_after = None
     if isinstance(err, ZohoThrottledError) and err.retry_after is not None:
-        retry_after = max(1, math.ceil(err.retry_after))
+        # Bounded: a Retry-After of a century is no advice to a person.
+        retry_after = max(1, math.ceil(min(err.retry_after, MAX_RETRY_AFTER)))
     context = {
         "title": _with_service(service, err.user_title),
         "message": err.user_message,

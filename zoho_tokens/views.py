@@ -12,22 +12,26 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
+from zoho_tokens.accounts.numbers import MAX_ROW_ID, strict_int
+from zoho_tokens.accounts.scopes import service_labels
 from zoho_tokens.accounts.state import OAuthFlow, StateError, consume_state
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
     NoUsableTokenError,
     ZohoTokensError,
 )
+from zoho_tokens.health import acting
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.connect import ConnectResult, connect_with_code
 from zoho_tokens.tokens.consent import consent_redirect, finish_enhancement
-from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.tokens.revocation import revoke_tokens
 from zoho_tokens.web.login import log_in_with_zoho
 from zoho_tokens.web.pages import (
     destination,
@@ -111,7 +115,8 @@ def callback(request: HttpRequest) -> HttpResponse:
             message=_("Sign in first, then connect Zoho CRM. Nothing was saved."),
         )
     try:
-        text = _finish(request, flow, code)
+        with acting("user", request.user):
+            text = _finish(request, flow, code)
     except ZohoTokensError as err:
         return failed(request, err, flow.next_url)
     tell(request, messages.SUCCESS, text)
@@ -125,7 +130,12 @@ def _refusal(request: HttpRequest, flow: OAuthFlow) -> HttpResponse | None:
     if not error:
         return None
     if error == "access_denied":
-        return render(request, DENIED_TEMPLATE, links(request, flow.next_url))
+        service = get_text_list(
+            service_labels(flow.scopes or zoho_settings.SCOPES) or ["Zoho"], _("and")
+        )
+        return render(
+            request, DENIED_TEMPLATE, {"service": service, **links(request, flow.next_url)}
+        )
     return error_page(
         request,
         status=400,
@@ -184,15 +194,22 @@ def _finish_enhancement(request: HttpRequest, flow: OAuthFlow, token_id: int) ->
 def disconnect(request: HttpRequest) -> HttpResponse:
     """GET: a confirmation form. POST (with CSRF): revoke the user's Zoho tokens.
 
-    Each token is made unusable here at once and revoked at its own accounts server; when
-    Zoho cannot be reached the remote revocation is remembered and retried later. A
-    ``token`` field limits it to that one of the user's tokens; ``next`` is where to go
+    Every token is made unusable here at once, then revoked at its own accounts server
+    under one deadline for them all (:func:`~zoho_tokens.tokens.revocation.revoke_tokens`);
+    what Zoho did not confirm in time is remembered and retried later. A ``token`` field
+    (or, for the form, query parameter) limits it to that one of the user's tokens; ``next``
+    is where to go
     afterwards. Anonymous visitors are sent to ``LOGIN_URL``.
     """
     user = request.user
     if not user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     tokens = ZohoToken.objects.disconnectable_by(user)
+    token_id = request.POST.get("token") or request.GET.get("token")
+    if token_id:
+        # Read strictly: "²" passes str.isdigit() and twenty nines overflow a bigint.
+        row_id = strict_int(token_id, minimum=1, maximum=MAX_ROW_ID)
+        tokens = tokens.filter(pk=row_id) if row_id is not None else tokens.none()
     if request.method != "POST":
         next_url = safe_next(request, request.GET.get("next"))
         return render(
@@ -200,18 +217,16 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             DISCONNECT_TEMPLATE,
             {
                 "tokens": tokens.order_by("pk"),
+                "token_id": token_id or "",
                 "next_url": next_url or "",
                 **links(request, next_url),
             },
         )
-    token_id = request.POST.get("token")
-    if token_id:
-        tokens = tokens.filter(pk=token_id) if token_id.isdigit() else tokens.none()
-    results = [revoke_token(token) for token in tokens.order_by("pk")]
-    pending = sum(1 for result in results if not result.remote_done)
-    if not results:
+    with acting("user", user):
+        result = revoke_tokens(tokens)
+    if not result.revoked:
         tell(request, messages.INFO, _("There was no Zoho CRM connection to disconnect."))
-    elif pending:
+    elif result.pending:
         tell(
             request,
             messages.WARNING,
@@ -219,10 +234,11 @@ def disconnect(request: HttpRequest) -> HttpResponse:
                 "Zoho CRM is disconnected. Zoho could not be reached to be told; this site "
                 "will tell it later, there is nothing more to do.",
                 "%(count)d Zoho CRM connections are disconnected. Zoho could not be reached "
-                "to be told; this site will tell it later, there is nothing more to do.",
-                len(results),
+                "to be told about %(pending)d of them; this site will tell it later, there "
+                "is nothing more to do.",
+                result.revoked,
             )
-            % {"count": len(results)},
+            % {"count": result.revoked, "pending": result.pending},
         )
     else:
         tell(
@@ -231,8 +247,8 @@ def disconnect(request: HttpRequest) -> HttpResponse:
             ngettext(
                 "Zoho CRM is disconnected.",
                 "%(count)d Zoho CRM connections are disconnected.",
-                len(results),
+                result.revoked,
             )
-            % {"count": len(results)},
+            % {"count": result.revoked},
         )
     return redirect(destination(request, request.POST.get("next")))

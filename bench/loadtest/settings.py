@@ -24,7 +24,7 @@ DATABASES = {"default": dj_database_url.parse(os.environ["LOADTEST_DATABASE_URL"
 if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
     DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite as the README's "Running at scale" configures it: writers take the lock when
+    # SQLite as docs/explain-scale.md ("Running at scale") configures it: writers take the lock when
     # they begin and queue for it (timeout), readers never wait for writers (WAL).
     DATABASES["default"]["OPTIONS"] = {
         "timeout": 20,

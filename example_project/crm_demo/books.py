@@ -20,11 +20,18 @@ from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
 
 
 class EstimateForm(forms.Form):
-    """One line estimate for a customer."""
+    """One line estimate for a customer picked from the organization's customers."""
 
-    customer_id = forms.CharField(label=_("Customer id"), max_length=40)
+    customer_id = forms.ChoiceField(label=_("Customer"))
     item = forms.CharField(label=_("Item"), max_length=100)
     rate = forms.DecimalField(label=_("Price"), min_value=0, max_digits=12, decimal_places=2)
+
+    def __init__(self, data: Any, customers: list[dict[str, Any]]) -> None:
+        super().__init__(data)
+        self.fields["customer_id"].choices = [
+            ("", _("Choose a customer")),
+            *((c["contact_id"], c["contact_name"]) for c in customers),
+        ]
 
     def estimate(self) -> dict[str, Any]:
         """The body of ``POST /books/v3/estimates``."""
@@ -35,10 +42,11 @@ class EstimateForm(forms.Form):
 @login_required
 def estimates(request: HttpRequest) -> HttpResponse:
     """List the user's Zoho Books estimates; a POST creates one, as the user."""
-    form = EstimateForm(request.POST or None)
-    context: dict[str, Any] = {"form": form}
+    context: dict[str, Any] = {}
     try:
         with session_for(request.user, "books") as books:
+            customers = books.get("contacts", params={"contact_type": "customer"}).json()
+            form = context["form"] = EstimateForm(request.POST or None, customers["contacts"])
             if request.method == "POST" and form.is_valid():
                 books.post("estimates", json=form.estimate())
                 messages.success(request, _("Estimate created in Zoho Books, as you."))

@@ -1,5 +1,5 @@
 # Appended by scripts/check_wheel.py to the settings.py that `django-admin startproject`
-# wrote: the app added the way the README tells a user to add it.
+# wrote: the app added the way the tutorial (docs/tutorial.md) tells a user to add it.
 # ruff: noqa: F821, I002  (appended after the generated settings, which define INSTALLED_APPS)
 
 import os
@@ -8,7 +8,7 @@ import django
 
 INSTALLED_APPS += ["zoho_tokens"]
 
-# SQLite as the README's "Running at scale" configures it (zoho_tokens.W003 otherwise).
+# SQLite as docs/explain-scale.md ("Running at scale") configures it (zoho_tokens.W003 otherwise).
 if django.VERSION >= (5, 1):
     DATABASES["default"].setdefault("OPTIONS", {})["transaction_mode"] = "IMMEDIATE"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.api.conftest import BOOKS_SCOPES, ORG, connect
+from tests.api.conftest import ORG, SCOPES, connect
 from zoho_tokens.api.session import session_for
 from zoho_tokens.exceptions import MissingScopeError, ZohoAPIError, ZohoThrottledError
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
@@ -98,7 +98,7 @@ def test_another_users_organization_is_a_clear_6041_error(fake_zoho: FakeZoho) -
 
 
 def test_an_integration_user_may_read_invoices_but_not_create_them(fake_zoho: FakeZoho) -> None:
-    alice = connect(fake_zoho, "alice")
+    alice = connect(fake_zoho, "alice", scopes=(*SCOPES, "ZohoBooks.invoices.ALL"))
     session = session_for(alice.user, "books")
     session.get("invoices")
 
@@ -149,7 +149,8 @@ def test_books_scopes_missing_from_the_settings_ask_to_connect_again(
     with pytest.raises(MissingScopeError) as caught:
         session_for(alice.user, "books").get("organizations")
 
-    assert caught.value.scopes == list(BOOKS_SCOPES)
+    assert caught.value.scopes == ["ZohoBooks.settings.READ"]
+    assert "add ZohoBooks.settings.READ (or ZohoBooks.settings.ALL) to" in str(caught.value)
     assert "connect Zoho again" in str(caught.value)
 
 
@@ -175,3 +176,84 @@ def test_an_organization_id_in_the_url_is_kept_alone(fake_zoho: FakeZoho) -> Non
     session_for(alice.user, "books").get(f"estimates?organization_id={ORG}")
 
     assert [call.path for call in fake_zoho.books.calls] == ["/books/v3/estimates"]
+
+
+# -- code 57: the real cause named ----------------------------------------------------------------
+
+WITHOUT_ESTIMATES = ("ZohoBooks.settings.READ", "ZohoBooks.invoices.READ")
+
+
+def test_a_scope_missing_from_scopes_is_named_with_where_to_add_it(
+    fake_zoho: FakeZoho, settings
+) -> None:
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "SCOPES": [*SCOPES[:4], *WITHOUT_ESTIMATES],
+        "SERVICES": {"crm": None, "books": list(WITHOUT_ESTIMATES)},
+    }
+    alice = connect(fake_zoho, "alice", scopes=(*SCOPES[:4], *WITHOUT_ESTIMATES))
+
+    with pytest.raises(MissingScopeError) as caught:
+        session_for(alice.user, "books").post("estimates", json=ESTIMATE)
+
+    message = str(caught.value)
+    assert "POST /books/v3/estimates needs ZohoBooks.estimates.CREATE" in message
+    assert "add ZohoBooks.estimates.CREATE (or ZohoBooks.estimates.ALL) to" in message
+    assert "ZOHO_TOKENS['SCOPES']" in message
+    assert "role" not in message
+    assert caught.value.scopes == ["ZohoBooks.estimates.CREATE"]
+
+
+def test_a_missing_scope_spends_no_refresh(fake_zoho: FakeZoho) -> None:
+    alice = connect(fake_zoho, "alice", scopes=(*SCOPES[:4], *WITHOUT_ESTIMATES))
+
+    with pytest.raises(MissingScopeError):
+        session_for(alice.user, "books").post("estimates", json=ESTIMATE)
+
+    assert fake_zoho.count(TOKEN_PATH, grant_type="refresh_token") == 0
+
+
+def test_a_scope_in_scopes_but_not_granted_asks_the_user_to_connect_again(
+    fake_zoho: FakeZoho,
+) -> None:
+    alice = connect(fake_zoho, "alice", scopes=(*SCOPES[:4], *WITHOUT_ESTIMATES))
+
+    with pytest.raises(MissingScopeError) as caught:
+        session_for(alice.user, "books").post("estimates", json=ESTIMATE)
+
+    message = str(caught.value)
+    assert "ZOHO_TOKENS['SCOPES'] has ZohoBooks.estimates.ALL, but this token was granted" in (
+        message
+    )
+    assert "must connect Zoho again" in message
+    assert caught.value.connect_url is not None
+    assert "ZohoBooks.estimates.ALL" in caught.value.connect_url
+
+
+def test_a_refusal_with_the_scope_granted_names_the_role(fake_zoho: FakeZoho) -> None:
+    alice = connect(fake_zoho, "alice", scopes=(*SCOPES, "ZohoBooks.invoices.ALL"))
+
+    with pytest.raises(ZohoAPIError) as caught:
+        session_for(alice.user, "books").post("invoices", json=ESTIMATE)
+
+    message = str(caught.value)
+    assert "refused Zoho token 1 right after a refresh" in message.replace(
+        f"token {alice.pk}", "token 1"
+    )
+    assert "the token has the scope the call needs (ZohoBooks.invoices.CREATE)" in message
+    assert "role in Zoho Books does not allow" in message
+
+
+def test_a_refusal_remembered_does_not_claim_a_refresh(fake_zoho: FakeZoho) -> None:
+    carol = connect(fake_zoho, "carol", books=None)
+    session = session_for(carol.user, "books")
+    with pytest.raises(ZohoAPIError):
+        session.get("organizations")
+
+    with pytest.raises(ZohoAPIError) as caught:
+        session.get("organizations")
+
+    message = str(caught.value)
+    assert "freshly" not in message
+    assert "again (it did right after a refresh)" in message
+    assert "the token has the scope the call needs (ZohoBooks.settings.READ)" in message

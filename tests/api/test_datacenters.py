@@ -25,8 +25,16 @@ def eu_fake() -> Iterator[FakeZoho]:
 
 
 def connect_at(fake_zoho: FakeZoho, settings, email: str) -> ZohoToken:
-    """A token of ``email`` consented at ``fake`` (trusted as the accounts server)."""
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": fake_zoho.url}
+    """A token of ``email`` consented at ``fake``, which plays its data centre (its
+    accounts server and API domain, through ``DATA_CENTER_OVERRIDES``)."""
+    overrides = settings.ZOHO_TOKENS.get("DATA_CENTER_OVERRIDES") or {}
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "DATA_CENTER_OVERRIDES": {
+            **overrides,
+            fake_zoho.location: {"accounts_server": fake_zoho.url, "api_domain": fake_zoho.url},
+        },
+    }
     fake_zoho.add_user(email, "Someone Example")
     fake_zoho.books.grant(email, ORG, INTEGRATION_USER)
     code = fake_zoho.issue_code(user=email, scopes=SCOPES)

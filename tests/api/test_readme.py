@@ -1,5 +1,6 @@
-"""The README's "Beyond the CRM SDK" section: its examples run against the fake Zoho, and
-its service table is :data:`zoho_tokens.api.services.SERVICES`."""
+"""The how-to for other Zoho APIs (docs/howto-other-apis.md, blocks ``"other-apis"``): its
+examples run against the fake Zoho, and its service table is
+:data:`zoho_tokens.api.services.SERVICES`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from tests import readme
 from tests.api.conftest import ORG, connect
 from zoho_tokens.api.services import SERVICES
 from zoho_tokens.exceptions import ZohoAPIError
@@ -17,18 +19,20 @@ from zoho_tokens.testing import FakeZoho
 
 pytestmark = pytest.mark.usefixtures("crm_and_books_services")
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+PAGE = Path(__file__).resolve().parents[2] / "docs" / "howto-other-apis.md"
 
 
 def section() -> str:
-    return README.read_text().split("## Beyond the CRM SDK", 1)[1].split("\n## ", 1)[0]
+    return PAGE.read_text(encoding="utf-8")
 
 
 @pytest.fixture
 def examples() -> dict[str, Any]:
     namespace: dict[str, Any] = {}
-    for block in re.findall(r"```python\n(.*?)```", section(), flags=re.S):
-        exec(compile(block, str(README), "exec"), namespace)
+    blocks = [block for block in readme.blocks(PAGE) if block.label == "other-apis"]
+    assert len(blocks) == 3
+    for block in blocks:
+        exec(compile(block.code, block.where, "exec"), namespace)
     return namespace
 
 

@@ -106,6 +106,20 @@ class Screenshots:
         return path
 
 
+#: Where the pictures of the documentation live; written only with DOCS_SCREENSHOTS=1, so
+#: that an ordinary run leaves the checkout as it was.
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+
+
+def docs_screenshot(page: Any, name: str) -> None:
+    """Save what ``page`` shows (the viewport) as ``docs/screenshots/<name>.png`` when
+    ``DOCS_SCREENSHOTS=1 pytest tests/browser --ds=tests.browser.settings``; otherwise
+    do nothing."""
+    if os.environ.get("DOCS_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))
+
+
 @pytest.fixture
 def screenshot(request: pytest.FixtureRequest) -> Screenshots:
     """``screenshot(page, "step-name")`` saves the page under artifacts/screenshots/."""

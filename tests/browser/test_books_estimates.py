@@ -20,7 +20,7 @@ def test_an_estimate_created_on_the_page_is_the_users_own(
     logged_in.wait_for_selector("#new-estimate")
     screenshot(logged_in, "estimates-empty")
 
-    logged_in.fill("#id_customer_id", "460000000000101")
+    logged_in.select_option("#id_customer_id", "460000000000101")
     logged_in.fill("#id_item", "Consulting")
     logged_in.fill("#id_rate", "250")
     logged_in.click("#create-estimate")

@@ -152,14 +152,14 @@ def test_admin_revoke_action_revokes_the_token_here_and_at_zoho(
     assert_revoked_here_and_at_zoho(zoho, refresh_token)
 
 
-def test_home_shows_revoked_status_after_admin_revocation(
+def test_home_shows_disconnected_after_admin_revocation(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     connect_then_revoke_in_admin(logged_in, live_server, screenshot)
 
     visit(logged_in, live_server, screenshot, "/", "home-revoked")
 
-    assert logged_in.inner_text(".badge.status") == "Revoked"
+    assert logged_in.inner_text(".badge.status") == "Disconnected"
     assert logged_in.is_visible(".reconnect")
 
 
@@ -183,6 +183,9 @@ def test_disconnect_button_revokes_the_connection(
     refresh_token = connect_zoho(logged_in, live_server, screenshot).refresh_token
 
     logged_in.click(".disconnect")
+    logged_in.wait_for_selector("#zoho-tokens-disconnect")
+    screenshot(logged_in, "disconnect-confirmation")
+    logged_in.click("#zoho-tokens-disconnect")
     logged_in.wait_for_selector("#messages")
     screenshot(logged_in, "home-disconnected")
 

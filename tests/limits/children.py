@@ -47,7 +47,8 @@ def take_a_slot_and_die(setup: Any, caches: dict[str, Any], ttl: float) -> None:
 
     from zoho_tokens.limits.stores import slot_store
 
-    limits = settings.ZOHO_TOKENS["LIMITS"]
+    zoho: Any = settings.ZOHO_TOKENS
+    limits = zoho["LIMITS"]
     store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
     store.try_take("crm:700000001", 1, "dying-worker", ttl)
     os._exit(0)  # no finally, no release: as a killed worker

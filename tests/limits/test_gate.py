@@ -165,8 +165,12 @@ def test_every_slot_is_freed_when_the_calls_end(settings: Any, limits_store: str
 
 def test_a_block_that_raises_frees_its_slot(settings: Any) -> None:
     use_limits(settings, CONCURRENCY=1, WAIT=0)
-    with pytest.raises(RuntimeError), call_slot("crm", ORG):
+
+    def failing_call() -> None:
         raise RuntimeError("the call failed")
+
+    with pytest.raises(RuntimeError), call_slot("crm", ORG):
+        failing_call()
 
     with call_slot("crm", ORG) as slot:
         assert slot is not None

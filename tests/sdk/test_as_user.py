@@ -93,10 +93,14 @@ def test_calls_go_to_the_tokens_own_data_centre(fake_zoho: FakeZoho, settings, a
         location="eu",
         users=[FakeZohoUser("bob.eu@example.com", "Bob Europa", zgid="800000002")],
     ) as europe:
-        # Bob connected while this site's ACCOUNTS_URL pointed at the other data centre.
-        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": europe.url}
+        # The second fake plays the EU data centre (its accounts server and API domain).
+        settings.ZOHO_TOKENS = {
+            **settings.ZOHO_TOKENS,
+            "DATA_CENTER_OVERRIDES": {
+                "eu": {"accounts_server": europe.url, "api_domain": europe.url}
+            },
+        }
         connect(europe, bob, "bob.eu@example.com")
-        settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ACCOUNTS_URL": fake_zoho.url}
         fake_zoho.reset_counts()
         europe.reset_counts()
 

@@ -344,10 +344,10 @@ def test_save_token_updates_the_row_matched_by_access_token(store):
     first = save(store)
     token = OAuthToken(access_token="1000.at.ada")
     token.set_expires_in(future())
-    token.set_api_domain("https://www.zohoapis.com")
+    token.set_api_domain("https://sandbox.zohoapis.eu")
     store.save_token(token)
     assert token.get_id() == first.get_id()
-    assert ZohoToken.objects.get().api_domain == "https://www.zohoapis.com"
+    assert ZohoToken.objects.get().api_domain == "https://sandbox.zohoapis.eu"
 
 
 def test_save_token_inserts_a_row_for_another_zoho_user(store):

@@ -154,3 +154,16 @@ def test_consent_page_lets_another_user_consent(
     code = callback_params(response.headers["Location"])["code"]
     token = exchange(http, fake_zoho, code, REDIRECT_URI)["access_token"]
     assert owner_email(fake_zoho, token) == "grace@example.com"
+
+
+def test_consent_page_names_the_products_the_scopes_reach(
+    http: requests.Session, fake_zoho: FakeZoho
+) -> None:
+    fake_zoho.auto_consent = False
+
+    books = authorize(http, fake_zoho, scope="ZohoBooks.settings.READ,ZohoBooks.estimates.ALL")
+    both = authorize(http, fake_zoho, scope="ZohoCRM.modules.ALL,ZohoBooks.settings.READ")
+
+    assert 'access your <span id="products">Zoho Books</span> data' in books.text
+    assert "Zoho CRM" not in books.text
+    assert '<span id="products">Zoho CRM and Zoho Books</span>' in both.text

@@ -1,5 +1,5 @@
-"""The fake Zoho is as strict as the real one (README: "How close the fake is to the real
-Zoho"). One test per recorded (or documented) behaviour; the fake's other behaviour is in
+"""The fake Zoho is as strict as the real one (docs/explain-fake.md: "How close the fake is
+to the real Zoho"). One test per recorded (or documented) behaviour; the fake's other behaviour is in
 the other files of ``tests/testing``.
 
 Run without Django: ``python -m pytest tests/testing -p no:django --confcutdir=tests/testing``.

@@ -111,6 +111,7 @@ def test_cleanup_prints_a_count_per_category(one_of_each):
         "Can never work again (no refresh token, access token expired): 1 deleted.",
         "Grant tokens not exchanged within 10 minutes: 1 deleted.",
         "Needing re-authorisation for more than 30 days: 1 deleted.",
+        "History: 0 events older than 90 days deleted.",
     ]
 
 

@@ -22,6 +22,7 @@ from zoho_tokens.exceptions import (
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.testing import FakeZoho
 from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import revoke_token
 
 pytestmark = pytest.mark.django_db
 
@@ -196,6 +197,47 @@ def test_connecting_a_zoho_account_another_user_holds_is_refused(
     assert live_refresh_tokens(fake_zoho) == 1
 
 
+def test_a_zoho_account_another_user_disconnected_can_be_connected(
+    fake_zoho: FakeZoho, alice_user, bob_user
+) -> None:
+    revoke_token(connect(fake_zoho, user=alice_user).token)
+
+    result = connect(fake_zoho, user=bob_user)
+
+    assert result.token.user == bob_user
+    assert result.token.status == TokenStatus.ACTIVE
+    assert result.transferred_from is None
+    assert ZohoToken.objects.count() == 1
+
+
+def test_a_zoho_account_zoho_refused_for_another_user_can_be_connected(
+    fake_zoho: FakeZoho, alice_user, bob_user
+) -> None:
+    alices = connect(fake_zoho, user=alice_user).token
+    alices.mark_needs_reauth()
+    alices.save()
+
+    assert connect(fake_zoho, user=bob_user).token.user == bob_user
+
+
+def test_taking_over_a_disconnected_account_tells_nobody(
+    fake_zoho: FakeZoho, alice_user, bob_user
+) -> None:
+    revoke_token(connect(fake_zoho, user=alice_user).token)
+    heard: list[dict[str, Any]] = []
+
+    def receiver(**kwargs: Any) -> None:
+        heard.append(kwargs)
+
+    signals.token_transferred.connect(receiver)
+    try:
+        connect(fake_zoho, user=bob_user)
+    finally:
+        signals.token_transferred.disconnect(receiver)
+
+    assert heard == []
+
+
 def test_a_transfer_when_allowed_moves_the_row_and_says_so(
     fake_zoho: FakeZoho, alice_user, bob_user, settings
 ) -> None:
@@ -299,3 +341,19 @@ def test_a_failing_receiver_after_the_write_does_not_revoke_the_stored_token(
         signals.token_saved.disconnect(broken_receiver)
 
     assert fake_zoho.is_refresh_token_active(ZohoToken.objects.get().refresh_token)
+
+
+def test_a_transfer_is_a_moved_event_in_the_token_s_history(
+    fake_zoho: FakeZoho, alice_user, bob_user, settings
+) -> None:
+    from zoho_tokens.models import TokenEvent
+
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
+    row = connect(fake_zoho, user=alice_user).token
+
+    connect(fake_zoho, user=bob_user)
+
+    kinds = list(
+        TokenEvent.objects.filter(token_id=row.pk).order_by("pk").values_list("kind", "outcome")
+    )
+    assert kinds == [("connected", "created"), ("moved", "ok"), ("connected", "renewed")]

@@ -168,3 +168,15 @@ def test_rotation_does_not_change_last_update(written_under_a, settings):
     rotate()
 
     assert {row.pk: row.updated_at for row in ZohoToken.objects.all()} == before
+
+
+def test_rotation_records_each_reencrypted_token_in_its_history(written_under_a, settings):
+    from zoho_tokens.models import TokenEvent
+
+    use_keys(settings, KEY_B, KEY_A)
+    rotate()
+
+    events = TokenEvent.objects.filter(kind="reencrypted").order_by("token_id")
+    assert [(e.token_id, e.actor, e.outcome) for e in events] == [
+        (token.pk, "command", "ok") for token in written_under_a
+    ]

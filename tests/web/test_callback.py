@@ -264,6 +264,28 @@ def test_denied_consent_shows_a_friendly_page(client: Client, fake_zoho: FakeZoh
     assert "You did not allow access to your Zoho CRM" in response.content.decode()
 
 
+def test_denied_consent_names_the_service_asked_for(
+    client: Client, fake_zoho: FakeZoho, settings
+) -> None:
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "SCOPES": ["ZohoBooks.settings.READ", "ZohoBooks.estimates.ALL"],
+    }
+
+    body = client.get(fake_zoho.consent(start(client), accept=False)).content.decode()
+
+    assert "Zoho Books not connected" in body
+    assert "You did not allow access to your Zoho Books" in body
+    assert "Zoho CRM" not in body
+
+
+def test_denied_consent_offers_buttons(client: Client, fake_zoho: FakeZoho) -> None:
+    body = client.get(fake_zoho.consent(start(client), accept=False)).content.decode()
+
+    assert 'id="zoho-tokens-retry" class="button">Connect Zoho CRM</a>' in body
+    assert 'id="zoho-tokens-continue" class="button secondary">Continue</a>' in body
+
+
 def test_denied_consent_writes_nothing(client: Client, fake_zoho: FakeZoho) -> None:
     client.get(fake_zoho.consent(start(client), accept=False))
 

@@ -42,6 +42,29 @@ def test_get_shows_a_confirmation_form(client: Client, token: ZohoToken) -> None
     assert token.email in body
 
 
+def test_get_with_a_token_confirms_that_one_alone(
+    client: Client, fake_zoho: FakeZoho, user, token: ZohoToken
+) -> None:
+    other = connect(fake_zoho, user, "bo@example.com")
+
+    body = client.get(f"/zoho/disconnect/?token={other.pk}").content.decode()
+
+    assert "bo@example.com" in body
+    assert token.email not in body
+    assert f'<input type="hidden" name="token" value="{other.pk}">' in body
+
+
+def test_the_confirmed_form_of_one_token_disconnects_that_one_alone(
+    client: Client, fake_zoho: FakeZoho, user, token: ZohoToken
+) -> None:
+    other = connect(fake_zoho, user, "bo@example.com")
+
+    client.post("/zoho/disconnect/", {"token": other.pk})
+
+    assert ZohoToken.objects.get(pk=other.pk).status == TokenStatus.REVOKED
+    assert ZohoToken.objects.get(pk=token.pk).status == TokenStatus.ACTIVE
+
+
 def test_get_revokes_nothing(client: Client, token: ZohoToken, fake_zoho: FakeZoho) -> None:
     client.get("/zoho/disconnect/")
 

@@ -11,6 +11,7 @@ from zoho_tokens.accounts.client import ZohoIdentity
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.testing import FakeZoho
 from zoho_tokens.tokens.connect import connect_with_code
+from zoho_tokens.tokens.revocation import revoke_token
 
 #: Log in with Zoho is on; the fake's user is ada@example.com.
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("login_with_zoho")]
@@ -240,6 +241,20 @@ def test_sign_in_to_a_zoho_account_another_user_connected_is_refused(
     assert ZohoToken.objects.get().user == bob.user
     assert fake_zoho.is_refresh_token_active(bobs.refresh_token)
     assert sum(1 for refresh in fake_zoho.refresh_tokens if refresh.active) == 1
+
+
+def test_sign_in_to_a_zoho_account_another_user_disconnected_logs_in(
+    fake_zoho: FakeZoho, ada, bob
+) -> None:
+    sign_in(bob.client, fake_zoho)  # Bob connected the Zoho account ada@example.com ...
+    revoke_token(ZohoToken.objects.get())  # ... and disconnected it again
+    client = Client()
+
+    response = sign_in(client, fake_zoho)
+
+    assert "connected to another account" not in response.content.decode()
+    assert logged_in_user_id(client) == str(ada.pk)
+    assert ZohoToken.objects.get().user == ada
 
 
 # -- look-alike addresses ------------------------------------------------------------------------

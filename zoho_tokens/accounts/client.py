@@ -12,16 +12,25 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.views.decorators.debug import sensitive_variables
 
+from zoho_tokens.accounts.grants import (
+    MAX_EXPIRES_IN,
+    MAX_TOKEN_LENGTH,
+    expires_in_seconds,
+    is_token,
+)
+
+# Re-exported: what the exchange and the refresh return is read from here.
+from zoho_tokens.accounts.grants import TokenGrant as TokenGrant
+
 # Re-exported: callers of the OAuth endpoints learn whose token they got from here too.
 from zoho_tokens.accounts.identity import ZohoIdentity as ZohoIdentity
 from zoho_tokens.accounts.identity import identify as identify
-from zoho_tokens.accounts.scopes import parse_scopes, scopes_text
+from zoho_tokens.accounts.scopes import granted_scopes, scopes_text
 from zoho_tokens.accounts.wire import (
     SENT_SECRETS,
     json_of,
@@ -37,29 +46,6 @@ from zoho_tokens.exceptions import (
 )
 
 logger = logging.getLogger(__name__)
-
-#: The longest access token lifetime accepted, in seconds. Zoho issues one-hour tokens;
-#: anything beyond a day is not Zoho's answer, and a huge value would overflow the epoch
-#: milliseconds stored for the SDK.
-MAX_EXPIRES_IN = 24 * 3600
-
-
-@dataclass(frozen=True, repr=False)
-class TokenGrant:
-    """What Zoho Accounts answered to an exchange or a refresh."""
-
-    access_token: str
-    expires_at_ms: int
-    refresh_token: str | None = None
-    api_domain: str | None = None
-    #: The scopes Zoho granted (its ``scope``); empty when the answer did not say.
-    scopes: tuple[str, ...] = ()
-
-    def __repr__(self) -> str:
-        return (
-            f"<TokenGrant expires_at_ms={self.expires_at_ms} api_domain={self.api_domain!r} "
-            f"refresh_token={'yes' if self.refresh_token else 'no'} scopes={self.scopes!r}>"
-        )
 
 
 def _client_credentials(client_id: str | None, client_secret: str | None) -> tuple[str, str]:
@@ -145,22 +131,6 @@ def add_extra_scope_url(
     return f"{trusted_accounts_server(accounts_server)}/oauth/v2/token/addextrascope?{query}"
 
 
-def _expires_in(body: dict[str, Any]) -> int | None:
-    """The access token's lifetime in seconds, or None when it is not a sane number.
-
-    Older Zoho answers carry ``expires_in`` in milliseconds next to ``expires_in_sec``;
-    Zoho's own SDK prefers ``expires_in_sec`` when present, and so do we.
-    """
-    raw = body.get("expires_in_sec", body.get("expires_in", 3600))
-    if isinstance(raw, bool):
-        return None
-    try:
-        seconds = int(raw)
-    except (TypeError, ValueError, OverflowError):
-        return None
-    return seconds if 0 < seconds <= MAX_EXPIRES_IN else None
-
-
 @sensitive_variables("refresh_token")
 def _withdraw(refresh_token: object, host: str) -> None:
     """Revoke the refresh token of an answer we cannot use, so that none stays live unheld."""
@@ -181,23 +151,28 @@ def _withdraw(refresh_token: object, host: str) -> None:
 def _grant_from(body: dict[str, Any], host: str) -> TokenGrant:
     raise_for_error(body, host)
     access_token = body.get("access_token")
-    expires_in = _expires_in(body)
-    if not isinstance(access_token, str) or not access_token or expires_in is None:
-        _withdraw(body.get("refresh_token"), host)
+    refresh_token = body.get("refresh_token")
+    expires_in = expires_in_seconds(body)
+    if (
+        not is_token(access_token)
+        or (refresh_token not in (None, "") and not is_token(refresh_token))
+        or expires_in is None
+    ):
+        _withdraw(refresh_token, host)
         raise ZohoUnavailableError(
-            f"Zoho at {host} answered without a usable access token (missing, or an "
-            f"expiry that is not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
+            f"Zoho at {host} answered without a usable access token (missing, not a "
+            f"token of at most {MAX_TOKEN_LENGTH} printable characters, or an expiry that is "
+            f"not between 1 and {MAX_EXPIRES_IN} seconds); try again later.",
             error="malformed_response",
         )
-    refresh_token = body.get("refresh_token")
     api_domain = body.get("api_domain")
     return TokenGrant(
         access_token=access_token,
         # Zoho gives seconds ("expires_in"); the SDK keeps absolute epoch milliseconds.
         expires_at_ms=int(time.time() * 1000) + expires_in * 1000,
-        refresh_token=refresh_token if isinstance(refresh_token, str) and refresh_token else None,
+        refresh_token=refresh_token or None,
         api_domain=api_domain.rstrip("/") if isinstance(api_domain, str) and api_domain else None,
-        scopes=tuple(parse_scopes(body["scope"])) if isinstance(body.get("scope"), str) else (),
+        scopes=granted_scopes(body.get("scope")),
     )
 
 
@@ -224,11 +199,13 @@ def refresh_access_token(
     accounts_server: str,
     client_id: str | None = None,
     client_secret: str | None = None,
+    timeout: float | None = None,
 ) -> TokenGrant:
-    """A new access token for ``refresh_token`` from its own accounts server."""
+    """A new access token for ``refresh_token`` from its own accounts server, within
+    ``timeout`` seconds (default ``HTTP_TIMEOUT``)."""
     data = {"grant_type": "refresh_token", "refresh_token": refresh_token}
     return _token_request(
-        data, accounts_server, client_id, client_secret, "Refreshed an access token"
+        data, accounts_server, client_id, client_secret, "Refreshed an access token", timeout
     )
 
 
@@ -239,9 +216,12 @@ def _token_request(
     client_id: str | None,
     client_secret: str | None,
     done: str,
+    timeout: float | None = None,
 ) -> TokenGrant:
     """POST one grant to the token endpoint of a trusted accounts server."""
-    host, body = _client_post("/oauth/v2/token", data, accounts_server, client_id, client_secret)
+    host, body = _client_post(
+        "/oauth/v2/token", data, accounts_server, client_id, client_secret, timeout
+    )
     grant = _grant_from(body, host)
     logger.info("%s at %s.", done, host)
     return grant
@@ -254,18 +234,22 @@ def _client_post(
     accounts_server: str,
     client_id: str | None,
     client_secret: str | None,
+    timeout: float | None = None,
 ) -> tuple[str, dict[str, Any]]:
     """POST ``data`` and the client's credentials to ``path`` of a trusted accounts server
     (checked before anything is sent); the server's origin and Zoho's JSON answer."""
     host = trusted_accounts_server(accounts_server)
     client_id, client_secret = _client_credentials(client_id, client_secret)
     data = {**data, "client_id": client_id, "client_secret": client_secret}
-    return host, json_of(request("POST", f"{host}{path}", data=data))
+    return host, json_of(request("POST", f"{host}{path}", data=data, timeout=timeout))
 
 
 @sensitive_variables(*SENT_SECRETS, "refresh_token", "response")
-def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
-    """Revoke ``refresh_token`` (and every access token made from it) at Zoho.
+def revoke_refresh_token(
+    refresh_token: str, *, accounts_server: str, timeout: float | None = None
+) -> None:
+    """Revoke ``refresh_token`` (and every access token made from it) at Zoho, waiting at
+    most ``timeout`` seconds (default ``HTTP_TIMEOUT``).
 
     A token Zoho no longer knows counts as revoked: the goal is reached. Only Zoho's own
     refusal says so (HTTP 400 with Zoho's JSON, see :func:`_is_unknown_token_answer`); any
@@ -274,7 +258,9 @@ def revoke_refresh_token(refresh_token: str, *, accounts_server: str) -> None:
     """
     host = trusted_accounts_server(accounts_server)
     # In the form body, as the SDK sends it: in the URL, HTTP debug logs would show it.
-    response = request("POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token})
+    response = request(
+        "POST", f"{host}/oauth/v2/token/revoke", data={"token": refresh_token}, timeout=timeout
+    )
     body = json_of(response)
     if response.status_code == 400 and _is_unknown_token_answer(body):
         logger.info("Zoho at %s no longer knew a refresh token being revoked.", host)

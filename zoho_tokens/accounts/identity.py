@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from zoho_tokens.accounts.wire import SENT_SECRETS, json_of, request
 from zoho_tokens.conf.datacenters import normalize_origin
 from zoho_tokens.exceptions import ZohoOAuthError, ZohoUnavailableError
+from zoho_tokens.exceptions.base import QUOTE_LIMIT
 
 __all__ = ["ZohoIdentity", "check_identity", "identify"]
 
@@ -47,9 +48,9 @@ def _crm_get(api_domain: str, path: str, access_token: str, **params: str) -> di
     )
     body = json_of(response)
     if response.status_code >= 400:
-        code = str(body.get("code") or "error")
+        code = str(body.get("code") or "error")[:QUOTE_LIMIT]
         raise ZohoOAuthError(
-            f"Zoho CRM at {normalize_origin(api_domain)} refused {path} ({code}); the token "
+            f"Zoho CRM at {normalize_origin(api_domain)} refused {path} ({code!r}); the token "
             "may lack the ZohoCRM.users.READ and ZohoCRM.org.READ scopes.",
             error=code,
         )

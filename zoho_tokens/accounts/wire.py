@@ -23,6 +23,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.exceptions.base import QUOTE_LIMIT, quoted
 
 
 def trusted_accounts_server(url: str) -> str:
@@ -66,8 +67,12 @@ ERROR_HINTS = {
 }
 
 
-def request(method: str, url: str, **kwargs: Any) -> requests.Response:
-    """Send one request to Zoho and read its whole answer within ``HTTP_TIMEOUT`` seconds.
+def request(
+    method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+) -> requests.Response:
+    """Send one request to Zoho and read its whole answer within ``timeout`` seconds
+    (default and most ``HTTP_TIMEOUT``; a caller with a deadline of its own passes what is
+    left of it).
 
     ``requests``' own timeout bounds each socket operation, not the request: a server that
     sends a byte now and then keeps it waiting for ever. Here one deadline covers
@@ -75,7 +80,8 @@ def request(method: str, url: str, **kwargs: Any) -> requests.Response:
     with the socket's timeout lowered to what is left before each read.
     """
     host = normalize_origin(url)
-    timeout = zoho_settings.HTTP_TIMEOUT
+    limit = zoho_settings.HTTP_TIMEOUT
+    timeout = limit if timeout is None else max(0.001, min(timeout, limit))
     deadline = time.monotonic() + timeout
     try:
         response = requests.request(
@@ -160,8 +166,10 @@ def raise_for_error(body: dict[str, Any], host: str) -> None:
     error = body.get("error")
     if not error:
         return
-    error = str(error)
-    description = str(body.get("error_description") or "")
+    # Zoho's words, bounded: they reach messages, log lines and the refresh_failure column.
+    shown = quoted(error)
+    error = str(error)[:QUOTE_LIMIT]
+    description = str(body.get("error_description") or "")[:QUOTE_LIMIT]
     if error == "invalid_code":
         raise InvalidGrantError(
             f"Zoho at {host} answered invalid_code: {ERROR_HINTS['invalid_code']}.", error=error
@@ -191,4 +199,4 @@ def raise_for_error(body: dict[str, Any], host: str) -> None:
                 f"{data_center.location!r} (CLIENT_SECRETS[{data_center.location!r}], else "
                 "CLIENT_SECRET), and that the client is enabled for that data centre"
             )
-    raise ZohoOAuthError(f"Zoho at {host} answered {error}: {hint}.", error=error)
+    raise ZohoOAuthError(f"Zoho at {host} answered {shown}: {hint}.", error=error)

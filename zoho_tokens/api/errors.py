@@ -10,25 +10,32 @@ mean "the token lacks a scope" (the user must connect again).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 from django.utils.translation import gettext_lazy as _
 
+from zoho_tokens.api.books_scopes import books_scope_for, is_granted
 from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
     MissingScopeError,
+    NoUsableTokenError,
+    ReauthorizationRequired,
     ZohoAPIError,
     ZohoThrottledError,
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.exceptions.base import QUOTE_LIMIT
 from zoho_tokens.limits.answers import retry_after_seconds
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
     "ZohoError",
+    "books_missing_scope",
     "error_for",
     "is_dead_token",
     "missing_scope_error",
@@ -44,6 +51,9 @@ _DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
     "crm": frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"}),
     "books": frozenset({"57", "14"}),
 }
+#: How much of Zoho's message an error keeps: it reaches exception messages and log lines.
+MESSAGE_LIMIT = 300
+
 #: Books: "This user is not associated with the CompanyID..." (another user's organization).
 BOOKS_NOT_A_MEMBER = "6041"
 
@@ -66,7 +76,8 @@ def _json(response: requests.Response) -> Any:
 
 
 def read_error(response: requests.Response) -> ZohoError:
-    """Zoho's code, message and details from an error answer of any service."""
+    """Zoho's code, message and details from an error answer of any service; the code cut
+    to ``QUOTE_LIMIT`` characters and the message to :data:`MESSAGE_LIMIT`."""
     body = _json(response)
     code: Any = None
     message = ""
@@ -79,8 +90,9 @@ def read_error(response: requests.Response) -> ZohoError:
         else:
             code = body.get("code", body.get("errorCode"))
             details = body.get("details")
-        message = str(body.get("message") or "")
-    return ZohoError(response.status_code, None if code is None else str(code), message, details)
+        message = str(body.get("message") or "")[:MESSAGE_LIMIT]
+    code = None if code is None else str(code)[:QUOTE_LIMIT]
+    return ZohoError(response.status_code, code, message, details)
 
 
 def is_dead_token(service: Service, response: requests.Response) -> bool:
@@ -119,32 +131,101 @@ def missing_scope_error(service: Service, token_id: object, code: str | None) ->
     )
 
 
-def refused_after_refresh(service: Service, token_id: object, error: ZohoError) -> ZohoTokensError:
-    """The error for a fresh access token that ``service`` still refused with 401."""
+def refused_after_refresh(
+    service: Service,
+    token_id: object,
+    error: ZohoError,
+    *,
+    refreshed: bool = True,
+    call: tuple[str, str] | None = None,
+    granted: Sequence[str] = (),
+) -> ZohoTokensError:
+    """The error for an access token ``service`` still refused with 401: right after a
+    refresh (``refreshed``), or again within minutes of such a refusal.
+
+    For Books' code 57, the scope of ``call`` (method, URL) is compared with the token's
+    ``granted`` scopes: a scope it lacks is named (:func:`books_missing_scope`); when it has
+    it, the user's role is what forbids the call.
+    """
     if service.name == "books" and error.code == "57":
+        missing = books_missing_scope(token_id, error, call, granted)
+        if missing is not None:
+            return missing
         needed = _needed_scopes(service)
         if any(scope not in zoho_settings.SCOPES for scope in needed):
             return missing_scope_error(service, token_id, error.code)
-        return ZohoAPIError(
-            f"Zoho Books refused a freshly refreshed Zoho token {token_id} (code 57, "
-            f"{error.message!r}): this Zoho user's role in Zoho Books does not allow this "
-            "operation, or the token was granted before the Books scopes were asked for "
-            "(then the user must connect Zoho again).",
-            status_code=error.status,
-            code=error.code,
-            details=error.details,
-            service=service.name,
-            user_message=_(
-                "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
-                "ask your Zoho Books administrator for access."
-            ),
-        )
+        return _books_role_refusal(service, token_id, error, refreshed, call, granted)
+    after = "even right after a refresh" if refreshed else "again, as it did right after a refresh"
     return ZohoAPIError(
-        f"{service.label} refused Zoho token {token_id} ({error.code}) even right after a refresh.",
+        f"{service.label} refused Zoho token {token_id} ({error.code}) {after}.",
         status_code=error.status,
         code=error.code,
         details=error.details,
         service=service.name,
+    )
+
+
+def books_missing_scope(
+    token_id: object, error: ZohoError, call: tuple[str, str] | None, granted: Sequence[str]
+) -> MissingScopeError | None:
+    """For Books' code 57: the error naming the scope ``call`` needs when the token's
+    ``granted`` scopes lack it; None when they have it or either is unknown."""
+    scope = books_scope_for(*call) if call else None
+    if scope is None or not granted or is_granted(scope, granted):
+        return None
+    method, url = call or ("", "")
+    configured = [s for s in zoho_settings.SCOPES if is_granted(scope, [s])]
+    if configured:
+        advice = (
+            f"ZOHO_TOKENS['SCOPES'] has {', '.join(configured)}, but this token was granted "
+            "before it was added: the user must connect Zoho again to grant it"
+        )
+    else:
+        advice = (
+            f"add {scope.name} (or {scope.module_wide}) to ZOHO_TOKENS['SCOPES']; then the "
+            "user must connect Zoho again to grant it"
+        )
+    return MissingScopeError(
+        f"Zoho Books refused Zoho token {token_id} (code 57, {error.message!r}): "
+        f"{method.upper()} {urlsplit(url).path} needs {scope.name}, which the token was not "
+        f"granted (it has {', '.join(granted)}); {advice}.",
+        scopes=configured or [scope.name],
+        connect_url=connect_url_for(configured or [scope.name]),
+    )
+
+
+def _books_role_refusal(
+    service: Service,
+    token_id: object,
+    error: ZohoError,
+    refreshed: bool,
+    call: tuple[str, str] | None,
+    granted: Sequence[str],
+) -> ZohoAPIError:
+    """Books' code 57 for a token that has the call's scope (or whose scopes are unknown)."""
+    when = "right after a refresh" if refreshed else "again (it did right after a refresh)"
+    scope = books_scope_for(*call) if call else None
+    if scope is not None and granted:
+        cause = (
+            f"the token has the scope the call needs ({scope.name}), so this Zoho user's "
+            "role in Zoho Books does not allow this operation"
+        )
+    else:
+        cause = (
+            "this Zoho user's role in Zoho Books does not allow this operation, or the "
+            "token lacks a Books scope the call needs (then add it to ZOHO_TOKENS['SCOPES'] "
+            "and the user must connect Zoho again)"
+        )
+    return ZohoAPIError(
+        f"Zoho Books refused Zoho token {token_id} {when} (code 57, {error.message!r}): {cause}.",
+        status_code=error.status,
+        code=error.code,
+        details=error.details,
+        service=service.name,
+        user_message=_(
+            "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
+            "ask your Zoho Books administrator for access."
+        ),
     )
 
 
@@ -159,6 +240,8 @@ def error_for(
             for name, value in response.headers.items()
             if name.lower().startswith("x-rate-limit-")
         }
+        # Seconds or an HTTP date, read strictly (limits.answers uses accounts.numbers):
+        # 400 nines or the year 9999 are "not said", not infinity.
         return ZohoThrottledError(
             f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
             error=read_error(response).code or "rate_limited",
@@ -197,3 +280,18 @@ def error_for(
         details=error.details if error.details is not None else error.message,
         service=service.name,
     )
+
+
+def outcome_of(err: Exception) -> str:
+    """The one-word outcome of a failed API call, for the metrics and the log records:
+    ``throttled``, ``unavailable``, ``reconsent`` (the token is dead), ``refused`` (Zoho
+    answered an error), or ``error``."""
+    if isinstance(err, ZohoThrottledError):
+        return "throttled"
+    if isinstance(err, ZohoUnavailableError):
+        return "unavailable"
+    if isinstance(err, ReauthorizationRequired | NoUsableTokenError):
+        return "reconsent"
+    if isinstance(err, ZohoAPIError):
+        return "refused"
+    return "error"

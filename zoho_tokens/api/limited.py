@@ -9,7 +9,8 @@ every worker as a back-off, a token's real expiry learnt), and turns a 429 into
 ``LIMITS["RETRIES"]``, an idempotent call whose body can be sent again is sent again after
 the delay (when it is at most ``LIMITS["MAX_RETRY_WAIT"]``). :func:`asend_within_limits` is
 the same for ``async`` sends (httpx or any client whose answers have ``status_code``,
-``headers`` and ``json()``).
+``headers`` and ``json()``). :class:`WithinLimits` is the part of
+:class:`~zoho_tokens.api.session.ZohoSession` that sends through them.
 """
 
 from __future__ import annotations
@@ -18,18 +19,26 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import sync_to_async
 
 from zoho_tokens.api import errors as api_errors
+from zoho_tokens.api.context import LISTS
 from zoho_tokens.api.services import Service
+from zoho_tokens.api.wire import replayable
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoThrottledError
 from zoho_tokens.limits.gate import acall_slot, call_slot
 from zoho_tokens.limits.observe import Observed, after_answer, throttled_error
 
-__all__ = ["IDEMPOTENT", "LimitedCall", "asend_within_limits", "send_within_limits"]
+__all__ = [
+    "IDEMPOTENT",
+    "LimitedCall",
+    "WithinLimits",
+    "asend_within_limits",
+    "send_within_limits",
+]
 
 #: The methods that may be sent again after a 429 (``LIMITS["RETRIES"]``): asking twice
 #: leaves Zoho as asking once.
@@ -110,3 +119,42 @@ async def asend_within_limits(call: LimitedCall, send: Callable[[], Awaitable[An
             raise call.throttled(answer, observed)
         retries += 1
         await asyncio.sleep(observed.backoff or 0)
+
+
+class WithinLimits:
+    """What a session adds to every send: the organisation's limits (see the module)."""
+
+    service: Service
+    token_id: int
+    #: The Zoho organisation of the token (the CRM's ``zgid``).
+    organization: str
+
+    if TYPE_CHECKING:  # given by api.books.BooksOrganization, which the session derives from
+
+        def _org(self, params: Any) -> str | None: ...
+
+    def _limits_org(self, params: Any) -> str:
+        """Whose limits a call spends: the Books organization, Desk's org, the Projects
+        portal; else (the CRM) the token's organisation."""
+        if self.service.name in LISTS:
+            return self._org(params) or self.organization
+        return self.organization
+
+    def _within_limits(
+        self,
+        method: str | bytes,
+        params: Any,
+        kwargs: dict[str, Any],
+        stored_expiry_ms: int | None,
+        send: Callable[[], Answer],
+    ) -> Answer:
+        """``send()`` within the limits of the organisation the call spends."""
+        limited = LimitedCall(
+            self.service,
+            self._limits_org(params),
+            method.decode() if isinstance(method, bytes) else method,
+            replayable(kwargs),
+            token_id=self.token_id,
+            stored_expiry_ms=stored_expiry_ms,
+        )
+        return send_within_limits(limited, send)

@@ -1,5 +1,6 @@
-"""The wire under :mod:`zoho_tokens.api.session`: the Authorization header, a body read within a
-deadline, and whether a request body can be sent twice."""
+"""The wire under :mod:`zoho_tokens.api.session`: the adapter that lets a request leave only
+for the session's Zoho hosts, the Authorization header, a body read within a deadline, and
+whether a request body can be sent twice."""
 
 from __future__ import annotations
 
@@ -8,11 +9,45 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import requests
+from requests.adapters import BaseAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
 
-__all__ = ["ZohoAuth", "read_body", "replayable"]
+from zoho_tokens.accounts.destinations import checked_destination
+
+__all__ = ["DestinationGuard", "ZohoAuth", "read_body", "replayable"]
 
 _CHUNK = 64 * 1024
+
+
+class DestinationGuard(BaseAdapter):
+    """The only way out of a ``ZohoSession``: ``inner`` (the adapter that sends) receives a
+    request only when its URL, as prepared and at the moment it is sent, is on one of the
+    ``allowed`` origins (:func:`~zoho_tokens.accounts.destinations.checked_destination`).
+
+    Every send goes through here: ``Session.send`` asks the session for its adapter (which
+    always answers with a guard, around an adapter the caller mounted too), and the answers
+    it returns name the guard as their ``connection``, so a response hook that sends again
+    (``r.connection.send(...)``, with a URL it rewrote) is checked too.
+    """
+
+    def __init__(self, inner: BaseAdapter, allowed: frozenset[str]) -> None:
+        super().__init__()
+        self.inner = inner
+        self.allowed = allowed
+
+    def send(
+        self, request: requests.PreparedRequest, *args: Any, **kwargs: Any
+    ) -> requests.Response:
+        """Refuse (:class:`~zoho_tokens.exceptions.UntrustedHostError`) or send ``request``."""
+        checked_destination(request.url or "", self.allowed)
+        response = self.inner.send(request, *args, **kwargs)
+        # Hooks that send again through r.connection come back through the check.
+        response.connection = self  # type: ignore[assignment]  # typed as HTTPAdapter
+        return response
+
+    def close(self) -> None:
+        """Close the adapter inside."""
+        self.inner.close()
 
 
 class ZohoAuth(requests.auth.AuthBase):

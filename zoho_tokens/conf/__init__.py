@@ -30,8 +30,8 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "ZohoCRM.org.READ",
 )
 
-#: Every key ``ZOHO_TOKENS`` understands, with its default. The README's settings table is
-#: checked against this mapping by the test suite.
+#: Every key ``ZOHO_TOKENS`` understands, with its default. The settings reference
+#: (docs/reference-settings.md) is checked against this mapping by the test suite.
 DEFAULTS: dict[str, Any] = {
     "CLIENT_ID": None,
     "CLIENT_SECRET": None,
@@ -55,6 +55,7 @@ DEFAULTS: dict[str, Any] = {
     "INCREMENTAL_CONSENT": "full",
     "SERVICES": {"crm": None},
     "LIMITS": {},
+    "HISTORY_DAYS": 90,
 }
 
 #: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
@@ -136,7 +137,9 @@ class ZohoTokensSettings:
         float, "Seconds before expiry at which an access token is refreshed ahead of use."
     )
     HTTP_TIMEOUT = _Setting(
-        float, "Seconds a whole request to Zoho may take (connect, headers and body)."
+        float,
+        "Seconds a whole request to Zoho may take (connect, headers and body); for a call of "
+        "a ``session_for`` session, the whole call (a refresh and a second send included).",
     )
     STATE_MAX_AGE = _Setting(
         int, "Seconds a consent may take between connect and callback before it is refused."
@@ -161,6 +164,12 @@ class ZohoTokensSettings:
         'How more scopes are asked for: ``"full"`` (a new consent for every scope the token '
         'needs; the default) or ``"enhance"`` (Zoho\'s incremental authorisation: the same '
         "refresh token gains the scopes).",
+    )
+
+    HISTORY_DAYS = _Setting(
+        int,
+        "Days a token's history (its events) is kept; ``cleanup_zoho_tokens`` deletes older "
+        "events. 0 keeps them for ever.",
     )
 
     def _get(self, key: str) -> Any:

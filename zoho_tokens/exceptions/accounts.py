@@ -8,6 +8,7 @@ slow, or throttling, whichever of its services answers).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 from django.core.exceptions import SuspiciousOperation
@@ -66,8 +67,9 @@ class ZohoThrottledError(ZohoUnavailableError):
     """Zoho throttled us (too many access tokens for one refresh token, or an API's rate
     limit); wait and retry.
 
-    ``retry_after`` is the number of seconds Zoho asked us to wait, when it said;
-    ``rate_limit`` holds the rate-limit headers Zoho sent (``X-Rate-Limit-*``), if any.
+    ``retry_after`` is the number of seconds Zoho asked us to wait, when it said (a value
+    that is not a finite, non-negative number is dropped: it must never turn a 503 into a
+    500 where it is rounded); ``rate_limit`` holds the rate-limit headers Zoho sent (``X-Rate-Limit-*``), if any.
     """
 
     user_title = _("Zoho asks us to slow down")
@@ -85,7 +87,11 @@ class ZohoThrottledError(ZohoUnavailableError):
         rate_limit: Mapping[str, str] | None = None,
         user_message: str | Promise | None = None,
     ) -> None:
-        self.retry_after = retry_after
+        self.retry_after = (
+            float(retry_after)
+            if isinstance(retry_after, int | float) and 0 <= retry_after < math.inf
+            else None
+        )
         self.rate_limit = dict(rate_limit or {})
         super().__init__(message, error=error, user_message=user_message)
 
@@ -109,3 +115,24 @@ class UnknownDataCentreError(UntrustedAccountsServerError):
         "The request named a Zoho data centre this site does not know. Nothing was sent to "
         "Zoho and nothing was saved."
     )
+
+
+class UntrustedAPIDomainError(ZohoOAuthError):
+    """Zoho's token answer named an API domain that is not a Zoho API domain of the token's
+    data centre (nor a configured ``API_DOMAIN`` / ``DATA_CENTER_OVERRIDES`` entry).
+
+    Nothing was stored and no access token was sent there; a refresh token the answer
+    carried was withdrawn at Zoho. A stored API domain that is no longer trusted (the
+    settings changed) is refused the same way before anything is sent.
+    """
+
+    http_status = 502
+    user_title = _("Zoho gave an unexpected address")
+    user_message = _(
+        "Zoho answered with an address this site does not trust, so nothing was saved and "
+        "nothing was sent there. Any earlier connection is unchanged; please tell the "
+        "site's administrator."
+    )
+
+    def __init__(self, message: str, *, user_message: str | Promise | None = None) -> None:
+        super().__init__(message, error="untrusted_api_domain", user_message=user_message)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from django.core.exceptions import ImproperlyConfigured
+from django.core.exceptions import ImproperlyConfigured, SuspiciousOperation
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
@@ -200,3 +200,19 @@ class ZohoAPIError(ZohoTokensError):
         self.details = details
         self.service = service
         super().__init__(message, user_message=user_message)
+
+
+class UntrustedHostError(ZohoTokensError, SuspiciousOperation, ValueError):
+    """A URL given to a Zoho API session is not one of its token's Zoho hosts, or is written
+    so that URL parsers could disagree on its host (user info, a backslash, blanks,
+    ``%``-escapes or non-ASCII characters in the host, a bad port). Nothing was sent.
+
+    Raised before sending, and again at the moment of sending for the request actually
+    sent (after hooks), so that the access token never leaves Zoho's hosts.
+    """
+
+    http_status = 400
+    user_title = _("Not a Zoho address")
+    user_message = _(
+        "This request named an address that is not one of Zoho's, so nothing was sent to it."
+    )

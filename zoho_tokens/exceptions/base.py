@@ -31,3 +31,17 @@ class ZohoTokensError(Exception):
         if user_message is not None:
             self.user_message = user_message
         super().__init__(message or str(self.user_message))
+
+
+#: How many characters of a value from outside (a link, Zoho's answer) a message quotes.
+QUOTE_LIMIT = 64
+
+
+def quoted(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``value`` as a message or a log line may quote it: its ``repr`` (so control
+    characters and line breaks show as escapes, and a log line stays one line), cut to
+    ``limit`` characters with the length left out said."""
+    text = str(value)
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}... ({len(text) - limit} more characters)"

@@ -11,10 +11,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
+
+from zoho_tokens.accounts.numbers import MAX_RETRY_AFTER, MAX_ROW_ID, strict_int
 
 __all__ = ["Report", "read_report", "retry_after_seconds"]
 
@@ -52,27 +55,31 @@ class Report:
 
 
 def _number(headers: Mapping[str, str], name: str) -> int | None:
-    value = (headers.get(name) or "").strip()
-    try:
-        return int(float(value)) if value else None
-    except ValueError:
-        return None
+    # Read strictly (accounts.numbers): 400 nines, "nan" or "1_000" say nothing.
+    return strict_int(headers.get(name), maximum=MAX_ROW_ID)
 
 
 def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
-    """``Retry-After`` in seconds (a number, or an HTTP date); None when absent or unreadable."""
-    value = (headers.get("Retry-After") or "").strip()
+    """``Retry-After`` in seconds (whole seconds, or an HTTP date); None when absent,
+    unreadable, or further than :data:`~zoho_tokens.accounts.numbers.MAX_RETRY_AFTER` (a
+    wait that long is not believed, whether as 400 nines or a date in the year 9999; nor
+    is a date that long past). A date just past is 0: call again now."""
+    value = (headers.get("Retry-After") or "").strip(" \t")
     if not value:
         return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
+    if value.isascii() and value.isdigit():
+        seconds = strict_int(value, maximum=MAX_RETRY_AFTER)
+        return None if seconds is None else float(seconds)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - datetime.now(when.tzinfo).timestamp())
+    if when.tzinfo is None:  # "-0000": UTC, as RFC 5322 reads it
+        when = when.replace(tzinfo=timezone.utc)
+    seconds_left = when.timestamp() - datetime.now(timezone.utc).timestamp()
+    if not math.isfinite(seconds_left) or abs(seconds_left) > MAX_RETRY_AFTER:
+        return None  # the year 9999, or a clock (theirs or ours) a day or more wrong
+    return max(0.0, seconds_left)
 
 
 def _token_expiry_ms(headers: Mapping[str, str]) -> int | None:

@@ -8,7 +8,7 @@ caller's transaction.
 * Fast to commit: a slot lives a second; nothing is lost if the server crashes with it. On
   PostgreSQL its connection sets ``synchronous_commit = off`` (a commit does not wait for
   the disk: a few milliseconds saved per statement on a busy disk); on MySQL/MariaDB the
-  slot table is a ``MEMORY`` table (migration 0005), which has no log to flush.
+  slot table is a ``MEMORY`` table (migration 0006), which has no log to flush.
 * SQLite has one writer for the whole database: a second connection would only wait for
   the caller's transaction to end, so the limiter writes on the caller's connection.
 

@@ -9,7 +9,7 @@ from datetime import datetime
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.limits.figures import Figures, read_figures
 from zoho_tokens.limits.gate import slot_key
-from zoho_tokens.limits.stores import BACKOFF, slot_store
+from zoho_tokens.limits.stores import BACKOFF, Held, slot_store
 
 __all__ = ["LimitStatus", "status", "statuses"]
 
@@ -37,12 +37,13 @@ class LimitStatus:
     updated_at: datetime | None
 
 
-def _status(figures: Figures) -> LimitStatus:
+def _status(figures: Figures, held: list[Held] | None = None) -> LimitStatus:
     limits = zoho_settings.LIMITS
     cap = limits.cap_for(figures.organization, figures.service)
-    held = slot_store(limits.store, limits.cache).occupied(
-        slot_key(figures.service, figures.organization), cap
-    )
+    if held is None:
+        held = slot_store(limits.store, limits.cache).occupied(
+            slot_key(figures.service, figures.organization), cap
+        )
     backoff = figures.backoff_until
     now = datetime.now(backoff.tzinfo) if backoff is not None else None
     return LimitStatus(
@@ -75,9 +76,14 @@ def status(organization: str, service: str = "crm") -> LimitStatus:
 
 def statuses(organization: str | None = None) -> list[LimitStatus]:
     """The limits of every organisation and service Zoho reported on (or of one
-    organisation), sorted by organisation and service."""
+    organisation), sorted by organisation and service: two queries (the figures, the slots
+    held) whatever the number of organisations."""
     limits = zoho_settings.LIMITS
     found = read_figures(limits.store, limits.cache, organization)
+    keys = {slot_key(f.service, f.organization): f for f in found}
+    caps = {key: limits.cap_for(f.organization, f.service) for key, f in keys.items()}
+    held = slot_store(limits.store, limits.cache).occupied_many(caps) if caps else {}
     return sorted(
-        (_status(figures) for figures in found), key=lambda s: (s.organization, s.service)
+        (_status(figures, held.get(key, [])) for key, figures in keys.items()),
+        key=lambda s: (s.organization, s.service),
     )

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,6 +59,7 @@ class SlotStore(Protocol):
     def release(self, key: str, number: int, holder: str) -> None: ...
     def hold_all(self, key: str, cap: int, until_ms: int) -> None: ...
     def occupied(self, key: str, cap: int) -> list[Held]: ...
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]: ...
 
 
 _TAKE_OVER = (
@@ -67,6 +69,7 @@ _TAKE_OVER = (
 _HELD = (
     "SELECT number, holder, expires_at_ms FROM {table} WHERE slot_key = %s AND expires_at_ms > %s"
 )
+_ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE expires_at_ms > %s"
 _RELEASE = "DELETE FROM {table} WHERE slot_key = %s AND number = %s AND holder = %s"
 # A call's slot becomes the back-off's too (its release then frees nothing); a shorter
 # back-off is lengthened, a longer one kept.
@@ -149,6 +152,15 @@ class DatabaseSlots:
         """The slots of ``key`` held now (any number: a cap lowered since is seen too)."""
         return self._held(connection_for(self.using), key, now_ms())
 
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]:
+        """The slots held now of each key of ``caps``, in one query (the table holds at
+        most a cap of rows per key, and expired ones)."""
+        found: dict[str, list[Held]] = {key: [] for key in caps}
+        for key, n, h, e in fetch(connection_for(self.using), _ALL_HELD, self.table, (now_ms(),)):
+            if key in found:
+                found[key].append(Held(int(n), str(h), int(e)))
+        return found
+
 
 class CacheSlots:
     """Slots as keys of Django's cache ``alias`` (``cache.add`` is atomic: Redis ``SET NX``,
@@ -212,8 +224,22 @@ class CacheSlots:
 
     def occupied(self, key: str, cap: int) -> list[Held]:
         """The slots of ``key`` held now (the first ``cap`` numbers)."""
+        return self.occupied_many({key: cap})[key]
+
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]:
+        """The slots held now of each key of ``caps`` (its first ``cap`` numbers), in one
+        round trip to the cache."""
+        names = {self._key(key, n): (key, n) for key, cap in caps.items() for n in range(cap)}
+        values = caches[self.alias].get_many(list(names))
+        found: dict[str, list[Held]] = {key: [] for key in caps}
         now = now_ms()
-        return [held for held in self._read(key, cap) if held.expires_at_ms > now]
+        for name, (key, number) in names.items():
+            value = values.get(name)
+            if isinstance(value, str) and "|" in value:
+                holder, _, expires = value.rpartition("|")
+                if int(expires) > now:
+                    found[key].append(Held(number, holder, int(expires)))
+        return found
 
 
 def slot_store(store: str, alias: str) -> SlotStore:

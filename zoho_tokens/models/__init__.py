@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.accounts.scopes import missing_scopes, parse_scopes, scopes_text
 from zoho_tokens.models.crypto import keyring
+from zoho_tokens.models.events import Actor, EventKind, TokenEvent
 from zoho_tokens.models.fields import EncryptedSecret, plain_digest
 from zoho_tokens.models.limits import ZohoCallSlot, ZohoLimitFigures
 
@@ -22,13 +23,18 @@ from zoho_tokens.models.state import (
     EMPTY_MARK,
     SECRET_NAMES,
     DisplayStatus,
+    ReconsentReason,
     TokenStatus,
     ZohoTokenQuerySet,
     now_ms,
 )
 
 __all__ = [
+    "Actor",
     "DisplayStatus",
+    "EventKind",
+    "ReconsentReason",
+    "TokenEvent",
     "TokenStatus",
     "ZohoCallSlot",
     "ZohoLimitFigures",
@@ -253,8 +259,25 @@ class ZohoToken(models.Model):
         self.remote_revoke_pending = remote_pending
         self.wipe_secrets(keep_refresh_token=remote_pending)
 
-    def mark_needs_reauth(self) -> None:
-        """Zoho refused the refresh token: the user has to connect again."""
+    def mark_needs_reauth(
+        self, reason: str = "revoked", error: str | None = "invalid_code"
+    ) -> None:
+        """Zoho refused the refresh token: the user has to connect again.
+
+        The refresh token stays (encrypted): revoking the connection later still sends it
+        to Zoho, which is harmless when Zoho no longer knows it. ``reason`` (a
+        :class:`ReconsentReason`) and Zoho's ``error`` are kept in ``refresh_failure``.
+        """
         self.set_status(TokenStatus.NEEDS_REAUTH)
         self.access_token = None
         self.expires_at_ms = None
+        self.refresh_failure = f"{reason}:{error or ''}"[:64]
+        self.refresh_backoff_until = None
+
+    @property
+    def reconsent_reason(self) -> str:
+        """Why the user must connect again (a :class:`ReconsentReason`), or ``""``."""
+        if self.status != TokenStatus.NEEDS_REAUTH:
+            return ""
+        reason = self.refresh_failure.partition(":")[0]
+        return reason if reason in ReconsentReason.values else ReconsentReason.REVOKED

@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
 
@@ -25,11 +26,17 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 
 __all__ = [
+    "KEY_COMMAND",
     "InvalidToken",
     "Keyring",
     "derive_fernet_key",
     "keyring",
 ]
+
+#: The shell command that prints a new Fernet key (named in errors and checks).
+KEY_COMMAND = (
+    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
+)
 
 
 @sensitive_variables()
@@ -116,34 +123,57 @@ def _digest_keys(keys: tuple[bytes, ...]) -> tuple[bytes, ...]:
 def configured_fernet_keys() -> tuple[bytes, ...]:
     """The Fernet keys from settings, newest first, validated.
 
-    ``ZOHO_TOKENS["ENCRYPTION_KEYS"]`` when set; otherwise keys derived from ``SECRET_KEY``
-    and ``SECRET_KEY_FALLBACKS``, so that rotating Django's secret key the documented way
-    keeps every token readable.
+    ``ZOHO_TOKENS["ENCRYPTION_KEYS"]`` when set, followed by the keys derived from
+    ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``; only the derived keys otherwise. Derived
+    keys after dedicated ones only ever decrypt (the first key encrypts), so moving to
+    dedicated keys keeps every token readable until ``rotate_zoho_token_keys`` has
+    re-encrypted it; and rotating Django's secret key the documented way does the same.
     """
+    derived = secret_key_derived_keys()
     configured = zoho_settings.ENCRYPTION_KEYS
-    if configured:
-        return _validated_keys(tuple(configured))
+    if not configured:
+        return derived
+    dedicated = _validated_keys(tuple(configured))
+    return dedicated + tuple(key for key in derived if key not in dedicated)
+
+
+@sensitive_variables()
+def secret_key_derived_keys() -> tuple[bytes, ...]:
+    """The keys derived from ``SECRET_KEY`` and ``SECRET_KEY_FALLBACKS``, in that order."""
     secrets = [settings.SECRET_KEY, *getattr(settings, "SECRET_KEY_FALLBACKS", [])]
     return tuple(derive_fernet_key(secret) for secret in secrets if secret)
+
+
+@sensitive_variables()
+def _raw_key(key: str | bytes) -> bytes:
+    return key.encode() if isinstance(key, str) else bytes(key)
+
+
+@sensitive_variables()
+def _is_fernet_key(key: str | bytes) -> bool:
+    try:
+        Fernet(_raw_key(key))
+    except (ValueError, TypeError):
+        return False
+    return True
+
+
+@sensitive_variables()
+def invalid_key_position(configured: Sequence[str | bytes]) -> int | None:
+    """The position of the first entry of ``configured`` that is not a Fernet key, or None."""
+    return next((n for n, key in enumerate(configured) if not _is_fernet_key(key)), None)
 
 
 @lru_cache(maxsize=8)
 @sensitive_variables()
 def _validated_keys(configured: tuple[str | bytes, ...]) -> tuple[bytes, ...]:
-    keys = []
-    for position, key in enumerate(configured):
-        raw = key.encode() if isinstance(key, str) else bytes(key)
-        try:
-            Fernet(raw)
-        except (ValueError, TypeError) as err:
-            raise ImproperlyConfiguredZoho(
-                f"ZOHO_TOKENS['ENCRYPTION_KEYS'][{position}] is not a valid Fernet key "
-                "(32 url-safe base64-encoded bytes). Generate one with "
-                "`python -c 'from cryptography.fernet import Fernet; "
-                "print(Fernet.generate_key().decode())'`."
-            ) from err
-        keys.append(raw)
-    return tuple(keys)
+    position = invalid_key_position(configured)
+    if position is not None:
+        raise ImproperlyConfiguredZoho(
+            f"ZOHO_TOKENS['ENCRYPTION_KEYS'][{position}] is not a valid Fernet key "
+            f"(32 url-safe base64-encoded bytes). Generate one with {KEY_COMMAND}."
+        )
+    return tuple(_raw_key(key) for key in configured)
 
 
 def keyring() -> Keyring:

@@ -49,6 +49,16 @@ class TokenStatus(models.TextChoices):
     NEEDS_REAUTH = "needs_reauth", _("Needs re-authorisation")
 
 
+class ReconsentReason(models.TextChoices):
+    """Why Zoho no longer accepts a token, as far as Zoho's answer tells."""
+
+    #: ``invalid_code``: removed under Connected Apps, a password change, or pushed out by
+    #: a newer consent (Zoho keeps 20 per user and client); Zoho gives one answer for all.
+    REVOKED = "revoked", _("Disconnected at Zoho")
+    #: ``invalid_client``: the OAuth client was deleted in Zoho's API console.
+    CLIENT_DELETED = "client_deleted", _("The app's Zoho client was deleted")
+
+
 class DisplayStatus(models.TextChoices):
     """The status shown to people: ``ACTIVE`` split by whether the access token expired."""
 

@@ -8,22 +8,10 @@ resource folder), ``border`` (the one module that imports the SDK's internals).
 
 from __future__ import annotations
 
-from zoho_tokens.sdk.as_user import (
-    NoUserToken,
-    acting_as,
-    ensure_initialized,
-    environment_for,
-    file_upload_url,
-    sdk_config,
-)
+# The public names of as_user (acting_as, ensure_initialized, ...) are its __all__.
+from zoho_tokens.sdk import as_user
+from zoho_tokens.sdk.as_user import *  # noqa: F403
 from zoho_tokens.sdk.store import DjangoTokenStore
 
-__all__ = [
-    "DjangoTokenStore",
-    "NoUserToken",
-    "acting_as",
-    "ensure_initialized",
-    "environment_for",
-    "file_upload_url",
-    "sdk_config",
-]
+__all__ = ["DjangoTokenStore"]
+__all__ += as_user.__all__

@@ -10,8 +10,6 @@ block only, and the process-wide initializer it installs can make no CRM call at
 from __future__ import annotations
 
 import logging
-import os
-import tempfile
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,8 +18,10 @@ from urllib.parse import urlsplit
 
 from django.db import router
 
+from zoho_tokens.accounts.destinations import api_domain_for
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import token_url
+from zoho_tokens.conf.sdk_folder import private_folder, resource_path
 from zoho_tokens.exceptions import NoUsableTokenError, ZohoTokensError
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.sdk.auth import NoUserToken, StoredToken, retry_rejected_token
@@ -74,12 +74,8 @@ def environment_for(api_domain: str, accounts_server: str) -> DataCenter.Environ
 
 
 def _resource_path() -> str:
-    path = zoho_settings.SDK_RESOURCE_PATH or os.path.join(
-        tempfile.gettempdir(), f"zoho-tokens-sdk-{os.getuid() if hasattr(os, 'getuid') else 0}"
-    )
-    # The SDK names its metadata files after the Zoho users: keep them private.
-    os.makedirs(path, mode=0o700, exist_ok=True)
-    return path
+    # The SDK names its metadata files after the Zoho users: private, or refused.
+    return private_folder(resource_path())
 
 
 def sdk_config() -> SDKConfig:
@@ -200,7 +196,8 @@ def acting_as(user_or_token: Any) -> Iterator[ZohoToken]:
     try:
         Initializer.switch_user(
             environment=environment_for(
-                row.api_domain or zoho_settings.data_center.api_domain,
+                # The SDK sends the access token there: still a trusted domain of its own.
+                api_domain_for(row.api_domain, row.location),
                 row.accounts_server or zoho_settings.data_center.accounts_server,
             ),
             token=StoredToken(row, store),

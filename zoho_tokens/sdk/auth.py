@@ -47,9 +47,10 @@ from zoho_tokens.sdk.border import (
     current_token,
     set_authorization_token,
 )
+from zoho_tokens.sdk.mapping import parse_token_id
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.tokens.consent import connect_url_for
-from zoho_tokens.tokens.lookups import Lookup, read_active
+from zoho_tokens.tokens.lookups import Lookup, read_active, require_owner
 from zoho_tokens.tokens.refresh import ensure_fresh
 
 logger = logging.getLogger(__name__)
@@ -97,6 +98,8 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
     def __init__(self, row: ZohoToken, store: DjangoTokenStore) -> None:
         super().__init__(id=str(row.pk))
         self._store = store
+        #: The Django user the row belonged to on entry: every use checks it still does.
+        self._owner_id = row.user_id
         #: The row read to enter the block: it serves the first authentication.
         self._entry_row: ZohoToken | None = row
         # The SDK names the user's field-metadata file after this token's user name before
@@ -129,8 +132,8 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         Single-flight: the first worker refreshes, the others find the row already holding
         another access token and use it without calling Zoho.
         """
-        pk = int(self.get_id())
-        row = read_active(Lookup((("id", (pk,)),)), self._read_alias())
+        pk = parse_token_id(self.get_id())
+        row = None if pk is None else read_active(Lookup((("id", (pk,)),)), self._read_alias())
         if row is None:
             raise self._unusable()
         replaced = self._take(ensure_fresh(row, rejected_access_token=rejected))
@@ -146,6 +149,7 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
         access_token = row.access_token if row is not None else None
         if row is None or not access_token:
             raise self._unusable()
+        require_owner(row, self._owner_id)
         self._carry(row)
         self.set_access_token(access_token)
         return access_token

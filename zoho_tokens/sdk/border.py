@@ -27,12 +27,14 @@ from zohocrmsdk.src.com.zoho.crm.api.sdk_config import SDKConfig
 from zohocrmsdk.src.com.zoho.crm.api.user_signature import UserSignature
 from zohocrmsdk.src.com.zoho.crm.api.util.api_http_connector import APIHTTPConnector
 from zohocrmsdk.src.com.zoho.crm.api.util.constants import Constants
+from zohocrmsdk.src.com.zoho.crm.api.util.converter import Converter
 from zohocrmsdk.src.com.zoho.crm.api.util.module_fields_handler import ModuleFieldsHandler
 from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
 
 __all__ = [
     "INTERNALS",
     "Constants",
+    "Converter",
     "DataCenter",
     "Initializer",
     "ModuleFieldsHandler",
@@ -78,6 +80,11 @@ INTERNALS: tuple[tuple[Any, str, str], ...] = (
     # The field-metadata files (zoho_tokens.sdk.metadata makes them safe across processes):
     (Constants, "FIELD_DETAILS_DIRECTORY", "the folder of metadata files under resource_path"),
     (Utility, "write_to_file", "truncates then writes: replaced by an atomic write"),
+    (
+        Converter,
+        "get_encoded_file_name",
+        "names a user's metadata file in base64, whose '/' makes a path: replaced by a hash",
+    ),
     (Utility, "lock", "a thread lock around metadata read-modify-write: made process-wide"),
     (ModuleFieldsHandler, "lock", "the same lock, held by the metadata refreshes"),
 )

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from django.views.decorators.debug import sensitive_variables
 
+from zoho_tokens.accounts.destinations import trusted_api_domain
+from zoho_tokens.accounts.numbers import MAX_ROW_ID, strict_int
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import by_api_domain
 from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired
@@ -20,7 +22,7 @@ from zoho_tokens.sdk.border import OAuthToken, UserSignature
 from zoho_tokens.tokens.lookups import Condition, Lookup
 
 #: Largest id a database ``bigint`` holds; longer digit strings cannot name a row.
-MAX_ID = 2**63 - 1
+MAX_ID = MAX_ROW_ID
 
 
 def _name_of(token: OAuthToken) -> str | None:
@@ -31,11 +33,7 @@ def _name_of(token: OAuthToken) -> str | None:
 
 def parse_token_id(token_id: object) -> int | None:
     """The row id named by the SDK's string id, or None when it cannot name a row."""
-    text = str(token_id).strip() if token_id is not None else ""
-    if not text.isascii() or not text.isdigit():
-        return None
-    value = int(text)
-    return value if 0 < value <= MAX_ID else None
+    return strict_int(token_id, minimum=1, maximum=MAX_ID)
 
 
 def lookups_for(token: OAuthToken) -> list[Lookup]:
@@ -101,9 +99,8 @@ def to_oauth_token(row: ZohoToken) -> OAuthToken:
 
 
 def _is_stale(expires_in: object) -> bool:
-    try:
-        expires_at_ms = int(str(expires_in))
-    except ValueError:
+    expires_at_ms = strict_int(expires_in, maximum=MAX_ID)
+    if expires_at_ms is None:
         return True
     return expires_at_ms - now_ms() <= zoho_settings.REFRESH_MARGIN * 1000
 
@@ -128,8 +125,8 @@ def hand_out(token: OAuthToken, row: ZohoToken) -> OAuthToken:
 
 def _epoch_ms(expires_in: object) -> int:
     """The SDK's expiry (epoch milliseconds, as a string) as a number a bigint column holds."""
-    value = int(str(expires_in))
-    if not 0 <= value <= MAX_ID:
+    value = strict_int(expires_in, maximum=MAX_ID)
+    if value is None:
         raise ValueError("the token's expiry is not an epoch time in milliseconds")
     return value
 
@@ -146,6 +143,8 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
     Raises:
         NoUsableTokenError: the row was revoked (``ReauthorizationRequired``: Zoho refused
             its refresh token) and ``token`` carries no new consent; nothing was written.
+        UntrustedAPIDomainError: ``token`` names an API domain that is not a Zoho API
+            domain of the row's data centre (nor a configured one).
     """
     refresh_token = token.get_refresh_token()
     is_new_consent = bool(refresh_token) and not row.with_refresh_digest(refresh_token or "")
@@ -187,3 +186,6 @@ def apply_token(row: ZohoToken, token: OAuthToken) -> None:
         data_center = by_api_domain(row.api_domain or "") or zoho_settings.data_center
         row.accounts_server = data_center.accounts_server
         row.location = data_center.location
+    if api_domain:
+        # Never stored unless it is Zoho's (or configured): the access token goes there.
+        row.api_domain = trusted_api_domain(row.api_domain or "", row.location)

@@ -17,7 +17,14 @@ create the folder at once (``File exists``).
   folder. Every read-modify-write of the metadata files happens under it, so the first
   call of a user fetches the fields once and the other processes wait for the finished
   file. Where ``fcntl`` does not exist (Windows) it is the SDK's thread lock alone.
-- The folder is created, race-free, before any call (:func:`ensure_resource_folder`).
+- The folder is created, race-free, before any call (:func:`ensure_resource_folder`),
+  private to this process's user or refused (:mod:`zoho_tokens.conf.sdk_folder`); so is the lock.
+- ``Converter.get_encoded_file_name`` names a user's file in standard base64 of the API
+  domain and the user name: a ``/`` in it (``ada?@example.com`` has one) makes a path into
+  a folder that does not exist, and every SDK call of that user fails; a long address
+  exceeds the file system's name limit. :func:`hashed_file_name` names it by the SHA-256
+  of the SDK's name instead: always one file, inside the folder, of a fixed length (and
+  no email address readable in the folder's listing).
 
 Left as the SDK has it: ``ModuleFieldsHandler.delete_fields`` (called only by the SDK's
 explicit "refresh fields" helpers, which this app never calls) still rewrites the file in
@@ -30,6 +37,7 @@ process; with this lock, one at a time across the processes sharing the resource
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -38,7 +46,8 @@ import threading
 from types import TracebackType
 from typing import Any
 
-from zoho_tokens.sdk.border import Constants, Initializer, ModuleFieldsHandler, Utility
+from zoho_tokens.conf.sdk_folder import open_private_file, private_folder
+from zoho_tokens.sdk.border import Constants, Converter, Initializer, ModuleFieldsHandler, Utility
 
 if sys.platform != "win32":
     import fcntl
@@ -47,6 +56,7 @@ __all__ = [
     "LOCK_FILE_NAME",
     "MetadataLock",
     "ensure_resource_folder",
+    "hashed_file_name",
     "install",
     "write_atomically",
 ]
@@ -66,11 +76,21 @@ def ensure_resource_folder(resource_path: str) -> str:
 
     The SDK checks ``os.path.exists`` and then calls ``os.makedirs`` without
     ``exist_ok``: two processes doing that at once make one fail with ``File exists``.
+    Raises :class:`~zoho_tokens.exceptions.ImproperlyConfiguredZoho` when either folder is
+    not private (:func:`zoho_tokens.conf.sdk_folder.private_folder`).
     """
+    private_folder(resource_path)
     # SDK internal: Constants.FIELD_DETAILS_DIRECTORY names the folder of metadata files.
-    folder = os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY)
-    os.makedirs(folder, mode=0o700, exist_ok=True)
-    return folder
+    return private_folder(os.path.join(resource_path, Constants.FIELD_DETAILS_DIRECTORY))
+
+
+_ORIGINAL_FILE_NAME = Converter.get_encoded_file_name
+
+
+def hashed_file_name(cls: type | None = None) -> str:
+    """The metadata file of the calling thread's SDK user: the SHA-256 of the name the SDK
+    would give it (replaces ``Converter.get_encoded_file_name``; see the module)."""
+    return hashlib.sha256(_ORIGINAL_FILE_NAME().encode()).hexdigest() + ".json"
 
 
 def write_atomically(file_path: str, file_contents: Any) -> None:
@@ -144,10 +164,8 @@ class MetadataLock:
         resource_path = _current_resource_path()
         if sys.platform == "win32" or not resource_path:
             return None  # Windows has no flock: the SDK's thread lock alone
-        os.makedirs(resource_path, mode=0o700, exist_ok=True)
-        descriptor = os.open(
-            os.path.join(resource_path, LOCK_FILE_NAME), os.O_RDWR | os.O_CREAT, 0o600
-        )
+        private_folder(resource_path)
+        descriptor = open_private_file(os.path.join(resource_path, LOCK_FILE_NAME))
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX)
         except BaseException:
@@ -177,3 +195,6 @@ def install(resource_path: str) -> None:
         # SDK internal: the one function through which Utility writes the metadata files.
         if Utility.write_to_file is not write_atomically:
             Utility.write_to_file = staticmethod(write_atomically)
+        # SDK internal: every metadata file's name comes from this class method.
+        if Converter.__dict__["get_encoded_file_name"].__func__ is not hashed_file_name:
+            Converter.get_encoded_file_name = classmethod(hashed_file_name)

@@ -7,6 +7,7 @@ the Django settings that point django-zoho-tokens at it.
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 import signal
 import sys
@@ -14,9 +15,13 @@ import threading
 from collections.abc import Sequence
 from types import FrameType
 
-from zoho_tokens.testing.accounts.users import FakeZohoUser
+from zoho_tokens.testing.accounts.users import DEFAULT_USER, FakeZohoUser
 from zoho_tokens.testing.crm.handlers import make_leads
 from zoho_tokens.testing.fake import FakeZoho
+
+#: The users who can consent when no ``--user`` is given: two, so that one can be connected
+#: by one Django user while the other signs in with Zoho (the example's "things to try").
+DEMO_USERS = (DEFAULT_USER, FakeZohoUser("grace@example.com", "Grace Hopper"))
 
 
 def _user(value: str) -> FakeZohoUser:
@@ -43,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         action="append",
         type=_user,
         metavar="EMAIL[=Full Name]",
-        help="a user who can consent (repeatable; default ada@example.com)",
+        help="a user who can consent (repeatable; default ada@example.com and grace@example.com)",
     )
     parser.add_argument(
         "--auto-consent",
@@ -66,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_id=args.client_id,
         client_secret=args.client_secret,
         location=args.location,
-        users=args.users,
+        users=args.users or DEMO_USERS,
         leads=make_leads(args.leads),
         auto_consent=args.auto_consent,
         port=args.port,
@@ -84,31 +89,49 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
-    with fake:
-        settings = {
-            "CLIENT_ID": fake.client_id,
-            "CLIENT_SECRET": fake.client_secret,
-            "DATA_CENTER": fake.location,
-            "ACCOUNTS_URL": fake.url,
-            "API_DOMAIN": fake.url,
-        }
-        print(f"Fake Zoho listening on {fake.url}", flush=True)
-        print("Use these Django settings (plus your ENCRYPTION_KEYS):")
-        print("ZOHO_TOKENS = " + json.dumps(settings, indent=4))
-        consent = "automatic" if fake.auto_consent else "consent page"
-        users = ", ".join(user.email for user in fake.users)
-        print(f"Users: {users}; consent: {consent}.")
-        if fake.enforce_scopes:
-            # The SDK reads /settings/fields before get_records, as real Zoho requires.
-            print(
-                "Scopes are checked like Zoho's: the SDK's get_records needs "
-                "ZohoCRM.settings.fields.READ (or ZohoCRM.settings.ALL) besides "
-                "ZohoCRM.modules.*; --no-scope-check turns the checks off."
-            )
-        print("Press Ctrl+C to stop.", flush=True)
-        while not stop.wait(0.5):
-            pass
+    try:
+        fake.start()
+    except OSError as err:
+        if err.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"Port {args.port} is already in use (another fake Zoho?); pick another with "
+            f"--port {args.port + 1}, or --port 0 for any free one.",
+            file=sys.stderr,
+        )
+        return 1
+    try:
+        _announce_and_wait(fake, stop)
+    finally:
+        fake.stop()
     return 0
+
+
+def _announce_and_wait(fake: FakeZoho, stop: threading.Event) -> None:
+    """Print the URL, the settings and the users; wait until ``stop`` is set."""
+    settings = {
+        "CLIENT_ID": fake.client_id,
+        "CLIENT_SECRET": fake.client_secret,
+        "DATA_CENTER": fake.location,
+        "ACCOUNTS_URL": fake.url,
+        "API_DOMAIN": fake.url,
+    }
+    print(f"Fake Zoho listening on {fake.url}", flush=True)
+    print("Use these Django settings (plus your ENCRYPTION_KEYS):")
+    print("ZOHO_TOKENS = " + json.dumps(settings, indent=4))
+    consent = "automatic" if fake.auto_consent else "consent page"
+    users = ", ".join(user.email for user in fake.users)
+    print(f"Users: {users}; consent: {consent}.")
+    if fake.enforce_scopes:
+        # The SDK reads /settings/fields before get_records, as real Zoho requires.
+        print(
+            "Scopes are checked like Zoho's: the SDK's get_records needs "
+            "ZohoCRM.settings.fields.READ (or ZohoCRM.settings.ALL) besides "
+            "ZohoCRM.modules.*; --no-scope-check turns the checks off."
+        )
+    print("Press Ctrl+C to stop.", flush=True)
+    while not stop.wait(0.5):
+        pass
 
 
 if __name__ == "__main__":

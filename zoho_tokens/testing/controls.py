@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 
 from zoho_tokens.testing.accounts.state import AccountsState
-from zoho_tokens.testing.accounts.tokens import AccessToken, GrantCode, RefreshToken
+from zoho_tokens.testing.accounts.tokens import (
+    DEFAULT_SCOPES,
+    AccessToken,
+    GrantCode,
+    RefreshToken,
+)
 from zoho_tokens.testing.accounts.users import FakeZohoUser
 from zoho_tokens.testing.server.faults import Endpoint, Fault, FaultBook, FaultKind
 from zoho_tokens.testing.server.records import CrmCall, RecordedRequest, RequestLog
@@ -43,6 +48,7 @@ class FakeZohoControls:
     _state: AccountsState
     _faults: FaultBook
     _log: RequestLog
+    client_id: str
 
     access_token_lifetime = _PolicyField[int]()
     code_lifetime = _PolicyField[float]()
@@ -92,6 +98,49 @@ class FakeZohoControls:
     def revoke(self, token: str) -> bool:
         """Revoke a token server-side, as if the user removed the app in Zoho."""
         return self._state.revoke(token)
+
+    # -- what Zoho does behind the app's back ------------------------------------------
+
+    def remove_connected_app(self, email: str, client_id: str | None = None) -> list[str]:
+        """The user removes the app under "Connected Apps" in their Zoho account: every
+        refresh token of theirs for ``client_id`` (default: the fake's client) dies, and the
+        next refresh answers ``invalid_code``. Returns the refresh tokens deleted."""
+        return self._state.delete_refresh_tokens(
+            "connected_apps", email=email, client_id=client_id or self.client_id
+        )
+
+    def change_password(self, email: str) -> list[str]:
+        """The user changes their Zoho password: every refresh token of theirs, for every
+        client, dies (``invalid_code`` on the next refresh). Returns them."""
+        return self._state.delete_refresh_tokens("password", email=email)
+
+    def delete_client(self, client_id: str) -> list[str]:
+        """The client is deleted in Zoho's API console: its refresh tokens die, and every
+        request with its id answers ``invalid_client``. Returns the refresh tokens deleted."""
+        self._state.directory.remove_client(client_id)
+        return self._state.delete_refresh_tokens("client_deleted", client_id=client_id)
+
+    def grant_tokens(
+        self, user: FakeZohoUser | str | None = None, *, client_id: str | None = None
+    ) -> tuple[str, str]:
+        """``(access_token, refresh_token)`` as if ``user`` (an email, a new
+        :class:`FakeZohoUser`, or None: the first user) had consented with the default scopes
+        and the app had exchanged the code, without any HTTP (for tests that need many
+        stored tokens). The 20-refresh-token cap applies as to any consent."""
+        directory = self._state.directory
+        if isinstance(user, FakeZohoUser):
+            who = user if directory.find_user(user.email) == user else directory.add_user(user)
+        else:
+            found = directory.find_user(user) if user else directory.users[0]
+            if found is None:
+                raise ValueError(f"no user with email {user!r}; add_user() it first")
+            who = found
+        client = client_id or self.client_id
+        grant = self._state.issue_code(client, who, DEFAULT_SCOPES, None, True)
+        secret = directory.secret_of(client)
+        access, refresh = self._state.exchange(client, secret, grant.code, None)
+        assert refresh is not None  # issue_code's codes are offline
+        return access.token, refresh.token
 
     def expire_access_tokens(self) -> int:
         """Make every access token issued so far invalid; returns how many were live.

@@ -61,6 +61,8 @@ class FakeZoho(FakeZohoControls):
 
     def __init__(
         self,
+        # zoho_tokens.conf.transport.FAKE_CLIENT_ID names it for the deploy check W018
+        # (not imported: this module imports without Django).
         client_id: str = "fake-client-id",
         client_secret: str = "fake-client-secret",
         location: str = "us",
@@ -114,7 +116,11 @@ class FakeZoho(FakeZohoControls):
         #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
         #: beside ``expires_in_sec``).
         self.legacy_expiry = False
+        #: Say in token answers which scopes the token has (``scope``), as Zoho does today;
+        #: False answers without it, as some older answers did.
+        self.scope_in_token_answers = True
         self._consenting_user: FakeZohoUser | None = None
+        self._reported_api_domain: str | None = None
         self._faults = FaultBook()
         self._log = RequestLog()
         self._server = LoopbackServer(self._answer, port, log_requests=log_requests)
@@ -164,8 +170,13 @@ class FakeZoho(FakeZohoControls):
 
     @property
     def api_domain(self) -> str:
-        """The CRM API domain, as the token endpoint reports it in ``api_domain``."""
-        return self.url
+        """The CRM API domain the token endpoint reports (``api_domain``): :attr:`url`,
+        unless a test set another (an attacker's host, which clients must refuse)."""
+        return self._reported_api_domain or self.url
+
+    @api_domain.setter
+    def api_domain(self, value: str | None) -> None:
+        self._reported_api_domain = value
 
     @property
     def auth_url(self) -> str:

@@ -23,14 +23,17 @@ from zoho_tokens.tokens.consent import (
     start_enhancement,
 )
 from zoho_tokens.tokens.revocation import (
+    BulkRevocationResult,
     RevocationResult,
     retry_pending_revocations,
     revoke_token,
+    revoke_tokens,
     revoke_tokens_of_deleted_user,
 )
 
 __all__ = [
     "CATEGORIES",
+    "BulkRevocationResult",
     "Category",
     "ConnectResult",
     "RevocationResult",
@@ -45,6 +48,7 @@ __all__ = [
     "requested_scopes",
     "retry_pending_revocations",
     "revoke_token",
+    "revoke_tokens",
     "revoke_tokens_of_deleted_user",
     "run_cleanup",
     "start_enhancement",

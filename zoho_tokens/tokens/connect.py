@@ -20,6 +20,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import signals
 from zoho_tokens.accounts import client as oauth
+from zoho_tokens.accounts.destinations import default_api_domain, trusted_api_domain
 from zoho_tokens.accounts.identity import ZohoIdentity, check_identity, identify
 from zoho_tokens.accounts.scopes import scopes_text
 from zoho_tokens.accounts.wire import trusted_accounts_server
@@ -113,8 +114,7 @@ def connect_with_code(
         client_id=client_id,
         client_secret=client_secret,
     )
-    default_api_domain = data_center.api_domain if data_center else None
-    values = _row_values(grant, host, location, default_api_domain, client_id, redirect_uri)
+    values = _row_values(host, location, client_id, redirect_uri)
     values["granted_scopes"] = scopes_text(grant.scopes or requested_scopes or zoho_settings.SCOPES)
     keep = partial(_keep, grant, values, client_secret, user, user_for)
     identity, stored = _withdrawn_on_failure(grant.refresh_token, values, keep)
@@ -123,20 +123,17 @@ def connect_with_code(
 
 
 def _row_values(
-    grant: oauth.TokenGrant,
     host: str,
     location: str | None,
-    api_domain: str | None,
     client_id: str | None,
     redirect_uri: str | None,
 ) -> dict[str, Any]:
     """The row's columns that say where the token lives: the accounts server it came
-    from, its data centre, and the API domain Zoho gave it (else its data centre's)."""
+    from and its data centre (the API domain is added by :func:`_keep`, once checked)."""
     return {
         "client_id": client_id,
         "accounts_server": host,
         "location": location or zoho_settings.DATA_CENTER,
-        "api_domain": grant.api_domain or api_domain or zoho_settings.data_center.api_domain,
         "redirect_url": redirect_uri,
     }
 
@@ -169,7 +166,12 @@ def _keep(
     user: Any,
     user_for: Callable[[ZohoIdentity], Any] | None,
 ) -> tuple[ZohoIdentity, _Stored]:
-    """Identify the token's owner, choose the Django user, store the token."""
+    """Check the API domain, identify the token's owner, choose the Django user, store."""
+    # Identifying sends the access token to the API domain Zoho named (else its data
+    # centre's): it must be Zoho's first.
+    location = values["location"]
+    given = grant.api_domain or default_api_domain(location)
+    values["api_domain"] = trusted_api_domain(given, location)
     identity = identify(grant.access_token, api_domain=values["api_domain"])
     check_identity(identity)
     if not grant.refresh_token:
@@ -198,7 +200,14 @@ def _announce(
     signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
     if stored.previous_user is not None:
         announce_transfer(stored.token, stored.previous_user, stored.token.user)
-    logger.info("Zoho token %s stored for %s.", stored.token.pk, identity.user_name)
+    signals.emit(
+        "connected",
+        stored.token.pk,
+        "created" if stored.created else "renewed",
+        logger=logger,
+        level=logging.INFO,
+        message=f"Zoho token {stored.token.pk} stored for {identity.user_name}.",
+    )
     return ConnectResult(
         token=stored.token,
         identity=identity,

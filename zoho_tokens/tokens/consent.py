@@ -29,7 +29,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.accounts import client as oauth
-from zoho_tokens.accounts.scopes import parse_scopes
+from zoho_tokens.accounts.scopes import MAX_SCOPES, MAX_SCOPES_TEXT, parse_scopes
 from zoho_tokens.accounts.state import issue_state
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
@@ -39,6 +39,7 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.exceptions.base import quoted
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.refresh import ensure_fresh
 
@@ -105,20 +106,39 @@ def connect_url_for(scopes: Sequence[str], *, location: str | None = None) -> st
         return None
 
 
+#: How many refused scopes the error (and so the log) quotes.
+QUOTED_REFUSALS = 5
+
+
 def requested_scopes(raw: str | None) -> list[str]:
     """The scopes a URL asks for, each of them one ``SCOPES`` or ``EXTRA_SCOPES`` lists.
 
     Raises :class:`ScopeNotAllowedError` for any other scope: a link is something anybody
-    can edit, and the site's settings decide what it may ask Zoho for.
+    can edit, and the site's settings decide what it may ask Zoho for. A list longer than
+    :data:`~zoho_tokens.accounts.scopes.MAX_SCOPES_TEXT` characters or
+    :data:`~zoho_tokens.accounts.scopes.MAX_SCOPES` scopes is refused before it is parsed,
+    and the error quotes at most :data:`QUOTED_REFUSALS` refused scopes, each cut short.
     """
+    if raw is not None and len(raw) > MAX_SCOPES_TEXT:
+        raise ScopeNotAllowedError(
+            f"The link's scope list has {len(raw)} characters; at most {MAX_SCOPES_TEXT} are read."
+        )
+    asked = parse_scopes(raw)
+    if len(asked) > MAX_SCOPES:
+        raise ScopeNotAllowedError(
+            f"The link asks for {len(asked)} scopes; at most {MAX_SCOPES} are accepted."
+        )
     allowed = {
         scope.lower(): scope for scope in [*zoho_settings.SCOPES, *zoho_settings.EXTRA_SCOPES]
     }
-    asked = parse_scopes(raw)
     refused = [scope for scope in asked if scope.lower() not in allowed]
     if refused:
+        quotes = ", ".join(quoted(scope) for scope in refused[:QUOTED_REFUSALS])
+        more = len(refused) - QUOTED_REFUSALS
         raise ScopeNotAllowedError(
-            "Scopes not in ZOHO_TOKENS['SCOPES'] or ['EXTRA_SCOPES']: " + ", ".join(refused)
+            "Scopes not in ZOHO_TOKENS['SCOPES'] or ['EXTRA_SCOPES']: "
+            + quotes
+            + (f" and {more} more" if more > 0 else "")
         )
     return [allowed[scope.lower()] for scope in asked]
 
@@ -216,19 +236,26 @@ def start_enhancement(token: ZohoToken) -> str:
 
 
 def finish_enhancement(token_id: int, scopes: Sequence[str], user: Any) -> ZohoToken:
-    """After the browser granted ``scopes`` at Zoho: refresh ``token_id`` once and record
-    the scopes its refresh token now has.
+    """After the browser came back from granting ``scopes`` at Zoho: refresh ``token_id``
+    once, and so record the scopes its refresh token now has.
 
-    The refresh answer's ``scope`` is what Zoho says the token has. When Zoho's answer
-    does not say (an older answer shape), Zoho's redirect back without an error is the
-    only word there is, and the asked scopes are added.
+    Only Zoho's token answer says what was granted (its ``scope``, recorded by the
+    refresh): the browser coming back proves nothing, since anybody can call the callback
+    without visiting Zoho's grant page. When Zoho's answer lists the same scopes as
+    before, or does not say (an older answer shape), nothing new is recorded; the caller
+    sees ``scopes`` still missing, and consent is offered again when a call needs them.
     """
     token = ZohoToken.objects.filter(pk=token_id, user=user).usable().first()
     if token is None:
         raise NoUsableTokenError(f"Zoho token {token_id} is no longer usable.")
-    before = token.granted_scopes
+    missing = token.missing_scopes(*scopes)
     token = ensure_fresh(token, rejected_access_token=token.access_token or "-")
-    if token.granted_scopes == before and token.missing_scopes(*scopes):
-        token.scopes = [*token.scopes, *scopes]
-        token.save(update_fields=["granted_scopes", "updated_at"])
+    still_missing = token.missing_scopes(*scopes)
+    if still_missing:
+        logger.info(
+            "Zoho token %s: Zoho's answer does not grant %d of the %d scopes asked for.",
+            token.pk,
+            len(still_missing),
+            len(missing),
+        )
     return token

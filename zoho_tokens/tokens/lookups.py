@@ -105,6 +105,23 @@ def require_usable(row: ZohoToken | None, pk: int, *, unless: str) -> ZohoToken:
     return row
 
 
+def require_owner(row: ZohoToken, owner_id: Any) -> ZohoToken:
+    """``row``, if it still belongs to the Django user ``owner_id`` (None: to no user), the
+    owner it had when a session or an ``acting_as`` block was made for it.
+
+    Raises :class:`NoUsableTokenError` when the row's user changed since: a new consent moved
+    the Zoho account to another Django user (``ALLOW_ACCOUNT_TRANSFER``), and a session made
+    for the previous owner must not go on acting as the new one.
+    """
+    if row.user_id != owner_id:
+        raise NoUsableTokenError(
+            f"Zoho token {row.pk} was moved to another Django user (a new consent, with "
+            f"ALLOW_ACCOUNT_TRANSFER on) after this session was made for user {owner_id}; "
+            "that user no longer has this Zoho connection and must connect Zoho again."
+        )
+    return row
+
+
 #: (position, converter functions, the column expression they expect), as the ORM's
 #: compiler applies them: aware datetimes, booleans from 0/1, and so on.
 Converters = list[tuple[int, Sequence[Callable[..., Any]], Col]]

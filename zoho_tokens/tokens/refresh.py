@@ -11,15 +11,14 @@ has row locks, and a per-token file lock on SQLite. Every wait is bounded by
 ``ZOHO_TOKENS["HTTP_TIMEOUT"]``: each Zoho request has that deadline as a whole
 (:func:`zoho_tokens.accounts.wire.request`), the wait for the lock a little more
 (:data:`LOCK_WAIT_FACTOR`), and a refresh that failed is shared: it is recorded on the row,
-and for :data:`FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
+and for :data:`~zoho_tokens.tokens.backoff.FAILURE_BACKOFF` seconds every worker that needs the token (those who waited
 on the lock too) gets the same failure without calling Zoho again.
 """
 
 from __future__ import annotations
 
-import logging
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 
 from django.db import router
 from django.utils import timezone
@@ -27,20 +26,25 @@ from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import signals
 from zoho_tokens.accounts import client as oauth
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.accounts.destinations import trusted_api_domain
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import (
     InvalidGrantError,
     ReauthorizationRequired,
     ZohoOAuthError,
-    ZohoThrottledError,
     ZohoTokensError,
     ZohoUnavailableError,
 )
-from zoho_tokens.models import TokenStatus, ZohoToken
+from zoho_tokens.models import ReconsentReason, TokenStatus, ZohoToken
+from zoho_tokens.tokens.backoff import raise_if_backing_off, record_failure
 from zoho_tokens.tokens.lock import LockWaitTimeout, token_lock
 from zoho_tokens.tokens.lookups import require_usable
-
-logger = logging.getLogger(__name__)
+from zoho_tokens.tokens.refresh_news import (
+    announce_failure,
+    announce_reconsent,
+    announce_refreshed,
+)
 
 #: How often a refresh is attempted when the row keeps changing under it (SQLite only:
 #: elsewhere the row lock keeps other writers out).
@@ -51,11 +55,11 @@ ATTEMPTS = 3
 #: holder's result (a fresh token, or its failure) rather than a timeout of its own.
 LOCK_WAIT_FACTOR = 1.25
 
-#: Seconds during which a failed refresh is handed to every worker without asking Zoho
-#: again (longer when Zoho's throttle answer says how long to wait, up to
-#: :data:`MAX_BACKOFF`).
-FAILURE_BACKOFF = 5.0
-MAX_BACKOFF = 300.0
+#: The steps a call's deadline names when it runs out here; a wait that ends within
+#: ``DEADLINE_SLACK`` seconds of the deadline was cut short by it.
+WAITING = "waiting for another worker's refresh of the token"
+REFRESHING = "refreshing the access token at Zoho Accounts"
+DEADLINE_SLACK = 0.05
 
 #: Columns a refresh writes; and those a refused refresh token writes.
 _REFRESHED_FIELDS = (
@@ -74,6 +78,8 @@ _REFUSED_FIELDS = (
     "access_token_encrypted",
     "access_token_digest",
     "expires_at_ms",
+    "refresh_failure",
+    "refresh_backoff_until",
 )
 
 
@@ -89,7 +95,9 @@ def needs_refresh(row: ZohoToken, rejected_access_token: str | None = None) -> b
     return bool(rejected_access_token) and row.access_token == rejected_access_token
 
 
-def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) -> ZohoToken:
+def ensure_fresh(
+    row: ZohoToken, *, rejected_access_token: str | None = None, deadline: Deadline | None = None
+) -> ZohoToken:
     """``row`` with an access token valid for at least the refresh margin.
 
     ``rejected_access_token`` is an access token Zoho answered ``INVALID_TOKEN`` (or Books'
@@ -97,6 +105,11 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
     expiry lies ahead. Every worker that met the same dead token passes it; the first one
     refreshes under the lock, the others re-read the row, find another access token and do
     not call Zoho.
+
+    ``deadline`` (a call's :class:`~zoho_tokens.accounts.deadline.Deadline`) bounds the wait
+    for the lock and the request to Zoho by what is left of it; running out raises
+    ``ZohoUnavailableError`` (``error="timeout"``) naming the step, and is not recorded as
+    Zoho's failure.
 
     A fresh row is returned as it is, without touching the database. A stale one is
     refreshed under its token's lock (see the module docstring) and the re-read,
@@ -107,14 +120,14 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
     Raises:
         ReauthorizationRequired: Zoho answered ``invalid_code`` (the refresh token was
             revoked or expired); the row is marked as needing re-authorisation (committed)
-            and ``reauth_required`` is sent. Also raised, without calling Zoho, when another
+            and ``reconsent_required`` is sent (once: by the worker that found out). Also raised, without calling Zoho, when another
             worker found that out first.
         NoUsableTokenError: the row was revoked or deleted in the meantime.
         ZohoThrottledError, ZohoUnavailableError, ZohoOAuthError: Zoho throttled, failed,
             timed out (``ZOHO_TOKENS["HTTP_TIMEOUT"]``, for the whole request) or answered
             something unusable; the row keeps its tokens, and the failure is recorded on it
             and raised, without calling Zoho, to every worker that needs the token during
-            the back-off (:data:`FAILURE_BACKOFF`). Nothing is retried here.
+            the back-off (:data:`~zoho_tokens.tokens.backoff.FAILURE_BACKOFF`). Nothing is retried here.
         ZohoUnavailableError: (``error="refresh_in_progress"``) another worker held the
             token's lock for longer than the wait allows (:data:`LOCK_WAIT_FACTOR`).
         DatabaseError: the database failed.
@@ -123,8 +136,8 @@ def ensure_fresh(row: ZohoToken, *, rejected_access_token: str | None = None) ->
     for _attempt in range(ATTEMPTS):
         if not needs_refresh(row, rejected_access_token):
             return row
-        _raise_if_backing_off(row)
-        outcome = _refresh_under_lock(row.pk, using, rejected_access_token)
+        raise_if_backing_off(row)
+        outcome = _refresh_under_lock(row.pk, using, rejected_access_token, deadline)
         if outcome.row is not None:
             return _announce(outcome.row, outcome)
         # The row changed while Zoho was being asked: look again.
@@ -143,21 +156,32 @@ class _Outcome:
     refused: InvalidGrantError | None = None
     #: A failure of Zoho's, recorded on the row and raised once the lock is released.
     failed: ZohoOAuthError | None = None
+    #: How long Zoho took to answer, when it was asked.
+    duration_ms: float | None = None
 
 
 @sensitive_variables("grant")
-def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) -> _Outcome:
+def _refresh_under_lock(
+    pk: int, using: str, rejected_access_token: str | None, deadline: Deadline | None
+) -> _Outcome:
     wait = zoho_settings.HTTP_TIMEOUT * LOCK_WAIT_FACTOR
+    if deadline is not None:
+        wait = min(wait, deadline.left_for(REFRESHING))
+    started = time.perf_counter()
     try:
         with token_lock(pk, using, wait=wait) as locked:
+            signals.emit("lock_wait", pk, "ok", duration_ms=_ms_since(started))
             row = require_usable(locked, pk, unless=" before it could be refreshed")
             if not needs_refresh(row, rejected_access_token):
                 # Another worker refreshed it while this one waited for the lock.
                 return _Outcome(row)
             # Another worker's refresh failed while this one waited: share its failure.
-            _raise_if_backing_off(row)
-            return _refresh(row, using)
+            raise_if_backing_off(row)
+            return _refresh(row, using, deadline)
     except LockWaitTimeout as err:
+        signals.emit("lock_wait", pk, "timeout", duration_ms=_ms_since(started))
+        if deadline is not None and deadline.remaining() < DEADLINE_SLACK:
+            raise deadline.ran_out(WAITING) from err
         raise ZohoUnavailableError(
             f"Zoho token {pk} has been refreshed by another worker for more than {wait:g} "
             "seconds; try again later.",
@@ -166,28 +190,41 @@ def _refresh_under_lock(pk: int, using: str, rejected_access_token: str | None) 
 
 
 @sensitive_variables("grant")
-def _refresh(row: ZohoToken, using: str) -> _Outcome:
+def _refresh(row: ZohoToken, using: str, deadline: Deadline | None) -> _Outcome:
     """Ask Zoho for a new access token for ``row`` and store it (under the lock)."""
+    timeout = None if deadline is None else deadline.left_for(REFRESHING)
+    started = time.perf_counter()
     try:
         grant = oauth.refresh_access_token(
             row.refresh_token or "",
             accounts_server=row.accounts_server,
             client_id=row.client_id,
             client_secret=row.client_secret,
+            timeout=timeout,
         )
+        # The access token goes only where Zoho's answer may send it (checked before use).
+        api_domain = grant.api_domain and trusted_api_domain(grant.api_domain, row.location)
     except InvalidGrantError as err:
         # Stored, although we raise: every other worker must stop asking Zoho.
-        row.mark_needs_reauth()
+        row.mark_needs_reauth(ReconsentReason.REVOKED, err.error)
         written = _write_if_unchanged(row, _REFUSED_FIELDS, using)
-        return _Outcome(row if written else None, refused=err)
+        return _Outcome(row if written else None, refused=err, duration_ms=_ms_since(started))
     except ZohoOAuthError as err:
+        if (
+            deadline is not None
+            and err.error == "timeout"
+            and deadline.remaining() < DEADLINE_SLACK
+        ):
+            # The call's own limit ran out, not Zoho's patience: nothing to share.
+            return _Outcome(row, failed=deadline.ran_out(REFRESHING))
         # Stored, although we raise: the workers waiting on the lock must not ask again.
-        _record_failure(row, err, using)
-        return _Outcome(row, failed=err)
+        record_failure(row, err, using)
+        return _Outcome(row, failed=err, duration_ms=_ms_since(started))
+    took = _ms_since(started)
     row.access_token = grant.access_token
     row.expires_at_ms = grant.expires_at_ms
-    if grant.api_domain:
-        row.api_domain = grant.api_domain
+    if api_domain:
+        row.api_domain = api_domain
     if grant.scopes:
         # Zoho says which scopes the token has; after an incremental consent that is the
         # first place the new ones show.
@@ -196,49 +233,11 @@ def _refresh(row: ZohoToken, using: str) -> _Outcome:
     row.refresh_failure = ""
     row.refresh_backoff_until = None
     written = _write_if_unchanged(row, _REFRESHED_FIELDS, using)
-    return _Outcome(row if written else None, refreshed=True)
+    return _Outcome(row if written else None, refreshed=True, duration_ms=took)
 
 
-def _record_failure(row: ZohoToken, err: ZohoOAuthError, using: str) -> None:
-    """Write Zoho's failure on the active row, with the end of its back-off."""
-    backoff = FAILURE_BACKOFF
-    if isinstance(err, ZohoThrottledError) and err.retry_after:
-        backoff = min(max(backoff, err.retry_after), MAX_BACKOFF)
-    kind = (
-        "throttled"
-        if isinstance(err, ZohoThrottledError)
-        else "unavailable"
-        if isinstance(err, ZohoUnavailableError)
-        else "refused"
-    )
-    row.refresh_failure = f"{kind}:{err.error or 'error'}"[:64]
-    row.refresh_backoff_until = timezone.now() + timedelta(seconds=backoff)
-    # updated_at is left alone: this is bookkeeping, not a change of the token.
-    ZohoToken.objects.using(using).filter(pk=row.pk, status=TokenStatus.ACTIVE).update(
-        refresh_failure=row.refresh_failure, refresh_backoff_until=row.refresh_backoff_until
-    )
-
-
-def _raise_if_backing_off(row: ZohoToken) -> None:
-    """Raise the failure recorded on ``row`` while its back-off lasts."""
-    until = row.refresh_backoff_until
-    if until is None or until <= timezone.now():
-        return
-    kind, _, code = row.refresh_failure.partition(":")
-    raise _shared_failure(row.pk, kind, code or None, until)
-
-
-def _shared_failure(pk: int, kind: str, code: str | None, until: datetime) -> ZohoOAuthError:
-    seconds = max((until - timezone.now()).total_seconds(), 0.0)
-    message = (
-        f"Refreshing Zoho token {pk} failed moments ago ({code}); Zoho is not asked again "
-        f"for {seconds:.1f} seconds."
-    )
-    if kind == "throttled":
-        return ZohoThrottledError(message, error=code, retry_after=seconds)
-    if kind == "refused":
-        return ZohoOAuthError(message, error=code)
-    return ZohoUnavailableError(message, error=code)
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
 
 
 def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> bool:
@@ -261,16 +260,11 @@ def _write_if_unchanged(row: ZohoToken, fields: tuple[str, ...], using: str) -> 
 def _announce(row: ZohoToken, outcome: _Outcome) -> ZohoToken:
     """Log and signal what happened, once the lock (and its transaction) is released."""
     if outcome.failed is not None:
+        announce_failure(row, outcome.failed, outcome.duration_ms)
         raise outcome.failed
     if outcome.refused is not None:
-        logger.warning(
-            "Zoho token %s needs re-authorisation: Zoho refused its refresh token (%s).",
-            row.pk,
-            outcome.refused.error,
-        )
-        signals.reauth_required.send(sender=ZohoToken, token=row, error=outcome.refused.error)
+        announce_reconsent(row, ReconsentReason.REVOKED, outcome.refused.error, outcome.duration_ms)
         raise ReauthorizationRequired(row.pk) from outcome.refused
     if outcome.refreshed:
-        logger.info("Zoho token %s refreshed; valid until %s.", row.pk, row.expires_at)
-        signals.token_refreshed.send(sender=ZohoToken, token=row)
+        announce_refreshed(row, outcome.duration_ms)
     return row

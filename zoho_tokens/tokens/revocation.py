@@ -14,21 +14,27 @@ from __future__ import annotations
 
 import enum
 import logging
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Case, QuerySet, Value, When
+from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens import signals
 from zoho_tokens.accounts import client as oauth
+from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import TokenDecryptionError, ZohoOAuthError, ZohoUnavailableError
 from zoho_tokens.models import TokenStatus, ZohoToken
 
 __all__ = [
+    "BulkRevocationResult",
     "RevocationResult",
     "retry_pending_revocations",
     "revoke_token",
+    "revoke_tokens",
     "revoke_tokens_of_deleted_user",
 ]
 
@@ -84,14 +90,100 @@ def revoke_token(token: ZohoToken) -> RevocationResult:
     token.refresh_from_db()
     if already_revoked and not has_refresh_token:
         return RevocationResult(token, remote_done=True)
+    if not already_revoked:
+        signals.emit("revoked_locally", token.pk, "ok")
     if not has_refresh_token:
         # Nothing that Zoho would know to revoke.
         signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
         return RevocationResult(token, remote_done=True)
     outcome, reason = _finish_remote_revocation(token)
     remote_done = outcome is _Remote.DONE
+    _emit_remote(token.pk, outcome)
     signals.token_revoked.send(sender=ZohoToken, token=token, remote=remote_done)
     return RevocationResult(token, remote_done=remote_done, reason=reason)
+
+
+@dataclass(frozen=True)
+class BulkRevocationResult:
+    """The outcome of :func:`revoke_tokens`: every token counted is unusable here."""
+
+    #: Tokens made unusable here (or already unusable, their revocation at Zoho pending).
+    revoked: int
+    #: Of those, the ones Zoho confirmed revoked (or that held nothing Zoho would know).
+    remote_done: int
+    #: Of those, the ones whose revocation at Zoho is pending (``cleanup_zoho_tokens``
+    #: retries them).
+    pending: int
+    #: Why revocations are pending, each reason once (no secret in them).
+    reasons: tuple[str, ...] = ()
+
+
+def revoke_tokens(
+    tokens: QuerySet[ZohoToken], *, within: float | None = None
+) -> BulkRevocationResult:
+    """Revoke every token of ``tokens``: all unusable here at once, then at Zoho under one
+    deadline of ``within`` seconds (default ``HTTP_TIMEOUT``) for the whole lot.
+
+    The local revocation is one UPDATE, committed before Zoho is asked. Then each refresh
+    token is revoked at its accounts server, each request given what is left of the
+    deadline; once a server does not answer at all, its other tokens are not asked (as
+    :func:`retry_pending_revocations` does), and once the deadline has passed none is.
+    Those stay pending, for ``cleanup_zoho_tokens``. ``token_revoked`` is sent for each
+    token, with ``remote`` telling whether Zoho confirmed.
+    """
+    deadline = time.monotonic() + (zoho_settings.HTTP_TIMEOUT if within is None else within)
+    acted, newly_revoked = _revoke_locally(tokens)
+    signals.emit_many("revoked_locally", newly_revoked, "ok")
+    done, reasons, unreachable = 0, set(), set()
+    remote: dict[_Remote, list[int]] = {}
+    for start in range(0, len(acted), 500):
+        for token in ZohoToken.objects.filter(pk__in=acted[start : start + 500]).order_by("pk"):
+            outcome, reason = _Remote.DONE, ""
+            if token.remote_revoke_pending:
+                left = deadline - time.monotonic()
+                if left <= 0 or token.accounts_server in unreachable:
+                    outcome, reason = _Remote.UNREACHABLE, "Zoho did not answer in time"
+                else:
+                    outcome, reason = _finish_remote_revocation(token, timeout=left)
+                remote.setdefault(outcome, []).append(token.pk)
+            if outcome is _Remote.UNREACHABLE:
+                unreachable.add(token.accounts_server)
+            if outcome is _Remote.DONE:
+                done += 1
+            else:
+                reasons.add(reason)
+            signals.token_revoked.send(
+                sender=ZohoToken, token=token, remote=outcome is _Remote.DONE
+            )
+    for outcome, pks in remote.items():
+        signals.emit_many("revoked_at_zoho", pks, _remote_outcome(outcome))
+    return BulkRevocationResult(len(acted), done, len(acted) - done, tuple(sorted(reasons)))
+
+
+def _revoke_locally(tokens: QuerySet[ZohoToken]) -> tuple[list[Any], list[Any]]:
+    """Make ``tokens`` unusable in one UPDATE (:meth:`ZohoToken.mark_revoked` for many);
+    the keys of the rows a revocation had work to do on, and of those it made unusable
+    (the others were revoked already, their revocation at Zoho pending), in key order."""
+    selected = ZohoToken.objects.filter(pk__in=tokens.values("pk")).revocable()
+    with transaction.atomic():
+        acted = list(selected.select_for_update().order_by("pk").values_list("pk", flat=True))
+        active = selected.exclude(status=TokenStatus.REVOKED)
+        newly_revoked = list(active.order_by("pk").values_list("pk", flat=True))
+        active.update(
+            status=TokenStatus.REVOKED,
+            status_changed_at=timezone.now(),
+            # Only Zoho's answer may make a refresh token forgettable.
+            remote_revoke_pending=Case(
+                When(refresh_token_encrypted="", then=Value(False)), default=Value(True)
+            ),
+            access_token_encrypted="",
+            access_token_digest=None,
+            grant_token_encrypted="",
+            grant_token_digest=None,
+            client_secret_encrypted="",
+            expires_at_ms=None,
+        )
+    return acted, newly_revoked
 
 
 class _Remote(enum.Enum):
@@ -104,7 +196,9 @@ class _Remote(enum.Enum):
 
 
 @sensitive_variables("refresh_token")
-def _finish_remote_revocation(token: ZohoToken) -> tuple[_Remote, str]:
+def _finish_remote_revocation(
+    token: ZohoToken, timeout: float | None = None
+) -> tuple[_Remote, str]:
     """Ask Zoho to revoke the refresh token a locally revoked ``token`` still holds.
 
     Returns the outcome and, unless done, why (for messages; no secret in it). On success
@@ -121,7 +215,9 @@ def _finish_remote_revocation(token: ZohoToken) -> tuple[_Remote, str]:
         )
         return _Remote.UNREADABLE, UNREADABLE_REASON
     try:
-        oauth.revoke_refresh_token(refresh_token or "", accounts_server=token.accounts_server)
+        oauth.revoke_refresh_token(
+            refresh_token or "", accounts_server=token.accounts_server, timeout=timeout
+        )
     except ZohoOAuthError as err:
         logger.warning("Zoho token %s: revocation at Zoho is pending: %s", token.pk, err)
         unreachable = isinstance(err, ZohoUnavailableError) and err.error in UNREACHABLE_ERRORS
@@ -152,6 +248,7 @@ def retry_pending_revocations(*, batch_size: int = 100) -> tuple[int, int]:
                 still_pending += 1
                 continue
             outcome, _reason = _finish_remote_revocation(token)
+            _emit_remote(token.pk, outcome)
             if outcome is _Remote.DONE:
                 signals.token_revoked.send(sender=ZohoToken, token=token, remote=True)
                 done += 1
@@ -166,21 +263,31 @@ def revoke_tokens_of_deleted_user(sender: Any, instance: Any, **kwargs: Any) -> 
     """``pre_delete`` receiver for the user model: revoke the user's tokens first.
 
     Covers ``user.delete()``, the admin's delete and queryset deletes (Django sends
-    ``pre_delete`` for each user once a receiver is connected). A token Zoho confirmed is
-    deleted with its user; one whose revocation at Zoho is still pending stays, revoked and
-    unlinked (the foreign key is ``SET_NULL``), so ``cleanup_zoho_tokens`` retries it.
+    ``pre_delete`` for each user once a receiver is connected). Every token is made
+    unusable at once and revoked at Zoho under one deadline (:func:`revoke_tokens`). A
+    token Zoho confirmed is deleted with its user; one whose revocation at Zoho is still
+    pending stays, revoked and unlinked (the foreign key is ``SET_NULL``), so
+    ``cleanup_zoho_tokens`` retries it.
     """
     if instance.pk is None:
         return
-    for token in ZohoToken.objects.filter(user_id=instance.pk).order_by("pk"):
-        result = revoke_token(token)
-        if result.remote_done:
-            ZohoToken.objects.filter(pk=token.pk, remote_revoke_pending=False).delete()
-        else:
-            logger.warning(
-                "Zoho token %s outlives its deleted Django user %s, unlinked: revocation at "
-                "Zoho is pending (%s); cleanup_zoho_tokens retries it.",
-                token.pk,
-                instance.pk,
-                result.reason,
-            )
+    result = revoke_tokens(ZohoToken.objects.filter(user_id=instance.pk))
+    ZohoToken.objects.filter(user_id=instance.pk, remote_revoke_pending=False).delete()
+    if result.pending:
+        logger.warning(
+            "%d Zoho token(s) outlive their deleted Django user %s, unlinked: revocation at "
+            "Zoho is pending (%s); cleanup_zoho_tokens retries them.",
+            result.pending,
+            instance.pk,
+            "; ".join(result.reasons),
+        )
+
+
+def _emit_remote(token_id: int, outcome: _Remote) -> None:
+    """The ``revoked_at_zoho`` event: ``ok``, or why the revocation stays pending."""
+    signals.emit("revoked_at_zoho", token_id, _remote_outcome(outcome))
+
+
+def _remote_outcome(outcome: _Remote) -> str:
+    """An event's ``outcome`` for a revocation at Zoho: ``ok``, or why it stays pending."""
+    return "ok" if outcome is _Remote.DONE else outcome.value

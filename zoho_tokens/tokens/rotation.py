@@ -1,8 +1,11 @@
 """Key rotation: re-encrypt every secret with the newest key, so old keys can be removed.
 
-The procedure (also in the README): put the new key first in ``ENCRYPTION_KEYS`` and keep
+The procedure (also in docs/howto-move-keys.md): put the new key first in ``ENCRYPTION_KEYS`` and keep
 the old ones after it; deploy; run ``python manage.py rotate_zoho_token_keys``; once it
-reports 0, remove the old keys.
+reports 0, remove the old keys. Keys derived from ``SECRET_KEY`` (used before dedicated
+keys were set) are always tried last, so moving to dedicated keys is the same procedure:
+set ``ENCRYPTION_KEYS``, deploy, rotate. ``rotate_keys(dry_run=True)`` counts without
+writing (``--dry-run``; the ``zoho_tokens.W020`` check uses it).
 
 Rows are processed in primary-key order, one batch per transaction, so an interrupted run
 keeps what it committed and a re-run only touches what is left: it is idempotent. Each row
@@ -20,6 +23,7 @@ from typing import Any
 
 from django.db import transaction
 
+from zoho_tokens import signals
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.models.crypto import InvalidToken, Keyring, keyring
 from zoho_tokens.models.state import DIGESTED_SECRET_NAMES, SECRET_COLUMNS, SECRET_NAMES
@@ -40,18 +44,23 @@ class RotationReport:
     unreadable: int = 0
     #: Rows changed by someone else while being rotated (left for the next run).
     changed_meanwhile: int = 0
+    #: True when nothing was written: ``reencrypted`` counts the rows that need it.
+    dry_run: bool = False
 
 
 def rotate_keys(
     *,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[RotationReport], None] | None = None,
+    dry_run: bool = False,
 ) -> RotationReport:
     """Re-encrypt every secret not encrypted with the first key of ``ENCRYPTION_KEYS``,
     and recompute every lookup digest not made with it; return the counts.
 
     A second run right after the first reports 0 rows. ``progress`` is called with the
-    running totals after each batch.
+    running totals after each batch. With ``dry_run``, nothing is written and
+    ``reencrypted`` counts the rows a run would re-encrypt (rows that still need an older
+    key, or a digest made with one).
     """
     ring = keyring()
     reencrypted = unreadable = changed = 0
@@ -73,16 +82,21 @@ def rotate_keys(
                     continue
                 if not updates:
                     continue
+                if dry_run:
+                    reencrypted += 1
+                    continue
                 # update() also leaves updated_at alone: re-encrypting changes no token.
                 unchanged = {column: row[column] for column in SECRET_COLUMNS}
                 if ZohoToken.objects.filter(pk=row["pk"], **unchanged).update(**updates):
                     reencrypted += 1
+                    signals.emit("reencrypted", row["pk"], "ok")
                 else:
                     changed += 1
         if progress is not None:
-            progress(RotationReport(reencrypted, unreadable, changed))
-    logger.info("Key rotation: %d Zoho token rows re-encrypted.", reencrypted)
-    return RotationReport(reencrypted, unreadable, changed)
+            progress(RotationReport(reencrypted, unreadable, changed, dry_run))
+    if not dry_run:
+        logger.info("Key rotation: %d Zoho token rows re-encrypted.", reencrypted)
+    return RotationReport(reencrypted, unreadable, changed, dry_run)
 
 
 def _updates_for(row: dict[str, Any], ring: Keyring) -> dict[str, str]:

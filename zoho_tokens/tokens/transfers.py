@@ -24,9 +24,14 @@ logger = logging.getLogger(__name__)
 def previous_owner(row: ZohoToken | None, user: Any) -> Any:
     """The Django user ``row`` is being moved away from, or None when it is not moving.
 
-    Raises :class:`ZohoAccountTakenError` when it would move and moving is not allowed.
+    Only a live connection (:attr:`ZohoToken.is_usable`) of another user counts: a row its
+    user disconnected, or that Zoho refused to refresh, blocks nobody and is simply reused.
+    Raises :class:`ZohoAccountTakenError` when a live one would move and moving is not
+    allowed.
     """
     if row is None or user is None or row.user_id is None or row.user_id == user.pk:
+        return None
+    if not row.is_usable:
         return None
     if not zoho_settings.ALLOW_ACCOUNT_TRANSFER:
         raise ZohoAccountTakenError(
@@ -40,6 +45,7 @@ def announce_transfer(token: ZohoToken, previous_user: Any, user: Any) -> None:
     signals.token_transferred.send(
         sender=ZohoToken, token=token, previous_user=previous_user, user=user
     )
+    signals.emit("moved", token.pk, "ok")
     logger.warning(
         "Zoho token %s moved from Django user %s to %s (ALLOW_ACCOUNT_TRANSFER).",
         token.pk,

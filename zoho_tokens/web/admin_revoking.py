@@ -1,12 +1,13 @@
 """The admin's revoking: the action and the change page's button, each confirmed first.
 
-Both go through :func:`zoho_tokens.tokens.revocation.revoke_token`, like the disconnect view and
-the cleanup command, and tell the admin what is still pending at Zoho.
+The button goes through :func:`zoho_tokens.tokens.revocation.revoke_token`, the action
+through :func:`~zoho_tokens.tokens.revocation.revoke_tokens` (every selected token unusable
+at once, then Zoho asked under one deadline for the whole action), like the disconnect
+view; both tell the admin how many were revoked at Zoho and how many are still pending.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin, messages
@@ -20,8 +21,14 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.health.actors import acting
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.tokens.revocation import RevocationResult, revoke_token
+from zoho_tokens.tokens.revocation import (
+    BulkRevocationResult,
+    RevocationResult,
+    revoke_token,
+    revoke_tokens,
+)
 
 __all__ = ["RevokingAdminMixin"]
 
@@ -34,34 +41,52 @@ else:
     _ModelAdmin = admin.ModelAdmin
 
 
-def _report_revocations(request: HttpRequest, results: Iterable[RevocationResult]) -> None:
-    """Tell the admin how many tokens were revoked, and how many still wait for Zoho."""
-    results = list(results)
-    revoked = len(results)
-    pending = [result for result in results if not result.remote_done]
-    if revoked:
+def _report_revocations(
+    request: HttpRequest, result: BulkRevocationResult | None, already: int = 0
+) -> None:
+    """Tell the admin how many tokens were revoked, how many of them Zoho confirmed, how
+    many still wait for Zoho, and how many were revoked already (nothing was done to those)."""
+    if already:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d Zoho token was already revoked, here and at Zoho; nothing was done "
+                "to it.",
+                "%(count)d Zoho tokens were already revoked, here and at Zoho; nothing was "
+                "done to them.",
+                already,
+            )
+            % {"count": already},
+        )
+    if result is None:
+        return
+    if result.remote_done:
         messages.success(
             request,
             ngettext(
-                "%(count)d Zoho token was revoked.",
-                "%(count)d Zoho tokens were revoked.",
-                revoked,
+                "%(count)d Zoho token was revoked, here and at Zoho.",
+                "%(count)d Zoho tokens were revoked, here and at Zoho.",
+                result.remote_done,
             )
-            % {"count": revoked},
+            % {"count": result.remote_done},
         )
-    if pending:
-        reasons = "; ".join(sorted({result.reason for result in pending if result.reason}))
+    if result.pending:
         messages.warning(
             request,
             ngettext(
-                "%(count)d of them is not revoked at Zoho yet: it can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                "%(count)d of them are not revoked at Zoho yet: they can no longer be used "
-                "here, and cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
-                len(pending),
+                "%(count)d Zoho token can no longer be used here, but is not revoked at Zoho "
+                "yet; cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
+                "%(count)d Zoho tokens can no longer be used here, but are not revoked at "
+                "Zoho yet; cleanup_zoho_tokens will retry at Zoho. %(reasons)s",
+                result.pending,
             )
-            % {"count": len(pending), "reasons": reasons},
+            % {"count": result.pending, "reasons": "; ".join(result.reasons)},
         )
+
+
+def _single(result: RevocationResult) -> BulkRevocationResult:
+    done = int(result.remote_done)
+    return BulkRevocationResult(1, done, 1 - done, (result.reason,) if result.reason else ())
 
 
 class RevokingAdminMixin(_ModelAdmin):
@@ -74,15 +99,18 @@ class RevokingAdminMixin(_ModelAdmin):
     def revoke_selected(
         self, request: HttpRequest, queryset: QuerySet[ZohoToken]
     ) -> HttpResponse | None:
-        """Ask for confirmation, then revoke each selected token, here at once and at its
-        own accounts server."""
+        """Ask for confirmation, then revoke the selected tokens: here at once, at Zoho
+        under one deadline (see :func:`~zoho_tokens.tokens.revocation.revoke_tokens`)."""
         if request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, list(queryset.order_by("pk")), action=True)
-        results = []
-        for token in queryset:
-            results.append(revoke_token(token))
-            self.log_change(request, token, str(_("Revoked")))
-        _report_revocations(request, results)
+        selected = list(queryset.order_by("pk"))
+        already = sum(1 for token in selected if not token.is_revocable)
+        with acting("admin", request.user):
+            result = revoke_tokens(queryset)
+        for token in selected:
+            if token.is_revocable:
+                self.log_change(request, token, str(_("Revoked")))
+        _report_revocations(request, result, already)
         return None
 
     def revoke_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
@@ -92,9 +120,14 @@ class RevokingAdminMixin(_ModelAdmin):
             raise Http404
         if not self.has_change_permission(request, token):
             raise PermissionDenied
+        if not token.is_revocable:
+            _report_revocations(request, None, already=1)
+            return HttpResponseRedirect(self._change_url(token.pk))
         if request.method != "POST" or request.POST.get("post") != "yes":
             return self._revoke_confirmation(request, [token], action=False)
-        _report_revocations(request, [revoke_token(token)])
+        with acting("admin", request.user):
+            result = revoke_token(token)
+        _report_revocations(request, _single(result))
         self.log_change(request, token, str(_("Revoked")))
         return HttpResponseRedirect(self._change_url(token.pk))
 

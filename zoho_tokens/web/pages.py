@@ -24,11 +24,24 @@ logger = logging.getLogger("zoho_tokens.views")
 
 ERROR_TEMPLATE = "zoho_tokens/error.html"
 
+#: The longest ``next`` URL kept: it is stored in the session (a cookie, with cookie-based
+#: sessions) until the callback. Longer ones are dropped, as unsafe ones are.
+MAX_NEXT_LENGTH = 2048
+
+#: The longest grant code read from a callback: Zoho's are about 70 characters
+#: (``1000.<32 hex>.<32 hex>``); a longer one is not Zoho's and is not sent anywhere.
+MAX_CODE_LENGTH = 512
+
 
 def safe_next(request: HttpRequest, url: str | None) -> str | None:
-    """``url`` if it points at this site, else None."""
-    if url and url_has_allowed_host_and_scheme(
-        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    """``url`` if it points at this site (and is at most :data:`MAX_NEXT_LENGTH`
+    characters), else None."""
+    if (
+        url
+        and len(url) <= MAX_NEXT_LENGTH
+        and url_has_allowed_host_and_scheme(
+            url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        )
     ):
         return url
     return None
@@ -64,6 +77,7 @@ def take_code(request: HttpRequest) -> str | None:
     Django's error reporting (the ``django.request`` log, admin error emails) shows a
     failed request's full URL and GET parameters. A code whose exchange failed may still be
     valid at Zoho for a minute or two, so once read it is scrubbed from what they see.
+    A code longer than :data:`MAX_CODE_LENGTH` is scrubbed too, and read as no code.
     """
     code = request.GET.get("code")
     if code is not None:
@@ -71,7 +85,7 @@ def take_code(request: HttpRequest) -> str | None:
         scrubbed.pop("code")
         request.META["QUERY_STRING"] = scrubbed.urlencode()
         request.GET = QueryDict(request.META["QUERY_STRING"])
-    return code
+    return code if code is None or len(code) <= MAX_CODE_LENGTH else None
 
 
 def tell(request: HttpRequest, level: int, text: str) -> None:

@@ -9,6 +9,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 from django.utils.translation import gettext as _
 
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.health import acting, prune_history
 from zoho_tokens.tokens.cleanup import (
     CATEGORIES,
     DEFAULT_BATCH_SIZE,
@@ -39,7 +41,8 @@ class Command(BaseCommand):
     help = (
         "Retry revocations at Zoho that are still pending, then delete revoked tokens and "
         "tokens needing re-authorisation older than --older-than days, tokens that can never "
-        "work again, and grant tokens never exchanged. Safe to run from cron."
+        "work again, and grant tokens never exchanged; prune the tokens' history past "
+        "ZOHO_TOKENS['HISTORY_DAYS']. Safe to run from cron."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,12 +70,14 @@ class Command(BaseCommand):
         dry_run = options["dry_run"]
         if dry_run:
             self.stdout.write(_("Dry run: nothing will be changed."))
-        counts = run_cleanup(
-            older_than_days=options["older_than"],
-            batch_size=options["batch_size"],
-            dry_run=dry_run,
-            stdout=self.stdout if options["verbosity"] > 1 else None,
-        )
+        with acting("command"):
+            counts = run_cleanup(
+                older_than_days=options["older_than"],
+                batch_size=options["batch_size"],
+                dry_run=dry_run,
+                stdout=self.stdout if options["verbosity"] > 1 else None,
+            )
+            pruned = prune_history(dry_run=dry_run)
         if dry_run:
             retries = _("Pending revocations at Zoho: %(pending)d, not retried in a dry run.")
         else:
@@ -91,3 +96,10 @@ class Command(BaseCommand):
         for category in CATEGORIES:
             label = category.describe(options["older_than"])
             self.stdout.write(line % {"label": label, "count": counts[category.name]})
+        if zoho_settings.HISTORY_DAYS > 0:
+            history = (
+                _("History: %(count)d events older than %(days)d days would be deleted.")
+                if dry_run
+                else _("History: %(count)d events older than %(days)d days deleted.")
+            )
+            self.stdout.write(history % {"count": pruned, "days": zoho_settings.HISTORY_DAYS})

@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandParser, OutputWrappe
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from zoho_tokens.health import acting
 from zoho_tokens.tokens.rotation import DEFAULT_BATCH_SIZE, RotationReport, rotate_keys
 
 
@@ -39,21 +40,34 @@ class Command(BaseCommand):
             default=DEFAULT_BATCH_SIZE,
             help=f"Rows per transaction (default {DEFAULT_BATCH_SIZE}).",
         )
+        parser.add_argument(
+            "--dry-run",
+            action="store_true",
+            help="Count the rows that need re-encrypting; write nothing.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        report = rotate_keys(
-            batch_size=options["batch_size"],
-            progress=self._progress if options["verbosity"] > 1 else None,
-        )
-        _say(
-            self.stdout,
-            ngettext(
+        with acting("command"):
+            report = rotate_keys(
+                batch_size=options["batch_size"],
+                progress=self._progress if options["verbosity"] > 1 else None,
+                dry_run=options["dry_run"],
+            )
+        if report.dry_run:
+            done = ngettext(
+                "%(count)d row would be re-encrypted with the newest key (dry run: nothing "
+                "was written).",
+                "%(count)d rows would be re-encrypted with the newest key (dry run: nothing "
+                "was written).",
+                report.reencrypted,
+            )
+        else:
+            done = ngettext(
                 "%(count)d row re-encrypted with the newest key.",
                 "%(count)d rows re-encrypted with the newest key.",
                 report.reencrypted,
-            ),
-            report.reencrypted,
-        )
+            )
+        _say(self.stdout, done, report.reencrypted)
         if report.unreadable:
             _say(
                 self.stderr,
@@ -78,7 +92,11 @@ class Command(BaseCommand):
             )
 
     def _progress(self, report: RotationReport) -> None:
-        self.stdout.write(_("%(count)d rows re-encrypted so far.") % {"count": report.reencrypted})
+        if report.dry_run:
+            text = _("%(count)d rows to re-encrypt so far.")
+        else:
+            text = _("%(count)d rows re-encrypted so far.")
+        self.stdout.write(text % {"count": report.reencrypted})
 
 
 def _say(stream: OutputWrapper, text: str, count: int) -> None:

@@ -57,6 +57,22 @@ def _page(title: str, body: str) -> str:
     )
 
 
+#: The product of each scope's service part (lower case), as Zoho's consent page names it.
+_PRODUCTS = {
+    "zohocrm": "Zoho CRM",
+    "zohobooks": "Zoho Books",
+    "desk": "Zoho Desk",
+    "zohoprojects": "Zoho Projects",
+}
+
+
+def products_asked(scopes: Sequence[str]) -> str:
+    """The products ``scopes`` reach, for the consent page: "Zoho CRM and Zoho Books"."""
+    names = list(dict.fromkeys(_PRODUCTS.get(s.split(".")[0].lower(), "") for s in scopes))
+    names = [name for name in names if name] or ["Zoho"]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def render_consent_page(
     params: Mapping[str, str],
     scopes: Sequence[str],
@@ -79,7 +95,8 @@ def render_consent_page(
         '<p class="banner">Fake Zoho Accounts, for development and tests only.</p>'
         "<h1>Allow access?</h1>"
         f'<p>The application <code id="client-id">{escape(params.get("client_id", ""))}</code> '
-        "would like to access your Zoho CRM data:</p>"
+        f'would like to access your <span id="products">{escape(products_asked(scopes))}'
+        "</span> data:</p>"
         f'<ul id="scopes">{scope_items}</ul>'
         f'<form method="post" action="{CONSENT_PATH}" id="consent-form">{hidden}'
         f'<p><label for="user">Signed in as</label> '

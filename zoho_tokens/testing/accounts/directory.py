@@ -27,6 +27,16 @@ class Directory:
         with self._lock:
             self._clients[client_id] = client_secret
 
+    def remove_client(self, client_id: str) -> None:
+        """Forget a client, as deleting it in Zoho's API console does."""
+        with self._lock:
+            self._clients.pop(client_id, None)
+
+    def secret_of(self, client_id: str) -> str | None:
+        """The secret of a registered client (None for an unknown one)."""
+        with self._lock:
+            return self._clients.get(client_id)
+
     def has_client(self, client_id: str | None) -> bool:
         """Whether ``client_id`` is registered."""
         with self._lock:

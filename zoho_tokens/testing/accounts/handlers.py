@@ -2,8 +2,9 @@
 
 Each handler turns one request into Zoho's answer, using the fake's state for what is valid
 and the :class:`~zoho_tokens.testing.FakeZoho` for its live settings (``auto_consent``,
-``redirect_uris``, ``location``, ``delay``, ``legacy_expiry`` ...). Which handler answers
-which path, and what a fault does instead, is :mod:`zoho_tokens.testing.server.routing`'s job.
+``redirect_uris``, ``location``, ``delay``, ``legacy_expiry``, ``scope_in_token_answers``
+...). Which handler answers which path, and what a fault does instead, is
+:mod:`zoho_tokens.testing.server.routing`'s job.
 """
 
 from __future__ import annotations
@@ -175,13 +176,9 @@ class AccountsEndpoints:
         payload: dict[str, Any] = {"access_token": access.token}
         if refresh is not None:
             payload["refresh_token"] = refresh.token
-        payload.update(
-            {
-                "scope": ",".join(access.scopes),
-                "api_domain": self.fake.api_domain,
-                "token_type": "Bearer",
-            }
-        )
+        if self.fake.scope_in_token_answers:
+            payload["scope"] = ",".join(access.scopes)
+        payload.update({"api_domain": self.fake.api_domain, "token_type": "Bearer"})
         lifetime = self.fake.access_token_lifetime
         if self.fake.legacy_expiry:
             # The older shape Zoho answered with (and its SDK still reads): milliseconds in

@@ -23,11 +23,12 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 from zoho_tokens.testing.accounts.directory import Directory
 from zoho_tokens.testing.accounts.tokens import (
     AccessToken,
+    DeathCause,
     GrantCode,
     OAuthError,
     RefreshToken,
@@ -221,9 +222,24 @@ class AccountsState:
                 return None
             return refresh
 
-    def _invalidate_refresh_token(
-        self, refresh: RefreshToken, reason: Literal["revoked", "limit"]
-    ) -> None:
+    def delete_refresh_tokens(
+        self, cause: DeathCause, *, email: str | None = None, client_id: str | None = None
+    ) -> list[str]:
+        """Delete the live refresh tokens of ``email`` and/or ``client_id`` (None: any), as
+        Zoho does behind the app's back; returns them."""
+        with self.lock:
+            dead = [
+                rt
+                for rt in self._refresh_tokens.values()
+                if rt.active
+                and (email is None or rt.user.email.lower() == email.lower())
+                and (client_id is None or rt.client_id == client_id)
+            ]
+            for refresh in dead:
+                self._invalidate_refresh_token(refresh, cause)
+            return [rt.token for rt in dead]
+
+    def _invalidate_refresh_token(self, refresh: RefreshToken, reason: DeathCause) -> None:
         refresh.invalidated = reason
         for access in self._access_tokens.values():
             if access.refresh_token == refresh.token and access.invalidated is None:

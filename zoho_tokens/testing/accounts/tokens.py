@@ -40,6 +40,9 @@ DEFAULT_SCOPES: tuple[str, ...] = (
 )
 
 TokenKind = Literal["code", "access", "refresh"]
+#: Why the fake deleted a refresh token (Zoho answers ``invalid_code`` for all but the last,
+#: for which it answers ``invalid_client``).
+DeathCause = Literal["revoked", "limit", "connected_apps", "password", "client_deleted"]
 
 # A two-letter tag in the first segment tells the kinds apart at a glance in logs and
 # assertions, while keeping Zoho's shape "1000.<32 chars>.<32 hex>" (the SDK relies on the
@@ -88,14 +91,16 @@ class GrantCode:
 
 @dataclass
 class RefreshToken:
-    """A refresh token. ``invalidated`` is None while active, else why it died."""
+    """A refresh token. ``invalidated`` is None while active, else why it died: revoked
+    through the API, pushed out by the 20-per-user cap (``limit``), removed by the user
+    under Connected Apps, a password change, or its client deleted."""
 
     token: str
     client_id: str
     user: FakeZohoUser
     scopes: tuple[str, ...]
     issued_at: float
-    invalidated: Literal["revoked", "limit"] | None = None
+    invalidated: DeathCause | None = None
     # When each access token was minted from it by a refresh, for the throttle.
     refreshes: deque[float] = field(default_factory=deque)
 
@@ -116,7 +121,7 @@ class AccessToken:
     issued_at: float
     expires_at: float
     refresh_token: str | None = None
-    invalidated: Literal["revoked", "limit", "expired"] | None = None
+    invalidated: DeathCause | Literal["expired"] | None = None
 
     def active_at(self, now: float) -> bool:
         """Usable at time ``now``."""

@@ -1,6 +1,7 @@
 """The fake Zoho Books API (``/books/v3/...``), in Books' own shapes.
 
-What is modelled: ``GET /organizations``, ``GET``/``POST /estimates``, ``GET /invoices``,
+What is modelled: ``GET /organizations``, ``GET /contacts`` (the organization's customers),
+``GET``/``POST /estimates``, ``GET /invoices``,
 with per-user permissions as Zoho's "integration users" have them (a user may create
 estimates and only read invoices), and every record naming who created it, so tests can
 prove each user acted as themselves.
@@ -50,9 +51,20 @@ __all__ = [
 ]
 
 #: What a role may do: ``"<module>.<read|create>"``.
-ADMIN = frozenset({"estimates.read", "estimates.create", "invoices.read", "invoices.create"})
+ADMIN = frozenset(
+    {"contacts.read", "estimates.read", "estimates.create", "invoices.read", "invoices.create"}
+)
 #: Zoho's CRM-Books integration user: estimates read/write, invoices read only.
-INTEGRATION_USER = frozenset({"estimates.read", "estimates.create", "invoices.read"})
+INTEGRATION_USER = frozenset(
+    {"contacts.read", "estimates.read", "estimates.create", "invoices.read"}
+)
+
+#: The customers every organization starts with (``GET /contacts``).
+DEFAULT_CUSTOMERS = (
+    ("460000000000101", "Acme Corporation"),
+    ("460000000000102", "Globex Trading Ltd"),
+    ("460000000000103", "Initech Consulting GmbH"),
+)
 
 _PATH = re.compile(r"^/books/v3/(?P<module>[a-z_]+)/?$")
 
@@ -77,6 +89,12 @@ class BooksOrganization:
     members: dict[str, frozenset[str]] = field(default_factory=dict)
     estimates: list[dict[str, Any]] = field(default_factory=list)
     invoices: list[dict[str, Any]] = field(default_factory=list)
+    contacts: list[dict[str, Any]] = field(
+        default_factory=lambda: [
+            {"contact_id": cid, "contact_name": name, "contact_type": "customer"}
+            for cid, name in DEFAULT_CUSTOMERS
+        ]
+    )
     #: When each call of the current minute arrived, for the per-minute limit.
     recent_calls: list[float] = field(default_factory=list)
     calls_today: int = 0
@@ -194,13 +212,15 @@ class BooksState:
         throttled = self._count_call(org)
         if throttled is not None:
             return throttled
-        if module not in ("estimates", "invoices"):
+        if module not in ("estimates", "invoices", "contacts"):
             return self._limited(org, HttpResponse.json(NOT_FOUND, status=404))
         if f"{module}.{operation}" not in org.members[access.user.email.lower()]:
             return self._limited(org, HttpResponse.json(NOT_AUTHORIZED, status=401))
         if operation == "create":
             return self._limited(org, self._create_estimate(request, org, access.user))
-        records = org.estimates if module == "estimates" else org.invoices
+        records = {"estimates": org.estimates, "invoices": org.invoices, "contacts": org.contacts}[
+            module
+        ]
         return self._limited(org, ok({module: [dict(r) for r in records], **page_context(module)}))
 
     def _count_call(self, org: BooksOrganization) -> HttpResponse | None:
@@ -237,13 +257,16 @@ class BooksState:
                 {"code": 4, "message": "Invalid value passed for customer_id or line_items"}, 400
             )
         total = sum(float(i.get("rate", 0)) * float(i.get("quantity", 1)) for i in line_items)
+        known = {c["contact_id"]: c["contact_name"] for c in org.contacts}
         estimate = self._record(
             "estimate",
             creator,
             {
                 "estimate_number": f"EST-{len(org.estimates) + 1:05d}",
                 "customer_id": customer_id,
-                "customer_name": str(body.get("customer_name") or f"Customer {customer_id}"),
+                "customer_name": str(
+                    body.get("customer_name") or known.get(customer_id, f"Customer {customer_id}")
+                ),
                 "status": "draft",
                 "line_items": line_items,
                 "total": round(total, 2),

@@ -4,7 +4,7 @@ Real Zoho (API v3 and later) refuses a list call without ``fields``, refuses mor
 of them, answers only the fields asked for (and ``id``), pages by ``page``/``per_page``
 up to 2000 records and by ``page_token`` beyond (v7 and later announce page tokens in
 ``info``), and says "nothing here" with HTTP 204 and an empty body. See the fidelity table
-in the README ("Testing your code") for what is recorded and what is only documented.
+in docs/explain-fake.md ("How close the fake is to the real Zoho") for what is recorded and what is only documented.
 """
 
 from __future__ import annotations

@@ -1,4 +1,9 @@
-"""System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``).
+"""System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``; the
+next free ones are ``E020`` and ``W023``).
+
+The checks of what a newcomer wires up around the settings (old keys still needed, the
+callback's path, the login backend) are in :mod:`zoho_tokens.checks.wiring`; those of
+``LIMITS`` (E019, W019) in :mod:`zoho_tokens.checks.limits`.
 
 A wrong setting is reported by ``manage.py check`` (and so by ``runserver`` and
 ``migrate``) with a hint, instead of surfacing later as an obscure SDK error.
@@ -8,17 +13,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
 
+# E019/W019 (LIMITS) live in checks.limits; importing it here registers them.
+from zoho_tokens.checks import limits as _limits  # noqa: F401
+
+# The checks of a newcomer's wiring (W020-W022, and E003/E007's suggestion) live in
+# checks.wiring; importing it here registers them.
+from zoho_tokens.checks.wiring import data_center_suggestion
 from zoho_tokens.conf import CONSENT_MODES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
+from zoho_tokens.conf.sdk_folder import HINT, folder_problem, resource_path
+from zoho_tokens.conf.transport import is_http_url, transport_messages
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.models.crypto import configured_fernet_keys
+from zoho_tokens.models.crypto import KEY_COMMAND, configured_fernet_keys, invalid_key_position
 from zoho_tokens.tokens.sqlite import takes_write_lock_first
 
 #: E006's hint per URL setting: what a right value looks like for that setting.
@@ -32,24 +44,12 @@ URL_HINTS = {
     "or remove the key to build it from the request.",
 }
 E004_HINT = (
-    "Each key must be a Fernet key (32 url-safe base64-encoded bytes). Generate one with "
-    'python -c "from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())"'
-    "; keep the old keys after the new one until `manage.py rotate_zoho_token_keys` has run."
+    f"Generate a key with {KEY_COMMAND}; keep the old keys after the new one until "
+    "`manage.py rotate_zoho_token_keys` has run."
 )
 
 #: Scopes without which the SDK cannot find out who a token belongs to.
 USER_LOOKUP_SCOPES = ("ZohoCRM.users.READ", "ZohoCRM.org.READ")
-
-
-def _is_http_url(value: Any) -> bool:
-    if not isinstance(value, str):
-        return False
-    try:
-        parts = urlsplit(value)
-        parts.port  # noqa: B018 (raises ValueError for a port that is not a number)
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)
 
 
 def _not_one_of(message: str, advice: str, known: Iterable[str], check_id: str) -> Error:
@@ -90,11 +90,14 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
     """E003: the data centre is one Zoho has; E006: URL overrides are URLs."""
     errors: list[CheckMessage] = []
     if zoho_settings.DATA_CENTER not in DATA_CENTERS:
-        message = f"ZOHO_TOKENS['DATA_CENTER'] is {zoho_settings.DATA_CENTER!r}, which is not a Zoho data centre."
+        configured = zoho_settings.raw("DATA_CENTER")
+        message = f"ZOHO_TOKENS['DATA_CENTER'] is {configured!r}, which is not a Zoho data centre"
+        suggestion = data_center_suggestion(configured)
+        message += f"; did you mean {suggestion!r}?" if suggestion else "."
         errors.append(_not_one_of(message, "Use one of", DATA_CENTERS, "zoho_tokens.E003"))
     for key, hint in URL_HINTS.items():
         value = zoho_settings.raw(key)
-        if value is not None and not _is_http_url(value):
+        if value is not None and not is_http_url(value):
             errors.append(
                 Error(
                     f"ZOHO_TOKENS[{key!r}] is not an absolute http(s) URL.",
@@ -108,6 +111,13 @@ def check_data_center(**kwargs: Any) -> list[CheckMessage]:
 @register(Tags.security, "zoho_tokens")
 def check_encryption_keys(**kwargs: Any) -> list[CheckMessage]:
     """E004: every configured encryption key is a valid Fernet key."""
+    position = invalid_key_position(zoho_settings.ENCRYPTION_KEYS or ())
+    if position is not None:
+        message = (
+            f"ZOHO_TOKENS['ENCRYPTION_KEYS'][{position}] is not a valid Fernet key "
+            "(32 url-safe base64-encoded bytes)."
+        )
+        return [Error(message, hint=E004_HINT, id="zoho_tokens.E004")]
     try:
         configured_fernet_keys()
     except ImproperlyConfiguredZoho as err:
@@ -124,8 +134,9 @@ def check_dedicated_keys(**kwargs: Any) -> list[CheckMessage]:
         Warning(
             "ZOHO_TOKENS['ENCRYPTION_KEYS'] is not set: tokens are encrypted with a key "
             "derived from SECRET_KEY.",
-            hint="Set dedicated keys, or when you change SECRET_KEY keep the old one in "
-            "SECRET_KEY_FALLBACKS until `manage.py rotate_zoho_token_keys` has run.",
+            hint="Set dedicated keys (tokens stored so far stay readable; then run "
+            "`manage.py rotate_zoho_token_keys`), or when you change SECRET_KEY keep the old "
+            "one in SECRET_KEY_FALLBACKS until that command has run.",
             id="zoho_tokens.W001",
         )
     ]
@@ -182,15 +193,17 @@ def check_data_center_settings(**kwargs: Any) -> list[CheckMessage]:
             continue
         errors.extend(
             Error(
-                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre.",
+                f"ZOHO_TOKENS[{key!r}] names {location!r}, which is not a Zoho data centre"
+                + (f"; did you mean {hint!r}?" if hint else "."),
                 hint=f"Use the data centre's code: {_codes()}.",
                 id="zoho_tokens.E007",
             )
             for location in value
             if str(location).lower() not in DATA_CENTERS
+            for hint in [data_center_suggestion(location)]
         )
     for location, urls in zoho_settings.DATA_CENTER_OVERRIDES.items():
-        bad = [name for name, url in urls.items() if not _is_http_url(url)]
+        bad = [name for name, url in urls.items() if not is_http_url(url)]
         unknown = set(urls) - {"accounts_server", "api_domain"}
         if bad or unknown:
             errors.append(
@@ -284,22 +297,19 @@ def check_sqlite_transaction_mode(**kwargs: Any) -> list[CheckMessage]:
     ]
 
 
-@register("zoho_tokens")
-def check_limits(**kwargs: Any) -> list[CheckMessage]:
-    """E017: LIMITS is usable; W017: its cache store is a cache every worker shares."""
-    try:
-        limits = zoho_settings.LIMITS
-    except (TypeError, ValueError) as err:
-        return [Error(str(err), hint="See docs/limits.md.", id="zoho_tokens.E017")]
-    backend = str(settings.CACHES.get(limits.cache, {}).get("BACKEND", ""))
-    if limits.store == "cache" and (not backend or backend.endswith(("LocMemCache", "DummyCache"))):
-        return [
-            Warning(
-                f"ZOHO_TOKENS['LIMITS'] keeps the slots in the cache {limits.cache!r}, which "
-                "no other worker sees: the cap on calls in flight is per process.",
-                hint="Name a cache every worker shares (Redis, Memcached), or use "
-                'STORE: "database".',
-                id="zoho_tokens.W017",
-            )
-        ]
-    return []
+@register(Tags.security, "zoho_tokens", deploy=True)
+def check_transport(**kwargs: Any) -> list[CheckMessage]:
+    """With ``DEBUG`` off (deploy): E017, a Zoho URL over plain HTTP to another machine;
+    W017, a Zoho URL on this machine; W018, the fake Zoho's client id (see
+    :func:`zoho_tokens.conf.transport.transport_messages`)."""
+    return [] if settings.DEBUG else transport_messages()
+
+
+@register(Tags.security, "zoho_tokens")
+def check_sdk_folder(**kwargs: Any) -> list[CheckMessage]:
+    """E018: the Zoho SDK's resource folder, if it exists, is private to this user."""
+    path = resource_path()
+    problem = folder_problem(path)
+    if problem is None:
+        return []
+    return [Error(f"The Zoho SDK's folder {path!r} {problem}.", hint=HINT, id="zoho_tokens.E018")]

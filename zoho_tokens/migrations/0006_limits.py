@@ -17,7 +17,7 @@ def slots_in_memory(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("zoho_tokens", "0004_refresh_failure"),
+        ("zoho_tokens", "0005_history"),
     ]
 
     operations = [
