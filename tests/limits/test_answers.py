@@ -64,3 +64,21 @@ def test_retry_after_in_seconds_or_as_an_http_date() -> None:
 def test_retry_after_counts_only_on_a_429() -> None:
     assert read_report(200, headers(Retry_After="7")).retry_after is None
     assert read_report(429, headers(Retry_After="7")).retry_after == 7
+
+
+def test_retry_after_is_read_strictly_and_stays_bounded() -> None:
+    # 400 nines (float() would say infinity), a date in the year 9999, more than a day,
+    # other scripts' digits: not believed.
+    assert retry_after_seconds(headers(Retry_After="9" * 400)) is None
+    assert retry_after_seconds(headers(Retry_After="Fri, 31 Dec 9999 23:59:59 GMT")) is None
+    assert retry_after_seconds(headers(Retry_After="86401")) is None
+    assert retry_after_seconds(headers(Retry_After="\u0663")) is None
+    assert retry_after_seconds(headers(Retry_After="Wed, 21 Oct 2015 07:28:00 GMT")) is None
+    # A date just past: call again now.
+    just_past = datetime.now(timezone.utc) - timedelta(seconds=5)
+    assert retry_after_seconds(headers(Retry_After=format_datetime(just_past, usegmt=True))) == 0
+
+
+def test_hostile_figures_are_not_kept() -> None:
+    report = read_report(200, headers(x_rate_limit_limit="9" * 400, X_API_CREDITS_REMAINING="1e9"))
+    assert (report.daily_limit, report.credits_remaining) == (None, None)
