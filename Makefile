@@ -226,10 +226,15 @@ test-browser: $(VENV)/.browser-installed
 ## DBStore, Zoho's SQLite sample and the raw sqlite3 floor; a 16-process refresh storm; cleanup of
 ## a million rows. Prints the report and writes docs/benchmarks.md (10-15 minutes).
 ## BENCH_ARGS go to bench/run.py: --quick is the one-to-two-minute smoke run CI makes, which
-## writes nothing unless given --output.
+## writes nothing unless given --output. Then bench/async_path: one ASGI worker with asession_for
+## against one WSGI worker (8 threads) with session_for, the fake Zoho answering in 200 ms
+## and bench/celery_path: Celery tasks with zoho_task + acting_as against the SDK with a zero-cost
+## store (docs/benchmarks-async.md; under --quick a few seconds each, written nowhere).
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
+	$(PY) -m bench.async_path $(BENCH_ARGS)
+	$(PY) -m bench.celery_path $(BENCH_ARGS)
 
 # -- load test: the example project under gunicorn, many users at once ----------------------
 
@@ -241,9 +246,12 @@ bench: $(VENV)/.bench-installed
 ## does not answer is left out). Fails on any error page, empty result, lost connection or a
 ## token not refreshed exactly once. LOADTEST_ARGS go to bench/loadtest/main.py (--midway none|expire,
 ## --databases, --db-name, ...).
+## Then the full Celery run of tests/workers: 1,000 tasks of 50 users on a real worker (prefork 4
+## and threads 8) against Redis db 1 (ZOHO_TOKENS_TEST_REDIS to change).
 LOADTEST_ARGS ?=
 loadtest: $(VENV)/.load-installed
 	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
+	ZOHO_TOKENS_CELERY_RUN=full $(PY) -m pytest -p no:cacheprovider -q tests/workers/test_celery.py
 	$(MAKE) loadtest-limits
 
 ## make loadtest-limits: Zoho's limits (docs/limits.md): 40 users of one organisation, 4 web +

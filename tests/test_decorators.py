@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from asgiref.sync import async_to_sync, iscoroutinefunction
 from django.contrib.messages import get_messages
 from django.http import HttpRequest, HttpResponse
-from django.test import Client
+from django.test import AsyncClient, Client
 from django.urls import include, path
 
 from zoho_tokens.decorators import zoho_connection_required
@@ -50,13 +51,19 @@ def books_connect(request: HttpRequest) -> HttpResponse:
     return HttpResponse("connect books")
 
 
+async def araising(request: HttpRequest, what: str) -> HttpResponse:
+    return raising(request, what)
+
+
 bare = zoho_connection_required(raising)
+abare = zoho_connection_required(araising)
 with_options = zoho_connection_required(
     service="Zoho Books", connect_url_name="books-connect", login_url="/signin/"
 )(raising)
 
 urlpatterns = [
     path("page/<str:what>/", bare, name="page"),
+    path("apage/<str:what>/", abare, name="apage"),
     path("books/<str:what>/", with_options, name="books"),
     path("books-connect/", books_connect, name="books-connect"),
     path("zoho/", include("zoho_tokens.urls")),
@@ -226,3 +233,49 @@ def test_failing_again_leaves_one_connect_message(browser: Client) -> None:
     browser.get("/page/none/")
     response = browser.get("/page/none/")
     assert messages_of(response) == [str(NoUsableTokenError.user_message)]
+
+
+# -- async views ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def async_browser(django_user_model) -> AsyncClient:
+    client = AsyncClient()
+    client.force_login(django_user_model.objects.create_user("ada", "ada@example.com", "pw"))
+    return client
+
+
+def test_an_async_view_stays_async() -> None:
+    assert iscoroutinefunction(abare)
+
+
+def test_an_async_view_that_succeeds_is_unchanged(async_browser: AsyncClient) -> None:
+    response = async_to_sync(async_browser.get)("/apage/ok/")
+
+    assert (response.status_code, response.content) == (200, b"fine")
+
+
+def test_an_async_view_sends_anonymous_visitors_to_log_in() -> None:
+    response = async_to_sync(AsyncClient().get)("/apage/ok/")
+
+    assert (response.status_code, response["Location"]) == (302, "/accounts/login/?next=/apage/ok/")
+
+
+def test_an_async_view_without_a_token_sends_the_user_to_connect(
+    async_browser: AsyncClient,
+) -> None:
+    response = async_to_sync(async_browser.get)("/apage/none/")
+
+    assert response.status_code == 302
+    assert response["Location"] == "/zoho/connect/?next=%2Fapage%2Fnone%2F"
+    raised = RAISED["none"]
+    assert isinstance(raised, NoUsableTokenError)
+    assert [str(m) for m in get_messages(response.asgi_request)] == [str(raised.user_message)]
+
+
+def test_an_async_view_throttled_by_zoho_answers_503_with_retry_after(
+    async_browser: AsyncClient,
+) -> None:
+    response = async_to_sync(async_browser.get)("/apage/throttled/")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "91")

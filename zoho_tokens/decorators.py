@@ -14,6 +14,9 @@ three kinds of outcome besides success, and each has one right answer:
   (``zoho_tokens/unavailable.html``) that says nothing was changed, with ``Retry-After``
   when Zoho said how long to wait.
 
+Async views (``async def``) are decorated alike; the decorator's own database and session
+work then runs through ``sync_to_async``.
+
 Anything else (a bug, a :class:`~zoho_tokens.exceptions.ZohoAPIError` refusing one call)
 propagates as usual.
 """
@@ -21,11 +24,12 @@ propagates as usual.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from functools import wraps
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from asgiref.sync import iscoroutinefunction, sync_to_async
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
@@ -49,7 +53,7 @@ UNAVAILABLE_TEMPLATE = "zoho_tokens/unavailable.html"
 #: Tags the "connect Zoho to continue" message, so that it can be dropped once it is stale.
 CONNECT_MESSAGE_TAG = "zoho-tokens-connect"
 
-_View = TypeVar("_View", bound=Callable[..., HttpResponse])
+_View = TypeVar("_View", bound=Callable[..., HttpResponse | Awaitable[HttpResponse]])
 
 
 @overload
@@ -96,23 +100,59 @@ def zoho_connection_required(
     """
 
     def decorate(view_func: _View) -> _View:
+        if iscoroutinefunction(view_func):
+            wrapper = _async_wrapper(view_func, service, connect_url_name, login_url, template_name)
+            return cast(_View, wrapper)
+
         @wraps(view_func)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
             if not request.user.is_authenticated:
                 return redirect_to_login(request.get_full_path(), login_url)
             _drop_stale_connect_message(request)
             try:
-                return view_func(request, *args, **kwargs)
+                response = view_func(request, *args, **kwargs)
             except NoUsableTokenError as err:
                 return _send_to_connect(request, err, connect_url_name, service)
             except ZohoUnavailableError as err:
                 return _unavailable(request, err, template_name, service)
+            return cast(HttpResponse, response)  # a sync view: its answer, not an awaitable
 
         return wrapped  # type: ignore[return-value]
 
     if view is not None:
         return decorate(view)
     return decorate
+
+
+def _async_wrapper(
+    view_func: Callable[..., Any],
+    service: str | Promise | None,
+    connect_url_name: str,
+    login_url: str | None,
+    template_name: str,
+) -> Callable[..., Any]:
+    """The decorator for an async view: the same outcomes, the event loop never blocked
+    (the user, the session's messages and the rendering go through ``sync_to_async``)."""
+
+    @wraps(view_func)
+    async def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not await sync_to_async(_is_authenticated)(request):
+            return redirect_to_login(request.get_full_path(), login_url)
+        await sync_to_async(_drop_stale_connect_message)(request)
+        try:
+            response: HttpResponse = await view_func(request, *args, **kwargs)
+        except NoUsableTokenError as err:
+            return await sync_to_async(_send_to_connect)(request, err, connect_url_name, service)
+        except ZohoUnavailableError as err:
+            return await sync_to_async(_unavailable)(request, err, template_name, service)
+        return response
+
+    return wrapped
+
+
+def _is_authenticated(request: HttpRequest) -> bool:
+    # request.user is lazy: evaluating it reads the session and the user from the database.
+    return bool(request.user.is_authenticated)
 
 
 def _with_service(service: str | Promise | None, text: str | Promise) -> str | Promise:

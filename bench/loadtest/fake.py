@@ -9,8 +9,14 @@ answers one JSON line per command line read on stdin:
 ``stats``
     What the fake saw: refreshes per refresh token, code exchanges, metadata requests,
     CRM answers by status. No token appears in it.
+``code <email>``
+    A grant code for that user (as if they had consented), to connect them without a
+    browser. ``{"code": ...}``.
 ``quit``
     Stop.
+
+``--api-latency`` makes every CRM and Books answer wait that many seconds (the async
+benchmark's Zoho that takes its time).
 """
 
 from __future__ import annotations
@@ -64,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=40)
     parser.add_argument("--leads", type=int, default=5)
     parser.add_argument("--fields", type=int, default=300)
+    parser.add_argument("--api-latency", type=float, default=0.0)
     args = parser.parse_args(argv)
     users = [FakeZohoUser(user_email(n), f"Load User {n}") for n in range(args.users)]
     with FakeZoho(
@@ -75,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     ) as fake:
         # Zoho throttles refreshes per refresh token; the load test counts them instead.
         fake.refresh_limit = 1000
+        fake.api_latency = {"crm": args.api_latency, "books": args.api_latency}
         print(f"READY {fake.url}", flush=True)
         for line in sys.stdin:
             command = line.strip()
@@ -82,6 +90,8 @@ def main(argv: list[str] | None = None) -> int:
                 answer: dict[str, Any] = {"invalidated": fake.expire_access_tokens()}
             elif command == "stats":
                 answer = stats(fake)
+            elif command.startswith("code "):
+                answer = {"code": fake.issue_code(user=command.partition(" ")[2])}
             elif command == "quit":
                 break
             else:

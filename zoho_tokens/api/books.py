@@ -18,7 +18,12 @@ from zoho_tokens.exceptions import ZohoAPIError
 if TYPE_CHECKING:
     import requests
 
-__all__ = ["BooksOrganization"]
+__all__ = [
+    "BooksOrganization",
+    "default_organization_of",
+    "listed_organizations",
+    "wants_organization",
+]
 
 #: The step of a call that looks up the user's default organization, as its deadline names it.
 FINDING_ORGANIZATION = "finding the user's default {service} organization"
@@ -52,8 +57,7 @@ class BooksOrganization:
         body = self.get(context.LISTS[self.service.name], timeout=timeout).json()
         if self.service.name != "books":
             return context.listed(self.service, body)
-        listed = body.get("organizations") if isinstance(body, dict) else None
-        return [o for o in listed or [] if isinstance(o, dict) and o.get("organization_id")]
+        return listed_organizations(body)
 
     def default_organization_id(self) -> str:
         """Books, Desk: the user's default organization; Projects: their default portal
@@ -66,18 +70,17 @@ class BooksOrganization:
             finding = FINDING_ORGANIZATION.format(service=self.service.label)
             timeout = None if deadline is None else deadline.left_for(finding)
             organizations = self._organizations(timeout)
-            if not organizations:
+            if self.service.name == "books":
+                self.organization_id = default_organization_of(organizations, self.token_id)
+            elif organizations:
+                self.organization_id = context.default_of(organizations)
+            else:
                 raise ZohoAPIError(
                     f"The Zoho user of token {self.token_id} belongs to no "
                     f"{self.service.label} organization.",
                     code="no_organization",
                     service=self.service.name,
                 )
-            if self.service.name != "books":
-                self.organization_id = context.default_of(organizations)
-                return self.organization_id
-            chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
-            self.organization_id = str(chosen["organization_id"])
         return self.organization_id
 
     def _with_context(
@@ -96,20 +99,48 @@ class BooksOrganization:
         return url, params
 
     def _params(self, url: str, params: Any, deadline: Deadline | None = None) -> Any:
-        parts = urlsplit(url)
-        if (
-            self.service.name != "books"
-            or parts.path.endswith("/organizations")
-            or "organization_id=" in parts.query
-        ):
+        if not wants_organization(self.service, url, params):
             return params
-        given = dict(params or {}) if isinstance(params, Mapping | type(None)) else None
-        if given is None:  # a list of pairs or a query string: the caller is in charge
-            return params
-        given.setdefault("organization_id", self._default_organization_id(deadline))
-        return given
+        return {**(params or {}), "organization_id": self._default_organization_id(deadline)}
 
     def _org(self, params: Any) -> str | None:
         if isinstance(params, Mapping) and params.get("organization_id"):
             return str(params["organization_id"])
         return self.organization_id
+
+
+# The rules above as functions, for the async session (zoho_tokens.api.asession) too.
+
+
+def wants_organization(service: Service, url: str, params: Any) -> bool:
+    """Whether a call to ``url`` with ``params`` must get the session's Books
+    ``organization_id``: a Books call other than ``/organizations`` that names none, its
+    params a mapping or None (a list of pairs or a query string: the caller is in charge)."""
+    parts = urlsplit(url)
+    if (
+        service.name != "books"
+        or parts.path.endswith("/organizations")
+        or "organization_id=" in parts.query
+    ):
+        return False
+    if isinstance(params, Mapping):
+        return "organization_id" not in params
+    return params is None
+
+
+def listed_organizations(body: Any) -> list[dict[str, Any]]:
+    """The organizations of a ``GET /organizations`` answer (entries without an id left out)."""
+    listed = body.get("organizations") if isinstance(body, dict) else None
+    return [o for o in listed or [] if isinstance(o, dict) and o.get("organization_id")]
+
+
+def default_organization_of(organizations: list[dict[str, Any]], token_id: object) -> str:
+    """The user's default organization among ``organizations`` (else the first)."""
+    if not organizations:
+        raise ZohoAPIError(
+            f"The Zoho user of token {token_id} belongs to no Zoho Books organization.",
+            code="no_organization",
+            service="books",
+        )
+    chosen = next((o for o in organizations if o.get("is_default_org")), organizations[0])
+    return str(chosen["organization_id"])

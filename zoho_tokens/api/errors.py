@@ -11,10 +11,9 @@ mean "the token lacks a scope" (the user must connect again).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
-import requests
 from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.api.books_scopes import books_scope_for, is_granted
@@ -34,6 +33,7 @@ from zoho_tokens.limits.answers import retry_after_seconds
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
+    "Answer",
     "ZohoError",
     "books_missing_scope",
     "error_for",
@@ -58,6 +58,17 @@ MESSAGE_LIMIT = 300
 BOOKS_NOT_A_MEMBER = "6041"
 
 
+class Answer(Protocol):
+    """An HTTP answer as ``requests`` and ``httpx`` both give it: what is read here."""
+
+    status_code: int
+
+    @property
+    def headers(self) -> Any: ...
+
+    def json(self, **kwargs: Any) -> Any: ...
+
+
 class ZohoError:
     """One error answer: HTTP status, Zoho's code (as a string), message and details."""
 
@@ -68,14 +79,14 @@ class ZohoError:
         self.details = details
 
 
-def _json(response: requests.Response) -> Any:
+def _json(response: Answer) -> Any:
     try:
         return response.json()
     except ValueError:
         return None
 
 
-def read_error(response: requests.Response) -> ZohoError:
+def read_error(response: Answer) -> ZohoError:
     """Zoho's code, message and details from an error answer of any service; the code cut
     to ``QUOTE_LIMIT`` characters and the message to :data:`MESSAGE_LIMIT`."""
     body = _json(response)
@@ -95,7 +106,7 @@ def read_error(response: requests.Response) -> ZohoError:
     return ZohoError(response.status_code, code, message, details)
 
 
-def is_dead_token(service: Service, response: requests.Response) -> bool:
+def is_dead_token(service: Service, response: Answer) -> bool:
     """Whether ``response`` says the access token it carried is not valid."""
     if response.status_code != 401:
         return False
@@ -230,7 +241,7 @@ def _books_role_refusal(
 
 
 def error_for(
-    service: Service, token_id: object, response: requests.Response, organization_id: str | None
+    service: Service, token_id: object, response: Answer, organization_id: str | None
 ) -> ZohoTokensError | None:
     """The exception for an answer of ``service``, or None when it is a success."""
     status = response.status_code

@@ -113,6 +113,12 @@ class FakeZoho(FakeZohoControls):
         self.trickle_seconds: float = 0.5
         #: Seconds added to every ``/oauth/v2/token`` request, before it is processed.
         self.delay: float = 0.0
+        #: Seconds each API answer waits, per service (``{"crm": 0.2, "books": 0.2}``):
+        #: a Zoho that takes its time, as the real one does, for measuring concurrency.
+        self.api_latency: dict[str, float] = {}
+        #: Seconds in the ``Retry-After`` header of a CRM ``"throttle"`` fault's 429 (Zoho
+        #: sends it only sometimes: None, the default, sends none).
+        self.crm_retry_after: int | None = None
         #: Answer token requests in Zoho's older shape (``expires_in`` in milliseconds
         #: beside ``expires_in_sec``).
         self.legacy_expiry = False

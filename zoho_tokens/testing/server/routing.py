@@ -107,6 +107,9 @@ class FakeZohoApp:
         return None
 
     def _run(self, route: _Route, request: HttpRequest) -> HttpResponse:
+        latency = self._fake.api_latency.get(route.family, 0.0)
+        if latency > 0 and not self._sleep(latency):
+            return HttpResponse.dropped()
         fault = self._faults.take(route.endpoints)
         if fault is None:
             return self._within_limits(route, request)
@@ -147,7 +150,10 @@ class FakeZohoApp:
             return HttpResponse.json(crm_errors.AUTHENTICATION_FAILURE, status=401)
         if kind == "throttle":
             if is_crm:
-                return HttpResponse.json(crm_errors.TOO_MANY_REQUESTS, status=429)
+                answer = HttpResponse.json(crm_errors.TOO_MANY_REQUESTS, status=429)
+                if self._fake.crm_retry_after is not None:
+                    answer.headers["Retry-After"] = str(self._fake.crm_retry_after)
+                return answer
             throttled = throttle_error(self._fake.language)
             return HttpResponse.json(throttled.payload(), status=throttled.http_status)
         raise AssertionError(f"unhandled fault kind {kind!r}")

@@ -1,0 +1,10 @@
+"""``uvicorn bench.async_path.asgi:application``."""
+
+from __future__ import annotations
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.async_path.settings")
+application = get_asgi_application()

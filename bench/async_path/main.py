@@ -1,0 +1,177 @@
+"""``python -m bench.async_path``: calls/s, p95, refreshes per expiry and memory of one
+ASGI worker with ``asession_for`` against one WSGI worker with 8 threads and
+``session_for``, both calling a fake Zoho that answers every API call in 200 ms.
+
+``--clients`` concurrent clients ask for the calls of ``--users`` users for ``--seconds``
+seconds per server; half-way, every access token is killed at the fake (the database
+still believes them valid), so each user's token must be refreshed exactly once. The
+figures go to stdout and, with ``--output``, to a Markdown file. ``--quick`` is CI's
+smoke run (a few seconds per server).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench.async_path.load import LoadResult, run_load
+from bench.async_path.servers import FakeProcess, bench_env, start_server
+from bench.loadtest.fake import user_email
+
+PAGE_TITLE = (
+    "# Benchmarks: async views and task workers\n\n"
+    "Written by `make bench` (`python -m bench.async_path`, then `python -m bench.celery_path`)."
+    " Figures are ratios against a baseline measured in the same run; the load average says"
+    " how idle the machine was.\n\n"
+)
+
+#: The targets of issue 27.
+SPEEDUP_TARGET = 5.0
+P95_FACTOR_TARGET = 1.5
+
+
+@dataclass
+class ServerRun:
+    kind: str
+    load: LoadResult
+    refreshes: list[int]
+    rss_mb: float
+
+
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--clients", type=int, default=200)
+    parser.add_argument("--users", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--output",
+        default="",
+        help="Markdown file (default docs/benchmarks-async.md; none with --quick)",
+    )
+    args, _others = parser.parse_known_args(argv)  # make bench passes bench.run's too
+    if args.quick:
+        args.seconds = min(args.seconds, 6.0)
+    elif not args.output:
+        args.output = str(
+            Path(__file__).resolve().parent.parent.parent / "docs" / "benchmarks-async.md"
+        )
+    return args
+
+
+def _connect_users(fake: FakeProcess, count: int) -> dict[int, str]:
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from zoho_tokens.tokens.connect import connect_with_code
+
+    call_command("migrate", verbosity=0)
+    emails = {}
+    for index in range(count):
+        email = user_email(index)
+        user = get_user_model().objects.create_user(f"bench{index}", email)
+        code = fake.ask(f"code {email}")["code"]
+        connect_with_code(code, accounts_server=fake.url, redirect_uri=None, user=user)
+        emails[user.pk] = email
+    return emails
+
+
+def _run_server(kind: str, fake: FakeProcess, emails: dict[int, str], args: argparse.Namespace, env: dict[str, str]) -> ServerRun:  # fmt: skip
+    server = start_server(kind, env)
+    try:
+        base = f"http://127.0.0.1:{server.port}/{'async' if kind == 'asgi' else 'sync'}"
+        # Warm-up: each user's call once (imports, connections), not measured.
+        asyncio.run(run_load(lambda u: f"{base}/{u}/", emails, clients=len(emails), seconds=1.0))
+        before = fake.ask("stats")["refreshes_per_token"]
+
+        async def kill_tokens() -> None:
+            await asyncio.to_thread(fake.ask, "invalidate")
+
+        load = asyncio.run(
+            run_load(
+                lambda u: f"{base}/{u}/",
+                emails,
+                clients=args.clients,
+                seconds=args.seconds,
+                midway=kill_tokens,
+            )
+        )
+        after = fake.ask("stats")["refreshes_per_token"]
+        return ServerRun(
+            kind, load, [a - b for a, b in zip(after, before, strict=True)], server.rss_mb()
+        )
+    finally:
+        server.stop()
+
+
+def render(runs: dict[str, ServerRun], args: argparse.Namespace) -> str:
+    wsgi, asgi = runs["wsgi"], runs["asgi"]
+    speedup = asgi.load.calls_per_second / wsgi.load.calls_per_second
+    p95_factor = asgi.load.percentile(0.95) / max(args.latency, 1e-3)
+    exact = all(set(run.refreshes) == {1} for run in runs.values())
+    clean = all(run.load.wrong_user == 0 and not run.load.errors for run in runs.values())
+    rows = [
+        "| worker | calls/s | p50 ms | p95 ms | refreshes per expiry | memory MB | errors | wrong user |",
+        "|---|---:|---:|---:|---|---:|---:|---:|",
+    ]
+    for name, run in (("WSGI, gunicorn 1 worker x 8 threads, session_for", wsgi), ("ASGI, uvicorn 1 worker, asession_for", asgi)):  # fmt: skip
+        refreshes = sorted(set(run.refreshes))
+        rows.append(
+            f"| {name} | {run.load.calls_per_second:.0f} | {run.load.percentile(0.5) * 1000:.0f} "
+            f"| {run.load.percentile(0.95) * 1000:.0f} | {refreshes} | {run.rss_mb:.0f} "
+            f"| {len(run.load.errors)} | {run.load.wrong_user} |"
+        )
+    verdicts = [
+        f"- calls/s, ASGI / WSGI: **{speedup:.1f}x** (target at least {SPEEDUP_TARGET:g}x): "
+        f"{'met' if speedup >= SPEEDUP_TARGET else 'NOT met'}",
+        f"- p95 of the ASGI worker: **{p95_factor:.2f}x** Zoho's {args.latency * 1000:.0f} ms "
+        f"(target at most {P95_FACTOR_TARGET:g}x): {'met' if p95_factor <= P95_FACTOR_TARGET else 'NOT met'}",
+        f"- refreshes per killed token: {'exactly 1 for every token, both workers: met' if exact else 'NOT exactly 1'}",
+        f"- answers as another user, errors: {'none: met' if clean else 'SOME: NOT met'}",
+    ]
+    setup = (
+        f"{args.clients} concurrent clients, {args.users} users, {args.seconds:g} s per worker, "
+        f"fake Zoho answering each API call in {args.latency * 1000:.0f} ms, every access token "
+        "killed half-way; SQLite (WAL). Load average at the end: "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores."
+    )
+    return "\n".join(
+        ["## Async views: asession_for on one ASGI worker", "", setup, "", *rows, "", *verdicts, ""]
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
+    work = tempfile.mkdtemp(prefix="zoho-async-bench-")
+    env = bench_env(str(Path(work) / "bench.sqlite3"))
+    fake = FakeProcess(args.users, args.latency, env)
+    try:
+        env["ASYNC_BENCH_ZOHO"] = fake.url
+        os.environ.update(env)
+        import django
+
+        django.setup()
+        emails = _connect_users(fake, args.users)
+        from django.db import connections
+
+        connections.close_all()
+        runs = {kind: _run_server(kind, fake, emails, args, env) for kind in ("wsgi", "asgi")}
+    finally:
+        fake.stop()
+    report = render(runs, args)
+    print(report)
+    if args.output:
+        Path(args.output).write_text(PAGE_TITLE + report)
+    return 0
+
+
+if __name__ == "__main__":
+    started = time.monotonic()
+    sys.exit(main())

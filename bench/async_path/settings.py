@@ -1,0 +1,36 @@
+"""Settings of the two servers under test: a SQLite file (``ASYNC_BENCH_DATABASE``) and the
+fake Zoho (``ASYNC_BENCH_ZOHO``); no middleware, so that only the call path is measured."""
+
+from __future__ import annotations
+
+import os
+
+SECRET_KEY = "async-bench-not-secret"
+DEBUG = False
+USE_TZ = True
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
+INSTALLED_APPS = ["django.contrib.auth", "django.contrib.contenttypes", "zoho_tokens"]
+MIDDLEWARE: list[str] = []
+ROOT_URLCONF = "bench.async_path.views"
+DATABASES = {
+    "default": {
+        "ENGINE": "django.db.backends.sqlite3",
+        "NAME": os.environ.get("ASYNC_BENCH_DATABASE", "async-bench.sqlite3"),
+        # As the README's "Running at scale" configures SQLite (WAL, queued writers).
+        "OPTIONS": {
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL",
+        },
+    }
+}
+_zoho = os.environ.get("ASYNC_BENCH_ZOHO", "http://127.0.0.1:1")
+ZOHO_TOKENS = {
+    "CLIENT_ID": "1000.LOADTESTCLIENTFAKEZOHO000",
+    "CLIENT_SECRET": "load-test-client-secret-for-the-fake-zoho",
+    "ACCOUNTS_URL": _zoho,
+    "API_DOMAIN": _zoho,
+    "ENCRYPTION_KEYS": ["Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="],
+    "HTTP_TIMEOUT": 30,
+    "SDK_RESOURCE_PATH": os.environ.get("ASYNC_BENCH_RESOURCES", "async-bench-sdk"),
+}

@@ -1,0 +1,348 @@
+"""Every Zoho API as the user, from async code: ``httpx`` sessions that never block the loop.
+
+>>> async with asession_for(request.user, "books") as zoho:  # doctest: +SKIP
+...     invoices = (await zoho.get("invoices")).json()["invoices"]
+
+The async twin of :func:`zoho_tokens.api.session.session_for`, with the same guarantees.
+For each request it:
+
+* re-reads the token's row (``sync_to_async``), so a token revoked or handed to another
+  user meanwhile fails with :class:`~zoho_tokens.exceptions.NoUsableTokenError` before
+  anything is sent; refreshes it when it expires, once per expiry across processes (the
+  database lock) and across the coroutines of one process (an ``asyncio.Lock`` per
+  token: :mod:`zoho_tokens.api.arefresh`);
+* resolves a relative URL against the service's root in the token's data centre, and
+  checks the URL of the request actually built (params included) against the token's own
+  Zoho hosts before sending it;
+* adds Books' ``organization_id`` (the session's, else the user's default organization);
+* when Zoho answers that the access token is dead, refreshes it once (forced) and sends
+  once more; turns every error answer into this package's exceptions
+  (:mod:`zoho_tokens.api.errors`);
+* does all of it, refresh and retry included, within one deadline of
+  ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` seconds (or the call's ``timeout``), and follows no
+  redirect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import ssl
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import certifi
+import httpx
+from asgiref.sync import sync_to_async
+from django.core.cache import cache
+from django.views.decorators.debug import sensitive_variables
+
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
+from zoho_tokens.api import errors as api_errors
+from zoho_tokens.api.arefresh import fresh_row
+from zoho_tokens.api.books import default_organization_of, listed_organizations, wants_organization
+from zoho_tokens.api.calls import is_absolute as _is_absolute
+from zoho_tokens.api.calls import row_of as _row_of
+from zoho_tokens.api.calls import time_limit as _time_limit
+from zoho_tokens.api.limited import LimitedCall, asend_within_limits
+from zoho_tokens.api.services import Service, base_url, get_service, service_origins
+from zoho_tokens.api.session import REFUSED_MEMORY_SECONDS, RESENDING, SENDING
+from zoho_tokens.api.wire import replayable
+from zoho_tokens.conf import zoho_settings
+from zoho_tokens.exceptions import ZohoUnavailableError
+from zoho_tokens.limits.gate import organization_of
+from zoho_tokens.models import ZohoToken
+
+__all__ = ["AsyncZohoSession", "asession_for"]
+
+#: The steps of a call before and between the sends (session.py names the sends).
+READING_TOKEN = "reading the token (and refreshing it when due)"
+FINDING_ORGANIZATION = "finding the user's Zoho Books organization"
+REFRESHING_REJECTED = "refreshing the access token Zoho rejected"
+
+logger = logging.getLogger(__name__)
+
+
+def asession_for(
+    user_or_token: Any, service: str = "crm", *, organization_id: str | None = None
+) -> AsyncZohoSession:
+    """An async session that calls ``service`` as ``user_or_token``; use it with
+    ``async with``.
+
+    The arguments are those of :func:`~zoho_tokens.api.session.session_for`. Nothing is
+    read here (a lazy ``request.user`` is not touched in async code): entering the session
+    finds the token, and raises :class:`~zoho_tokens.exceptions.NoUsableTokenError` (or
+    :class:`~zoho_tokens.exceptions.ReauthorizationRequired`) when there is none usable.
+    ``ValueError`` for an unknown service, at once.
+    """
+    return AsyncZohoSession(user_or_token, get_service(service), organization_id=organization_id)
+
+
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    # The CA bundle httpx uses by default (certifi's); loading it takes milliseconds, so
+    # it is loaded once per process, not once per session.
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+class _Bound:
+    """What a session learnt from its token's row when it was entered."""
+
+    def __init__(self, row: ZohoToken, service: Service) -> None:
+        api_domain = api_domain_for(row.api_domain, row.location)
+        self.token_id: int = row.pk
+        self.owner_id: object = row.user_id
+        #: The Zoho organisation of the token (the CRM's ``zgid``), whose limits it spends.
+        self.organization = organization_of(row.user_name)
+        self.base_url = base_url(service, api_domain)
+        self.origins = service_origins(api_domain)
+
+
+class AsyncZohoSession:
+    """An ``httpx.AsyncClient`` bound to one stored token and one Zoho service.
+
+    ``get``, ``post``, ``put``, ``patch``, ``delete`` and ``request`` take ``httpx``'s
+    arguments (``params``, ``json``, ``data``, ``content``, ``files``, ``headers``) and a
+    ``timeout`` in seconds for the whole call. Only answers below 400 are returned.
+    """
+
+    def __init__(
+        self, user_or_token: Any, service: Service, *, organization_id: str | None = None
+    ) -> None:
+        self._who = user_or_token
+        self.service = service
+        #: Books: the organization of every call whose params name none.
+        self.organization_id = organization_id
+        self._bound: _Bound | None = None
+        self._client = httpx.AsyncClient(
+            headers={"Accept": "application/json"},
+            verify=_tls_context(),
+            follow_redirects=False,
+            # Each step's own bound; request() holds the whole call to one deadline.
+            timeout=zoho_settings.HTTP_TIMEOUT,
+        )
+
+    def __repr__(self) -> str:
+        token = self._bound.token_id if self._bound else "?"
+        return f"<AsyncZohoSession {self.service.name} token={token}>"
+
+    async def __aenter__(self) -> AsyncZohoSession:
+        await self.bind()
+        return self
+
+    async def __aexit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the connections of the session's HTTP client."""
+        await self._client.aclose()
+
+    @property
+    def token_id(self) -> int | None:
+        """The id of the session's token (None until it is entered)."""
+        return self._bound.token_id if self._bound else None
+
+    async def bind(self) -> None:
+        """Find the session's token (done on entering it, or by the first call)."""
+        if self._bound is None:
+            row = await sync_to_async(_row_of)(self._who)
+            self._bound = _Bound(row, self.service)
+
+    async def url_for(self, url: str) -> str:
+        """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
+        (a ``ValueError``) for a host that is not this token's, or one that URL parsers could
+        read differently."""
+        await self.bind()
+        assert self._bound is not None
+        full_url = url if _is_absolute(url) else f"{self._bound.base_url}/{url.lstrip('/')}"
+        checked_destination(full_url, self._bound.origins)
+        return full_url
+
+    async def organizations(self) -> list[dict[str, Any]]:
+        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
+        if self.service.name != "books":
+            raise ValueError("organizations() lists Zoho Books organizations only.")
+        return listed_organizations((await self.get("organizations")).json())
+
+    async def default_organization_id(self) -> str:
+        """Zoho Books: the user's default organization (remembered by the session)."""
+        if self.organization_id is None:
+            organizations = await self.organizations()
+            self.organization_id = default_organization_of(organizations, self.token_id)
+        return self.organization_id
+
+    async def get(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``GET url`` as the token's user."""
+        return await self.request("GET", url, **kwargs)
+
+    async def post(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``POST url`` as the token's user."""
+        return await self.request("POST", url, **kwargs)
+
+    async def put(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``PUT url`` as the token's user."""
+        return await self.request("PUT", url, **kwargs)
+
+    async def patch(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``PATCH url`` as the token's user."""
+        return await self.request("PATCH", url, **kwargs)
+
+    async def delete(self, url: str, **kwargs: Any) -> httpx.Response:
+        """``DELETE url`` as the token's user."""
+        return await self.request("DELETE", url, **kwargs)
+
+    @sensitive_variables()
+    async def request(
+        self, method: str, url: str, *, timeout: float | None = None, **kwargs: Any
+    ) -> httpx.Response:
+        """Send one request as the token's user (see the module docstring)."""
+        deadline = Deadline.starting_now(_time_limit(timeout), f"{self.service.label} call")
+        call = _Call(method, url, kwargs.pop("params", None), kwargs, deadline)
+        try:
+            return await asyncio.wait_for(self._request(call), deadline.seconds)
+        except asyncio.TimeoutError:
+            raise deadline.ran_out(call.step) from None
+
+    @sensitive_variables()
+    async def _request(self, call: _Call) -> httpx.Response:
+        call.url = await self.url_for(call.url)
+        bound = self._bound
+        assert bound is not None
+        if wants_organization(self.service, call.url, call.params):
+            call.step = FINDING_ORGANIZATION
+            organization_id = await self.default_organization_id()
+            call.params = {**(call.params or {}), "organization_id": organization_id}
+        call.step = READING_TOKEN
+        row = await fresh_row(bound.token_id, owner_id=bound.owner_id, deadline=call.deadline)
+        sent_with = row.access_token or ""
+        call.step = SENDING
+        response = await self._send_limited(call, row, sent_with)
+        if api_errors.is_dead_token(self.service, response) and replayable(call.kwargs):
+            response = await self._retry(response, row, sent_with, call)
+        organization = call.organization or self.organization_id
+        error = api_errors.error_for(self.service, bound.token_id, response, organization)
+        if error is not None:
+            raise error
+        return response
+
+    @sensitive_variables()
+    async def _retry(
+        self, rejection: httpx.Response, row: ZohoToken, rejected: str, call: _Call
+    ) -> httpx.Response:
+        """Refresh once for the access token Zoho rejected, send once more."""
+        bound = self._bound
+        assert bound is not None
+        memory = f"zoho_tokens:api:refused:{self.service.name}:{bound.token_id}"
+        first = api_errors.read_error(rejection)
+        endpoint = (call.method, call.url)
+        if self.service.name == "books" and first.code == "57":
+            # A scope the token was never granted: no refresh can help, so none is spent.
+            missing = api_errors.books_missing_scope(bound.token_id, first, endpoint, row.scopes)
+            if missing is not None:
+                raise missing
+            if await cache.aget(memory):
+                raise api_errors.refused_after_refresh(
+                    self.service,
+                    bound.token_id,
+                    first,
+                    refreshed=False,
+                    call=endpoint,
+                    granted=row.scopes,
+                )
+        logger.info(
+            "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
+            bound.token_id,
+            self.service.label,
+            first.code,
+        )
+        call.step = REFRESHING_REJECTED
+        row = await fresh_row(
+            bound.token_id,
+            owner_id=bound.owner_id,
+            rejected_access_token=rejected,
+            deadline=call.deadline,
+        )
+        call.step = RESENDING
+        response = await self._send_limited(call, row, row.access_token or "")
+        if api_errors.is_dead_token(self.service, response):
+            error = api_errors.read_error(response)
+            if self.service.name == "books" and error.code == "57":
+                await cache.aset(memory, True, REFUSED_MEMORY_SECONDS)
+            raise api_errors.refused_after_refresh(
+                self.service, bound.token_id, error, call=endpoint, granted=row.scopes
+            )
+        return response
+
+    @sensitive_variables()
+    async def _send_limited(self, call: _Call, row: ZohoToken, access_token: str) -> httpx.Response:
+        """One request within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
+        bound = self._bound
+        assert bound is not None
+        books = self.service.name == "books"
+        organization = (call.organization or self.organization_id) if books else None
+        limited = LimitedCall(
+            self.service,
+            organization or bound.organization,
+            call.method,
+            replayable(call.kwargs),
+            token_id=bound.token_id,
+            stored_expiry_ms=row.expires_at_ms,
+        )
+        response: httpx.Response = await asend_within_limits(
+            limited, lambda: self._send(call, access_token)
+        )
+        return response
+
+    @sensitive_variables()
+    async def _send(self, call: _Call, access_token: str) -> httpx.Response:
+        """One request; the URL of the request as built is checked before it is sent."""
+        bound = self._bound
+        assert bound is not None
+        headers = {**(call.kwargs.get("headers") or {})}
+        headers["Authorization"] = f"Zoho-oauthtoken {access_token}"
+        built = self._client.build_request(
+            call.method, call.url, params=call.params, **{**call.kwargs, "headers": headers}
+        )
+        checked_destination(str(built.url), bound.origins)
+        try:
+            return await self._client.send(built)
+        except httpx.TimeoutException as err:
+            raise ZohoUnavailableError(
+                f"{self.service.label} at {built.url.host} did not answer in time.",
+                error="timeout",
+            ) from err
+        except (httpx.HTTPError, OSError) as err:
+            # Not chained: the frames of httpx below hold the Authorization header.
+            raise ZohoUnavailableError(
+                f"{self.service.label} at {built.url.host} could not be reached "
+                f"({type(err).__name__}).",
+                error="unreachable",
+            ) from None
+
+
+@dataclass
+class _Call:
+    """One call as the caller made it (sent once, and once more after a refresh), its
+    deadline, and the step it is at (named when the deadline runs out)."""
+
+    method: str
+    url: str
+    params: Any
+    kwargs: dict[str, Any]
+    deadline: Deadline
+    step: str = READING_TOKEN
+
+    @property
+    def organization(self) -> str | None:
+        if isinstance(self.params, Mapping) and self.params.get("organization_id"):
+            return str(self.params["organization_id"])
+        return None
