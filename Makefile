@@ -252,7 +252,18 @@ LOADTEST_ARGS ?=
 loadtest: $(VENV)/.load-installed
 	$(PY) -m bench.loadtest $(LOADTEST_ARGS)
 	ZOHO_TOKENS_CELERY_RUN=full $(PY) -m pytest -p no:cacheprovider -q tests/workers/test_celery.py
+	$(MAKE) loadtest-limits
+
+## make loadtest-limits: Zoho's limits (docs/limits.md): 40 users of one organisation, 4 web +
+## 8 task workers against a fake Zoho whose cap on calls in flight is 10, on PostgreSQL and
+## with the slots in Redis. Fails on a call beyond the cap, a 429, a page neither served nor
+## a 503 with Retry-After, or a throughput below 90 % of the cap's ceiling.
+.PHONY: loadtest-limits
+loadtest-limits: $(VENV)/.load-installed
+	$(PY) -m bench.loadtest.limits --database postgres
+	$(PY) -m bench.loadtest.limits --database postgres --cache redis://127.0.0.1:6379/2
 
 ## make loadtest-small: the CI variant, 10 users x 5 loads x 2 tabs (a minute or two).
 loadtest-small: $(VENV)/.load-installed
 	$(PY) -m bench.loadtest --users 10 --loads 5 --tabs 2 $(LOADTEST_ARGS)
+	$(PY) -m bench.loadtest.limits --users 12 --web 2 --tasks 4 --cap 4 --latency 0.5 --seconds 10

@@ -182,6 +182,9 @@ def main(argv: list[str] | None = None) -> int:
     report += "\n\n" + report_section(
         args.quick, [REQUEST_PATH_NAMES[label] for label in available]
     )
+    from bench.limits.cost import report_section as limits_section
+
+    report += "\n\n" + limits_section(available, args.quick)
     print(report)
     if args.output:
         _write(report, args.output)

@@ -7,6 +7,7 @@ each to it or to the settings, and are named for what they add.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,9 @@ import pytest
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 
 from tests.sdk.helpers import connect, make_user
+from zoho_tokens.limits.connection import close_limiter_connections, connection_for, execute
+from zoho_tokens.limits.figures import _last_write
+from zoho_tokens.models import ZohoCallSlot, ZohoLimitFigures
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
 
@@ -39,6 +43,27 @@ def _fresh_sdk_for_every_test(zoho_sdk_reset: None) -> None:
     The SDK keeps its initializer and metadata caches in class attributes; without this,
     one test's user and store would leak into the next.
     """
+
+
+@pytest.fixture(autouse=True)
+def _fresh_limits_memory(request: pytest.FixtureRequest, django_db_blocker: Any) -> Iterator[None]:
+    """Each worker writes an organisation's figures at most once a second; a test's
+    emptied database must not inherit what an earlier test wrote. The limiter writes its
+    slots and figures on a connection of its own (PostgreSQL, MariaDB), outside the test's
+    transaction: they are deleted after each test that used the database, and its
+    connections closed."""
+    _last_write.clear()
+    yield
+    if request.node.get_closest_marker("django_db") is None and not {
+        "db",
+        "transactional_db",
+    } & set(request.fixturenames):
+        return
+    with django_db_blocker.unblock():
+        own = connection_for("default")
+        for model in (ZohoCallSlot, ZohoLimitFigures):
+            execute(own, "DELETE FROM {table}", model._meta.db_table, ())
+        close_limiter_connections()
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from django.test import override_settings
 
 from zoho_tokens.conf import DEFAULT_SCOPES, DEFAULTS, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
+from zoho_tokens.conf.limits import LimitsSettings
 
 
 @pytest.fixture
@@ -31,6 +32,8 @@ def test_every_key_has_its_default_when_zoho_tokens_is_absent(bare, key):
         assert value == float(expected)
     elif key == "EXTRA_SCOPES":
         assert value == list(expected) == []
+    elif key == "LIMITS":
+        assert value == LimitsSettings()
     else:
         assert value == expected
 

@@ -25,7 +25,10 @@ FLOORS: dict[str, set[str]] = {
     "ground": {"conf", "exceptions", "signals"},
     "accounts": {"accounts"},
     "models": {"models"},
-    "tokens": {"tokens"},
+    # limits/: the cap on calls in flight and Zoho's figures, shared through the database
+    # or the cache; beside tokens/ (HTTP-free, it reads and writes tables), below the
+    # adapters that call it around every request.
+    "tokens": {"tokens", "limits"},
     "adapters": {"sdk", "api"},
     # Above the adapters: it checks tokens through the refresh, and observes everything
     # below through signals.token_event, so nothing below imports it.
@@ -35,7 +38,7 @@ FLOORS: dict[str, set[str]] = {
 }
 LEVEL = {room: level for level, rooms in enumerate(FLOORS.values()) for room in rooms}
 #: The wings: folders of modules that talk to one thing, each on one floor.
-WINGS = {"accounts", "tokens", "sdk", "api", "web", "health"}
+WINGS = {"accounts", "tokens", "limits", "sdk", "api", "web", "health"}
 #: The only modules that may import these libraries.
 ALLOWED = {
     "zohocrmsdk": {"sdk.border"},

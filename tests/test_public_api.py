@@ -46,7 +46,10 @@ def _defines(module: ModuleType, name: str) -> bool | None:
     lines = source.splitlines()
     found: bool | None = None
     for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef) and node.name == name:
+        if (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef)
+            and node.name == name
+        ):
             # Overloads come first and carry no docstring: any definition with one counts.
             found = bool(found) or ast.get_docstring(node) is not None
         elif isinstance(node, ast.Assign | ast.AnnAssign):

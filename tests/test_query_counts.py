@@ -158,8 +158,12 @@ def test_get_tokens_is_one_query_whatever_the_row_count(
 
 
 @pytest.fixture
-def sdk_user(alice: Any, sdk_resource_path: Any) -> Any:
-    """``alice``, after a first call: the SDK fetches a module's field metadata once per user."""
+def sdk_user(alice: Any, sdk_resource_path: Any, settings: Any) -> Any:
+    """``alice``, after a first call: the SDK fetches a module's field metadata once per user.
+
+    The limiter is off: these count the token's reads; the limiter's own statements (one
+    to take a slot, one to free it) are counted in tests/limits/test_round_trips.py."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LIMITS": {"ENABLED": False}}
     with acting_as(alice):
         lead_names()
     return alice

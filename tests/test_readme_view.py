@@ -208,7 +208,8 @@ def test_crm_rate_limit_is_a_503_page_with_retry_after(
 
     response = browser.get("/leads/")
 
-    assert (response.status_code, response["Retry-After"]) == (503, "60")
+    # acting_as raises the 429 itself; Zoho named no delay: every worker waits the default.
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
 
 
 # -- the Books page: session_for ---------------------------------------------------------

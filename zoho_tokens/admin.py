@@ -27,11 +27,18 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
-from zoho_tokens.models import DisplayStatus, TokenStatus, ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models import (
+    DisplayStatus,
+    TokenStatus,
+    ZohoLimitFigures,
+    ZohoToken,
+    ZohoTokenQuerySet,
+)
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
 from zoho_tokens.web.admin_health import HealthAdminMixin
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
+from zoho_tokens.web.limits_admin import ZohoLimitFiguresAdmin
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
@@ -309,3 +316,7 @@ class ZohoTokenAdmin(HealthAdminMixin, RevokingAdminMixin):
         )
         context["timeline"] = self.timeline(obj) if obj is not None else []
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+
+# Zoho's limits per organisation and service (zoho_tokens.web.limits_admin).
+admin.site.register(ZohoLimitFigures, ZohoLimitFiguresAdmin)

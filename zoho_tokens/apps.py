@@ -36,6 +36,14 @@ class ZohoTokensConfig(AppConfig):
         # The tokens' history and the metrics follow every token_event.
         connect_receivers()
 
+        from django.core.signals import request_finished
+
+        from zoho_tokens.limits.connection import close_old_limiter_connections
         from zoho_tokens.tokens.sqlite import begin_immediate
+
+        # The limiter's own connections end with each request as Django's do (CONN_MAX_AGE).
+        request_finished.connect(
+            close_old_limiter_connections, dispatch_uid="zoho_tokens.close_limiter_connections"
+        )
 
         connection_created.connect(begin_immediate, dispatch_uid="zoho_tokens.begin_immediate")

@@ -24,6 +24,7 @@ from zoho_tokens.exceptions import (
     ZohoThrottledError,
     ZohoUnavailableError,
 )
+from zoho_tokens.limits import organization_of, status
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
 
@@ -230,6 +231,31 @@ def test_a_throttled_call_says_how_long_zoho_asked_to_wait(fake_zoho: FakeZoho) 
     with pytest.raises(ZohoThrottledError) as caught:
         run(call)
     assert caught.value.retry_after == 7
+
+
+def test_a_throttled_async_call_makes_every_worker_wait(fake_zoho: FakeZoho, settings) -> None:
+    """The limits (zoho_tokens.api.limited) hold for asession_for too: a 429 is shared as a
+    back-off, and the next call waits for it rather than calling Zoho again."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "LIMITS": {"WAIT": 0}}
+    row = connect(fake_zoho, "alice")
+    organization = organization_of(row.user_name)
+    fake_zoho.crm_retry_after = 30
+    fake_zoho.fail("crm", "throttle", times=1)
+
+    async def call() -> None:
+        async with asession_for(row) as zoho:
+            await zoho.get("org")
+
+    with pytest.raises(ZohoThrottledError):
+        run(call)
+    calls_before = len(fake_zoho.crm_calls)
+    with pytest.raises(ZohoThrottledError):  # no free slot: every worker waits Zoho's delay
+        run(call)
+
+    assert len(fake_zoho.crm_calls) == calls_before
+    now = status(organization)
+    assert now.throttled_count == 1
+    assert now.backoff_until is not None
 
 
 def test_an_error_report_of_a_failed_call_shows_no_token(fake_zoho: FakeZoho) -> None:

@@ -24,6 +24,9 @@ pytestmark = [
     pytest.mark.urls(__name__),
 ]
 
+#: LIMITS["DEFAULT_BACKOFF"]'s default: the delay when Zoho's is not believed.
+DEFAULT_BACKOFF = 5.0
+
 #: ``Retry-After`` values that are not a sane number of seconds.
 HOSTILE = [
     "9" * 400,  # float() reads it as infinity, and math.ceil(inf) raises
@@ -37,7 +40,9 @@ HOSTILE = [
     "1_000",
     "3600.5",
     "86401",  # more than a day
-    "Wed, 21 Oct 2015 07:28:00 GMT",
+    "Wed, 21 Oct 2015 07:28:00 GMT",  # a day or more past: a clock that is wrong
+    "Fri, 31 Dec 9999 23:59:59 GMT",  # a date, but beyond a day
+    "Mon, 32 Foo 99999999999999999999 99:99:99 GMT",
 ]
 
 
@@ -71,7 +76,8 @@ def test_a_hostile_retry_after_is_not_believed(
     with pytest.raises(ZohoThrottledError) as raised:
         session_for(row, "crm").get("org")
 
-    assert raised.value.retry_after is None
+    # Not believed, so Zoho named no delay: every worker waits LIMITS["DEFAULT_BACKOFF"].
+    assert raised.value.retry_after == DEFAULT_BACKOFF
 
 
 def test_a_hostile_retry_after_still_gives_the_503_page(
@@ -83,7 +89,7 @@ def test_a_hostile_retry_after_still_gives_the_503_page(
 
     response = client.get("/org/")
 
-    assert (response.status_code, response.get("Retry-After")) == (503, None)
+    assert (response.status_code, response.get("Retry-After")) == (503, "5")
 
 
 @pytest.mark.parametrize(("header", "seconds"), [("120", 120), (" 120\t", 120), ("0", 0)])

@@ -15,7 +15,7 @@ from django.utils import timezone
 from zoho_tokens.health import connections_by_state
 from zoho_tokens.health.chart import _nice_top
 from zoho_tokens.health.dashboard import daily_activity, needing_attention
-from zoho_tokens.models import TokenEvent, TokenStatus, ZohoToken
+from zoho_tokens.models import TokenEvent, TokenStatus, ZohoLimitFigures, ZohoToken
 
 pytestmark = pytest.mark.django_db
 
@@ -85,7 +85,52 @@ def test_the_dashboard_s_queries_are_the_same_for_10_and_100_000_tokens(admin_cl
     many = dashboard_queries(admin_client)
 
     assert len(many) == len(few)
-    assert sum("zoho_tokens_" in sql for sql in many) == 3
+    tokens_tables = ("zoho_tokens_zohotoken", "zoho_tokens_tokenevent")
+    assert sum(any(t in sql for t in tokens_tables) for sql in many) == 3
+    # The limits: one query for the figures (none kept yet: no slot is read).
+    assert sum("zoho_tokens_zoholimitfigures" in sql for sql in many) == 1
+
+
+def add_limit_figures(organizations: int) -> None:
+    ZohoLimitFigures.objects.bulk_create(
+        ZohoLimitFigures(
+            organization=str(700000000 + n),
+            service="crm",
+            credits_remaining=24000 - n,
+            throttled_count=n,
+            updated_at=timezone.now(),
+        )
+        for n in range(organizations)
+    )
+
+
+# Committed rows: the limiter's own connection (PostgreSQL, MariaDB) empties its tables after
+# each test, which would wait on rows the test's transaction holds (MariaDB's locks).
+@pytest.mark.django_db(transaction=True)
+def test_the_limits_section_lists_each_organisation_in_the_same_queries_for_1_and_50(
+    admin_client,
+):
+    add_tokens(10)
+    add_limit_figures(1)
+    few = dashboard_queries(admin_client)
+    ZohoLimitFigures.objects.all().delete()
+    add_limit_figures(50)
+
+    response = admin_client.get(reverse(DASHBOARD))
+    many = dashboard_queries(admin_client)
+
+    assert len(many) == len(few)
+    page = response.content.decode()
+    assert 'id="zt-limits"' in page
+    assert "700000049" in page
+    assert "23951" in page
+    assert "0 / 10" in page
+
+
+def test_the_limits_section_is_hidden_when_zoho_reported_none(admin_client):
+    add_tokens(10)
+    response = admin_client.get(reverse(DASHBOARD))
+    assert 'id="zt-limits"' not in response.content.decode()
 
 
 def test_counts_connections_by_state():

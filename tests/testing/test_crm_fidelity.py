@@ -221,3 +221,57 @@ def test_consent_redirect_is_percent_encoded_with_a_trailing_ampersand(http, fak
     assert location.endswith("&")
     assert "accounts-server=http%3A%2F%2F127.0.0.1%3A" in location
     assert parse_qs(urlsplit(location).query)["accounts-server"] == [fake_zoho.url]
+
+
+# -- limits (issue 25; docs/limits.md says which are recorded) --------------------------------
+
+
+def test_crm_answers_carry_x_accesstoken_reset_with_an_offset(http, fake_zoho, token) -> None:
+    reset = leads(http, fake_zoho, token, fields=FIELDS).headers["X-Accesstoken-Reset"]
+
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d\d:\d\d", reset)
+
+
+def test_crm_beyond_the_cap_is_429_too_many_requests_with_retry_after(
+    http, fake_zoho, token
+) -> None:
+    fake_zoho.limits.concurrency_cap = 0
+
+    answer = leads(http, fake_zoho, token, fields=FIELDS)
+
+    assert body(answer) == (
+        429,
+        {
+            "code": "TOO_MANY_REQUESTS",
+            "details": {},
+            "message": "too many requests. please try again after some time",
+            "status": "error",
+        },
+    )
+    assert answer.headers["Retry-After"].isdigit()
+
+
+def test_crm_sends_no_credits_header_before_half_are_spent(http, fake_zoho, token) -> None:
+    answer = leads(http, fake_zoho, token, fields=FIELDS)
+
+    assert "X-API-CREDITS-REMAINING" not in answer.headers
+    assert not [name for name in answer.headers if name.lower().startswith("x-ratelimit")]
+
+
+def test_desk_wants_an_org_id_on_every_call_but_organizations(http, fake_zoho, token) -> None:
+    auth = {"Authorization": f"Zoho-oauthtoken {token}"}
+
+    listed = http.get(f"{fake_zoho.url}/api/v1/organizations", headers=auth, timeout=5)
+    without = http.get(f"{fake_zoho.url}/api/v1/tickets", headers=auth, timeout=5)
+
+    assert listed.status_code == 200
+    assert without.status_code == 422
+
+
+def test_projects_puts_the_portal_in_the_path(http, fake_zoho, token) -> None:
+    auth = {"Authorization": f"Zoho-oauthtoken {token}"}
+    portal = http.get(f"{fake_zoho.url}/api/v3/portals", headers=auth, timeout=5).json()[0]["id"]
+
+    answer = http.get(f"{fake_zoho.url}/api/v3/portal/{portal}/projects", headers=auth, timeout=5)
+
+    assert answer.status_code == 200

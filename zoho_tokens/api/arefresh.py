@@ -23,7 +23,7 @@ from django.db import connections
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.accounts.deadline import Deadline
-from zoho_tokens.api.session import _reread
+from zoho_tokens.api.calls import reread as _reread
 from zoho_tokens.exceptions import NoUsableTokenError
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.lookups import require_owner

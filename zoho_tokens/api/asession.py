@@ -45,13 +45,10 @@ from zoho_tokens.accounts.destinations import api_domain_for, checked_destinatio
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.arefresh import fresh_row
 from zoho_tokens.api.books import default_organization_of, listed_organizations, wants_organization
+from zoho_tokens.api.calls import row_of as _row_of
+from zoho_tokens.api.limited import LimitedCall, asend_within_limits
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
-from zoho_tokens.api.session import (
-    REFUSED_MEMORY_SECONDS,
-    RESENDING,
-    SENDING,
-    _row_of,
-)
+from zoho_tokens.api.session import REFUSED_MEMORY_SECONDS, RESENDING, SENDING
 from zoho_tokens.api.wire import (
     HiddenHeader,
     ZohoAuth,
@@ -61,6 +58,7 @@ from zoho_tokens.api.wire import (
 )
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
+from zoho_tokens.limits.gate import organization_of
 from zoho_tokens.models import ZohoToken
 
 __all__ = ["AsyncZohoSession", "asession_for"]
@@ -102,6 +100,8 @@ class _Bound:
         api_domain = api_domain_for(row.api_domain, row.location)
         self.token_id: int = row.pk
         self.owner_id: object = row.user_id
+        #: The Zoho organisation of the token (the CRM's ``zgid``), whose limits it spends.
+        self.organization = organization_of(row.user_name)
         self.base_url = base_url(service, api_domain)
         self.origins = service_origins(api_domain)
 
@@ -230,7 +230,7 @@ class AsyncZohoSession:
         # In a ZohoAuth (its repr hides it): Django's DEBUG page shows every frame's locals.
         sent_with = ZohoAuth(row.access_token or "")
         call.step = SENDING
-        response = await self._send(call, sent_with)
+        response = await self._send_limited(call, row, sent_with)
         if api_errors.is_dead_token(self.service, response) and replayable(call.kwargs):
             response = await self._retry(response, row, sent_with, call)
         organization = call.organization or self.organization_id
@@ -277,7 +277,7 @@ class AsyncZohoSession:
             deadline=call.deadline,
         )
         call.step = RESENDING
-        response = await self._send(call, ZohoAuth(row.access_token or ""))
+        response = await self._send_limited(call, row, ZohoAuth(row.access_token or ""))
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
@@ -285,6 +285,26 @@ class AsyncZohoSession:
             raise api_errors.refused_after_refresh(
                 self.service, bound.token_id, error, call=endpoint, granted=row.scopes
             )
+        return response
+
+    @sensitive_variables()
+    async def _send_limited(self, call: _Call, row: ZohoToken, auth: ZohoAuth) -> httpx.Response:
+        """One request within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
+        bound = self._bound
+        assert bound is not None
+        books = self.service.name == "books"
+        organization = (call.organization or self.organization_id) if books else None
+        limited = LimitedCall(
+            self.service,
+            organization or bound.organization,
+            call.method,
+            replayable(call.kwargs),
+            token_id=bound.token_id,
+            stored_expiry_ms=row.expires_at_ms,
+        )
+        response: httpx.Response = await asend_within_limits(
+            limited, lambda: self._send(call, auth)
+        )
         return response
 
     @sensitive_variables()

@@ -1,6 +1,7 @@
 """Zoho Books' ``organization_id`` on every call of a session, and the organizations it
-can name. Internal: the part of :class:`zoho_tokens.api.session.ZohoSession` that only
-Books needs.
+can name; the same for Desk's ``orgId`` and the Projects portal, whose shapes are in
+:mod:`zoho_tokens.api.context`. Internal: the part of
+:class:`zoho_tokens.api.session.ZohoSession` that finds the organization a call goes to.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.api import context
 from zoho_tokens.api.services import Service
 from zoho_tokens.exceptions import ZohoAPIError
 
@@ -24,41 +26,77 @@ __all__ = [
 ]
 
 #: The step of a call that looks up the user's default organization, as its deadline names it.
-FINDING_ORGANIZATION = "finding the user's default Zoho Books organization"
+FINDING_ORGANIZATION = "finding the user's default {service} organization"
 
 
 class BooksOrganization:
-    """What a session adds to Zoho Books calls: the organization every call goes to."""
+    """What a session adds to Zoho Books (Desk, Projects) calls: the organization (portal)
+    every call goes to."""
 
     service: Service
     token_id: int
-    #: Books: the organization of every call whose params name none.
+    base_url: str
+    #: Books: the organization of every call whose params name none; Desk: its ``orgId``;
+    #: Projects: the portal.
     organization_id: str | None
 
     if TYPE_CHECKING:  # given by requests.Session, which the session class derives from too
         get: Callable[..., requests.Response]
 
     def organizations(self) -> list[dict[str, Any]]:
-        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
+        """Books and Desk: the organizations this user belongs to (``GET /organizations``);
+        Projects: the user's portals (``GET /portals``)."""
         return self._organizations(None)
 
     def _organizations(self, timeout: float | None) -> list[dict[str, Any]]:
+        if self.service.name not in context.LISTS:
+            raise ValueError(
+                "organizations() lists the organizations of Zoho Books and Zoho Desk, and "
+                "the portals of Zoho Projects."
+            )
+        body = self.get(context.LISTS[self.service.name], timeout=timeout).json()
         if self.service.name != "books":
-            raise ValueError("organizations() lists Zoho Books organizations only.")
-        return listed_organizations(self.get("organizations", timeout=timeout).json())
+            return context.listed(self.service, body)
+        return listed_organizations(body)
 
     def default_organization_id(self) -> str:
-        """Zoho Books: the user's default organization (remembered by the session)."""
+        """Books, Desk: the user's default organization; Projects: their default portal
+        (found once, then remembered by the session; ``organization_id=`` overrides it)."""
         return self._default_organization_id(None)
 
     def _default_organization_id(self, deadline: Deadline | None) -> str:
         """The default organization, found within what is left of ``deadline``."""
         if self.organization_id is None:
-            timeout = None if deadline is None else deadline.left_for(FINDING_ORGANIZATION)
-            self.organization_id = default_organization_of(
-                self._organizations(timeout), self.token_id
-            )
+            finding = FINDING_ORGANIZATION.format(service=self.service.label)
+            timeout = None if deadline is None else deadline.left_for(finding)
+            organizations = self._organizations(timeout)
+            if self.service.name == "books":
+                self.organization_id = default_organization_of(organizations, self.token_id)
+            elif organizations:
+                self.organization_id = context.default_of(organizations)
+            else:
+                raise ZohoAPIError(
+                    f"The Zoho user of token {self.token_id} belongs to no "
+                    f"{self.service.label} organization.",
+                    code="no_organization",
+                    service=self.service.name,
+                )
         return self.organization_id
+
+    def _with_context(
+        self, url: str, params: Any, kwargs: dict[str, Any], deadline: Deadline
+    ) -> tuple[str, Any]:
+        """``url`` and ``params`` with the service's context (Books' ``organization_id``,
+        Desk's ``orgId`` header in ``kwargs``, the Projects portal in the path)."""
+        if self.service.name == "books":
+            return url, self._params(url, params, deadline)
+        headers = dict(kwargs.get("headers") or {})
+        if not context.needs_context(self.service, url, params, headers):
+            return url, params
+        found = self._default_organization_id(deadline)
+        url, params = context.with_context(self.service, self.base_url, url, params, headers, found)
+        kwargs["headers"] = headers
+        return url, params
 
     def _params(self, url: str, params: Any, deadline: Deadline | None = None) -> Any:
         if not wants_organization(self.service, url, params):

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
-from zoho_tokens.accounts.numbers import MAX_RETRY_AFTER, strict_int
 from zoho_tokens.api.books_scopes import books_scope_for, is_granted
 from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
@@ -30,6 +29,7 @@ from zoho_tokens.exceptions import (
     ZohoUnavailableError,
 )
 from zoho_tokens.exceptions.base import QUOTE_LIMIT
+from zoho_tokens.limits.answers import retry_after_seconds
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
@@ -47,7 +47,8 @@ __all__ = [
 #: answers 57 for a dead token and for a missing permission alike, and 14 for a missing or
 #: malformed Authorization header. Desk and Projects: any 401.
 _DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
-    "crm": frozenset({"INVALID_TOKEN"}),
+    # AUTHENTICATION_FAILURE: reported by other Zoho clients as answered instead.
+    "crm": frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"}),
     "books": frozenset({"57", "14"}),
 }
 #: How much of Zoho's message an error keeps: it reaches exception messages and log lines.
@@ -109,7 +110,7 @@ def read_error(response: Answer) -> ZohoError:
     return ZohoError(response.status_code, code, message, details)
 
 
-def _rate_limit_headers(response: Answer) -> dict[str, str]:
+def rate_limit_headers(response: Answer) -> dict[str, str]:
     """The answer's ``X-Rate-Limit-*`` headers, bounded: the shortest names first (Zoho's
     own), each name and value cut to :data:`RATE_LIMIT_VALUE` characters."""
     names = sorted(
@@ -262,14 +263,13 @@ def error_for(
     """The exception for an answer of ``service``, or None when it is a success."""
     status = response.status_code
     if status == 429:
-        rate_limit = _rate_limit_headers(response)
-        # Seconds only (an HTTP date is not used by Zoho), read strictly: 400 nines are
-        # "not said", not infinity.
-        retry_after = strict_int(response.headers.get("Retry-After"), maximum=MAX_RETRY_AFTER)
+        rate_limit = rate_limit_headers(response)
+        # Seconds or an HTTP date, read strictly (limits.answers uses accounts.numbers):
+        # 400 nines or the year 9999 are "not said", not infinity.
         return ZohoThrottledError(
             f"{service.label} is rate limiting these calls (HTTP 429): {rate_limit or 'no headers'}.",
             error=read_error(response).code or "rate_limited",
-            retry_after=retry_after,
+            retry_after=retry_after_seconds(response.headers),
             rate_limit=rate_limit,
         )
     if status >= 500:

@@ -16,13 +16,21 @@ A session made by :func:`session_for` belongs to one stored token (the user's, o
   one whose host URL parsers could read differently; the request actually sent is checked
   again at the moment it is sent, after every hook (:class:`~zoho_tokens.api.wire.DestinationGuard`):
   the token never leaves its Zoho hosts;
-* adds Books' ``organization_id`` (the session's, else the user's default organization);
+* adds the context the service wants (:mod:`zoho_tokens.api.books`,
+  :mod:`zoho_tokens.api.context`): Books' ``organization_id``, Desk's ``orgId`` header, the
+  Projects portal in the path (the session's, else the user's default, found once);
+* waits for a free slot of the organisation's cap on calls in flight, shared by every
+  worker (:mod:`zoho_tokens.limits`), and keeps what the answer says about the limits;
+  a 429 makes every worker wait Zoho's delay, then raises
+  :class:`~zoho_tokens.exceptions.ZohoThrottledError` (or, with ``LIMITS["RETRIES"]``,
+  sends an idempotent call again after the delay) (:mod:`zoho_tokens.api.limited`);
 * gives the whole call one time limit, ``ZOHO_TOKENS["HTTP_TIMEOUT"]`` seconds (or the
   call's ``timeout=``): a refresh that is due, sending, reading the whole answer, and after a
   dead access token the refresh and the second send share it, and the error says which step
   ran out (:class:`~zoho_tokens.accounts.deadline.Deadline`); no redirect is followed;
-* when Zoho answers that the access token is dead (CRM ``INVALID_TOKEN``, Books 57 or 14),
-  refreshes it once (forced, still single-flight across workers) and sends again once;
+* when Zoho answers that the access token is dead (CRM ``INVALID_TOKEN`` or
+  ``AUTHENTICATION_FAILURE``, Books 57 or 14), refreshes it once (forced, still
+  single-flight across workers) and sends again once;
 * turns every error answer into this package's exceptions (:mod:`zoho_tokens.api.errors`).
 
 It never falls back to another token: not another user's, not an organisation's.
@@ -33,12 +41,10 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import requests
 from django.core.cache import cache
-from django.db import router
 from django.views.decorators.debug import sensitive_variables
 from requests.adapters import BaseAdapter
 from urllib3.exceptions import HTTPError as Urllib3Error
@@ -49,6 +55,8 @@ from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.books import BooksOrganization
+from zoho_tokens.api.calls import Call, reread, row_of
+from zoho_tokens.api.limited import WithinLimits
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
 from zoho_tokens.api.wire import (
     DestinationGuard,
@@ -64,13 +72,10 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
+from zoho_tokens.limits.gate import organization_of
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.lookups import (
-    Lookup,
-    active_token_of_user,
-    read_active,
     require_owner,
-    require_usable,
 )
 from zoho_tokens.tokens.refresh import ensure_fresh
 
@@ -97,7 +102,8 @@ def session_for(
     :class:`~zoho_tokens.models.ZohoToken`. ``service`` is a name of
     :data:`zoho_tokens.api.services.SERVICES` (``"crm"``, ``"books"``, ``"desk"``,
     ``"projects"``). ``organization_id`` is the Books organization every call goes to
-    unless the call's ``params`` name one (default: the user's default organization).
+    unless the call's ``params`` name one, the Desk ``orgId``, or the Projects portal
+    (default: the user's default organization or portal).
 
     Raises :class:`~zoho_tokens.exceptions.NoUsableTokenError` (or
     :class:`~zoho_tokens.exceptions.ReauthorizationRequired`) at once, before any request,
@@ -106,38 +112,10 @@ def session_for(
     domain is no longer a trusted one (the settings changed).
     """
     known = get_service(service)
-    return ZohoSession(_row_of(user_or_token), known, organization_id=organization_id)
+    return ZohoSession(row_of(user_or_token), known, organization_id=organization_id)
 
 
-def _row_of(user_or_token: Any) -> ZohoToken:
-    if isinstance(user_or_token, ZohoToken):
-        return _reread(user_or_token.pk)
-    using = router.db_for_read(ZohoToken)
-    return active_token_of_user(user_or_token, using, caller="session_for", service="Zoho")
-
-
-def _reread(pk: int) -> ZohoToken:
-    """Token ``pk`` as stored now; NoUsableTokenError (or a kind of it) unless active."""
-    # Every request re-reads the row: the precompiled read of lookups.py keeps that cheap.
-    row = read_active(Lookup((("id", (pk,)),)), router.db_for_read(ZohoToken))
-    if row is not None:
-        return row
-    row = ZohoToken.objects.filter(pk=pk).first()
-    return require_usable(row, pk, unless="; the user must connect Zoho again")
-
-
-@dataclass(frozen=True)
-class _Call:
-    """One call of a session: what to send again after a refresh, and its deadline."""
-
-    method: str | bytes
-    url: str
-    params: Any
-    kwargs: dict[str, Any]
-    deadline: Deadline
-
-
-class ZohoSession(BooksOrganization, requests.Session):
+class ZohoSession(WithinLimits, BooksOrganization, requests.Session):
     """A ``requests.Session`` bound to one stored token and one Zoho service.
 
     Use it as any session (``get``, ``post``, ``request`` ...; as a context manager too).
@@ -157,9 +135,12 @@ class ZohoSession(BooksOrganization, requests.Session):
         #: The Django user (pk) the token belonged to when the session was made; every
         #: request checks it still does.
         self.owner_id: Any = row.user_id
+        #: The Zoho organisation of the token (the CRM's ``zgid``), whose limits it spends.
+        self.organization = organization_of(row.user_name)
         self.service = service
         self.base_url = base_url(service, api_domain)
-        #: Books: the organization of every call whose params name none.
+        #: Books: the organization of every call whose params name none; Desk: its
+        #: ``orgId``; Projects: the portal. None: the user's default, found on first use.
         self.organization_id = organization_id
         self._origins = service_origins(api_domain)
         # How many request() calls of this thread are sending (send() checks the others).
@@ -192,7 +173,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         first), say a request prepared earlier that still carries the access token: only
         while the token is usable and still its owner's, like every request."""
         if not getattr(self._sending, "depth", 0):
-            require_owner(_reread(self.token_id), self.owner_id)
+            require_owner(reread(self.token_id), self.owner_id)
         return super().send(request, **kwargs)
 
     @sensitive_variables()
@@ -228,15 +209,15 @@ class ZohoSession(BooksOrganization, requests.Session):
         full_url = self.url_for(url.decode() if isinstance(url, bytes) else url)
         what = f"{self.service.label} call"
         deadline = Deadline.starting_now(call_time_limit(kwargs.pop("timeout", None)), what)
-        params = self._params(full_url, params, deadline)
+        full_url, params = self._with_context(full_url, params, kwargs, deadline)
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
         row = self._fresh_row(deadline)
         # The token travels in a ZohoAuth (its repr, and the header's, hide it): with DEBUG
         # on, Django's error page shows every frame's locals, sensitive_variables or not.
         sent_with = ZohoAuth(row.access_token or "")
-        call = _Call(method, full_url, params, kwargs, deadline)
-        response = self._send(call, sent_with, SENDING)
+        call = Call(method, full_url, params, kwargs, deadline)
+        response = self._send_limited(call, row, sent_with, SENDING)
         if api_errors.is_dead_token(self.service, response) and replayable(kwargs):
             response = self._retry(response, row, sent_with, call)
         error = api_errors.error_for(self.service, self.token_id, response, self._org(params))
@@ -246,7 +227,7 @@ class ZohoSession(BooksOrganization, requests.Session):
 
     @sensitive_variables()
     def _retry(
-        self, rejection: requests.Response, row: ZohoToken, rejected: ZohoAuth, call: _Call
+        self, rejection: requests.Response, row: ZohoToken, rejected: ZohoAuth, call: Call
     ) -> requests.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
@@ -275,7 +256,7 @@ class ZohoSession(BooksOrganization, requests.Session):
         )
         row = ensure_fresh(row, rejected_access_token=rejected.access_token, deadline=call.deadline)
         row = require_owner(row, self.owner_id)
-        response = self._send(call, ZohoAuth(row.access_token or ""), RESENDING)
+        response = self._send_limited(call, row, ZohoAuth(row.access_token or ""), RESENDING)
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
             if self.service.name == "books" and error.code == "57":
@@ -287,7 +268,7 @@ class ZohoSession(BooksOrganization, requests.Session):
 
     def _fresh_row(self, deadline: Deadline) -> ZohoToken:
         """The token's row as stored now, still its owner's, refreshed when due."""
-        row = require_owner(_reread(self.token_id), self.owner_id)
+        row = require_owner(reread(self.token_id), self.owner_id)
         row = require_owner(ensure_fresh(row, deadline=deadline), self.owner_id)
         if not row.access_token_encrypted:
             raise NoUsableTokenError(
@@ -297,7 +278,21 @@ class ZohoSession(BooksOrganization, requests.Session):
         return row
 
     @sensitive_variables()
-    def _send(self, call: _Call, auth: ZohoAuth, part: str) -> requests.Response:
+    def _send_limited(
+        self, call: Call, row: ZohoToken, auth: ZohoAuth, part: str
+    ) -> requests.Response:
+        """One request within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
+        response: requests.Response = self._within_limits(
+            call.method,
+            call.params,
+            call.kwargs,
+            row.expires_at_ms,
+            lambda: self._send(call, auth, part),
+        )
+        return response
+
+    @sensitive_variables()
+    def _send(self, call: Call, auth: ZohoAuth, part: str) -> requests.Response:
         """One request, its whole answer read before the call's deadline (``part`` names
         this step in the error when the deadline runs out)."""
         host = normalize_origin(call.url)

@@ -1,8 +1,9 @@
 """System checks for ``settings.ZOHO_TOKENS`` (ids ``zoho_tokens.E0xx`` / ``W0xx``; the
-next free ones are ``E019`` and ``W019``).
+next free ones are ``E020`` and ``W023``).
 
 The checks of what a newcomer wires up around the settings (old keys still needed, the
-callback's path, the login backend) are in :mod:`zoho_tokens.checks.wiring`.
+callback's path, the login backend) are in :mod:`zoho_tokens.checks.wiring`; those of
+``LIMITS`` (E019, W019) in :mod:`zoho_tokens.checks.limits`.
 
 A wrong setting is reported by ``manage.py check`` (and so by ``runserver`` and
 ``migrate``) with a hint, instead of surfacing later as an obscure SDK error.
@@ -16,6 +17,9 @@ from typing import Any
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 from django.db import connections, router
+
+# E019/W019 (LIMITS) live in checks.limits; importing it here registers them.
+from zoho_tokens.checks import limits as _limits  # noqa: F401
 
 # The checks of a newcomer's wiring (W020-W022, and E003/E007's suggestion) live in
 # checks.wiring; importing it here registers them.

@@ -18,6 +18,7 @@ from zoho_tokens.conf.datacenters import (
     by_accounts_server,
     normalize_origin,
 )
+from zoho_tokens.conf.limits import LimitsSettings, limits_settings
 
 #: Scopes the app needs at the least: CRM data; the field metadata the SDK fetches before it
 #: reads or writes records; and the two reads the SDK makes to find out who a token belongs
@@ -53,6 +54,7 @@ DEFAULTS: dict[str, Any] = {
     "EXTRA_SCOPES": (),
     "INCREMENTAL_CONSENT": "full",
     "SERVICES": {"crm": None},
+    "LIMITS": {},
     "HISTORY_DAYS": 90,
 }
 
@@ -287,6 +289,11 @@ class ZohoTokensSettings:
                 for name, scopes in value.items()
             }
         return {str(name).lower(): None for name in value}
+
+    @property
+    def LIMITS(self) -> LimitsSettings:
+        """How this site keeps within Zoho's limits (:mod:`zoho_tokens.conf.limits`)."""
+        return limits_settings(self._get("LIMITS"))
 
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""

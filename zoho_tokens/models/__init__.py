@@ -16,6 +16,7 @@ from zoho_tokens.accounts.scopes import missing_scopes, parse_scopes, scopes_tex
 from zoho_tokens.models.crypto import keyring
 from zoho_tokens.models.events import Actor, EventKind, TokenEvent
 from zoho_tokens.models.fields import EncryptedSecret, plain_digest
+from zoho_tokens.models.limits import ZohoCallSlot, ZohoLimitFigures
 
 # The token state is defined in token_state; its public classes are imported from here.
 from zoho_tokens.models.state import (
@@ -35,6 +36,8 @@ __all__ = [
     "ReconsentReason",
     "TokenEvent",
     "TokenStatus",
+    "ZohoCallSlot",
+    "ZohoLimitFigures",
     "ZohoToken",
     "ZohoTokenQuerySet",
     "now_ms",

@@ -6,7 +6,10 @@ Internal to :mod:`zoho_tokens.sdk.as_user`. Two SDK ``Token`` classes and one re
 * :class:`StoredToken` names one stored row. Its first authentication uses the row read to
   enter the block (refreshed first if due), every later one reads the row again, so that a
   token revoked while the block runs fails the next call.
-* :func:`retry_rejected_token` is installed as the SDK's request hook (see
+* :func:`retry_rejected_token` is installed as the SDK's request hook. Every call it sends
+  holds a slot of the organisation's cap on CRM calls in flight (:mod:`zoho_tokens.limits`)
+  and reports what the answer says about the limits; a 429 raises
+  :class:`~zoho_tokens.exceptions.ZohoThrottledError`. It is also the hook (see
   :func:`zoho_tokens.sdk.border.install_request_hook`). Zoho can kill an access token before
   its expiry (a changed password, sessions revoked by an admin, the cap of 15 live access
   tokens); the CRM then answers ``401 INVALID_TOKEN``, which the SDK returns as a response
@@ -19,6 +22,7 @@ Internal to :mod:`zoho_tokens.sdk.as_user`. Two SDK ``Token`` classes and one re
 from __future__ import annotations
 
 import logging
+import time
 from typing import Any
 
 import requests
@@ -32,6 +36,8 @@ from zoho_tokens.exceptions import (
     ZohoAPIError,
     ZohoUnavailableError,
 )
+from zoho_tokens.limits.gate import call_slot, organization_of
+from zoho_tokens.limits.observe import after_answer, throttled_error
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.sdk.border import (
     OAuthToken,
@@ -49,8 +55,10 @@ from zoho_tokens.tokens.refresh import ensure_fresh
 
 logger = logging.getLogger(__name__)
 
-#: The CRM's error code for an access token it does not accept (expired, or killed early).
+#: The CRM's error code for an access token it does not accept (expired, or killed early);
+#: other Zoho clients report ``AUTHENTICATION_FAILURE`` answered for the same.
 INVALID_TOKEN = "INVALID_TOKEN"
+DEAD_TOKEN_CODES = frozenset({INVALID_TOKEN, "AUTHENTICATION_FAILURE"})
 SCOPE_MISMATCH = "OAUTH_SCOPE_MISMATCH"
 
 
@@ -155,6 +163,8 @@ class StoredToken(OAuthToken):  # type: ignore[misc]
             self.set_refresh_token(row.refresh_token)
         self.set_expires_in(None if row.expires_at_ms is None else str(row.expires_at_ms))
         self.set_api_domain(row.api_domain)
+        #: The Zoho organisation whose limits this token's calls spend.
+        self.organization = organization_of(row.user_name)
 
     def _read_alias(self) -> str:
         return self._store.using or router.db_for_read(ZohoToken)
@@ -192,7 +202,48 @@ def _refusal_code(response: Any) -> str | None:
 
 
 def _is_invalid_token(response: Any) -> bool:
-    return _refusal_code(response) == INVALID_TOKEN
+    return _refusal_code(response) in DEAD_TOKEN_CODES
+
+
+def _limited_send(send: Any, connector: Any, token: StoredToken) -> Any:
+    """Send within the organisation's cap on CRM calls in flight, and act on what the
+    answer says about the limits (:mod:`zoho_tokens.limits`); a 429 raises
+    ZohoThrottledError, after the delay every worker now waits (an idempotent GET is sent
+    again after it when ``LIMITS["RETRIES"]`` allows)."""
+    organization = token.organization
+    retries = 0
+    while True:
+        with call_slot("crm", organization):
+            response = _send(send, connector)
+        expiry = token.get_expires_in()
+        observed = after_answer(
+            "crm",
+            organization,
+            response.status_code,
+            response.headers,
+            token_id=int(token.get_id()),
+            stored_expiry_ms=int(expiry) if expiry else None,
+        )
+        if not observed.report.throttled:
+            return response
+        limits = zoho_settings.LIMITS
+        if (
+            retries >= limits.retries
+            or connector.request_method != "GET"
+            or (observed.backoff or 0) > limits.max_retry_wait
+        ):
+            code = _json_code(response)
+            raise throttled_error("Zoho CRM", organization, observed, {}, code)
+        retries += 1
+        time.sleep(observed.backoff or 0)
+
+
+def _json_code(response: Any) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return str(body.get("code")) if isinstance(body, dict) and body.get("code") else None
 
 
 def _raise_if_scope_refused(response: Any, token: StoredToken, connector: Any) -> None:
@@ -227,7 +278,7 @@ def retry_rejected_token(connector: Any, send: Any) -> Any:
     token = current_token()
     if not isinstance(token, StoredToken):
         return send()
-    response = _send(send, connector)
+    response = _limited_send(send, connector, token)
     rejected = authorization_token(connector)
     if not rejected or not _is_invalid_token(response):
         _raise_if_scope_refused(response, token, connector)
@@ -236,7 +287,7 @@ def retry_rejected_token(connector: Any, send: Any) -> Any:
     set_authorization_token(connector, token.replace_rejected(rejected))
     if connector.file:
         return response
-    retried = _send(send, connector)
+    retried = _limited_send(send, connector, token)
     if _is_invalid_token(retried):
         raise ZohoAPIError(
             f"Zoho CRM refused token {token.get_id()}'s access token again right after it "

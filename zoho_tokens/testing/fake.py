@@ -20,8 +20,11 @@ from zoho_tokens.testing.books import handlers as books
 from zoho_tokens.testing.browser import follow_consent
 from zoho_tokens.testing.controls import FakeZohoControls
 from zoho_tokens.testing.crm import handlers as crm
+from zoho_tokens.testing.desk.handlers import DeskState
+from zoho_tokens.testing.projects.handlers import ProjectsState
 from zoho_tokens.testing.server.faults import FaultBook
 from zoho_tokens.testing.server.http import HttpRequest, HttpResponse, LoopbackServer
+from zoho_tokens.testing.server.limits import ApiLimits
 from zoho_tokens.testing.server.records import RequestLog
 from zoho_tokens.testing.server.routing import FakeZohoApp
 
@@ -90,6 +93,8 @@ class FakeZoho(FakeZohoControls):
         self._state = AccountsState(self._directory, policy)
         #: Zoho Books: organizations (the first users are admins of one), records, calls.
         self.books = books.BooksState(self._directory.users, self._state.now)
+        #: Zoho Desk and Zoho Projects; the API limits per organisation (cap, credits, latency).
+        self.desk, self.projects, self.limits = DeskState(), ProjectsState(), ApiLimits()
         #: Records per CRM module name; ``leads`` is ``modules["Leads"]``.
         self.modules: dict[str, list[dict[str, Any]]] = {
             "Leads": [dict(lead) for lead in leads] if leads is not None else crm.make_leads()

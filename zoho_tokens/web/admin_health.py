@@ -2,10 +2,14 @@
 
 Used by :class:`zoho_tokens.admin.ZohoTokenAdmin` (a mixin, like the revoking one). The
 dashboard's figures come from :func:`zoho_tokens.health.dashboard_figures` in three queries
-whatever the number of tokens; the chart is SVG drawn here, on the server.
+whatever the number of tokens, and the limits per organisation from
+:func:`zoho_tokens.limits.statuses` in two more (one when Zoho reported none); the chart is
+SVG drawn here, on the server.
 """
 
 from __future__ import annotations
+
+import logging
 
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
@@ -15,10 +19,13 @@ from django.utils.translation import gettext_lazy as _
 
 from zoho_tokens.health.chart import activity_chart
 from zoho_tokens.health.dashboard import dashboard_figures
+from zoho_tokens.limits import LimitStatus, statuses
 from zoho_tokens.models import TokenEvent, ZohoToken
 
 #: How many events the token's page shows, newest first.
 TIMELINE_LENGTH = 50
+
+logger = logging.getLogger(__name__)
 
 STATE_LABELS = {
     "active": _("Active"),
@@ -44,8 +51,8 @@ class HealthAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
             "chart": activity_chart(figures.activity.days, figures.activity.counts),
             "activity": figures.activity,
             "attention": figures.attention,
-            # The per-organisation limits (the "limits" work) plug in here; None hides them.
-            "limits": None,
+            # The per-organisation limits; empty (none reported, or unreadable) hides them.
+            "limits": _limit_statuses(),
         }
         return TemplateResponse(request, "admin/zoho_tokens/zohotoken/dashboard.html", context)
 
@@ -56,3 +63,13 @@ class HealthAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
             .select_related("actor_user")
             .order_by("-at", "-pk")[:TIMELINE_LENGTH]
         )
+
+
+def _limit_statuses() -> list[LimitStatus]:
+    """Every organisation's limits, or none when their store cannot be read (the page about
+    the connections still shows)."""
+    try:
+        return statuses()
+    except Exception:  # the limits' store (a cache, the limiter's connection) is down
+        logger.warning("Zoho limits: the dashboard could not read them.", exc_info=True)
+        return []

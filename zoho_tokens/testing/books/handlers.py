@@ -227,7 +227,10 @@ class BooksState:
         now = self._now()
         org.recent_calls = [t for t in org.recent_calls if t > now - 60]
         if len(org.recent_calls) >= self.per_minute_limit:
-            return self._limited(org, HttpResponse.json(TOO_MANY, status=429))
+            limited = HttpResponse.json(TOO_MANY, status=429)
+            # Seconds until the oldest call of the minute leaves it (this fake's; unrecorded).
+            limited.headers["Retry-After"] = str(max(1, int(org.recent_calls[0] + 61 - now)))
+            return self._limited(org, limited)
         org.recent_calls.append(now)
         org.calls_today += 1
         return None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
+    "AUTHENTICATION_FAILURE",
     "FIELDS_LIMIT_EXCEEDED",
     "FIELDS_PARAM_MISSING",
     "INTERNAL_ERROR",
@@ -20,6 +21,7 @@ __all__ = [
     "MODULE_PARAM_MISSING",
     "PAGINATION_LIMIT_EXCEEDED",
     "SCOPE_MISMATCH",
+    "TOO_MANY_IN_FLIGHT",
     "TOO_MANY_REQUESTS",
     "crm_error",
 ]
@@ -43,6 +45,12 @@ TOO_MANY_REQUESTS = crm_error(
     "You have exceeded the maximum number of API calls allowed per minute.",
     duration=60,
 )
+# The concurrency cap's answer, as a secondary source quotes it (unrecorded).
+TOO_MANY_IN_FLIGHT = crm_error(
+    "TOO_MANY_REQUESTS", "too many requests. please try again after some time"
+)
+# Reported by other Zoho clients for a dead token instead of INVALID_TOKEN (message inferred).
+AUTHENTICATION_FAILURE = crm_error("AUTHENTICATION_FAILURE", "Authentication failed")
 INVALID_METHOD = crm_error(
     "INVALID_REQUEST_METHOD", "The http request method type is not a valid one"
 )

@@ -25,6 +25,8 @@ Endpoint = Literal["auth", "token", "refresh", "exchange", "revoke", "crm"]
 #:                     :attr:`FakeZoho.trickle_seconds` (headers at once).
 #: ``"invalid_code"``  Zoho's ``{"error": "invalid_code"}`` (on CRM: 401 ``INVALID_TOKEN``;
 #:                     on revoke: 400 failure), whatever the request carried.
+#: ``"auth_failure"``  CRM only: 401 ``AUTHENTICATION_FAILURE``, which other Zoho clients
+#:                     report answered instead of ``INVALID_TOKEN`` for a dead token.
 #: ``"throttle"``      Zoho's ``{"error": "Access Denied"}`` throttle answer (on CRM: 429).
 #: ``"down"``          close the connection without answering; nothing is processed.
 #: ``"lost"``          process the request normally (codes spent, tokens issued), then close
@@ -37,6 +39,7 @@ FaultKind = Literal[
     "slow",
     "trickle",
     "invalid_code",
+    "auth_failure",
     "throttle",
     "down",
     "lost",
@@ -46,7 +49,9 @@ ENDPOINTS: tuple[str, ...] = get_args(Endpoint)
 FAULT_KINDS: tuple[str, ...] = get_args(FaultKind)
 
 # Zoho's authorization page has no JSON error vocabulary to imitate.
-_UNSUPPORTED = {("auth", "invalid_code"), ("auth", "throttle")}
+_UNSUPPORTED = {("auth", "invalid_code"), ("auth", "throttle")} | {
+    (endpoint, "auth_failure") for endpoint in ("auth", "token", "refresh", "exchange", "revoke")
+}
 
 
 @dataclass

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING
 
 from zoho_tokens.testing.accounts import consent as pages
@@ -39,6 +40,8 @@ _PROXY_BAD_REQUEST_PAGE = (
     "<html><head><title>400 Bad Request</title></head><body>"
     "<h1>400 Bad Request</h1><hr>nginx</body></html>"
 )
+#: The offset the fake's users live in (``X-Accesstoken-Reset`` carries the user's offset).
+_USER_OFFSET = timezone(timedelta(hours=-7))
 _GRANT_ENDPOINTS = {"authorization_code": "exchange", "refresh_token": "refresh"}
 
 
@@ -97,6 +100,10 @@ class FakeZohoApp:
             return _Route({"crm"}, "crm", self._crm)
         if path.startswith("/books/"):
             return _Route({"books"}, "books", self._books)
+        if path.startswith("/api/v1/"):
+            return _Route({"desk"}, "desk", self._desk)
+        if path.startswith("/api/v3/"):
+            return _Route({"projects"}, "projects", self._projects)
         return None
 
     def _run(self, route: _Route, request: HttpRequest) -> HttpResponse:
@@ -105,7 +112,7 @@ class FakeZohoApp:
             return HttpResponse.dropped()
         fault = self._faults.take(route.endpoints)
         if fault is None:
-            return route.handler(request)
+            return self._within_limits(route, request)
         if fault.kind == "slow":
             if not self._sleep(self._fake.slow_seconds):
                 return HttpResponse.dropped()
@@ -139,6 +146,8 @@ class FakeZohoApp:
             if family == "revoke":
                 return HttpResponse.json({"error": "invalid_token", "status": "failure"}, 400)
             return HttpResponse.json(OAuthError("invalid_code").payload())
+        if kind == "auth_failure":
+            return HttpResponse.json(crm_errors.AUTHENTICATION_FAILURE, status=401)
         if kind == "throttle":
             if is_crm:
                 answer = HttpResponse.json(crm_errors.TOO_MANY_REQUESTS, status=429)
@@ -157,7 +166,64 @@ class FakeZohoApp:
             pages.render_error_page("not_found", f"Nothing at {request.path}"), status=404
         )
 
-    # -- the service APIs (crm.py, books.py) ---------------------------------------------
+    # -- the service APIs (crm.py, books.py, desk, projects) ---------------------------------
+
+    def _within_limits(self, route: _Route, request: HttpRequest) -> HttpResponse:
+        """Answer an API call within its organisation's limits (:mod:`.limits`)."""
+        key = self._limits_key(route.family, request)
+        if key is None:
+            return route.handler(request)
+        limits = self._fake.limits
+        now = self._state.now()
+        admission = limits.enter(
+            key, crm=route.family == "crm", seconds_left_today=86400 - now % 86400
+        )
+        if not admission.admitted:
+            refused = HttpResponse.json(crm_errors.TOO_MANY_IN_FLIGHT, status=429)
+            refused.headers["Retry-After"] = str(admission.retry_after)
+            return refused
+        try:
+            if limits.latency and not self._sleep(limits.latency):
+                return HttpResponse.dropped()
+            response = route.handler(request)
+        finally:
+            limits.leave(key)
+        if route.family == "crm":
+            response.headers.update(limits.credits_header(key))
+            response.headers.update(self._token_reset(request))
+        return response
+
+    def _limits_key(self, family: str, request: HttpRequest) -> str | None:
+        """``"<service>:<organisation>"`` of an API call; None when it names none."""
+        organization: str | None = None
+        if family == "crm":
+            access = self._state.resolve(crm.bearer_token(request))
+            organization = access.user.zgid if access is not None else None
+        elif family == "books":
+            organization = request.query.get("organization_id")
+        elif family == "desk":
+            organization = request.header("orgId")
+        elif family == "projects":
+            organization = self._fake.projects.portal_of(request.path)
+        return f"{family}:{organization}" if organization else None
+
+    def _token_reset(self, request: HttpRequest) -> dict[str, str]:
+        """CRM's ``X-Accesstoken-Reset``: when the access token used expires, in the user's
+        offset (recorded; the fake's users live at UTC-7)."""
+        access = self._state.resolve(crm.bearer_token(request))
+        if access is None:
+            return {}
+        left = access.expires_at - self._state.now()
+        when = datetime.now(_USER_OFFSET) + timedelta(seconds=left)
+        return {"X-Accesstoken-Reset": when.isoformat(timespec="seconds")}
+
+    def _desk(self, request: HttpRequest) -> HttpResponse:
+        token = crm.bearer_token(request)
+        return self._fake.desk.handle(request, self._state.resolve(token))
+
+    def _projects(self, request: HttpRequest) -> HttpResponse:
+        token = crm.bearer_token(request)
+        return self._fake.projects.handle(request, self._state.resolve(token))
 
     def _record_crm_call(self, request: HttpRequest) -> None:
         token = crm.bearer_token(request)

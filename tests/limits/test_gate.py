@@ -1,0 +1,183 @@
+"""The cap on calls in flight (``zoho_tokens.limits.gate``), in the database and in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from tests.limits.conftest import use_limits
+from tests.multiproc import run_in_threads
+from zoho_tokens.exceptions import ZohoThrottledError
+from zoho_tokens.limits import acall_slot, after_answer, call_slot, status
+from zoho_tokens.limits.stores import slot_store
+from zoho_tokens.models import ZohoCallSlot
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("limits_store")]
+
+ORG = "700000001"
+
+
+def hold_for(seconds: float) -> int:
+    """Take a CRM slot of ORG, hold it ``seconds``; the slot's number."""
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+        time.sleep(seconds)
+        return slot.number
+
+
+def test_calls_beyond_the_cap_fail_naming_it_once_the_wait_is_over(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=3, WAIT=0.3)
+
+    outcomes = run_in_threads(hold_for, (1.5,), 5)
+
+    held = sorted(o.value for o in outcomes if o.error is None)
+    refused = [o.error for o in outcomes if o.error is not None]
+    assert held == [0, 1, 2]
+    assert len(refused) == 2
+    assert all("ZohoThrottledError" in e and "3 calls to crm" in e for e in refused)
+
+
+def test_a_call_waits_for_a_slot_to_free_up(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=10)
+    holder = threading.Thread(target=hold_for, args=(0.5,))
+    holder.start()
+    time.sleep(0.1)
+
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+        assert slot.waited >= 0.2
+    holder.join()
+
+
+def test_slots_are_per_organisation_and_service(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=0)
+
+    with (
+        call_slot("crm", ORG),
+        call_slot("books", ORG),
+        call_slot("crm", "800000002"),
+        pytest.raises(ZohoThrottledError),
+        call_slot("crm", ORG),
+    ):
+        pass
+
+
+def test_a_slot_left_by_a_dead_worker_expires(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=0, SLOT_TTL=1)
+    limits = settings.ZOHO_TOKENS["LIMITS"]
+    store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
+    # A worker took the only slot and died: nobody will release it.
+    assert store.try_take("crm:" + ORG, 1, "dead-worker", 1).number == 0
+    with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
+        pass
+
+    time.sleep(2.1)  # past the slot's life (the cache counts whole seconds)
+
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+
+
+def test_a_429_makes_every_call_fail_at_once_while_its_delay_outlasts_the_wait(
+    settings: Any,
+) -> None:
+    use_limits(settings, CONCURRENCY=4, WAIT=1)
+    after_answer("crm", ORG, 429, {"Retry-After": "30"})
+
+    started = time.monotonic()
+    with pytest.raises(ZohoThrottledError) as raised, call_slot("crm", ORG):
+        pass
+
+    assert time.monotonic() - started < 0.5
+    assert raised.value.error == "backoff"
+    assert 28 < raised.value.retry_after <= 30
+    assert status(ORG).backoff_until is not None
+
+
+def test_a_short_back_off_is_waited_out(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=4, WAIT=5)
+    after_answer("crm", ORG, 429, {"Retry-After": "1"})
+
+    started = time.monotonic()
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+
+    assert 0.8 < time.monotonic() - started < 4
+
+
+def test_a_call_in_flight_ending_does_not_lift_the_back_off(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=0)
+    # A delay shorter than the slot's own life: the slot must still not free up early.
+    with call_slot("crm", ORG):
+        after_answer("crm", ORG, 429, {"Retry-After": "3"})
+
+    with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
+        pass
+
+
+def test_a_429_without_a_delay_backs_off_the_default(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=2, WAIT=0, DEFAULT_BACKOFF=20)
+
+    observed = after_answer("crm", ORG, 429, {})
+
+    assert observed.backoff == 20
+    with pytest.raises(ZohoThrottledError) as raised, call_slot("crm", ORG):
+        pass
+    assert 18 < raised.value.retry_after <= 20
+
+
+def test_async_calls_wait_for_slots_too(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=2, WAIT=10)
+    in_flight = 0
+    most = 0
+
+    async def one() -> None:
+        nonlocal in_flight, most
+        async with acall_slot("crm", ORG) as slot:
+            assert slot is not None
+            in_flight += 1
+            most = max(most, in_flight)
+            await asyncio.sleep(0.2)
+            in_flight -= 1
+
+    async def main() -> None:
+        await asyncio.gather(*(one() for _ in range(5)))
+
+    started = time.monotonic()
+    asyncio.run(main())
+
+    assert most == 2
+    assert time.monotonic() - started >= 0.55  # three rounds of 0.2 s
+
+
+def test_every_slot_is_freed_when_the_calls_end(settings: Any, limits_store: str) -> None:
+    use_limits(settings, CONCURRENCY=3)
+    with call_slot("crm", ORG), call_slot("crm", ORG):
+        assert status(ORG).in_flight == 2
+
+    assert status(ORG).in_flight == 0
+    if limits_store == "database":
+        assert not ZohoCallSlot.objects.exists()
+
+
+def test_a_block_that_raises_frees_its_slot(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=0)
+
+    def failing_call() -> None:
+        raise RuntimeError("the call failed")
+
+    with pytest.raises(RuntimeError), call_slot("crm", ORG):
+        failing_call()
+
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+
+
+def test_limits_switched_off_take_no_slot(settings: Any) -> None:
+    use_limits(settings, ENABLED=False, CONCURRENCY=1, WAIT=0)
+
+    with call_slot("crm", ORG) as first, call_slot("crm", ORG) as second:
+        assert (first, second) == (None, None)

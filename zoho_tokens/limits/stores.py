@@ -1,0 +1,251 @@
+"""Where the slots of calls in flight live: the database (default) or Django's cache.
+
+Both stores do the same four things, each in as few round trips as they can:
+
+* :meth:`try_take`: take a free slot below the cap (a random one first: far below the cap,
+  one round trip), else report until when a back-off holds the slots;
+* :meth:`release`: free the slot, if it is still this call's;
+* :meth:`hold_all`: a back-off, when Zoho asked every worker to wait: every slot below
+  the cap is held until then, so no worker starts a call, and no extra read per call is
+  needed to know it;
+* :meth:`occupied`: the slots held now (for :func:`zoho_tokens.limits.status`).
+
+A slot that outlives its expiry (its worker died) is free again: the database store takes
+the expired row over, the cache lets the key expire.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from django.core.cache import caches
+from django.db.backends.base.base import BaseDatabaseWrapper
+
+from zoho_tokens.limits.connection import connection_for, execute, fetch, insert_ignoring_conflict
+from zoho_tokens.models import ZohoCallSlot, now_ms
+
+__all__ = ["BACKOFF", "CacheSlots", "DatabaseSlots", "Held", "SlotStore", "Taken"]
+
+#: The holder of every slot while Zoho asked us to wait.
+BACKOFF = "backoff"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What :meth:`SlotStore.try_take` found: the slot number taken (None: every slot is
+    held), and until when a back-off holds the slots (epoch ms, 0: none)."""
+
+    number: int | None
+    backoff_until_ms: int = 0
+
+
+@dataclass(frozen=True)
+class Held:
+    """One slot held now."""
+
+    number: int
+    holder: str
+    expires_at_ms: int
+
+
+class SlotStore(Protocol):
+    """The slots of every organisation's services, shared by every worker."""
+
+    def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken: ...
+    def release(self, key: str, number: int, holder: str) -> None: ...
+    def hold_all(self, key: str, cap: int, until_ms: int) -> None: ...
+    def occupied(self, key: str, cap: int) -> list[Held]: ...
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]: ...
+
+
+_TAKE_OVER = (
+    "UPDATE {table} SET holder = %s, expires_at_ms = %s "
+    "WHERE slot_key = %s AND number = %s AND expires_at_ms <= %s"
+)
+_HELD = (
+    "SELECT number, holder, expires_at_ms FROM {table} WHERE slot_key = %s AND expires_at_ms > %s"
+)
+_ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE expires_at_ms > %s"
+_RELEASE = "DELETE FROM {table} WHERE slot_key = %s AND number = %s AND holder = %s"
+# A call's slot becomes the back-off's too (its release then frees nothing); a shorter
+# back-off is lengthened, a longer one kept.
+_HOLD_ALL = (
+    "UPDATE {table} SET holder = %s, expires_at_ms = %s "
+    "WHERE slot_key = %s AND number < %s AND (holder <> %s OR expires_at_ms < %s)"
+)
+
+
+def _order(cap: int) -> list[int]:
+    numbers = list(range(cap))
+    random.shuffle(numbers)
+    return numbers
+
+
+class DatabaseSlots:
+    """Slots as rows of :class:`~zoho_tokens.models.ZohoCallSlot` (see the model)."""
+
+    def __init__(self, using: str) -> None:
+        self.using = using
+        self.table = ZohoCallSlot._meta.db_table
+
+    def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken:
+        """Take a free (or expired) slot below ``cap`` for ``ttl`` seconds."""
+        connection = connection_for(self.using)
+        now = now_ms()
+        expires = now + int(ttl * 1000)
+        first = random.randrange(cap)  # noqa: S311  (spreading calls over slots)
+        if self._take(connection, key, first, holder, now, expires):
+            return Taken(first)
+        held = self._held(connection, key, now)
+        backoff = max((h.expires_at_ms for h in held if h.holder == BACKOFF), default=0)
+        if backoff:
+            return Taken(None, backoff)
+        busy = {h.number for h in held} | {first}
+        for number in _order(cap):
+            if number not in busy and self._take(connection, key, number, holder, now, expires):
+                return Taken(number)
+        return Taken(None)
+
+    def _take(
+        self,
+        connection: BaseDatabaseWrapper,
+        key: str,
+        number: int,
+        holder: str,
+        now: int,
+        expires: int,
+    ) -> bool:
+        columns = ("slot_key", "number", "holder", "expires_at_ms")
+        if insert_ignoring_conflict(
+            connection, self.table, columns, (key, number, holder, expires)
+        ):
+            return True
+        # Taken, or left behind by a worker that died: an expired slot is taken over.
+        values = (holder, expires, key, number, now)
+        return execute(connection, _TAKE_OVER, self.table, values) == 1
+
+    def _held(self, connection: BaseDatabaseWrapper, key: str, now: int) -> list[Held]:
+        rows = fetch(connection, _HELD, self.table, (key, now))
+        return [Held(int(n), str(h), int(e)) for n, h, e in rows]
+
+    def release(self, key: str, number: int, holder: str) -> None:
+        """Delete the slot's row, unless another holder (a back-off) has it now."""
+        connection = connection_for(self.using)
+        execute(connection, _RELEASE, self.table, (key, number, holder))
+
+    def hold_all(self, key: str, cap: int, until_ms: int) -> None:
+        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""
+        connection = connection_for(self.using)
+        columns = ("slot_key", "number", "holder", "expires_at_ms")
+        for number in range(cap):
+            insert_ignoring_conflict(
+                connection, self.table, columns, (key, number, BACKOFF, until_ms)
+            )
+        values = (BACKOFF, until_ms, key, cap, BACKOFF, until_ms)
+        execute(connection, _HOLD_ALL, self.table, values)
+
+    def occupied(self, key: str, cap: int) -> list[Held]:
+        """The slots of ``key`` held now (any number: a cap lowered since is seen too)."""
+        return self._held(connection_for(self.using), key, now_ms())
+
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]:
+        """The slots held now of each key of ``caps``, in one query (the table holds at
+        most a cap of rows per key, and expired ones)."""
+        found: dict[str, list[Held]] = {key: [] for key in caps}
+        for key, n, h, e in fetch(connection_for(self.using), _ALL_HELD, self.table, (now_ms(),)):
+            if key in found:
+                found[key].append(Held(int(n), str(h), int(e)))
+        return found
+
+
+class CacheSlots:
+    """Slots as keys of Django's cache ``alias`` (``cache.add`` is atomic: Redis ``SET NX``,
+    Memcached ``add``). A key's value is ``"<holder>|<expiry ms>"``."""
+
+    def __init__(self, alias: str) -> None:
+        self.alias = alias
+
+    @staticmethod
+    def _key(key: str, number: int) -> str:
+        return f"zoho_tokens:slot:{key}:{number}"
+
+    def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken:
+        """Add a key for a free slot below ``cap``, living ``ttl`` seconds."""
+        cache = caches[self.alias]
+        expires = now_ms() + int(ttl * 1000)
+        value = f"{holder}|{expires}"
+        timeout = math.ceil(ttl)
+        first = random.randrange(cap)  # noqa: S311  (spreading calls over slots)
+        if cache.add(self._key(key, first), value, timeout):
+            return Taken(first)
+        held = self._read(key, cap)
+        backoff = max((h.expires_at_ms for h in held if h.holder == BACKOFF), default=0)
+        if backoff > now_ms():
+            return Taken(None, backoff)
+        busy = {h.number for h in held} | {first}
+        for number in _order(cap):
+            if number not in busy and cache.add(self._key(key, number), value, timeout):
+                return Taken(number)
+        return Taken(None)
+
+    def _read(self, key: str, cap: int) -> list[Held]:
+        values = caches[self.alias].get_many([self._key(key, n) for n in range(cap)])
+        held = []
+        for number in range(cap):
+            value = values.get(self._key(key, number))
+            if isinstance(value, str) and "|" in value:
+                holder, _, expires = value.rpartition("|")
+                held.append(Held(number, holder, int(expires)))
+        return held
+
+    def release(self, key: str, number: int, holder: str) -> None:
+        """Delete the slot's key if it is still this call's (a back-off may hold it now)."""
+        cache = caches[self.alias]
+        name = self._key(key, number)
+        value = cache.get(name)
+        if isinstance(value, str) and value.rpartition("|")[0] == holder:
+            cache.delete(name)
+
+    def hold_all(self, key: str, cap: int, until_ms: int) -> None:
+        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""
+        current = max(
+            (h.expires_at_ms for h in self._read(key, cap) if h.holder == BACKOFF), default=0
+        )
+        if current >= until_ms:
+            return
+        timeout = max(1, math.ceil((until_ms - now_ms()) / 1000))
+        caches[self.alias].set_many(
+            {self._key(key, n): f"{BACKOFF}|{until_ms}" for n in range(cap)}, timeout
+        )
+
+    def occupied(self, key: str, cap: int) -> list[Held]:
+        """The slots of ``key`` held now (the first ``cap`` numbers)."""
+        return self.occupied_many({key: cap})[key]
+
+    def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]:
+        """The slots held now of each key of ``caps`` (its first ``cap`` numbers), in one
+        round trip to the cache."""
+        names = {self._key(key, n): (key, n) for key, cap in caps.items() for n in range(cap)}
+        values = caches[self.alias].get_many(list(names))
+        found: dict[str, list[Held]] = {key: [] for key in caps}
+        now = now_ms()
+        for name, (key, number) in names.items():
+            value = values.get(name)
+            if isinstance(value, str) and "|" in value:
+                holder, _, expires = value.rpartition("|")
+                if int(expires) > now:
+                    found[key].append(Held(number, holder, int(expires)))
+        return found
+
+
+def slot_store(store: str, alias: str) -> SlotStore:
+    """The slot store ``ZOHO_TOKENS["LIMITS"]`` names (``alias``: the cache's)."""
+    if store == "cache":
+        return CacheSlots(alias)
+    from django.db import router
+
+    return DatabaseSlots(router.db_for_write(ZohoCallSlot))

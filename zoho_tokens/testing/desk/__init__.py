@@ -1,0 +1,1 @@
+"""The fake Zoho Desk API."""

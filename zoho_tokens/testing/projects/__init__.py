@@ -1,0 +1,1 @@
+"""The fake Zoho Projects API (v3)."""
