@@ -39,6 +39,7 @@ __all__ = [
     "error_for",
     "is_dead_token",
     "missing_scope_error",
+    "rate_limit_headers",
     "read_error",
     "refused_after_refresh",
 ]
