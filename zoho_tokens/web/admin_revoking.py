@@ -97,7 +97,7 @@ class RevokingAdminMixin(_ModelAdmin):
     """
 
     def response_action(
-        self, request: HttpRequest, queryset: QuerySet[ZohoToken]
+        self, request: HttpRequest, queryset: QuerySet[ZohoToken], *args: Any, **kwargs: Any
     ) -> HttpResponse | None:
         """Run an action on the selected tokens, keeping only the selected ids that are ids
         (ASCII digits, within a ``bigint``): Django filters by them as posted, so ``"²"`` or
@@ -108,7 +108,8 @@ class RevokingAdminMixin(_ModelAdmin):
             posted = request.POST.copy()
             posted.setlist(helpers.ACTION_CHECKBOX_NAME, valid)
             request.POST = posted  # type: ignore[assignment]  # a mutable copy, as Django's
-        return super().response_action(request, queryset)
+        # Django 6.1 passes more (``action_location``): handed on as given.
+        return super().response_action(request, queryset, *args, **kwargs)
 
     @admin.action(description=_("Revoke selected tokens"), permissions=["change"])
     def revoke_selected(
