@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.db import connection, connections
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet, now_ms
 from zoho_tokens.models.crypto import keyring
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
@@ -93,3 +93,17 @@ def found_by_refresh_token(client_id: str, client_secret: str, refresh_token: st
     return DjangoTokenStore().find_token(
         OAuthToken(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token)
     )
+
+
+def token_with_secrets(
+    n: int, client_id: str, client_secret: str, secrets: dict[str, str]
+) -> ZohoToken:
+    """A saved token of the Zoho user ``user<n>``, valid for an hour, holding
+    ``client_secret`` and ``secrets`` (field name -> value), encrypted with the keys set now."""
+    token = ZohoToken(client_id=client_id, expires_at_ms=now_ms() + 3_600_000)
+    token.set_user_name(f"user{n}@example.com:700000001")
+    token.client_secret = client_secret
+    for name, value in secrets.items():
+        setattr(token, name, value)
+    token.save()
+    return token

@@ -34,16 +34,6 @@ def _failed_call(row: ZohoToken) -> Any:
     raise AssertionError("the call did not fail")
 
 
-def test_the_debug_page_of_a_failed_call_shows_no_access_token(
-    fake_zoho: FakeZoho, settings
-) -> None:
-    access_token, html, text = _access_token_and_pages(fake_zoho, settings, _failed_call)
-
-    assert len(access_token) > 10
-    assert access_token not in html, "\n---\n".join(_where(html, access_token))
-    assert access_token not in text
-
-
 def _debug_pages(info: Any) -> tuple[str, str]:
     """Django's technical 500 page for ``info``, as HTML and as text."""
     request = RequestFactory().get("/org/")
@@ -101,11 +91,20 @@ def _failed_async_call(row: ZohoToken) -> Any:
     raise AssertionError("the call did not fail")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_debug_page_of_a_failed_async_call_shows_no_access_token(
-    fake_zoho: FakeZoho, settings
+@pytest.mark.parametrize(
+    "fail",
+    [
+        pytest.param(_failed_call, id="call"),
+        pytest.param(
+            _failed_async_call, id="async_call", marks=pytest.mark.django_db(transaction=True)
+        ),
+    ],
+)
+def test_the_debug_page_of_a_failed_call_shows_no_access_token(
+    fake_zoho: FakeZoho, settings: Any, fail: Any
 ) -> None:
-    access_token, html, _ = _access_token_and_pages(fake_zoho, settings, _failed_async_call)
+    access_token, html, text = _access_token_and_pages(fake_zoho, settings, fail)
 
     assert len(access_token) > 10
     assert access_token not in html, "\n---\n".join(_where(html, access_token))
+    assert access_token not in text

@@ -47,6 +47,17 @@ def live_refresh_tokens(fake_zoho: FakeZoho) -> int:
     return sum(1 for refresh in fake_zoho.refresh_tokens if refresh.active)
 
 
+def transferred_from_alice_to_bob(
+    fake_zoho: FakeZoho, alice_user: Any, bob_user: Any, settings: Any
+) -> ZohoToken:
+    """With transfers allowed, alice connects a Zoho account, then bob the same one; alice's
+    row (as it was before the transfer)."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
+    row = connect(fake_zoho, user=alice_user).token
+    connect(fake_zoho, user=bob_user)
+    return row
+
+
 def the_only_live_row(fake_zoho: FakeZoho, refresh_token: str) -> ZohoToken:
     """The one row, which must hold ``refresh_token``, the one refresh token alive at Zoho."""
     row = ZohoToken.objects.get()
@@ -270,10 +281,7 @@ def test_a_transfer_when_allowed_moves_the_row_and_says_so(
 def test_a_transfer_is_written_in_the_admin_history(
     fake_zoho: FakeZoho, alice_user, bob_user, settings
 ) -> None:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
-    row = connect(fake_zoho, user=alice_user).token
-
-    connect(fake_zoho, user=bob_user)
+    row = transferred_from_alice_to_bob(fake_zoho, alice_user, bob_user, settings)
 
     (entry,) = LogEntry.objects.filter(object_id=str(row.pk))
     assert entry.user_id == bob_user.pk
@@ -349,10 +357,7 @@ def test_a_transfer_is_a_moved_event_in_the_token_s_history(
 ) -> None:
     from zoho_tokens.models import TokenEvent
 
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
-    row = connect(fake_zoho, user=alice_user).token
-
-    connect(fake_zoho, user=bob_user)
+    row = transferred_from_alice_to_bob(fake_zoho, alice_user, bob_user, settings)
 
     kinds = list(
         TokenEvent.objects.filter(token_id=row.pk).order_by("pk").values_list("kind", "outcome")

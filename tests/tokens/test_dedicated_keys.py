@@ -12,8 +12,8 @@ from django.core.checks import run_checks
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS
 
-from tests.helpers import found_by_refresh_token
-from zoho_tokens.models import ZohoToken, now_ms
+from tests.helpers import found_by_refresh_token, token_with_secrets
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.models.crypto import Keyring, derive_fernet_key
 from zoho_tokens.models.state import SECRET_COLUMNS
 
@@ -48,13 +48,7 @@ def under_secret_keys(settings) -> list[ZohoToken]:
     tokens = []
     for n, secret_key in enumerate(["current-secret", "current-secret", "older-secret"]):
         use_secret_key_only(settings, secret_key)
-        token = ZohoToken(client_id=CLIENT_ID, expires_at_ms=now_ms() + 3_600_000)
-        token.set_user_name(f"user{n}@example.com:700000001")
-        token.client_secret = CLIENT_SECRET
-        for name, value in secrets_of(n).items():
-            setattr(token, name, value)
-        token.save()
-        tokens.append(token)
+        tokens.append(token_with_secrets(n, CLIENT_ID, CLIENT_SECRET, secrets_of(n)))
     use_secret_key_only(settings, "current-secret", "older-secret")
     use_dedicated_keys(settings, DEDICATED)
     return tokens
