@@ -58,32 +58,21 @@ $(VENV)/.installed: $(VENV)/.created pyproject.toml
 
 venv: $(VENV)/.installed
 
-# The `dev` extra adds nox, mypy + django-stubs, build and pre-commit (with the `browser`
-# extra, so that mypy sees Playwright's types).
-$(VENV)/.dev-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[dev,browser]"
-	touch $@
-
 dev-venv: $(VENV)/.dev-installed
 
-# The browser tests: Playwright.
-$(VENV)/.browser-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[test,browser]"
-	touch $@
+# The extras of each stamp $(VENV)/.<name>-installed, on top of the test suite's:
+# dev: nox, mypy + django-stubs, build and pre-commit (with the `browser` extra, so that mypy
+# sees Playwright's types); browser: the browser tests' Playwright; bench: the driver the SDK's
+# DBStore needs (mysql-connector-python) and pyinstrument; docs: Sphinx, the furo theme and MyST
+# (Markdown pages); load: gunicorn, to serve the example project (make loadtest).
+EXTRAS_dev := dev,browser
+EXTRAS_browser := test,browser
+EXTRAS_bench := bench
+EXTRAS_docs := docs
+EXTRAS_load := load
 
-# make bench: the driver the SDK's DBStore needs (mysql-connector-python) and pyinstrument.
-$(VENV)/.bench-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[bench]"
-	touch $@
-
-# make docs: Sphinx, the furo theme and MyST (Markdown pages).
-$(VENV)/.docs-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[docs]"
-	touch $@
-
-# make loadtest: gunicorn, to serve the example project.
-$(VENV)/.load-installed: $(VENV)/.installed pyproject.toml
-	$(PY) -m pip install --quiet -e ".[load]"
+$(VENV)/.%-installed: $(VENV)/.installed pyproject.toml
+	$(PY) -m pip install --quiet -e ".[$(EXTRAS_$*)]"
 	touch $@
 
 # -- the steps of make test ---------------------------------------------------------------------

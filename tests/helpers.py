@@ -4,15 +4,20 @@ found by a secret's value."""
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from io import StringIO
 
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, connections
 from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet
+from zoho_tokens.models import ZohoToken, ZohoTokenQuerySet, now_ms
 from zoho_tokens.models.crypto import keyring
+from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
+from zoho_tokens.tokens.lock import token_lock
 
 REFUSING_TRIGGER = "zoho_tokens_test_refuse"
 
@@ -57,3 +62,48 @@ def rows_with_secret(name: str, value: str) -> ZohoTokenQuerySet:
     """Rows whose secret ``name`` equals ``value``, matched by keyed digest under every
     configured key (so rows not yet re-encrypted by a key rotation still match)."""
     return ZohoToken.objects.filter(**{f"{name}_digest__in": keyring().digests(value)})
+
+
+@contextmanager
+def lock_held_elsewhere(pk: int) -> Iterator[None]:
+    """Hold the refresh lock of token ``pk`` in another thread (as a worker stuck refreshing
+    would) until the block ends."""
+    holding, release = threading.Event(), threading.Event()
+
+    def hold_the_lock() -> None:
+        try:
+            with token_lock(pk, "default", wait=10):
+                holding.set()
+                release.wait(30)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_the_lock)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        yield
+    finally:
+        release.set()
+        holder.join()
+
+
+def found_by_refresh_token(client_id: str, client_secret: str, refresh_token: str) -> OAuthToken:
+    """The token the SDK's store finds for ``refresh_token`` (as the SDK looks one up)."""
+    return DjangoTokenStore().find_token(
+        OAuthToken(client_id=client_id, client_secret=client_secret, refresh_token=refresh_token)
+    )
+
+
+def token_with_secrets(
+    n: int, client_id: str, client_secret: str, secrets: dict[str, str]
+) -> ZohoToken:
+    """A saved token of the Zoho user ``user<n>``, valid for an hour, holding
+    ``client_secret`` and ``secrets`` (field name -> value), encrypted with the keys set now."""
+    token = ZohoToken(client_id=client_id, expires_at_ms=now_ms() + 3_600_000)
+    token.set_user_name(f"user{n}@example.com:700000001")
+    token.client_secret = client_secret
+    for name, value in secrets.items():
+        setattr(token, name, value)
+    token.save()
+    return token

@@ -57,6 +57,13 @@ def expire(token: ZohoToken) -> None:
     ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
 
 
+def page_text(browser: Client, path: str, status: int) -> str:
+    """The page at ``path``, which must answer ``status``."""
+    response = browser.get(path)
+    assert response.status_code == status
+    return str(response.content.decode())
+
+
 def test_connected_user_sees_their_leads(browser: Client, fake_zoho: FakeZoho, connected) -> None:
     response = browser.get("/leads/")
     assert response.status_code == 200
@@ -170,10 +177,7 @@ def test_throttled_refresh_is_a_503_page(
     expire(connected)
     accounts_throttle(fake_zoho)
 
-    response = browser.get("/leads/")
-
-    assert response.status_code == 503
-    assert "Zoho is limiting how often" in response.content.decode()
+    assert "Zoho is limiting how often" in page_text(browser, "/leads/", status=503)
 
 
 def test_throttle_in_another_language_is_a_503_page(
@@ -224,10 +228,7 @@ def test_connected_user_sees_their_books_estimates(
         {"estimate_id": "1", "estimate_number": "EST-00001", "customer_name": "Cobol Systems"}
     )
 
-    response = browser.get("/estimates/")
-
-    assert response.status_code == 200
-    assert "Cobol Systems" in response.content.decode()
+    assert "Cobol Systems" in page_text(browser, "/estimates/", status=200)
 
 
 def test_the_books_page_calls_books_as_the_user(

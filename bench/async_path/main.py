@@ -44,18 +44,23 @@ class ServerRun:
     rss_mb: float
 
 
+def bench_parser(doc: str | None, output_help: str) -> argparse.ArgumentParser:
+    """The options every async-path bench takes (``--quick``, ``--output``), described by the
+    first line of ``doc``."""
+    parser = argparse.ArgumentParser(description=(doc or "").splitlines()[0])
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--output", default="", help=output_help)
+    return parser
+
+
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = bench_parser(
+        __doc__, "Markdown file (default docs/benchmarks-async.md; none with --quick)"
+    )
     parser.add_argument("--clients", type=int, default=200)
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--latency", type=float, default=0.2)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument(
-        "--output",
-        default="",
-        help="Markdown file (default docs/benchmarks-async.md; none with --quick)",
-    )
     args, _others = parser.parse_known_args(argv)  # make bench passes bench.run's too
     if args.quick:
         args.seconds = min(args.seconds, 6.0)

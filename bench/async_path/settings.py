@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import os
 
+from bench.loadtest.database import pointed_at
+
 SECRET_KEY = "async-bench-not-secret"
 DEBUG = False
 USE_TZ = True
@@ -25,12 +27,11 @@ DATABASES = {
     }
 }
 _zoho = os.environ.get("ASYNC_BENCH_ZOHO", "http://127.0.0.1:1")
-ZOHO_TOKENS = {
-    "CLIENT_ID": "1000.LOADTESTCLIENTFAKEZOHO000",
-    "CLIENT_SECRET": "load-test-client-secret-for-the-fake-zoho",
-    "ACCOUNTS_URL": _zoho,
-    "API_DOMAIN": _zoho,
-    "ENCRYPTION_KEYS": ["Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="],
-    "HTTP_TIMEOUT": 30,
-    "SDK_RESOURCE_PATH": os.environ.get("ASYNC_BENCH_RESOURCES", "async-bench-sdk"),
-}
+ZOHO_TOKENS = pointed_at(
+    _zoho,
+    "1000.LOADTESTCLIENTFAKEZOHO000",
+    "load-test-client-secret-for-the-fake-zoho",
+    ENCRYPTION_KEYS=["Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="],
+    HTTP_TIMEOUT=30,
+    SDK_RESOURCE_PATH=os.environ.get("ASYNC_BENCH_RESOURCES", "async-bench-sdk"),
+)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from celery import Celery
 
-from bench.async_path.main import _connect_users
+from bench.async_path.main import _connect_users, bench_parser
 from bench.async_path.servers import REPO, FakeProcess, bench_env
 from bench.celery_path.app import BROKER_URL
 
@@ -25,16 +25,13 @@ TARGET = 1.1
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = bench_parser(
+        __doc__,
+        "Markdown file to append to (default docs/benchmarks-async.md; none with --quick)",
+    )
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--tasks", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--quick", action="store_true")
-    parser.add_argument(
-        "--output",
-        default="",
-        help="Markdown file to append to (default docs/benchmarks-async.md; none with --quick)",
-    )
     args, _others = parser.parse_known_args(argv)
     if args.quick:
         args.tasks, args.rounds = min(args.tasks, 200), 1

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import os
 
-import dj_database_url
-import django
 import pymysql
+
+from bench.loadtest.database import database_at, pointed_at
 
 pymysql.install_as_MySQLdb()
 
@@ -33,18 +33,7 @@ TEMPLATES = [
         "OPTIONS": {"context_processors": ["django.contrib.messages.context_processors.messages"]},
     }
 ]
-DATABASES = {"default": dj_database_url.parse(os.environ["LIMITS_DATABASE_URL"])}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        **(
-            {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
-            if django.VERSION >= (5, 1)
-            else {}
-        ),
-    }
+DATABASES = {"default": database_at(os.environ["LIMITS_DATABASE_URL"])}
 _cache = os.environ.get("LIMITS_CACHE_URL")
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
@@ -55,16 +44,15 @@ CACHES = {
     ),
 }
 _fake = os.environ.get("LIMITS_FAKE_URL", "http://127.0.0.1:1")
-ZOHO_TOKENS = {
-    "CLIENT_ID": "fake-client-id",
-    "CLIENT_SECRET": "fake-client-secret",
-    "ACCOUNTS_URL": _fake,
-    "API_DOMAIN": _fake,
-    "HTTP_TIMEOUT": 10,
-    "LIMITS": {
+ZOHO_TOKENS = pointed_at(
+    _fake,
+    "fake-client-id",
+    "fake-client-secret",
+    HTTP_TIMEOUT=10,
+    LIMITS={
         "STORE": "cache" if _cache else "database",
         "CACHE": "limits",
         "CONCURRENCY": int(os.environ.get("LIMITS_CAP", "10")),
         "WAIT": 5.0,
     },
-}
+)

@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import os
 
-import dj_database_url
-import django
 import pymysql
 
+from bench.loadtest.database import database_at
 from example_project.settings import *  # noqa: F403
 from example_project.settings import ZOHO_TOKENS
 
@@ -20,20 +19,7 @@ from example_project.settings import ZOHO_TOKENS
 pymysql.install_as_MySQLdb()
 
 DEBUG = False
-DATABASES = {"default": dj_database_url.parse(os.environ["LOADTEST_DATABASE_URL"])}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.mysql":
-    DATABASES["default"]["OPTIONS"] = {"charset": "utf8mb4"}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # SQLite as docs/explain-scale.md ("Running at scale") configures it: writers take the lock when
-    # they begin and queue for it (timeout), readers never wait for writers (WAL).
-    DATABASES["default"]["OPTIONS"] = {
-        "timeout": 20,
-        **(
-            {"transaction_mode": "IMMEDIATE", "init_command": "PRAGMA journal_mode=WAL"}
-            if django.VERSION >= (5, 1)
-            else {}
-        ),
-    }
+DATABASES = {"default": database_at(os.environ["LOADTEST_DATABASE_URL"])}
 ZOHO_TOKENS = {**ZOHO_TOKENS, "SDK_RESOURCE_PATH": os.environ["LOADTEST_RESOURCE_PATH"]}
 
 # A 500's traceback goes to gunicorn's log, where the load test counts and quotes it.

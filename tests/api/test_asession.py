@@ -97,33 +97,35 @@ def test_an_absolute_url_on_another_host_is_refused_before_sending(fake_zoho: Fa
     assert fake_zoho.requests == []
 
 
+async def a_second_call_after(fake_zoho: FakeZoho, user: Any, change: Any) -> None:
+    """Two calls in one session of ``user``, with ``change()`` awaited between them (and the
+    fake's counts reset, so that only the second call's requests are left)."""
+    async with asession_for(user) as zoho:
+        await zoho.get("org")
+        await change()
+        fake_zoho.reset_counts()
+        await zoho.get("org")
+
+
 def test_a_token_revoked_meanwhile_fails_without_a_call(fake_zoho: FakeZoho) -> None:
     row = connect(fake_zoho, "alice")
 
-    async def call() -> None:
-        async with asession_for(row.user) as zoho:
-            await zoho.get("org")
-            await ZohoToken.objects.filter(pk=row.pk).aupdate(status=TokenStatus.REVOKED)
-            fake_zoho.reset_counts()
-            await zoho.get("org")
+    def revoke() -> Any:
+        return ZohoToken.objects.filter(pk=row.pk).aupdate(status=TokenStatus.REVOKED)
 
     with pytest.raises(NoUsableTokenError):
-        run(call)
+        run(a_second_call_after, fake_zoho, row.user, revoke)
     assert fake_zoho.requests == []
 
 
 def test_a_token_handed_to_another_user_meanwhile_is_not_used(fake_zoho: FakeZoho) -> None:
     alice, bob = connect(fake_zoho, "alice"), connect(fake_zoho, "bob")
 
-    async def call() -> None:
-        async with asession_for(alice.user) as zoho:
-            await zoho.get("org")
-            await ZohoToken.objects.filter(pk=alice.pk).aupdate(user=bob.user)
-            fake_zoho.reset_counts()
-            await zoho.get("org")
+    def hand_to_bob() -> Any:
+        return ZohoToken.objects.filter(pk=alice.pk).aupdate(user=bob.user)
 
     with pytest.raises(NoUsableTokenError, match="another Django user"):
-        run(call)
+        run(a_second_call_after, fake_zoho, alice.user, hand_to_bob)
     assert fake_zoho.requests == []
 
 

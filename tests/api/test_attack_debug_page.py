@@ -34,21 +34,24 @@ def _failed_call(row: ZohoToken) -> Any:
     raise AssertionError("the call did not fail")
 
 
-def test_the_debug_page_of_a_failed_call_shows_no_access_token(
-    fake_zoho: FakeZoho, settings
-) -> None:
+def _debug_pages(info: Any) -> tuple[str, str]:
+    """Django's technical 500 page for ``info``, as HTML and as text."""
+    request = RequestFactory().get("/org/")
+    return (
+        ExceptionReporter(request, *info).get_traceback_html(),
+        ExceptionReporter(request, *info).get_traceback_text(),
+    )
+
+
+def _access_token_and_pages(fake_zoho: FakeZoho, settings: Any, fail: Any) -> tuple[str, str, str]:
+    """The access token of a row whose call ``fail`` makes to a silent Zoho, and the debug
+    pages (HTML, text) of that failure."""
     settings.DEBUG = True
     with Wiretap(delay=2) as silent:
         row = answered_by(fake_zoho, silent, settings)
-        info = _failed_call(row)
-    access_token = ZohoToken.objects.get(pk=row.pk).access_token
-    request = RequestFactory().get("/org/")
-    html = ExceptionReporter(request, *info).get_traceback_html()
-    text = ExceptionReporter(request, *info).get_traceback_text()
-
-    assert len(access_token or "") > 10
-    assert access_token not in html, "\n---\n".join(_where(html, access_token))
-    assert access_token not in text
+        info = fail(row)
+    access_token = ZohoToken.objects.get(pk=row.pk).access_token or ""
+    return (access_token, *_debug_pages(info))
 
 
 def _where(html: str, secret: str) -> list[str]:
@@ -59,26 +62,16 @@ def _where(html: str, secret: str) -> list[str]:
     return out
 
 
-def _failed_refresh(row: ZohoToken) -> Any:
-    try:
-        session_for(row, "crm").get("org", timeout=0.5)
-    except ZohoUnavailableError:
-        return sys.exc_info()
-    raise AssertionError("the call did not fail")
-
-
 def test_the_debug_page_of_a_failed_refresh_shows_no_secret(fake_zoho: FakeZoho, settings) -> None:
     settings.DEBUG = True
     row = connect(fake_zoho, "alice")
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=1)
     fake_zoho.slow_seconds = 2
     fake_zoho.fail("refresh", "slow")
-    info = _failed_refresh(ZohoToken.objects.get(pk=row.pk))
+    info = _failed_call(ZohoToken.objects.get(pk=row.pk))
     stored = ZohoToken.objects.get(pk=row.pk)
     secrets = [stored.refresh_token, stored.client_secret or settings.ZOHO_TOKENS["CLIENT_SECRET"]]
-    request = RequestFactory().get("/org/")
-    html = ExceptionReporter(request, *info).get_traceback_html()
-    text = ExceptionReporter(request, *info).get_traceback_text()
+    html, text = _debug_pages(info)
 
     assert all(secret and len(secret) > 8 for secret in secrets)
     for secret in secrets:
@@ -98,17 +91,20 @@ def _failed_async_call(row: ZohoToken) -> Any:
     raise AssertionError("the call did not fail")
 
 
-@pytest.mark.django_db(transaction=True)
-def test_the_debug_page_of_a_failed_async_call_shows_no_access_token(
-    fake_zoho: FakeZoho, settings
+@pytest.mark.parametrize(
+    "fail",
+    [
+        pytest.param(_failed_call, id="call"),
+        pytest.param(
+            _failed_async_call, id="async_call", marks=pytest.mark.django_db(transaction=True)
+        ),
+    ],
+)
+def test_the_debug_page_of_a_failed_call_shows_no_access_token(
+    fake_zoho: FakeZoho, settings: Any, fail: Any
 ) -> None:
-    settings.DEBUG = True
-    with Wiretap(delay=2) as silent:
-        row = answered_by(fake_zoho, silent, settings)
-        info = _failed_async_call(row)
-    access_token = ZohoToken.objects.get(pk=row.pk).access_token
-    request = RequestFactory().get("/org/")
-    html = ExceptionReporter(request, *info).get_traceback_html()
+    access_token, html, text = _access_token_and_pages(fake_zoho, settings, fail)
 
-    assert len(access_token or "") > 10
-    assert access_token not in html, "\n---\n".join(_where(html, access_token or ""))
+    assert len(access_token) > 10
+    assert access_token not in html, "\n---\n".join(_where(html, access_token))
+    assert access_token not in text

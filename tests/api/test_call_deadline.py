@@ -10,7 +10,6 @@ takes longer than that, or succeeds where the deadline must stop it.
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -18,6 +17,7 @@ from typing import Any
 import pytest
 from django.db import connections
 
+from tests import helpers
 from tests.api.conftest import connect
 from tests.api.wiretap import Wiretap
 from zoho_tokens.api.session import session_for
@@ -25,7 +25,6 @@ from zoho_tokens.api.wire import call_time_limit
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
-from zoho_tokens.tokens.lock import token_lock
 
 pytestmark = [pytest.mark.usefixtures("crm_and_books_services")]
 
@@ -113,24 +112,8 @@ def lock_held_elsewhere(fake_zoho: FakeZoho) -> Iterator[ZohoToken]:
     """An expired token whose lock another worker holds (as one stuck refreshing would)."""
     row = connect(fake_zoho, "alice")
     ZohoToken.objects.filter(pk=row.pk).update(expires_at_ms=now_ms() - 1000)
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_lock() -> None:
-        try:
-            with token_lock(row.pk, "default", wait=10):
-                holding.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    try:
-        assert holding.wait(10)
+    with helpers.lock_held_elsewhere(row.pk):
         yield row
-    finally:
-        release.set()
-        holder.join()
 
 
 @pytest.mark.django_db(transaction=True)

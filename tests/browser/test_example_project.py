@@ -24,15 +24,22 @@ def visit(page: Any, live_server: Any, screenshot: Screenshots, path: str, step:
     return response
 
 
+def click_and_wait(
+    page: Any, screenshot: Screenshots, click: str, wait_for: str, step: str
+) -> None:
+    """Click ``click``, wait for ``wait_for`` to appear, and screenshot the page as ``step``."""
+    page.click(click)
+    page.wait_for_selector(wait_for)
+    screenshot(page, step)
+
+
 def connect_zoho(page: Any, live_server: Any, screenshot: Screenshots) -> ZohoToken:
     """From the home page: Connect Zoho CRM, Accept on the consent page, back home.
 
     Returns the token the site stored.
     """
     visit(page, live_server, screenshot, "/", "home-not-connected")
-    page.click("#connect")
-    page.wait_for_selector("#accept")
-    screenshot(page, "zoho-consent")
+    click_and_wait(page, screenshot, "#connect", "#accept", "zoho-consent")
     page.click("#accept")
     page.wait_for_url(f"{live_server.url}/")
     screenshot(page, "home-connected")
@@ -70,12 +77,16 @@ def revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> Non
     open_admin(page, f"{live_server.url}/admin/zoho_tokens/zohotoken/")
     page.check("#action-toggle")
     page.select_option("select[name=action]", "revoke_selected")
-    page.click("button[name=index]")
-    page.wait_for_selector("#zoho-tokens-confirm-revoke")
-    screenshot(page, "admin-revoke-confirmation")
-    page.click("#zoho-tokens-confirm-revoke")
-    page.wait_for_selector("ul.messagelist")
-    screenshot(page, "admin-revoked")
+    click_and_wait(
+        page,
+        screenshot,
+        "button[name=index]",
+        "#zoho-tokens-confirm-revoke",
+        "admin-revoke-confirmation",
+    )
+    click_and_wait(
+        page, screenshot, "#zoho-tokens-confirm-revoke", "ul.messagelist", "admin-revoked"
+    )
 
 
 def connect_then_revoke_in_admin(page: Any, live_server: Any, screenshot: Screenshots) -> None:
@@ -182,12 +193,12 @@ def test_disconnect_button_revokes_the_connection(
 ) -> None:
     refresh_token = connect_zoho(logged_in, live_server, screenshot).refresh_token
 
-    logged_in.click(".disconnect")
-    logged_in.wait_for_selector("#zoho-tokens-disconnect")
-    screenshot(logged_in, "disconnect-confirmation")
-    logged_in.click("#zoho-tokens-disconnect")
-    logged_in.wait_for_selector("#messages")
-    screenshot(logged_in, "home-disconnected")
+    click_and_wait(
+        logged_in, screenshot, ".disconnect", "#zoho-tokens-disconnect", "disconnect-confirmation"
+    )
+    click_and_wait(
+        logged_in, screenshot, "#zoho-tokens-disconnect", "#messages", "home-disconnected"
+    )
 
     assert "disconnected" in logged_in.inner_text("#messages")
     assert_revoked_here_and_at_zoho(zoho, refresh_token)
@@ -196,12 +207,8 @@ def test_disconnect_button_revokes_the_connection(
 def test_denying_consent_shows_a_friendly_message_and_stores_nothing(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
-    logged_in.click("#connect")
-    logged_in.wait_for_selector("#deny")
-    screenshot(logged_in, "zoho-consent")
-    logged_in.click("#deny")
-    logged_in.wait_for_selector("#zoho-tokens-denied-message")
-    screenshot(logged_in, "consent-denied")
+    click_and_wait(logged_in, screenshot, "#connect", "#deny", "zoho-consent")
+    click_and_wait(logged_in, screenshot, "#deny", "#zoho-tokens-denied-message", "consent-denied")
 
     assert "nothing was saved" in logged_in.inner_text("#zoho-tokens-denied-message")
     assert not ZohoToken.objects.exists()
@@ -211,9 +218,7 @@ def test_sign_in_with_zoho_logs_an_anonymous_visitor_in(
     page: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     visit(page, live_server, screenshot, "/", "home-anonymous")
-    page.click("#sign-in-with-zoho")
-    page.wait_for_selector("#accept")
-    screenshot(page, "zoho-consent")
+    click_and_wait(page, screenshot, "#sign-in-with-zoho", "#accept", "zoho-consent")
     page.click("#accept")
     page.wait_for_url(f"{live_server.url}/")
     screenshot(page, "signed-in-with-zoho")

@@ -37,36 +37,16 @@ def some_history() -> None:
     now = timezone.now()
     events = []
     for day in range(14):
-        for n in range(6 + (day * 7) % 11):
-            events.append(
-                TokenEvent(
-                    token=rows[n % 6],
-                    kind="refreshed",
-                    actor="worker",
-                    outcome="ok",
-                    at=now - dt.timedelta(days=day),
-                )
-            )
+        at = now - dt.timedelta(days=day)
+        happened = [(rows[n % 6], "refreshed", "ok") for n in range(6 + (day * 7) % 11)]
         if day % 4 == 1:
-            events.append(
-                TokenEvent(
-                    token=rows[6],
-                    kind="refresh_refused",
-                    actor="worker",
-                    outcome="dead",
-                    at=now - dt.timedelta(days=day),
-                )
-            )
+            happened.append((rows[6], "refresh_refused", "dead"))
         if day % 5 == 2:
-            events.append(
-                TokenEvent(
-                    token=rows[0],
-                    kind="throttled",
-                    actor="worker",
-                    outcome="throttled",
-                    at=now - dt.timedelta(days=day),
-                )
-            )
+            happened.append((rows[0], "throttled", "throttled"))
+        events += [
+            TokenEvent(token=row, kind=kind, actor="worker", outcome=outcome, at=at)
+            for row, kind, outcome in happened
+        ]
     TokenEvent.objects.bulk_create(events)
 
 

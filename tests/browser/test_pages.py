@@ -15,6 +15,7 @@ import pytest
 
 from tests.browser.conftest import ZOHO_EMAIL, Screenshots, docs_screenshot
 from tests.browser.test_example_project import (
+    click_and_wait,
     connect_zoho,
     open_token_admin,
     revoke_in_admin,
@@ -39,9 +40,13 @@ def test_disconnect_goes_through_the_confirmation_page(
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
 
-    logged_in.click(".disconnect")
-    logged_in.wait_for_selector("#zoho-tokens-disconnect-form")
-    screenshot(logged_in, "disconnect-confirmation")
+    click_and_wait(
+        logged_in,
+        screenshot,
+        ".disconnect",
+        "#zoho-tokens-disconnect-form",
+        "disconnect-confirmation",
+    )
     docs_screenshot(logged_in, "disconnect-confirmation")
 
     assert ZOHO_EMAIL in logged_in.inner_text("#zoho-tokens-connections")
@@ -53,9 +58,9 @@ def test_own_disconnect_shows_disconnected_not_a_red_revoked(
 ) -> None:
     connect_zoho(logged_in, live_server, screenshot)
     logged_in.click(".disconnect")
-    logged_in.click("#zoho-tokens-disconnect")
-    logged_in.wait_for_selector("#messages")
-    screenshot(logged_in, "home-disconnected")
+    click_and_wait(
+        logged_in, screenshot, "#zoho-tokens-disconnect", "#messages", "home-disconnected"
+    )
     docs_screenshot(logged_in, "home-disconnected")
 
     badge = logged_in.locator(".badge.status")
@@ -113,9 +118,7 @@ def test_the_consent_page_names_the_services_asked(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     visit(logged_in, live_server, screenshot, "/", "home-not-connected")
-    logged_in.click("#connect")
-    logged_in.wait_for_selector("#accept")
-    screenshot(logged_in, "zoho-consent")
+    click_and_wait(logged_in, screenshot, "#connect", "#accept", "zoho-consent")
     docs_screenshot(logged_in, "zoho-consent")
 
     # The example asks for CRM and Books scopes.
@@ -126,9 +129,7 @@ def test_a_refused_consent_offers_buttons_that_name_the_service(
     logged_in: Any, live_server: Any, zoho: Any, screenshot: Screenshots
 ) -> None:
     logged_in.click("#connect")
-    logged_in.click("#deny")
-    logged_in.wait_for_selector("#zoho-tokens-denied-message")
-    screenshot(logged_in, "consent-denied")
+    click_and_wait(logged_in, screenshot, "#deny", "#zoho-tokens-denied-message", "consent-denied")
     docs_screenshot(logged_in, "consent-denied")
 
     retry = logged_in.locator("#zoho-tokens-retry")
@@ -197,9 +198,9 @@ def test_the_refused_consent_page_fits_a_phone(
 ) -> None:
     logged_in.set_viewport_size(PHONE)
     logged_in.click("#connect")
-    logged_in.click("#deny")
-    logged_in.wait_for_selector("#zoho-tokens-denied-message")
-    screenshot(logged_in, "phone-consent-denied")
+    click_and_wait(
+        logged_in, screenshot, "#deny", "#zoho-tokens-denied-message", "phone-consent-denied"
+    )
 
     assert not overflows(logged_in)
 

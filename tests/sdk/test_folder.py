@@ -38,6 +38,13 @@ needs_root = pytest.mark.skipif(
 )
 
 
+def connected_alice(fake_zoho: FakeZoho) -> Any:
+    """A Django user, alice, connected to Zoho."""
+    user = make_user("alice")
+    connect(fake_zoho, user, "alice.zoho@example.com")
+    return user
+
+
 def mode_of(path: Path) -> int:
     return stat.S_IMODE(os.lstat(path).st_mode)
 
@@ -135,8 +142,7 @@ def test_a_planted_metadata_folder_inside_is_refused(tmp_path: Path) -> None:
 def test_acting_as_refuses_a_planted_folder_and_writes_nothing_there(
     fake_zoho: FakeZoho, resource_setting: Path
 ) -> None:
-    user = make_user("alice")
-    connect(fake_zoho, user, "alice.zoho@example.com")
+    user = connected_alice(fake_zoho)
     planted_open_folder(resource_setting)
 
     with pytest.raises(ImproperlyConfiguredZoho), acting_as(user):
@@ -214,8 +220,7 @@ def test_the_lock_file_is_created_private(tmp_path: Path) -> None:
 def test_the_metadata_lock_refuses_a_planted_lock_file(
     fake_zoho: FakeZoho, sdk_resource_path: Path
 ) -> None:
-    user = make_user("alice")
-    connect(fake_zoho, user, "alice.zoho@example.com")
+    user = connected_alice(fake_zoho)
     (sdk_resource_path / LOCK_FILE_NAME).symlink_to(sdk_resource_path / "victim")
 
     with acting_as(user), pytest.raises(ImproperlyConfiguredZoho), MetadataLock():

@@ -14,6 +14,13 @@ from tests.testing.fake_client import connect, leads_get, post_token, refresh
 from zoho_tokens.testing import FakeZoho
 
 
+def refresh_token_of_a_new_client(fake_zoho: FakeZoho, client_id: str, client_secret: str) -> str:
+    """Register another client at the fake and grant it tokens of the default user."""
+    fake_zoho.add_client(client_id, client_secret)
+    _access, refresh_token = fake_zoho.grant_tokens(client_id=client_id)
+    return str(refresh_token)
+
+
 def test_removing_the_connected_app_kills_the_user_s_tokens_of_that_client(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
@@ -32,8 +39,7 @@ def test_removing_the_connected_app_kills_the_user_s_tokens_of_that_client(
 def test_removing_the_app_of_one_client_leaves_the_other_client_s(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
-    fake_zoho.add_client("other-client", "other-secret")
-    _access, other = fake_zoho.grant_tokens(client_id="other-client")
+    other = refresh_token_of_a_new_client(fake_zoho, "other-client", "other-secret")
 
     fake_zoho.remove_connected_app("ada@example.com")
 
@@ -57,8 +63,7 @@ def test_a_password_change_kills_the_user_s_tokens_of_every_client(
 def test_a_deleted_client_answers_invalid_client(
     http: requests.Session, fake_zoho: FakeZoho
 ) -> None:
-    fake_zoho.add_client("doomed", "doomed-secret")
-    _access, doomed = fake_zoho.grant_tokens(client_id="doomed")
+    doomed = refresh_token_of_a_new_client(fake_zoho, "doomed", "doomed-secret")
 
     fake_zoho.delete_client("doomed")
 

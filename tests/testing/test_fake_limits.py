@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 import requests
 
+from tests.testing.fake_client import exchange
 from zoho_tokens.testing import FakeZoho
 from zoho_tokens.testing.accounts.users import DEFAULT_ZGID
 
@@ -22,18 +23,8 @@ def crm_get(fake: FakeZoho, token: str) -> requests.Response:
 
 
 def access_token(fake: FakeZoho) -> str:
-    code = fake.issue_code()
-    body = requests.post(
-        fake.token_url,
-        data={
-            "grant_type": "authorization_code",
-            "client_id": fake.client_id,
-            "client_secret": fake.client_secret,
-            "code": code,
-        },
-        timeout=10,
-    ).json()
-    return str(body["access_token"])
+    with requests.Session() as http:
+        return str(exchange(http, fake, fake.issue_code())["access_token"])
 
 
 def test_calls_beyond_the_cap_get_429_with_retry_after_and_are_counted() -> None:

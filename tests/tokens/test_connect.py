@@ -47,6 +47,26 @@ def live_refresh_tokens(fake_zoho: FakeZoho) -> int:
     return sum(1 for refresh in fake_zoho.refresh_tokens if refresh.active)
 
 
+def transferred_from_alice_to_bob(
+    fake_zoho: FakeZoho, alice_user: Any, bob_user: Any, settings: Any
+) -> ZohoToken:
+    """With transfers allowed, alice connects a Zoho account, then bob the same one; alice's
+    row (as it was before the transfer)."""
+    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
+    row = connect(fake_zoho, user=alice_user).token
+    connect(fake_zoho, user=bob_user)
+    return row
+
+
+def the_only_live_row(fake_zoho: FakeZoho, refresh_token: str) -> ZohoToken:
+    """The one row, which must hold ``refresh_token``, the one refresh token alive at Zoho."""
+    row = ZohoToken.objects.get()
+    assert row.refresh_token == refresh_token
+    assert fake_zoho.is_refresh_token_active(refresh_token)
+    assert live_refresh_tokens(fake_zoho) == 1
+    return row
+
+
 # -- what it returns ---------------------------------------------------------------------------
 
 
@@ -190,11 +210,7 @@ def test_connecting_a_zoho_account_another_user_holds_is_refused(
     with pytest.raises(ZohoAccountTakenError):
         connect(fake_zoho, user=bob_user)
 
-    row = ZohoToken.objects.get()
-    assert row.user == alice_user
-    assert row.refresh_token == alices.refresh_token
-    assert fake_zoho.is_refresh_token_active(alices.refresh_token)
-    assert live_refresh_tokens(fake_zoho) == 1
+    assert the_only_live_row(fake_zoho, alices.refresh_token).user == alice_user
 
 
 def test_a_zoho_account_another_user_disconnected_can_be_connected(
@@ -265,10 +281,7 @@ def test_a_transfer_when_allowed_moves_the_row_and_says_so(
 def test_a_transfer_is_written_in_the_admin_history(
     fake_zoho: FakeZoho, alice_user, bob_user, settings
 ) -> None:
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
-    row = connect(fake_zoho, user=alice_user).token
-
-    connect(fake_zoho, user=bob_user)
+    row = transferred_from_alice_to_bob(fake_zoho, alice_user, bob_user, settings)
 
     (entry,) = LogEntry.objects.filter(object_id=str(row.pk))
     assert entry.user_id == bob_user.pk
@@ -305,11 +318,7 @@ def test_a_database_refusing_the_write_leaves_the_earlier_token_as_it_was(
     with refusing_writes(), pytest.raises(ConnectionNotSavedError):
         connect(fake_zoho)
 
-    row = ZohoToken.objects.get()
-    assert row.refresh_token == earlier.refresh_token
-    assert row.status == TokenStatus.ACTIVE
-    assert fake_zoho.is_refresh_token_active(earlier.refresh_token)
-    assert live_refresh_tokens(fake_zoho) == 1
+    assert the_only_live_row(fake_zoho, earlier.refresh_token).status == TokenStatus.ACTIVE
 
 
 def test_a_refused_token_zoho_cannot_revoke_is_kept_for_a_later_revocation(
@@ -348,10 +357,7 @@ def test_a_transfer_is_a_moved_event_in_the_token_s_history(
 ) -> None:
     from zoho_tokens.models import TokenEvent
 
-    settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "ALLOW_ACCOUNT_TRANSFER": True}
-    row = connect(fake_zoho, user=alice_user).token
-
-    connect(fake_zoho, user=bob_user)
+    row = transferred_from_alice_to_bob(fake_zoho, alice_user, bob_user, settings)
 
     kinds = list(
         TokenEvent.objects.filter(token_id=row.pk).order_by("pk").values_list("kind", "outcome")

@@ -11,12 +11,11 @@ from cryptography.fernet import Fernet
 from django.core.checks import run_checks
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from zoho_tokens.models import ZohoToken, now_ms
+from tests.helpers import found_by_refresh_token, token_with_secrets
+from zoho_tokens.models import ZohoToken
 from zoho_tokens.models.crypto import Keyring, derive_fernet_key
 from zoho_tokens.models.state import SECRET_COLUMNS
-from zoho_tokens.sdk.store import DjangoTokenStore
 
 pytestmark = pytest.mark.django_db
 
@@ -49,13 +48,7 @@ def under_secret_keys(settings) -> list[ZohoToken]:
     tokens = []
     for n, secret_key in enumerate(["current-secret", "current-secret", "older-secret"]):
         use_secret_key_only(settings, secret_key)
-        token = ZohoToken(client_id=CLIENT_ID, expires_at_ms=now_ms() + 3_600_000)
-        token.set_user_name(f"user{n}@example.com:700000001")
-        token.client_secret = CLIENT_SECRET
-        for name, value in secrets_of(n).items():
-            setattr(token, name, value)
-        token.save()
-        tokens.append(token)
+        tokens.append(token_with_secrets(n, CLIENT_ID, CLIENT_SECRET, secrets_of(n)))
     use_secret_key_only(settings, "current-secret", "older-secret")
     use_dedicated_keys(settings, DEDICATED)
     return tokens
@@ -86,13 +79,7 @@ def test_every_token_stays_readable_after_dedicated_keys_are_set(under_secret_ke
 
 def test_tokens_are_still_found_by_value(under_secret_keys) -> None:
     for n, token in enumerate(under_secret_keys):
-        found = DjangoTokenStore().find_token(
-            OAuthToken(
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                refresh_token=secrets_of(n)["refresh_token"],
-            )
-        )
+        found = found_by_refresh_token(CLIENT_ID, CLIENT_SECRET, secrets_of(n)["refresh_token"])
         assert found.get_id() == str(token.pk)
 
 

@@ -14,18 +14,15 @@ write, the scheduler).
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connections
 
 from tests import multiproc
+from tests.helpers import lock_held_elsewhere
 from tests.multiproc import run_in_threads
 from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.models import ZohoToken, now_ms
 from zoho_tokens.testing import TOKEN_PATH, FakeZoho
 from zoho_tokens.tokens.connect import connect_with_code
-from zoho_tokens.tokens.lock import token_lock
 from zoho_tokens.tokens.refresh import ensure_fresh
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
@@ -101,25 +98,8 @@ def test_worker_kept_from_the_lock_past_its_wait_gets_refresh_in_progress(
     fake_zoho, expired, settings
 ):
     settings.ZOHO_TOKENS = {**settings.ZOHO_TOKENS, "HTTP_TIMEOUT": 0.4}
-    holding, release = threading.Event(), threading.Event()
-
-    def hold_the_lock() -> None:  # as a worker stuck in a refresh would
-        try:
-            with token_lock(expired.pk, "default", wait=10):
-                holding.set()
-                release.wait(30)
-        finally:
-            connections.close_all()
-
-    holder = threading.Thread(target=hold_the_lock)
-    holder.start()
-    try:
-        assert holding.wait(10)
-        with pytest.raises(ZohoUnavailableError) as raised:
-            ensure_fresh(expired)
-    finally:
-        release.set()
-        holder.join()
+    with lock_held_elsewhere(expired.pk), pytest.raises(ZohoUnavailableError) as raised:
+        ensure_fresh(expired)
 
     assert raised.value.error == "refresh_in_progress"
     assert fake_zoho.count(TOKEN_PATH) == 0

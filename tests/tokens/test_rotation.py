@@ -7,12 +7,10 @@ from io import StringIO
 import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
-from zohocrmsdk.src.com.zoho.api.authenticator.oauth_token import OAuthToken
 
-from tests.helpers import rows_with_secret
-from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
+from tests.helpers import found_by_refresh_token, rows_with_secret, token_with_secrets
+from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.models.crypto import keyring
-from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.tokens.rotation import RotationReport, rotate_keys
 
 pytestmark = pytest.mark.django_db
@@ -41,13 +39,7 @@ def written_under_a(settings) -> list[ZohoToken]:
     use_keys(settings, KEY_A)
     tokens = []
     for n in range(3):
-        token = ZohoToken(client_id=CLIENT_ID, expires_at_ms=now_ms() + 3600 * 1000)
-        token.set_user_name(f"user{n}@example.com:700000001")
-        token.client_secret = CLIENT_SECRET
-        for name, value in secrets_of(n).items():
-            setattr(token, name, value)
-        token.save()
-        tokens.append(token)
+        tokens.append(token_with_secrets(n, CLIENT_ID, CLIENT_SECRET, secrets_of(n)))
     ZohoToken.objects.create(status=TokenStatus.REVOKED)  # nothing secret left to rotate
     return tokens
 
@@ -117,13 +109,7 @@ def test_after_rotation_the_store_finds_tokens_by_refresh_token(written_under_a,
     use_keys(settings, KEY_B)
 
     for n, token in enumerate(written_under_a):
-        found = DjangoTokenStore().find_token(
-            OAuthToken(
-                client_id=CLIENT_ID,
-                client_secret=CLIENT_SECRET,
-                refresh_token=secrets_of(n)["refresh_token"],
-            )
-        )
+        found = found_by_refresh_token(CLIENT_ID, CLIENT_SECRET, secrets_of(n)["refresh_token"])
         assert found.get_id() == str(token.pk)
         assert found.get_access_token() == secrets_of(n)["access_token"]
 
