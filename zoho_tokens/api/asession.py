@@ -26,29 +26,38 @@ For each request it:
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
-import ssl
-from collections.abc import Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-import certifi
 import httpx
 from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.views.decorators.debug import sensitive_variables
 
 from zoho_tokens.accounts.deadline import Deadline
-from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
+from zoho_tokens.accounts.destinations import checked_destination
 from zoho_tokens.api import errors as api_errors
+from zoho_tokens.api.acalls import (
+    FINDING_ORGANIZATION,
+    READING_TOKEN,
+    REFRESHING_REJECTED,
+    Bound,
+    StepCall,
+    tls_context,
+)
 from zoho_tokens.api.arefresh import fresh_row
 from zoho_tokens.api.books import default_organization_of, listed_organizations, wants_organization
 from zoho_tokens.api.calls import row_of as _row_of
 from zoho_tokens.api.limited import LimitedCall, asend_within_limits
-from zoho_tokens.api.services import Service, base_url, get_service, service_origins
-from zoho_tokens.api.session import REFUSED_MEMORY_SECONDS, RESENDING, SENDING
+from zoho_tokens.api.rejections import (
+    REFUSED_MEMORY_SECONDS,
+    Rejection,
+    refused_memory_key,
+    remembers_refusal,
+)
+from zoho_tokens.api.services import Service, get_service
+from zoho_tokens.api.session import RESENDING, SENDING
 from zoho_tokens.api.wire import (
     HiddenHeader,
     ZohoAuth,
@@ -58,15 +67,9 @@ from zoho_tokens.api.wire import (
 )
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
-from zoho_tokens.limits.gate import organization_of
 from zoho_tokens.models import ZohoToken
 
 __all__ = ["AsyncZohoSession", "asession_for"]
-
-#: The steps of a call before and between the sends (session.py names the sends).
-READING_TOKEN = "reading the token (and refreshing it when due)"
-FINDING_ORGANIZATION = "finding the user's Zoho Books organization"
-REFRESHING_REJECTED = "refreshing the access token Zoho rejected"
 
 logger = logging.getLogger(__name__)
 
@@ -86,26 +89,6 @@ def asession_for(
     return AsyncZohoSession(user_or_token, get_service(service), organization_id=organization_id)
 
 
-@functools.cache
-def _tls_context() -> ssl.SSLContext:
-    # The CA bundle httpx uses by default (certifi's); loading it takes milliseconds, so
-    # it is loaded once per process, not once per session.
-    return ssl.create_default_context(cafile=certifi.where())
-
-
-class _Bound:
-    """What a session learnt from its token's row when it was entered."""
-
-    def __init__(self, row: ZohoToken, service: Service) -> None:
-        api_domain = api_domain_for(row.api_domain, row.location)
-        self.token_id: int = row.pk
-        self.owner_id: object = row.user_id
-        #: The Zoho organisation of the token (the CRM's ``zgid``), whose limits it spends.
-        self.organization = organization_of(row.user_name)
-        self.base_url = base_url(service, api_domain)
-        self.origins = service_origins(api_domain)
-
-
 class AsyncZohoSession:
     """An ``httpx.AsyncClient`` bound to one stored token and one Zoho service.
 
@@ -121,10 +104,10 @@ class AsyncZohoSession:
         self.service = service
         #: Books: the organization of every call whose params name none.
         self.organization_id = organization_id
-        self._bound: _Bound | None = None
+        self._bound: Bound | None = None
         self._client = httpx.AsyncClient(
             headers={"Accept": "application/json"},
-            verify=_tls_context(),
+            verify=tls_context(),
             follow_redirects=False,
             # Each step's own bound; request() holds the whole call to one deadline.
             timeout=zoho_settings.HTTP_TIMEOUT,
@@ -159,7 +142,7 @@ class AsyncZohoSession:
         """Find the session's token (done on entering it, or by the first call)."""
         if self._bound is None:
             row = await sync_to_async(_row_of)(self._who)
-            self._bound = _Bound(row, self.service)
+            self._bound = Bound(row, self.service)
 
     async def url_for(self, url: str) -> str:
         """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
@@ -210,14 +193,14 @@ class AsyncZohoSession:
     ) -> httpx.Response:
         """Send one request as the token's user (see the module docstring)."""
         deadline = Deadline.starting_now(call_time_limit(timeout), f"{self.service.label} call")
-        call = _Call(method, url, kwargs.pop("params", None), kwargs, deadline)
+        call = StepCall(method, url, kwargs.pop("params", None), kwargs, deadline)
         try:
             return await asyncio.wait_for(self._request(call), deadline.seconds)
         except asyncio.TimeoutError:
             raise deadline.ran_out(call.step) from None
 
     @sensitive_variables()
-    async def _request(self, call: _Call) -> httpx.Response:
+    async def _request(self, call: StepCall) -> httpx.Response:
         call.url = await self.url_for(call.url)
         bound = self._bound
         assert bound is not None
@@ -241,34 +224,18 @@ class AsyncZohoSession:
 
     @sensitive_variables()
     async def _retry(
-        self, rejection: httpx.Response, row: ZohoToken, rejected: ZohoAuth, call: _Call
+        self, rejection: httpx.Response, row: ZohoToken, rejected: ZohoAuth, call: StepCall
     ) -> httpx.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
         bound = self._bound
         assert bound is not None
-        memory = f"zoho_tokens:api:refused:{self.service.name}:{bound.token_id}"
+        memory = refused_memory_key(self.service, bound.token_id)
         first = api_errors.read_error(rejection)
-        endpoint = (call.method, call.url)
-        if self.service.name == "books" and first.code == "57":
-            # A scope the token was never granted: no refresh can help, so none is spent.
-            missing = api_errors.books_missing_scope(bound.token_id, first, endpoint, row.scopes)
-            if missing is not None:
-                raise missing
-            if await cache.aget(memory):
-                raise api_errors.refused_after_refresh(
-                    self.service,
-                    bound.token_id,
-                    first,
-                    refreshed=False,
-                    call=endpoint,
-                    granted=row.scopes,
-                )
-        logger.info(
-            "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
-            bound.token_id,
-            self.service.label,
-            first.code,
-        )
+        rejected_for = Rejection(self.service, bound.token_id, (call.method, call.url), row.scopes)
+        remembered = remembers_refusal(self.service, first) and bool(await cache.aget(memory))
+        refusal = rejected_for.before_refresh(first, remembered=remembered, logger=logger)
+        if refusal is not None:
+            raise refusal
         call.step = REFRESHING_REJECTED
         row = await fresh_row(
             bound.token_id,
@@ -280,15 +247,13 @@ class AsyncZohoSession:
         response = await self._send_limited(call, row, ZohoAuth(row.access_token or ""))
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
-            if self.service.name == "books" and error.code == "57":
+            if remembers_refusal(self.service, error):
                 await cache.aset(memory, True, REFUSED_MEMORY_SECONDS)
-            raise api_errors.refused_after_refresh(
-                self.service, bound.token_id, error, call=endpoint, granted=row.scopes
-            )
+            raise rejected_for.after_refresh(error, row.scopes)
         return response
 
     @sensitive_variables()
-    async def _send_limited(self, call: _Call, row: ZohoToken, auth: ZohoAuth) -> httpx.Response:
+    async def _send_limited(self, call: StepCall, row: ZohoToken, auth: ZohoAuth) -> httpx.Response:
         """One request within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
         bound = self._bound
         assert bound is not None
@@ -308,7 +273,7 @@ class AsyncZohoSession:
         return response
 
     @sensitive_variables()
-    async def _send(self, call: _Call, auth: ZohoAuth) -> httpx.Response:
+    async def _send(self, call: StepCall, auth: ZohoAuth) -> httpx.Response:
         """One request; the URL of the request as built is checked before it is sent."""
         bound = self._bound
         assert bound is not None
@@ -332,22 +297,3 @@ class AsyncZohoSession:
                 f"({type(err).__name__}).",
                 error="unreachable",
             ) from None
-
-
-@dataclass
-class _Call:
-    """One call as the caller made it (sent once, and once more after a refresh), its
-    deadline, and the step it is at (named when the deadline runs out)."""
-
-    method: str
-    url: str
-    params: Any
-    kwargs: dict[str, Any]
-    deadline: Deadline
-    step: str = READING_TOKEN
-
-    @property
-    def organization(self) -> str | None:
-        if isinstance(self.params, Mapping) and self.params.get("organization_id"):
-            return str(self.params["organization_id"])
-        return None

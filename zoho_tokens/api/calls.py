@@ -10,10 +10,18 @@ from typing import Any
 from django.db import router
 
 from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.exceptions import NoUsableTokenError
 from zoho_tokens.models import ZohoToken
-from zoho_tokens.tokens.lookups import Lookup, active_token_of_user, read_active, require_usable
+from zoho_tokens.tokens.lookups import (
+    Lookup,
+    active_token_of_user,
+    read_active,
+    require_owner,
+    require_usable,
+)
+from zoho_tokens.tokens.refresh import ensure_fresh
 
-__all__ = ["Call", "reread", "row_of"]
+__all__ = ["Call", "fresh_row", "reread", "row_of"]
 
 
 def row_of(user_or_token: Any) -> ZohoToken:
@@ -32,6 +40,18 @@ def reread(pk: int) -> ZohoToken:
         return row
     row = ZohoToken.objects.filter(pk=pk).first()
     return require_usable(row, pk, unless="; the user must connect Zoho again")
+
+
+def fresh_row(token_id: int, owner_id: object, deadline: Deadline) -> ZohoToken:
+    """Token ``token_id`` as stored now, still ``owner_id``'s, refreshed when due."""
+    row = require_owner(reread(token_id), owner_id)
+    row = require_owner(ensure_fresh(row, deadline=deadline), owner_id)
+    if not row.access_token_encrypted:
+        raise NoUsableTokenError(
+            f"Zoho token {token_id} has no access token and nothing to refresh it "
+            "with; the user must connect Zoho again."
+        )
+    return row
 
 
 @dataclass(frozen=True)

@@ -55,8 +55,14 @@ from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.accounts.destinations import api_domain_for, checked_destination
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.books import BooksOrganization
-from zoho_tokens.api.calls import Call, reread, row_of
+from zoho_tokens.api.calls import Call, fresh_row, reread, row_of
 from zoho_tokens.api.limited import WithinLimits
+from zoho_tokens.api.rejections import (
+    REFUSED_MEMORY_SECONDS,
+    Rejection,
+    refused_memory_key,
+    remembers_refusal,
+)
 from zoho_tokens.api.services import Service, base_url, get_service, service_origins
 from zoho_tokens.api.wire import (
     DestinationGuard,
@@ -68,7 +74,6 @@ from zoho_tokens.api.wire import (
 )
 from zoho_tokens.conf.datacenters import normalize_origin
 from zoho_tokens.exceptions import (
-    NoUsableTokenError,
     ZohoTokensError,
     ZohoUnavailableError,
 )
@@ -82,11 +87,6 @@ from zoho_tokens.tokens.refresh import ensure_fresh
 __all__ = ["ZohoSession", "session_for"]
 
 logger = logging.getLogger(__name__)
-
-#: Seconds during which a Books 57 for a token does not force another refresh, once a
-#: freshly refreshed token was refused too (a permission, not a dead token). Without it,
-#: every call a user's role forbids would spend one of Zoho's 10 refreshes per 10 minutes.
-REFUSED_MEMORY_SECONDS = 600
 
 #: The steps of a call, as its deadline names them when it runs out.
 SENDING = "sending the request and reading the answer"
@@ -212,7 +212,7 @@ class ZohoSession(WithinLimits, BooksOrganization, requests.Session):
         full_url, params = self._with_context(full_url, params, kwargs, deadline)
         kwargs.pop("stream", None)
         kwargs["allow_redirects"] = False
-        row = self._fresh_row(deadline)
+        row = fresh_row(self.token_id, self.owner_id, deadline)
         # The token travels in a ZohoAuth (its repr, and the header's, hide it): with DEBUG
         # on, Django's error page shows every frame's locals, sensitive_variables or not.
         sent_with = ZohoAuth(row.access_token or "")
@@ -230,52 +230,23 @@ class ZohoSession(WithinLimits, BooksOrganization, requests.Session):
         self, rejection: requests.Response, row: ZohoToken, rejected: ZohoAuth, call: Call
     ) -> requests.Response:
         """Refresh once for the access token Zoho rejected, send once more."""
-        memory = f"zoho_tokens:api:refused:{self.service.name}:{self.token_id}"
+        memory = refused_memory_key(self.service, self.token_id)
         first = api_errors.read_error(rejection)
-        method, url = call.method, call.url
-        endpoint = (method.decode() if isinstance(method, bytes) else method, url)
-        if self.service.name == "books" and first.code == "57":
-            # A scope the token was never granted: no refresh can help, so none is spent.
-            missing = api_errors.books_missing_scope(self.token_id, first, endpoint, row.scopes)
-            if missing is not None:
-                raise missing
-            if cache.get(memory):
-                raise api_errors.refused_after_refresh(
-                    self.service,
-                    self.token_id,
-                    first,
-                    refreshed=False,
-                    call=endpoint,
-                    granted=row.scopes,
-                )
-        logger.info(
-            "Zoho token %s: %s rejected its access token (%s); refreshing once and retrying.",
-            self.token_id,
-            self.service.label,
-            first.code,
-        )
+        method = call.method.decode() if isinstance(call.method, bytes) else call.method
+        rejected_for = Rejection(self.service, self.token_id, (method, call.url), row.scopes)
+        remembered = remembers_refusal(self.service, first) and bool(cache.get(memory))
+        refusal = rejected_for.before_refresh(first, remembered=remembered, logger=logger)
+        if refusal is not None:
+            raise refusal
         row = ensure_fresh(row, rejected_access_token=rejected.access_token, deadline=call.deadline)
         row = require_owner(row, self.owner_id)
         response = self._send_limited(call, row, ZohoAuth(row.access_token or ""), RESENDING)
         if api_errors.is_dead_token(self.service, response):
             error = api_errors.read_error(response)
-            if self.service.name == "books" and error.code == "57":
+            if remembers_refusal(self.service, error):
                 cache.set(memory, True, REFUSED_MEMORY_SECONDS)
-            raise api_errors.refused_after_refresh(
-                self.service, self.token_id, error, call=endpoint, granted=row.scopes
-            )
+            raise rejected_for.after_refresh(error, row.scopes)
         return response
-
-    def _fresh_row(self, deadline: Deadline) -> ZohoToken:
-        """The token's row as stored now, still its owner's, refreshed when due."""
-        row = require_owner(reread(self.token_id), self.owner_id)
-        row = require_owner(ensure_fresh(row, deadline=deadline), self.owner_id)
-        if not row.access_token_encrypted:
-            raise NoUsableTokenError(
-                f"Zoho token {self.token_id} has no access token and nothing to refresh it "
-                "with; the user must connect Zoho again."
-            )
-        return row
 
     @sensitive_variables()
     def _send_limited(
