@@ -3,19 +3,29 @@
 Each Zoho API has its own error shape: the CRM answers ``{"code": "INVALID_TOKEN",
 "details": {...}, "message": ..., "status": "error"}``, Books a flat ``{"code": 57,
 "message": ...}`` with an integer code, Desk ``{"errorCode": ..., "message": ...}``, and
-Projects ``{"error": {"title": ..., "details": [...]}}``. This module reads them all, and
-decides which answers mean "this access token is dead" (refresh once and retry) and which
+Projects ``{"error": {"title": ..., "details": [...]}}``. :mod:`zoho_tokens.api.answers`
+reads them all (its names are importable from here too); this module decides which answers mean "this access token is dead" (refresh once and retry) and which
 mean "the token lacks a scope" (the user must connect again).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 from urllib.parse import urlsplit
 
 from django.utils.translation import gettext_lazy as _
 
+from zoho_tokens.api.answers import (
+    MESSAGE_LIMIT,
+    RATE_LIMIT_HEADERS,
+    RATE_LIMIT_VALUE,
+    Answer,
+    ZohoError,
+    is_dead_token,
+    rate_limit_headers,
+    read_error,
+)
 from zoho_tokens.api.books_scopes import books_scope_for, is_granted
 from zoho_tokens.api.services import Service
 from zoho_tokens.conf import zoho_settings
@@ -28,11 +38,13 @@ from zoho_tokens.exceptions import (
     ZohoTokensError,
     ZohoUnavailableError,
 )
-from zoho_tokens.exceptions.base import QUOTE_LIMIT
 from zoho_tokens.limits.answers import retry_after_seconds
 from zoho_tokens.tokens.consent import connect_url_for
 
 __all__ = [
+    "MESSAGE_LIMIT",
+    "RATE_LIMIT_HEADERS",
+    "RATE_LIMIT_VALUE",
     "Answer",
     "ZohoError",
     "books_missing_scope",
@@ -44,92 +56,8 @@ __all__ = [
     "refused_after_refresh",
 ]
 
-#: The answers that mean "this access token is not valid (any more)", per service. Books
-#: answers 57 for a dead token and for a missing permission alike, and 14 for a missing or
-#: malformed Authorization header. Desk and Projects: any 401.
-_DEAD_TOKEN_CODES: dict[str, frozenset[str]] = {
-    # AUTHENTICATION_FAILURE: reported by other Zoho clients as answered instead.
-    "crm": frozenset({"INVALID_TOKEN", "AUTHENTICATION_FAILURE"}),
-    "books": frozenset({"57", "14"}),
-}
-#: How much of Zoho's message an error keeps: it reaches exception messages and log lines.
-MESSAGE_LIMIT = 300
-
-#: How many ``X-Rate-Limit-*`` headers a throttling error keeps, and how much of each: they
-#: are quoted in its message (logs, error reports), and an answer may carry 100 of 64 kB.
-RATE_LIMIT_HEADERS, RATE_LIMIT_VALUE = 8, 64
-
 #: Books: "This user is not associated with the CompanyID..." (another user's organization).
 BOOKS_NOT_A_MEMBER = "6041"
-
-
-class Answer(Protocol):
-    """An HTTP answer as ``requests`` and ``httpx`` both give it: what is read here."""
-
-    status_code: int
-
-    @property
-    def headers(self) -> Any: ...
-
-    def json(self, **kwargs: Any) -> Any: ...
-
-
-class ZohoError:
-    """One error answer: HTTP status, Zoho's code (as a string), message and details."""
-
-    def __init__(self, status: int, code: str | None, message: str, details: Any) -> None:
-        self.status = status
-        self.code = code
-        self.message = message
-        self.details = details
-
-
-def _json(response: Answer) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def read_error(response: Answer) -> ZohoError:
-    """Zoho's code, message and details from an error answer of any service; the code cut
-    to ``QUOTE_LIMIT`` characters and the message to :data:`MESSAGE_LIMIT`."""
-    body = _json(response)
-    code: Any = None
-    message = ""
-    details: Any = None
-    if isinstance(body, dict):
-        nested = body.get("error")
-        if isinstance(nested, dict):  # Projects
-            code = nested.get("title") or nested.get("error_type")
-            details = nested.get("details")
-        else:
-            code = body.get("code", body.get("errorCode"))
-            details = body.get("details")
-        message = str(body.get("message") or "")[:MESSAGE_LIMIT]
-    code = None if code is None else str(code)[:QUOTE_LIMIT]
-    return ZohoError(response.status_code, code, message, details)
-
-
-def rate_limit_headers(response: Answer) -> dict[str, str]:
-    """The answer's ``X-Rate-Limit-*`` headers, bounded: the shortest names first (Zoho's
-    own), each name and value cut to :data:`RATE_LIMIT_VALUE` characters."""
-    names = sorted(
-        (name.lower() for name in response.headers if name.lower().startswith("x-rate-limit-")),
-        key=lambda name: (len(name), name),
-    )
-    return {
-        name[:RATE_LIMIT_VALUE]: response.headers[name][:RATE_LIMIT_VALUE]
-        for name in names[:RATE_LIMIT_HEADERS]
-    }
-
-
-def is_dead_token(service: Service, response: Answer) -> bool:
-    """Whether ``response`` says the access token it carried is not valid."""
-    if response.status_code != 401:
-        return False
-    codes = _DEAD_TOKEN_CODES.get(service.name)
-    return codes is None or read_error(response).code in codes
 
 
 def _needed_scopes(service: Service) -> tuple[str, ...]:
@@ -185,12 +113,8 @@ def refused_after_refresh(
             return missing_scope_error(service, token_id, error.code)
         return _books_role_refusal(service, token_id, error, refreshed, call, granted)
     after = "even right after a refresh" if refreshed else "again, as it did right after a refresh"
-    return ZohoAPIError(
-        f"{service.label} refused Zoho token {token_id} ({error.code}) {after}.",
-        status_code=error.status,
-        code=error.code,
-        details=error.details,
-        service=service.name,
+    return _api_error(
+        service, error, f"{service.label} refused Zoho token {token_id} ({error.code}) {after}."
     )
 
 
@@ -245,12 +169,10 @@ def _books_role_refusal(
             "token lacks a Books scope the call needs (then add it to ZOHO_TOKENS['SCOPES'] "
             "and the user must connect Zoho again)"
         )
-    return ZohoAPIError(
+    return _api_error(
+        service,
+        error,
         f"Zoho Books refused Zoho token {token_id} {when} (code 57, {error.message!r}): {cause}.",
-        status_code=error.status,
-        code=error.code,
-        details=error.details,
-        service=service.name,
         user_message=_(
             "Zoho Books does not allow your Zoho account to do this. Nothing was changed; "
             "ask your Zoho Books administrator for access."
@@ -286,24 +208,37 @@ def error_for(
     if error.code == "OAUTH_SCOPE_MISMATCH":
         return missing_scope_error(service, token_id, error.code)
     if service.name == "books" and error.code == BOOKS_NOT_A_MEMBER:
-        return ZohoAPIError(
+        return _api_error(
+            service,
+            error,
             f"Zoho Books: the Zoho user of token {token_id} does not belong to organization "
             f"{organization_id} (code 6041); list theirs with session.organizations().",
-            status_code=status,
-            code=error.code,
             details=error.details or error.message,
-            service=service.name,
             user_message=_(
                 "Your Zoho account does not belong to this Zoho Books organisation. Nothing "
                 "was changed."
             ),
         )
-    return ZohoAPIError(
+    return _api_error(
+        service,
+        error,
         f"{service.label} refused the call with HTTP {status} ({error.code}): {error.message}",
-        status_code=status,
-        code=error.code,
         details=error.details if error.details is not None else error.message,
+    )
+
+
+def _api_error(
+    service: Service, error: ZohoError, message: str, *, details: Any = None, **extra: Any
+) -> ZohoAPIError:
+    """The :class:`ZohoAPIError` for Zoho's ``error`` answer (``details``: its details,
+    unless given)."""
+    return ZohoAPIError(
+        message,
+        status_code=error.status,
+        code=error.code,
+        details=error.details if details is None else details,
         service=service.name,
+        **extra,
     )
 
 
