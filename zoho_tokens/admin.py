@@ -9,80 +9,32 @@ like the disconnect view and the cleanup command.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path
-from django.utils import formats
 from django.utils.decorators import method_decorator
-from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
 
-from zoho_tokens.exceptions import TokenDecryptionError
 from zoho_tokens.forms import SelfClientGrantForm
 from zoho_tokens.models import (
-    DisplayStatus,
     TokenStatus,
     ZohoLimitFigures,
     ZohoToken,
-    ZohoTokenQuerySet,
 )
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
+from zoho_tokens.web.admin_columns import DisplayStatusFilter, date_column, masked_column
 from zoho_tokens.web.admin_health import HealthAdminMixin
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
 from zoho_tokens.web.limits_admin import ZohoLimitFiguresAdmin
 
 #: Secrets and lookup digests: never a form field (they are not editable anyway).
 NEVER_IN_FORMS = (*SECRET_COLUMNS, "user_name_digest")
-
-
-class DisplayStatusFilter(admin.SimpleListFilter):
-    """Filter by the status people see, which splits "active" by access-token expiry."""
-
-    title = _("status")
-    parameter_name = "status"
-
-    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, Any]]:
-        return list(DisplayStatus.choices)
-
-    def queryset(self, request: HttpRequest, queryset: QuerySet[ZohoToken]) -> QuerySet[ZohoToken]:
-        value = self.value()
-        if value not in DisplayStatus.values:
-            return queryset
-        return cast(ZohoTokenQuerySet, queryset).with_display_status(value)
-
-
-def _short_datetime(value: datetime | None) -> str:
-    # Short, so that the list fits a laptop's window; formatted here (and the empty mark
-    # given here) because the change page shows a method's value as plain text.
-    if value is None:
-        return EMPTY_MARK
-    return formats.date_format(localtime(value), "SHORT_DATETIME_FORMAT")
-
-
-def _masked(token: ZohoToken, name: str) -> str:
-    try:
-        return token.masked(name)
-    except TokenDecryptionError:
-        return str(_("(cannot be decrypted with the configured keys)"))
-
-
-def _masked_column(name: str, description: Any) -> Callable[[Any, ZohoToken], str]:
-    """A read-only field of the admin showing the secret ``name`` masked."""
-
-    @admin.display(description=description)
-    def column(model_admin: Any, token: ZohoToken) -> str:
-        return _masked(token, name)
-
-    return column
 
 
 @admin.register(ZohoToken)
@@ -162,37 +114,23 @@ class ZohoTokenAdmin(HealthAdminMixin, RevokingAdminMixin):
             return str(_("Revoked at Zoho"))
         return EMPTY_MARK
 
-    @admin.display(description=_("access token expires"), ordering="expires_at_ms")
-    def access_expiry(self, token: ZohoToken) -> str:
-        return _short_datetime(token.expires_at)
-
-    @admin.display(description=_("last refresh"), ordering="last_refreshed_at")
-    def last_refresh(self, token: ZohoToken) -> str:
-        return _short_datetime(token.last_refreshed_at)
-
+    access_expiry = date_column("expires_at", _("access token expires"), "expires_at_ms")
+    last_refresh = date_column("last_refreshed_at", _("last refresh"), "last_refreshed_at")
     # The change page's dates in the changelist's one format (Django's default would show
     # these three in DATETIME_FORMAT and the two above in the short one).
-    @admin.display(description=_("status since"), ordering="status_changed_at")
-    def status_since(self, token: ZohoToken) -> str:
-        return _short_datetime(token.status_changed_at)
-
-    @admin.display(description=_("created"), ordering="created_at")
-    def created(self, token: ZohoToken) -> str:
-        return _short_datetime(token.created_at)
-
-    @admin.display(description=_("updated"), ordering="updated_at")
-    def updated(self, token: ZohoToken) -> str:
-        return _short_datetime(token.updated_at)
+    status_since = date_column("status_changed_at", _("status since"), "status_changed_at")
+    created = date_column("created_at", _("created"), "created_at")
+    updated = date_column("updated_at", _("updated"), "updated_at")
 
     @admin.display(description=_("granted scopes"))
     def scopes_granted(self, token: ZohoToken) -> str:
         # ", " rather than Zoho's bare commas: the line wraps instead of running off the page.
         return ", ".join(token.scopes) or EMPTY_MARK
 
-    masked_client_secret = _masked_column("client_secret", _("client secret"))
-    masked_refresh_token = _masked_column("refresh_token", _("refresh token"))
-    masked_access_token = _masked_column("access_token", _("access token"))
-    masked_grant_token = _masked_column("grant_token", _("grant token"))
+    masked_client_secret = masked_column("client_secret", _("client secret"))
+    masked_refresh_token = masked_column("refresh_token", _("refresh token"))
+    masked_access_token = masked_column("access_token", _("access token"))
+    masked_grant_token = masked_column("grant_token", _("grant token"))
 
     # -- permissions ---------------------------------------------------------------------
 
