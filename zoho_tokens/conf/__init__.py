@@ -18,50 +18,10 @@ from zoho_tokens.conf.datacenters import (
     by_accounts_server,
     normalize_origin,
 )
+from zoho_tokens.conf.defaults import CONSENT_MODES as CONSENT_MODES
+from zoho_tokens.conf.defaults import DEFAULT_SCOPES as DEFAULT_SCOPES
+from zoho_tokens.conf.defaults import DEFAULTS as DEFAULTS
 from zoho_tokens.conf.limits import LimitsSettings, limits_settings
-
-#: Scopes the app needs at the least: CRM data; the field metadata the SDK fetches before it
-#: reads or writes records; and the two reads the SDK makes to find out who a token belongs
-#: to (``"<email>:<org zgid>"``).
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "ZohoCRM.modules.ALL",
-    "ZohoCRM.settings.fields.READ",
-    "ZohoCRM.users.READ",
-    "ZohoCRM.org.READ",
-)
-
-#: Every key ``ZOHO_TOKENS`` understands, with its default. The settings reference
-#: (docs/reference-settings.md) is checked against this mapping by the test suite.
-DEFAULTS: dict[str, Any] = {
-    "CLIENT_ID": None,
-    "CLIENT_SECRET": None,
-    "CLIENT_SECRETS": {},
-    "SCOPES": DEFAULT_SCOPES,
-    "DATA_CENTER": "us",
-    "ACCOUNTS_URL": None,
-    "API_DOMAIN": None,
-    "DATA_CENTER_OVERRIDES": {},
-    "REDIRECT_URI": None,
-    "ENCRYPTION_KEYS": None,
-    "REFRESH_MARGIN": 60,
-    "HTTP_TIMEOUT": 10.0,
-    "STATE_MAX_AGE": 600,
-    "LOGIN": False,
-    "LOGIN_CREATE_USERS": False,
-    "ALLOW_ACCOUNT_TRANSFER": False,
-    "CONNECT_REDIRECT_URL": "/",
-    "SDK_RESOURCE_PATH": None,
-    "EXTRA_SCOPES": (),
-    "INCREMENTAL_CONSENT": "full",
-    "SERVICES": {"crm": None},
-    "LIMITS": {},
-    "HISTORY_DAYS": 90,
-}
-
-#: The ways more scopes can be asked for (``INCREMENTAL_CONSENT``): Zoho's documented
-#: incremental authorisation, or a new full consent for every scope the token needs.
-CONSENT_MODES = ("enhance", "full")
-
 
 _Value = TypeVar("_Value")
 

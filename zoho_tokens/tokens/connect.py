@@ -28,12 +28,16 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.conf.datacenters import known_location
 from zoho_tokens.exceptions import (
     ConnectionNotSavedError,
-    TokenDecryptionError,
     UnknownDataCentreError,
     ZohoOAuthError,
 )
 from zoho_tokens.models import TokenStatus, ZohoToken
 from zoho_tokens.tokens.transfers import announce_transfer, previous_owner
+from zoho_tokens.tokens.withdraw import (
+    discard_refresh_token,
+    revoke_quietly,
+    superseded_refresh_token,
+)
 
 __all__ = ["ConnectResult", "connect_with_code"]
 
@@ -149,7 +153,7 @@ def _withdrawn_on_failure(
         return keep()
     except Exception as err:
         # Whatever went wrong, Zoho must not keep a live refresh token that no row holds.
-        _discard(refresh_token, values)
+        discard_refresh_token(refresh_token, values)
         if isinstance(err, DatabaseError):
             raise ConnectionNotSavedError(
                 f"The database refused to store the new Zoho token ({type(err).__name__}); "
@@ -196,7 +200,7 @@ def _announce(
     """Revoke the superseded refresh token, send the signals, say what was done."""
     superseded_revoked = False
     if stored.superseded is not None and stored.superseded[0] != new_refresh_token:
-        superseded_revoked = _revoke_quietly(*stored.superseded)
+        superseded_revoked = revoke_quietly(*stored.superseded)
     signals.token_saved.send(sender=ZohoToken, token=stored.token, created=stored.created)
     if stored.previous_user is not None:
         announce_transfer(stored.token, stored.previous_user, stored.token.user)
@@ -236,7 +240,7 @@ def _store(
         previous_user = previous_owner(row, user)
         created = row is None
         row = row or ZohoToken()
-        superseded = None if created else _superseded(row, values["accounts_server"])
+        superseded = None if created else superseded_refresh_token(row, values["accounts_server"])
         for field, value in values.items():
             setattr(row, field, value)
         row.set_user_name(user_name)
@@ -251,60 +255,3 @@ def _store(
             row.user = user
         row.save()
     return _Stored(row, created, superseded, previous_user)
-
-
-def _superseded(row: ZohoToken, default_server: str) -> tuple[str, str] | None:
-    """The refresh token a reconnect replaces, with the accounts server it lives at.
-
-    A refresh token that no key decrypts any more cannot be revoked; the reconnect must
-    still go through (it is how the user recovers), so it is only logged.
-    """
-    try:
-        refresh_token = row.refresh_token
-    except TokenDecryptionError:
-        logger.warning(
-            "Zoho token %s: the refresh token being replaced cannot be decrypted, so it "
-            "cannot be revoked at Zoho.",
-            row.pk,
-        )
-        return None
-    if not refresh_token:
-        return None
-    return refresh_token, row.accounts_server or default_server
-
-
-@sensitive_variables("refresh_token")
-def _revoke_quietly(refresh_token: str | None, accounts_server: str) -> bool:
-    """Revoke a refresh token we will not keep; True when Zoho confirmed. Never raises."""
-    if not refresh_token:
-        return False
-    try:
-        oauth.revoke_refresh_token(refresh_token, accounts_server=accounts_server)
-    except ZohoOAuthError as err:
-        logger.warning("Could not revoke a superseded Zoho refresh token: %s", err)
-        return False
-    return True
-
-
-@sensitive_variables("refresh_token")
-def _discard(refresh_token: str | None, values: dict[str, Any]) -> None:
-    """Withdraw a refresh token that will not be stored.
-
-    When Zoho cannot be reached, a revoked row with the remote revocation pending keeps it
-    (encrypted, linked to nobody) so that ``cleanup_zoho_tokens`` revokes it later. When
-    even that write fails, the loss is logged as an error for the operator.
-    """
-    if not refresh_token or _revoke_quietly(refresh_token, values["accounts_server"]):
-        return
-    pending = ZohoToken(**values)
-    pending.refresh_token = refresh_token
-    pending.mark_revoked(remote_pending=True)
-    try:
-        with transaction.atomic():
-            pending.save()
-    except DatabaseError:
-        logger.error(
-            "A refresh token Zoho just issued could neither be revoked at %s nor recorded "
-            "for a later revocation; revoke the app's access in Zoho's console.",
-            values["accounts_server"],
-        )
