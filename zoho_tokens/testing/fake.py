@@ -21,6 +21,7 @@ from zoho_tokens.testing.browser import follow_consent
 from zoho_tokens.testing.controls import FakeZohoControls
 from zoho_tokens.testing.crm import handlers as crm
 from zoho_tokens.testing.desk.handlers import DeskState
+from zoho_tokens.testing.people import FakeZohoPeople
 from zoho_tokens.testing.projects.handlers import ProjectsState
 from zoho_tokens.testing.server.faults import FaultBook
 from zoho_tokens.testing.server.http import HttpRequest, HttpResponse, LoopbackServer
@@ -31,7 +32,7 @@ from zoho_tokens.testing.server.routing import FakeZohoApp
 __all__ = ["FakeZoho"]
 
 
-class FakeZoho(FakeZohoControls):
+class FakeZoho(FakeZohoPeople, FakeZohoControls):
     """A fake Zoho (Accounts and CRM API) listening on ``http://127.0.0.1:<random port>``.
 
     Use it as a context manager, or call :meth:`start` and :meth:`stop`::
@@ -199,47 +200,7 @@ class FakeZoho(FakeZohoControls):
         """The revocation endpoint (``/oauth/v2/token/revoke``)."""
         return self.url + REVOKE_PATH
 
-    # -- users, clients and records -----------------------------------------------------
-
-    @property
-    def users(self) -> list[FakeZohoUser]:
-        """A copy of the users, in the order they were added."""
-        return self._directory.users
-
-    def add_user(
-        self, user: FakeZohoUser | str, full_name: str | None = None, **kwargs: Any
-    ) -> FakeZohoUser:
-        """Add a user: a :class:`FakeZohoUser`, or an email plus its fields. Returns it."""
-        if isinstance(user, str):
-            user = FakeZohoUser(user, full_name or user.partition("@")[0].title(), **kwargs)
-        return self._directory.add_user(user)
-
-    def add_client(self, client_id: str, client_secret: str) -> None:
-        """Register another OAuth client besides ``client_id``."""
-        self._directory.add_client(client_id, client_secret)
-
-    @property
-    def consenting_user(self) -> FakeZohoUser:
-        """Who consents when the request does not say (default: the first user).
-
-        Accepts a :class:`FakeZohoUser` (added if new) or the email of a known user.
-        """
-        return self._consenting_user or self._directory.users[0]
-
-    @consenting_user.setter
-    def consenting_user(self, user: FakeZohoUser | str) -> None:
-        self._consenting_user = self._known_user(user)
-
-    def _known_user(self, user: FakeZohoUser | str) -> FakeZohoUser:
-        """An email must name a known user; a new ``FakeZohoUser`` is added on the fly."""
-        if isinstance(user, str):
-            found = self._directory.find_user(user)
-            if found is None:
-                raise ValueError(f"no user with email {user!r}; add_user() it first")
-            return found
-        if self._directory.find_user(user.email) != user:
-            self._directory.add_user(user)
-        return user
+    # -- records ----------------------------------------------------------------------
 
     @property
     def leads(self) -> list[dict[str, Any]]:
@@ -250,31 +211,7 @@ class FakeZoho(FakeZohoControls):
     def leads(self, records: Iterable[dict[str, Any]]) -> None:
         self.modules["Leads"] = list(records)
 
-    # -- minting codes and playing the browser ------------------------------------------
-
-    def issue_code(
-        self,
-        user: FakeZohoUser | str | None = None,
-        scopes: str | Sequence[str] = DEFAULT_SCOPES,
-        redirect_uri: str | None = None,
-        *,
-        offline: bool = True,
-        client_id: str | None = None,
-    ) -> str:
-        """Mint a grant code as if ``user`` had consented, without any browser.
-
-        With ``redirect_uri=None`` the exchange needs no redirect URI (like a Zoho self
-        client); otherwise it must send exactly this one. ``offline=False`` behaves like
-        ``access_type=online``: the exchange then returns no refresh token.
-        """
-        grant = self._state.issue_code(
-            client_id or self.client_id,
-            self._known_user(user) if user is not None else self.consenting_user,
-            parse_scopes(scopes),
-            redirect_uri,
-            offline,
-        )
-        return grant.code
+    # -- playing the browser ----------------------------------------------------------
 
     def authorize_url(
         self,

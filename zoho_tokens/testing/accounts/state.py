@@ -21,11 +21,10 @@ from __future__ import annotations
 import dataclasses
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
-from typing import TypeVar
 
 from zoho_tokens.testing.accounts.directory import Directory
+from zoho_tokens.testing.accounts.records import IssuedRecords, oldest_beyond
 from zoho_tokens.testing.accounts.tokens import (
     AccessToken,
     DeathCause,
@@ -40,16 +39,8 @@ from zoho_tokens.testing.accounts.users import FakeZohoUser
 
 __all__ = ["AccountsState"]
 
-_Token = TypeVar("_Token", RefreshToken, AccessToken)
 
-
-def _oldest_beyond(live: list[_Token], cap: int) -> list[_Token]:
-    """The oldest of ``live`` to retire so that one more token keeps them within ``cap``."""
-    by_age = sorted(live, key=lambda token: token.issued_at)
-    return by_age[: max(len(by_age) - cap + 1, 0)]
-
-
-class AccountsState:
+class AccountsState(IssuedRecords):
     """Grant codes and tokens for a :class:`Directory`'s clients and users, behind one lock."""
 
     def __init__(
@@ -154,7 +145,7 @@ class AccountsState:
 
     def _mint_refresh_token(self, grant: GrantCode, now: float) -> RefreshToken:
         same_owner = self._live_refresh_tokens_of(grant.client_id, grant.user)
-        for oldest in _oldest_beyond(same_owner, self.policy.max_refresh_tokens_per_user):
+        for oldest in oldest_beyond(same_owner, self.policy.max_refresh_tokens_per_user):
             self._invalidate_refresh_token(oldest, "limit")
         refresh = RefreshToken(
             token=new_token("refresh"),
@@ -180,7 +171,7 @@ class AccountsState:
                 for at in self._access_tokens.values()
                 if at.refresh_token == refresh.token and at.active_at(now)
             ]
-            for oldest in _oldest_beyond(live, self.policy.max_access_tokens_per_refresh_token):
+            for oldest in oldest_beyond(live, self.policy.max_access_tokens_per_refresh_token):
                 oldest.invalidated = "limit"
         access = AccessToken(
             token=new_token("access"),
@@ -282,33 +273,6 @@ class AccountsState:
                     count += 1
             return count
 
-    def is_refresh_token_active(self, token: str) -> bool:
-        """Whether this refresh token exists and can still be used."""
-        with self.lock:
-            refresh = self._refresh_tokens.get(token)
-            return refresh is not None and refresh.active
-
     def is_access_token_active(self, token: str) -> bool:
         """Whether this access token exists, has not expired and was not invalidated."""
         return self.resolve(token) is not None
-
-    @property
-    def codes(self) -> list[GrantCode]:
-        """Copies of every grant code issued, oldest first."""
-        with self.lock:
-            return [dataclasses.replace(c) for c in self._codes.values()]
-
-    @property
-    def refresh_tokens(self) -> list[RefreshToken]:
-        """Copies of every refresh token issued, oldest first."""
-        with self.lock:
-            return [
-                dataclasses.replace(rt, refreshes=deque(rt.refreshes))
-                for rt in self._refresh_tokens.values()
-            ]
-
-    @property
-    def access_tokens(self) -> list[AccessToken]:
-        """Copies of every access token issued, oldest first."""
-        with self.lock:
-            return [dataclasses.replace(at) for at in self._access_tokens.values()]

@@ -20,7 +20,6 @@ recorded; the values here are this fake's.
 from __future__ import annotations
 
 import itertools
-import json
 import re
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -40,6 +39,7 @@ from zoho_tokens.testing.books.payloads import (
     organization_payload,
     page_context,
 )
+from zoho_tokens.testing.books.reading import json_body, scope_allows
 from zoho_tokens.testing.server.http import HttpRequest, HttpResponse
 
 __all__ = [
@@ -194,7 +194,7 @@ class BooksState:
         operation = "create" if request.method == "POST" else "read"
         scope_module = "settings" if module == "organizations" else module
         mine = [o for o in self.organizations.values() if access.user.email.lower() in o.members]
-        if not mine or not _scope_allows(access.scopes, scope_module, operation):
+        if not mine or not scope_allows(access.scopes, scope_module, operation):
             return HttpResponse.json(NOT_AUTHORIZED, status=401)
         if module == "organizations":
             return ok(
@@ -249,7 +249,7 @@ class BooksState:
     def _create_estimate(
         self, request: HttpRequest, org: BooksOrganization, creator: FakeZohoUser
     ) -> HttpResponse:
-        body = _json_body(request)
+        body = json_body(request)
         customer_id = str(body.get("customer_id") or "")
         line_items = body.get("line_items")
         if not customer_id or not isinstance(line_items, list) or not line_items:
@@ -286,24 +286,3 @@ class BooksState:
             "created_by_name": creator.full_name,
             "created_by_email": creator.email,
         }
-
-
-def _scope_allows(scopes: Iterable[str], module: str, operation: str) -> bool:
-    """``ZohoBooks.fullaccess.all`` or ``ZohoBooks.<module>.<ALL|READ|CREATE...>``."""
-    for scope in scopes:
-        parts = scope.lower().split(".")
-        if len(parts) != 3 or parts[0] != "zohobooks":
-            continue
-        if parts[1] == "fullaccess" or (parts[1] == module and parts[2] in ("all", operation)):
-            return True
-    return False
-
-
-def _json_body(request: HttpRequest) -> dict[str, Any]:
-    """A JSON body, or Books' older form field ``JSONString``."""
-    text = request.form.get("JSONString") or request.body.decode("utf-8", "replace")
-    try:
-        body = json.loads(text) if text else {}
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
