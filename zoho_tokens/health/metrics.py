@@ -20,9 +20,12 @@ nothing and costs one function call per event. The instruments (meter ``zoho_tok
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from zoho_tokens.health.dashboard import connections_by_state
+
+if TYPE_CHECKING:
+    from opentelemetry.metrics import Counter, Histogram
 
 try:
     from opentelemetry import metrics as otel_metrics
@@ -45,34 +48,41 @@ def _observe_tokens(_options: Any) -> Iterable[Any]:
     ]
 
 
+#: The counters and histograms: the attribute of :class:`_Instruments`, the instrument's
+#: name, its unit and its description.
+_COUNTERS = (
+    ("refreshes", "zoho_tokens.refreshes", "{refresh}", "Refreshes asked of Zoho"),
+    ("refusals", "zoho_tokens.refusals", "{token}", "Tokens Zoho no longer accepts"),
+    ("throttles", "zoho_tokens.throttles", "{answer}", "Zoho asked us to slow down"),
+    ("revocations", "zoho_tokens.revocations", "{token}", "Tokens revoked"),
+    ("api_calls", "zoho_tokens.api_calls", "{call}", "Calls to Zoho APIs as a user"),
+)
+_HISTOGRAMS = (
+    ("call_duration", "zoho_tokens.call.duration", "ms", "How long Zoho took to answer"),
+    ("lock_wait", "zoho_tokens.lock.wait", "ms", "Waits for a token's refresh lock"),
+)
+
+
 class _Instruments:
     """The instruments, made once from the global meter provider (a proxy until the
     application sets one, which the instruments then follow)."""
 
+    refreshes: Counter
+    refusals: Counter
+    throttles: Counter
+    revocations: Counter
+    api_calls: Counter
+    call_duration: Histogram
+    lock_wait: Histogram
+
     def __init__(self) -> None:
         assert otel_metrics is not None
         meter = otel_metrics.get_meter(METER_NAME)
-        self.refreshes = meter.create_counter(
-            "zoho_tokens.refreshes", unit="{refresh}", description="Refreshes asked of Zoho"
-        )
-        self.refusals = meter.create_counter(
-            "zoho_tokens.refusals", unit="{token}", description="Tokens Zoho no longer accepts"
-        )
-        self.throttles = meter.create_counter(
-            "zoho_tokens.throttles", unit="{answer}", description="Zoho asked us to slow down"
-        )
-        self.revocations = meter.create_counter(
-            "zoho_tokens.revocations", unit="{token}", description="Tokens revoked"
-        )
-        self.api_calls = meter.create_counter(
-            "zoho_tokens.api_calls", unit="{call}", description="Calls to Zoho APIs as a user"
-        )
-        self.call_duration = meter.create_histogram(
-            "zoho_tokens.call.duration", unit="ms", description="How long Zoho took to answer"
-        )
-        self.lock_wait = meter.create_histogram(
-            "zoho_tokens.lock.wait", unit="ms", description="Waits for a token's refresh lock"
-        )
+        for attribute, name, unit, description in _COUNTERS:
+            setattr(self, attribute, meter.create_counter(name, unit=unit, description=description))
+        for attribute, name, unit, description in _HISTOGRAMS:
+            instrument = meter.create_histogram(name, unit=unit, description=description)
+            setattr(self, attribute, instrument)
         meter.create_observable_gauge(
             "zoho_tokens.tokens",
             callbacks=[_observe_tokens],
