@@ -222,8 +222,10 @@ test-browser: $(VENV)/.browser-installed
 BENCH_ARGS ?=
 bench: $(VENV)/.bench-installed
 	$(PY) -m bench.run $(BENCH_ARGS)
-	$(PY) -m bench.async_path $(BENCH_ARGS)
-	$(PY) -m bench.celery_path $(BENCH_ARGS)
+	@# The async and Celery benches write their own page (docs/benchmarks-async.md), or with
+	@# --quick only print: BENCH_ARGS' --output is bench.run's page, which they must not overwrite.
+	$(PY) -m bench.async_path $(filter --quick,$(BENCH_ARGS))
+	$(PY) -m bench.celery_path $(filter --quick,$(BENCH_ARGS))
 
 # -- load test: the example project under gunicorn, many users at once ----------------------
 
