@@ -41,6 +41,15 @@ __all__ = [
 ]
 
 _own = threading.local()
+
+
+class _ThreadEnd:
+    """Held by one thread alone (in :data:`_own`): dropped the moment the thread ends, when
+    its finalizer closes that thread's limiter connection. Without it the connection waits
+    for the garbage collector (a database wrapper is full of reference cycles), and a
+    program that starts many short threads holds as many idle server connections."""
+
+    __slots__ = ("__weakref__",)
 #: Every connection of the limiter, of every thread, to close them all.
 _every: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 _every_lock = threading.Lock()
@@ -59,6 +68,9 @@ def connection_for(using: str) -> BaseDatabaseWrapper:
         # Only this thread uses it; close_limiter_connections() may close it from another.
         own.inc_thread_sharing()
         setattr(_own, using, own)
+        end = _ThreadEnd()
+        setattr(_own, f"{using}:end", end)
+        weakref.finalize(end, own.close)
         with _every_lock:
             _every.add(own)
     elif own.errors_occurred:
@@ -84,7 +96,8 @@ def close_old_limiter_connections(**kwargs: Any) -> None:
     """Close this thread's limiter connections that are past ``CONN_MAX_AGE`` or broken
     (connected to ``request_finished``, as Django closes its own)."""
     for own in list(vars(_own).values()):
-        own.close_if_unusable_or_obsolete()
+        if isinstance(own, BaseDatabaseWrapper):
+            own.close_if_unusable_or_obsolete()
 
 
 def close_limiter_connections() -> None:
