@@ -50,6 +50,8 @@ class _ThreadEnd:
     program that starts many short threads holds as many idle server connections."""
 
     __slots__ = ("__weakref__",)
+
+
 #: Every connection of the limiter, of every thread, to close them all.
 _every: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 _every_lock = threading.Lock()
