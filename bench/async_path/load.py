@@ -1,5 +1,11 @@
 """The load generator: ``clients`` concurrent clients, each asking for one user's call in a
-loop for ``seconds``; every answer checked against the user asked for."""
+loop for ``seconds``; every answer checked against the user asked for.
+
+It runs on aiohttp, not httpx (which the package itself uses): from one process, 200
+clients on httpx's shared pool could not ask for more than about 60 calls/s even of a
+server that only sleeps 200 ms, when aiohttp asks for 900. The figures must be the
+server's, not the load generator's.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
+import aiohttp
 
 
 @dataclass
@@ -42,8 +48,9 @@ async def run_load(
     """Run the load; ``midway`` is awaited once, half-way through."""
     result = LoadResult()
     users = list(emails)
-    limits = httpx.Limits(max_connections=clients, max_keepalive_connections=clients)
-    async with httpx.AsyncClient(limits=limits, timeout=60) as http:
+    connector = aiohttp.TCPConnector(limit=clients)
+    timeout = aiohttp.ClientTimeout(total=60)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
         stop_at = time.monotonic() + seconds
 
         async def client(index: int) -> None:
@@ -51,15 +58,16 @@ async def run_load(
             while time.monotonic() < stop_at:
                 started = time.monotonic()
                 try:
-                    answer = await http.get(url_of(user))
-                except httpx.HTTPError as err:
+                    async with http.get(url_of(user)) as answer:
+                        status, text = answer.status, await answer.text()
+                except (aiohttp.ClientError, asyncio.TimeoutError) as err:
                     result.errors.append(type(err).__name__)
                     continue
-                if answer.status_code != 200:
-                    result.errors.append(f"HTTP {answer.status_code}")
+                if status != 200:
+                    result.errors.append(f"HTTP {status}")
                     continue
                 result.latencies.append(time.monotonic() - started)
-                if answer.text != emails[user]:
+                if text != emails[user]:
                     result.wrong_user += 1
 
         async def act_midway() -> None:
