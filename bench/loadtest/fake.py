@@ -12,11 +12,13 @@ answers one JSON line per command line read on stdin:
 ``code <email>``
     A grant code for that user (as if they had consented), to connect them without a
     browser. ``{"code": ...}``.
+``latency <seconds>``
+    From now on, every CRM and Books answer waits that long. ``{"latency": seconds}``.
 ``quit``
     Stop.
 
-``--api-latency`` makes every CRM and Books answer wait that many seconds (the async
-benchmark's Zoho that takes its time).
+``--api-latency`` sets that wait from the start (the async benchmark's Zoho that takes
+its time).
 """
 
 from __future__ import annotations
@@ -90,6 +92,10 @@ def main(argv: list[str] | None = None) -> int:
                 answer: dict[str, Any] = {"invalidated": fake.expire_access_tokens()}
             elif command == "stats":
                 answer = stats(fake)
+            elif command.startswith("latency "):
+                seconds = float(command.partition(" ")[2])
+                fake.api_latency = {"crm": seconds, "books": seconds}
+                answer = {"latency": seconds}
             elif command.startswith("code "):
                 answer = {"code": fake.issue_code(user=command.partition(" ")[2])}
             elif command == "quit":
