@@ -29,7 +29,7 @@ from zoho_tokens.models import (
 from zoho_tokens.models.state import EMPTY_MARK, SECRET_COLUMNS
 from zoho_tokens.tokens.revocation import revoke_token
 from zoho_tokens.web.admin_columns import DisplayStatusFilter, date_column, masked_column
-from zoho_tokens.web.admin_health import HealthAdminMixin
+from zoho_tokens.web.admin_health import TIMELINE_COLUMNS, HealthAdminMixin
 from zoho_tokens.web.admin_revoking import RevokingAdminMixin
 from zoho_tokens.web.limits_admin import ZohoLimitFiguresAdmin
 
@@ -253,6 +253,7 @@ class ZohoTokenAdmin(HealthAdminMixin, RevokingAdminMixin):
             obj is not None and obj.is_revocable and self.has_change_permission(request, obj)
         )
         context["timeline"] = self.timeline(obj) if obj is not None else []
+        context["timeline_columns"] = TIMELINE_COLUMNS
         return super().render_change_form(request, context, add, change, form_url, obj)
 
 

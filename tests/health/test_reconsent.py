@@ -3,11 +3,10 @@ refresh, an API call, or the verify command; ``reauth_required`` is the same sig
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 
 from tests.conftest import ALICE_ZOHO_EMAIL
+from tests.multiproc import run_threads
 from zoho_tokens import signals
 from zoho_tokens.api import session_for
 from zoho_tokens.exceptions import NoUsableTokenError, ReauthorizationRequired
@@ -64,20 +63,12 @@ def test_many_workers_meeting_one_dead_token_send_it_once(fake_zoho, alice, rece
     ZohoToken.objects.filter(pk=token.pk).update(expires_at_ms=0)
     fake_zoho.remove_connected_app(ALICE_ZOHO_EMAIL)
 
-    def worker():
-        from django.db import connection
-
+    def worker(index: int) -> None:
         try:
             ensure_fresh(ZohoToken.objects.get(pk=token.pk))
         except Exception:
             pass
-        finally:
-            connection.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    run_threads(worker, 4)
 
     assert len(received) == 1

@@ -42,6 +42,26 @@ class _PolicyField(Generic[T]):
         setattr(instance._state.policy, self.name, value)
 
 
+class _Read(Generic[T]):
+    """Expose one attribute of a part of the fake (``"_log.requests"``), read-only."""
+
+    def __init__(self, path: str, doc: str) -> None:
+        self.part, self.attribute = path.split(".")
+        self.__doc__ = doc
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: FakeZohoControls | None, owner: type) -> T:
+        if instance is None:
+            return self  # type: ignore[return-value]
+        value: T = getattr(getattr(instance, self.part), self.attribute)
+        return value
+
+    def __set__(self, instance: FakeZohoControls, value: T) -> None:
+        raise AttributeError(f"{self.name} is read-only")
+
+
 class FakeZohoControls:
     """Limits, tokens, clock, faults and records of a fake Zoho (a base of ``FakeZoho``)."""
 
@@ -80,20 +100,14 @@ class FakeZohoControls:
         with self._state.lock:
             return list(self._state.revoked_tokens)
 
-    @property
-    def codes(self) -> list[GrantCode]:
-        """Snapshots of every grant code issued."""
-        return self._state.codes
-
-    @property
-    def refresh_tokens(self) -> list[RefreshToken]:
-        """Snapshots of every refresh token issued (see ``.active``, ``.invalidated``)."""
-        return self._state.refresh_tokens
-
-    @property
-    def access_tokens(self) -> list[AccessToken]:
-        """Snapshots of every access token issued."""
-        return self._state.access_tokens
+    codes = _Read[list[GrantCode]]("_state.codes", "Snapshots of every grant code issued.")
+    refresh_tokens = _Read[list[RefreshToken]](
+        "_state.refresh_tokens",
+        "Snapshots of every refresh token issued (see ``.active``, ``.invalidated``).",
+    )
+    access_tokens = _Read[list[AccessToken]](
+        "_state.access_tokens", "Snapshots of every access token issued."
+    )
 
     def revoke(self, token: str) -> bool:
         """Revoke a token server-side, as if the user removed the app in Zoho."""
@@ -172,27 +186,21 @@ class FakeZohoControls:
         """Disarm every fault (or those of one endpoint)."""
         self._faults.clear(endpoint)
 
-    @property
-    def faults(self) -> list[Fault]:
-        """The faults still armed."""
-        return self._faults.armed
+    faults = _Read[list[Fault]]("_faults.armed", "The faults still armed.")
 
     # -- observation --------------------------------------------------------------------
 
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """Every request received since start (or :meth:`reset_counts`), oldest first."""
-        return self._log.requests
-
-    @property
-    def crm_calls(self) -> list[CrmCall]:
-        """Every CRM API call: ``(path, access_token, user_email)``; None when unresolved."""
-        return self._log.crm_calls
-
-    @property
-    def auth_requests(self) -> list[dict[str, str]]:
-        """The query parameters of every valid ``GET /oauth/v2/auth``."""
-        return self._log.auth_requests
+    requests = _Read[list[RecordedRequest]](
+        "_log.requests",
+        "Every request received since start (or :meth:`reset_counts`), oldest first.",
+    )
+    crm_calls = _Read[list[CrmCall]](
+        "_log.crm_calls",
+        "Every CRM API call: ``(path, access_token, user_email)``; None when unresolved.",
+    )
+    auth_requests = _Read[list[dict[str, str]]](
+        "_log.auth_requests", "The query parameters of every valid ``GET /oauth/v2/auth``."
+    )
 
     def count(self, path: str | None = None, *, method: str | None = None, **params: str) -> int:
         """How many requests matched ``path``, ``method`` and every ``name=value`` given.

@@ -34,6 +34,19 @@ STATE_LABELS = {
     "revocation_pending": _("Revocation at Zoho pending"),
 }
 
+#: The column headers of the pages' tables (rendered by zohotoken/thead.html).
+TIMELINE_COLUMNS = (_("When"), _("What"), _("Who"), _("Outcome"), _("Zoho took"))
+ATTENTION_COLUMNS = (_("Token"), _("Django user"), _("Zoho user"), _("What"), _("Since"))
+LIMITS_COLUMNS = (
+    _("Organisation"),
+    _("Service"),
+    _("Calls in flight / cap"),
+    _("Daily calls left"),
+    _("Credits left"),
+    _("Waiting until"),
+    _("Times throttled"),
+)
+
 
 class HealthAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
     """Adds ``dashboard/`` (routed by the class using it) and the change page's timeline."""
@@ -51,8 +64,10 @@ class HealthAdminMixin(admin.ModelAdmin):  # type: ignore[type-arg]
             "chart": activity_chart(figures.activity.days, figures.activity.counts),
             "activity": figures.activity,
             "attention": figures.attention,
+            "attention_columns": ATTENTION_COLUMNS,
             # The per-organisation limits; empty (none reported, or unreadable) hides them.
             "limits": _limit_statuses(),
+            "limits_columns": LIMITS_COLUMNS,
         }
         return TemplateResponse(request, "admin/zoho_tokens/zohotoken/dashboard.html", context)
 

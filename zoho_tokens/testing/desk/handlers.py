@@ -8,13 +8,14 @@ Desk wants an ``orgId`` header on every call but ``GET /api/v1/organizations`` (
 
 from __future__ import annotations
 
-import threading
 from typing import Any, NamedTuple
 
-from zoho_tokens.testing.accounts.tokens import AccessToken
-from zoho_tokens.testing.server.http import HttpRequest, HttpResponse
+from zoho_tokens.testing.server.http import HttpRequest
+from zoho_tokens.testing.server.scoped import Located, ScopedApi, ScopedError
 
 __all__ = ["DeskCall", "DeskState"]
+
+_PREFIX = "/api/v1/"
 
 
 class DeskCall(NamedTuple):
@@ -25,47 +26,42 @@ class DeskCall(NamedTuple):
     user_email: str | None
 
 
-def _error(code: str, message: str, status: int) -> HttpResponse:
-    return HttpResponse.json({"errorCode": code, "message": message}, status=status)
-
-
-class DeskState:
+class DeskState(ScopedApi[DeskCall]):
     """Desk organisations (every user belongs to all of them) and the calls (``fake.desk``)."""
 
+    call_type = DeskCall
+    list_path = "/api/v1/organizations"
+    list_key = "data"
+    records_resource = "tickets"
+    records_key = "data"
+    record = {"id": "1000000001", "subject": "Printer on fire"}
+    organization_field = "orgId"
+    dead_token = ScopedError("INVALID_OAUTH", "The OAuth Token you provided is invalid.", 401)
+    no_organization = ScopedError("UNPROCESSABLE_ENTITY", "orgId is missing in the headers.", 422)
+    unknown_organization = ScopedError(
+        "FORBIDDEN", "You are not a member of this organization.", 403
+    )
+    not_found = ScopedError("URL_NOT_FOUND", "No such URL {path}.", 404)
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
         #: The organisations, the first is every user's default.
-        self.organizations: list[dict[str, Any]] = [
-            {"id": "650000001", "companyName": "Fake Desk", "isDefault": True},
-            {"id": "650000002", "companyName": "Fake Desk Two", "isDefault": False},
-        ]
-        self._calls: list[DeskCall] = []
+        super().__init__(
+            [
+                {"id": "650000001", "companyName": "Fake Desk", "isDefault": True},
+                {"id": "650000002", "companyName": "Fake Desk Two", "isDefault": False},
+            ]
+        )
 
     @property
-    def calls(self) -> list[DeskCall]:
-        """Every Desk call answered, oldest first."""
-        with self.lock:
-            return list(self._calls)
+    def organizations(self) -> list[dict[str, Any]]:
+        """The organisations, the first is every user's default."""
+        return self._organizations
 
-    def handle(self, request: HttpRequest, access: AccessToken | None) -> HttpResponse:
-        """Answer one ``/api/v1/...`` request whose bearer token resolved to ``access``."""
-        org_id = next((v for k, v in request.headers.items() if k.lower() == "orgid"), None)
-        with self.lock:
-            self._calls.append(
-                DeskCall(request.path, org_id, access.user.email if access else None)
-            )
-        if access is None:
-            return _error("INVALID_OAUTH", "The OAuth Token you provided is invalid.", 401)
+    def locate(self, request: HttpRequest) -> Located:
+        """The request's own path, its ``orgId`` header, and what follows ``/api/v1/``."""
         path = request.path.rstrip("/")
-        if path == "/api/v1/organizations":
-            return HttpResponse.json({"data": self.organizations})
-        known = {str(org["id"]) for org in self.organizations}
-        if org_id is None:
-            return _error("UNPROCESSABLE_ENTITY", "orgId is missing in the headers.", 422)
-        if org_id not in known:
-            return _error("FORBIDDEN", "You are not a member of this organization.", 403)
-        if path == "/api/v1/tickets":
-            return HttpResponse.json(
-                {"data": [{"id": "1000000001", "subject": "Printer on fire", "orgId": org_id}]}
-            )
-        return _error("URL_NOT_FOUND", f"No such URL {path}.", 404)
+        return Located(request.path, request.header("orgId"), path.removeprefix(_PREFIX))
+
+    def error_body(self, error: ScopedError, path: str) -> Any:
+        """Desk's flat error: ``{"errorCode", "message"}``."""
+        return {"errorCode": error.code, "message": error.message.format(path=path)}

@@ -9,11 +9,10 @@ follow Zoho's v3 documentation; neither was recorded.
 from __future__ import annotations
 
 import re
-import threading
 from typing import Any, NamedTuple
 
-from zoho_tokens.testing.accounts.tokens import AccessToken
-from zoho_tokens.testing.server.http import HttpRequest, HttpResponse
+from zoho_tokens.testing.server.http import HttpRequest
+from zoho_tokens.testing.server.scoped import Located, ScopedApi, ScopedError
 
 __all__ = ["ProjectsCall", "ProjectsState"]
 
@@ -28,27 +27,34 @@ class ProjectsCall(NamedTuple):
     user_email: str | None
 
 
-def _error(title: str, status: int) -> HttpResponse:
-    return HttpResponse.json({"error": {"title": title, "details": []}}, status=status)
-
-
-class ProjectsState:
+class ProjectsState(ScopedApi[ProjectsCall]):
     """Projects portals (every user belongs to all of them) and the calls (``fake.projects``)."""
 
+    call_type = ProjectsCall
+    list_path = "/api/v3/portals"
+    list_key = None
+    records_resource = "projects"
+    records_key = "projects"
+    record = {"id": "880000001", "name": "Apollo"}
+    organization_field = "portal"
+    dead_token = ScopedError("INVALID_OAUTHTOKEN", "", 401)
+    # A path without a portal is a path Projects does not know.
+    no_organization = ScopedError("URL_NOT_FOUND", "", 404)
+    unknown_organization = ScopedError("PORTAL_NOT_FOUND", "", 404)
+    not_found = ScopedError("URL_NOT_FOUND", "", 404)
+
     def __init__(self) -> None:
-        self.lock = threading.Lock()
-        #: The portals, the second is every user's default (the first is not, on purpose).
-        self.portals: list[dict[str, Any]] = [
-            {"id": "750000001", "name": "side-portal", "is_default": False},
-            {"id": "750000002", "name": "fake-portal", "is_default": True},
-        ]
-        self._calls: list[ProjectsCall] = []
+        super().__init__(
+            [
+                {"id": "750000001", "name": "side-portal", "is_default": False},
+                {"id": "750000002", "name": "fake-portal", "is_default": True},
+            ]
+        )
 
     @property
-    def calls(self) -> list[ProjectsCall]:
-        """Every Projects call answered, oldest first."""
-        with self.lock:
-            return list(self._calls)
+    def portals(self) -> list[dict[str, Any]]:
+        """The portals, the second is every user's default (the first is not, on purpose)."""
+        return self._organizations
 
     @staticmethod
     def portal_of(path: str) -> str | None:
@@ -56,26 +62,12 @@ class ProjectsState:
         match = _PORTAL_PATH.match(path)
         return match["portal"] if match else None
 
-    def handle(self, request: HttpRequest, access: AccessToken | None) -> HttpResponse:
-        """Answer one ``/api/v3/...`` request whose bearer token resolved to ``access``."""
+    def locate(self, request: HttpRequest) -> Located:
+        """The path (without a trailing slash), the portal in it, and what follows it."""
         path = request.path.rstrip("/")
         match = _PORTAL_PATH.match(path)
-        with self.lock:
-            self._calls.append(
-                ProjectsCall(
-                    path, match["portal"] if match else None, access.user.email if access else None
-                )
-            )
-        if access is None:
-            return _error("INVALID_OAUTHTOKEN", 401)
-        if path == "/api/v3/portals":
-            return HttpResponse.json(self.portals)
-        if match is None:
-            return _error("URL_NOT_FOUND", 404)
-        if match["portal"] not in {str(p["id"]) for p in self.portals}:
-            return _error("PORTAL_NOT_FOUND", 404)
-        if match["rest"] == "projects":
-            return HttpResponse.json(
-                {"projects": [{"id": "880000001", "name": "Apollo", "portal": match["portal"]}]}
-            )
-        return _error("URL_NOT_FOUND", 404)
+        return Located(path, match["portal"] if match else None, match["rest"] if match else "")
+
+    def error_body(self, error: ScopedError, path: str) -> Any:
+        """Projects' error: ``{"error": {"title", "details"}}``."""
+        return {"error": {"title": error.code, "details": []}}
