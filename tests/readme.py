@@ -151,21 +151,28 @@ def run(label: str, namespace: dict[str, Any] | None = None) -> dict[str, Any]:
 
 
 def startproject_settings() -> dict[str, Any]:
-    """What ``django-admin startproject`` defines that the settings blocks add to."""
-    return {
-        "BASE_DIR": Path("/srv/mysite"),
-        "INSTALLED_APPS": [
-            "django.contrib.admin",
-            "django.contrib.auth",
-            "django.contrib.contenttypes",
-            "django.contrib.sessions",
-            "django.contrib.messages",
-            "django.contrib.staticfiles",
-        ],
-        "DATABASES": {
-            "default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "/srv/mysite/db.sqlite3"}
-        },
+    """What ``django-admin startproject mysite`` defines that the settings blocks add to: the
+    installed Django's own project template, rendered for a project in ``/srv/mysite``."""
+    import django
+    from django.template import Context, Engine
+
+    source = (
+        Path(django.__file__).parent
+        / "conf"
+        / "project_template"
+        / "project_name"
+        / "settings.py-tpl"
+    ).read_text()
+    context = {
+        "project_name": "mysite",
+        "secret_key": "not-secret",
+        "django_version": django.get_version(),
+        "docs_version": "stable",
     }
+    rendered = Engine().from_string(source).render(Context(context, autoescape=False))
+    namespace: dict[str, Any] = {"__file__": "/srv/mysite/mysite/settings.py"}
+    exec(compile(rendered, "mysite/settings.py", "exec"), namespace)
+    return {name: value for name, value in namespace.items() if name.isupper()}
 
 
 def views_module() -> types.ModuleType:
