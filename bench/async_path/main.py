@@ -47,7 +47,7 @@ class ServerRun:
 #: The runs, in order: (name in the table, server kind, view path).
 RUNS = (
     ("WSGI, gunicorn 1 worker x 8 threads, session_for", "wsgi", "sync"),
-    ("ASGI, uvicorn 1 worker, asession_for", "asgi", "async"),
+    ("ASGI, uvicorn 1 worker (uvloop, httptools), asession_for", "asgi", "async"),
     (
         "ceiling: ASGI, uvicorn 1 worker, a view that only sleeps as long as Zoho takes",
         "asgi",
