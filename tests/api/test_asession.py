@@ -118,6 +118,64 @@ def test_a_token_revoked_meanwhile_fails_without_a_call(fake_zoho: FakeZoho) -> 
     assert fake_zoho.requests == []
 
 
+@pytest.fixture
+def token_reads() -> Any:
+    """The reads of the token table, on every connection of every thread, as they run."""
+    from django.db.backends.signals import connection_created
+
+    table = ZohoToken._meta.db_table
+    seen: list[str] = []
+
+    def count(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
+        if sql.lstrip().upper().startswith("SELECT") and table in sql:
+            seen.append(sql)
+        return execute(sql, params, many, context)
+
+    def watch(sender: Any, connection: Any, **kwargs: Any) -> None:
+        # Once per connection object: a reconnecting one is "created" again.
+        if count not in connection.execute_wrappers:
+            connection.execute_wrappers.append(count)
+
+    connection_created.connect(watch)
+    yield seen
+    connection_created.disconnect(watch)
+
+
+def test_the_first_call_on_entering_reads_the_token_once(fake_zoho: FakeZoho, token_reads: Any) -> None:  # fmt: skip
+    row = connect(fake_zoho, "alice")
+    from django.db import connections
+
+    connections.close_all()  # the watch sees the connections opened from now on
+    token_reads.clear()  # connect()'s own
+
+    async def two_calls() -> None:
+        async with asession_for(row.user) as zoho:
+            await zoho.get("org")
+            await zoho.get("org")
+
+    run(two_calls)
+    # Entering, then the second call's re-read: the first call used the read on entering.
+    assert len(token_reads) == 2, token_reads
+
+
+def test_a_token_revoked_after_entering_fails_a_first_call_made_later(fake_zoho: FakeZoho, monkeypatch: Any) -> None:  # fmt: skip
+    from zoho_tokens.api import asession
+
+    monkeypatch.setattr(asession, "JUST_READ_SECONDS", 0.05)
+    row = connect(fake_zoho, "alice")
+
+    async def revoked_then_called() -> None:
+        async with asession_for(row.user) as zoho:
+            await ZohoToken.objects.filter(pk=row.pk).aupdate(status=TokenStatus.REVOKED)
+            fake_zoho.reset_counts()
+            await asyncio.sleep(0.1)
+            await zoho.get("org")
+
+    with pytest.raises(NoUsableTokenError):
+        run(revoked_then_called)
+    assert fake_zoho.requests == []
+
+
 def test_a_token_handed_to_another_user_meanwhile_is_not_used(fake_zoho: FakeZoho) -> None:
     alice, bob = connect(fake_zoho, "alice"), connect(fake_zoho, "bob")
 

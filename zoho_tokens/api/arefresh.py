@@ -50,6 +50,7 @@ async def fresh_row(
     owner_id: object,
     rejected_access_token: str | None = None,
     deadline: Deadline | None = None,
+    just_read: ZohoToken | None = None,
 ) -> ZohoToken:
     """Token ``token_id`` as stored now, its access token valid (refreshed if it must be).
 
@@ -57,8 +58,13 @@ async def fresh_row(
     else is refused (:class:`NoUsableTokenError`) rather than used. ``rejected_access_token``
     is an access token Zoho just refused: the row is refreshed if it still holds it.
     ``deadline`` bounds the refresh (its wait for the lock, its call to Zoho).
+    ``just_read``: the row as read a moment ago, used instead of a read of its own.
     """
-    row = await _read(token_id, owner_id)
+    row = (
+        require_owner(just_read, owner_id)
+        if just_read is not None and just_read.pk == token_id
+        else await _read(token_id, owner_id)
+    )
     if not needs_refresh(row, rejected_access_token):
         return _usable(row)
     lock = refresh_locks().setdefault(token_id, asyncio.Lock())
