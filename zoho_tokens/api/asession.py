@@ -67,6 +67,7 @@ from zoho_tokens.api.wire import (
 )
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
+from zoho_tokens.limits.gate import WAITING_FOR_SLOT
 from zoho_tokens.models import ZohoToken
 
 __all__ = ["AsyncZohoSession", "asession_for"]
@@ -266,10 +267,17 @@ class AsyncZohoSession:
             replayable(call.kwargs),
             token_id=bound.token_id,
             stored_expiry_ms=row.expires_at_ms,
+            deadline=call.deadline,
         )
-        response: httpx.Response = await asend_within_limits(
-            limited, lambda: self._send(call, auth)
-        )
+        sending = call.step
+
+        async def send() -> httpx.Response:
+            call.step = sending  # the slot is held: the wait for it is over
+            return await self._send(call, auth)
+
+        # Named, so that the deadline running out during the wait says so.
+        call.step = WAITING_FOR_SLOT
+        response: httpx.Response = await asend_within_limits(limited, send)
         return response
 
     @sensitive_variables()
