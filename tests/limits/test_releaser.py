@@ -16,7 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from tests.limits.conftest import use_limits
 from zoho_tokens.limits import call_slot, status
 from zoho_tokens.limits.connection import connection_for
-from zoho_tokens.limits.releaser import Releaser, flush_releases, releaser
+from zoho_tokens.limits.releaser import STALE, Releaser, flush_releases, releaser
 from zoho_tokens.limits.stores import slot_store
 from zoho_tokens.models import ZohoCallSlot
 
@@ -123,3 +123,34 @@ def test_a_forked_child_starts_with_no_releases_of_its_parent() -> None:
     assert flush_releases()
 
     assert os.waitstatus_to_exitcode(code) == 0
+
+
+def test_slots_waiting_too_long_for_the_releaser_are_freed_by_the_next_call() -> None:
+    stuck = threading.Event()
+    freed: list[str] = []
+
+    class Hanging:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            stuck.wait(10)  # a store that hangs: the releaser thread is held up
+
+    class Recording:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            freed.extend(holder for _, _, holder in slots)
+
+    own = Releaser()
+    own.put(Hanging(), "crm:1", 0, "hanging")  # type: ignore[arg-type]
+    time.sleep(0.1)  # the thread took it, and hangs
+    own.put(Recording(), "crm:1", 1, "first")  # type: ignore[arg-type]
+    own.put(Recording(), "crm:1", 2, "soon")  # type: ignore[arg-type]
+    assert freed == []  # not stale yet: left to the thread
+    time.sleep(STALE + 0.2)
+
+    own.put(Recording(), "crm:1", 3, "late")  # type: ignore[arg-type]
+
+    assert freed == ["first", "soon", "late"]
+    stuck.set()
+    assert own.flush()

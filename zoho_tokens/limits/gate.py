@@ -103,6 +103,8 @@ class _Attempt:
     started: float
     deadline: Deadline | None = None
     poll: float = FIRST_POLL
+    #: What the last try found (None: no try yet, or the store failed).
+    taken: Taken | None = None
 
     @classmethod
     def start(cls, service: str, organization: str, deadline: Deadline | None) -> _Attempt | None:
@@ -127,7 +129,15 @@ class _Attempt:
     def key(self) -> str:
         return slot_key(self.service, self.organization)
 
-    def take(self) -> Taken | None:
+    def try_once(self) -> float | None:
+        """One try for a slot: None when the trying is over (a slot taken, or the store
+        failed: see :meth:`held`), else the seconds to sleep before the next; raises when
+        the wait or the call's deadline is over. Blocking (the store): async code calls it
+        from a thread."""
+        self.taken = self._take()
+        return self.pause(self.taken)
+
+    def _take(self) -> Taken | None:
         """One try; None when the store failed (the call then goes unlimited)."""
         try:
             freed = releaser.done
@@ -189,9 +199,16 @@ class _Attempt:
         self.poll = min(self.poll * 1.5, LONGEST_POLL)
         return pause
 
-    def slot(self, number: int) -> CallSlot:
+    def held(self) -> CallSlot | None:
+        """The slot the trying ended with (None: the store failed; the call goes ahead)."""
+        if self.taken is None or self.taken.number is None:
+            return None
         return CallSlot(
-            self.service, self.organization, number, self.cap, time.monotonic() - self.started
+            self.service,
+            self.organization,
+            self.taken.number,
+            self.cap,
+            time.monotonic() - self.started,
         )
 
     @property
@@ -199,13 +216,13 @@ class _Attempt:
         """Whether :meth:`release` only hands the slot to the releaser (no round trip)."""
         return self.store.defers_release
 
-    def release(self, number: int) -> None:
-        """Free slot ``number``: handed to the releaser thread, or (SQLite) at once."""
+    def release(self, slot: CallSlot) -> None:
+        """Free ``slot``: handed to the releaser thread, or (SQLite) at once."""
         if self.store.defers_release:
-            releaser.put(self.store, self.key, number, self.holder)
+            releaser.put(self.store, self.key, slot.number, self.holder)
             return
         try:
-            self.store.release([(self.key, number, self.holder)])
+            self.store.release([(self.key, slot.number, self.holder)])
         except Exception:  # it expires on its own
             logger.warning("Zoho limits: a slot could not be freed; it expires.", exc_info=True)
 
@@ -218,17 +235,14 @@ def call_slot(
     limits disabled, or the store failed). Raises ZohoThrottledError, or the ``deadline``'s
     error when it runs out while waiting (see the module)."""
     attempt = _Attempt.start(service, organization, deadline)
-    taken = attempt.take() if attempt is not None else None
-    while attempt is not None and (pause := attempt.pause(taken)) is not None:
+    while attempt is not None and (pause := attempt.try_once()) is not None:
         time.sleep(pause)
-        taken = attempt.take()
-    if attempt is None or taken is None or taken.number is None:
-        yield None
-        return
+    slot = attempt.held() if attempt is not None else None
     try:
-        yield attempt.slot(taken.number)
+        yield slot
     finally:
-        attempt.release(taken.number)
+        if attempt is not None and slot is not None:
+            attempt.release(slot)
 
 
 @asynccontextmanager
@@ -237,17 +251,14 @@ async def acall_slot(
 ) -> AsyncIterator[CallSlot | None]:
     """:func:`call_slot` for ``async`` code (``async with acall_slot(...)``)."""
     attempt = _Attempt.start(service, organization, deadline)
-    taken = await sync_to_async(attempt.take)() if attempt is not None else None
-    while attempt is not None and (pause := attempt.pause(taken)) is not None:
+    while attempt is not None and (pause := await sync_to_async(attempt.try_once)()) is not None:
         await asyncio.sleep(pause)
-        taken = await sync_to_async(attempt.take)()
-    if attempt is None or taken is None or taken.number is None:
-        yield None
-        return
+    slot = attempt.held() if attempt is not None else None
     try:
-        yield attempt.slot(taken.number)
+        yield slot
     finally:
-        if attempt.release_is_handed_over:
-            attempt.release(taken.number)
-        else:
-            await sync_to_async(attempt.release)(taken.number)
+        if attempt is not None and slot is not None:
+            if attempt.release_is_handed_over:
+                attempt.release(slot)  # a hand-over: no round trip, no thread
+            else:
+                await sync_to_async(attempt.release)(slot)

@@ -20,7 +20,10 @@ frees it within milliseconds whatever comes next.
   reads the slots (:mod:`zoho_tokens.limits.status`), and by a call that found every slot
   held (so that its own process's finished calls are not counted against it).
 * Never blocks the caller, and never fails a call: a release that fails is logged and the
-  slot expires (``SLOT_TTL``), as a dead worker's does.
+  slot expires (``SLOT_TTL``), as a dead worker's does. Only when the thread has not freed
+  a slot handed over more than :data:`STALE` seconds ago (a server that runs no thread of
+  the application: uWSGI without ``--enable-threads``) does the next call free the waiting
+  slots itself.
 
 SQLite keeps the release on the caller's path (see :attr:`DatabaseSlots.defers_release
 <zoho_tokens.limits.stores.DatabaseSlots.defers_release>`): it has one writer, and the
@@ -35,6 +38,7 @@ import atexit
 import logging
 import os
 import threading
+import time
 from collections import defaultdict
 from typing import TYPE_CHECKING
 
@@ -48,6 +52,10 @@ logger = logging.getLogger(__name__)
 #: Seconds a flush waits at most for the releaser (a database that hangs must not hang the
 #: caller for longer; the slots then expire).
 FLUSH_WAIT = 5.0
+#: Seconds a slot may wait for the releaser thread before the next call of this process
+#: frees it on its own path: a server that runs no thread of the application (uWSGI
+#: without ``--enable-threads``), or a releaser held up by a slow store.
+STALE = 1.0
 
 
 class Releaser:
@@ -63,6 +71,8 @@ class Releaser:
         self._handed = 0
         self._done = 0
         self._thread: threading.Thread | None = None
+        #: When the oldest release still waiting was handed over (``time.monotonic()``).
+        self._waiting_since: float | None = None
 
     @property
     def done(self) -> int:
@@ -71,7 +81,11 @@ class Releaser:
 
     def put(self, store: SlotStore, key: str, number: int, holder: str) -> None:
         """Free slot ``number`` of ``key`` if ``holder`` still holds it, soon (see the module)."""
+        now = time.monotonic()
         with self._changed:
+            stale = self._waiting_since is not None and now - self._waiting_since > STALE
+            if self._waiting_since is None:
+                self._waiting_since = now
             self._pending.append((store, key, number, holder))
             self._handed += 1
             if self._thread is None or not self._thread.is_alive():
@@ -80,6 +94,9 @@ class Releaser:
                 )
                 self._thread.start()
             self._changed.notify_all()
+        if stale:
+            # The thread has not run for a while: this call frees what waits, itself.
+            self._free(self._take_pending())
 
     def flush(self, timeout: float = FLUSH_WAIT) -> bool:
         """Free every slot handed over so far, waiting at most ``timeout`` seconds; whether
@@ -89,8 +106,7 @@ class Releaser:
             target = self._handed
             if self._done >= target:
                 return False
-            batch, self._pending = self._pending, []
-        self._free(batch)
+        self._free(self._take_pending())
         with self._changed:
             self._changed.wait_for(lambda: self._done >= target, timeout)
         return True
@@ -99,8 +115,13 @@ class Releaser:
         while True:
             with self._changed:
                 self._changed.wait_for(lambda: bool(self._pending))
-                batch, self._pending = self._pending, []
-            self._free(batch)
+            self._free(self._take_pending())
+
+    def _take_pending(self) -> list[tuple[SlotStore, str, int, str]]:
+        with self._changed:
+            batch, self._pending = self._pending, []
+            self._waiting_since = None
+        return batch
 
     def _free(self, batch: list[tuple[SlotStore, str, int, str]]) -> None:
         by_store: dict[SlotStore, list[tuple[str, int, str]]] = defaultdict(list)
