@@ -17,6 +17,7 @@ from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 from tests.sdk.helpers import connect, make_user
 from zoho_tokens.limits.connection import close_limiter_connections, connection_for, execute
 from zoho_tokens.limits.figures import _last_write
+from zoho_tokens.limits.releaser import flush_releases
 from zoho_tokens.models import ZohoCallSlot, ZohoLimitFigures
 from zoho_tokens.sdk.store import DjangoTokenStore
 from zoho_tokens.testing import FakeZoho
@@ -60,6 +61,7 @@ def _fresh_limits_memory(request: pytest.FixtureRequest, django_db_blocker: Any)
     } & set(request.fixturenames):
         return
     with django_db_blocker.unblock():
+        flush_releases()
         own = connection_for("default")
         for model in (ZohoCallSlot, ZohoLimitFigures):
             execute(own, "DELETE FROM {table}", model._meta.db_table, ())

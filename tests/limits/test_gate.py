@@ -11,7 +11,8 @@ import pytest
 
 from tests.limits.conftest import use_limits
 from tests.multiproc import run_in_threads
-from zoho_tokens.exceptions import ZohoThrottledError
+from zoho_tokens.accounts.deadline import Deadline
+from zoho_tokens.exceptions import ZohoThrottledError, ZohoUnavailableError
 from zoho_tokens.limits import acall_slot, after_answer, call_slot, status
 from zoho_tokens.limits.stores import slot_store
 from zoho_tokens.models import ZohoCallSlot
@@ -181,3 +182,58 @@ def test_limits_switched_off_take_no_slot(settings: Any) -> None:
 
     with call_slot("crm", ORG) as first, call_slot("crm", ORG) as second:
         assert (first, second) == (None, None)
+
+
+def test_the_wait_for_a_slot_ends_with_the_call_s_deadline(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=30)
+    holder = threading.Thread(target=hold_for, args=(3,))
+    holder.start()
+    time.sleep(0.2)
+    deadline = Deadline.starting_now(0.5, "Zoho CRM call")
+
+    started = time.monotonic()
+    with pytest.raises(ZohoUnavailableError) as raised, call_slot("crm", ORG, deadline):
+        pass
+    took = time.monotonic() - started
+    holder.join()
+
+    assert raised.value.error == "timeout"
+    assert "0.5-second time limit while waiting for a free slot" in str(raised.value)
+    assert 0.3 < took < 2  # the deadline, not WAIT's 30 s
+
+
+def test_async_the_wait_for_a_slot_ends_with_the_call_s_deadline(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=1, WAIT=30)
+    holder = threading.Thread(target=hold_for, args=(3,))
+    holder.start()
+    time.sleep(0.2)
+
+    async def call() -> None:
+        async with acall_slot("crm", ORG, Deadline.starting_now(0.5, "Zoho CRM call")):
+            pass
+
+    started = time.monotonic()
+    with pytest.raises(ZohoUnavailableError) as raised:
+        asyncio.run(call())
+    took = time.monotonic() - started
+    holder.join()
+
+    assert raised.value.error == "timeout"
+    assert "while waiting for a free slot" in str(raised.value)
+    assert 0.3 < took < 2
+
+
+def test_a_back_off_longer_than_the_deadline_fails_at_once(settings: Any) -> None:
+    use_limits(settings, CONCURRENCY=2, WAIT=30)
+    after_answer("crm", ORG, 429, {"Retry-After": "3"})
+
+    started = time.monotonic()
+    with (
+        pytest.raises(ZohoThrottledError) as raised,
+        call_slot("crm", ORG, Deadline.starting_now(1, "Zoho CRM call")),
+    ):
+        pass
+
+    assert time.monotonic() - started < 0.5
+    assert raised.value.error == "backoff"
+    assert "what is left of its time limit" in str(raised.value)

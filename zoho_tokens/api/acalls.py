@@ -20,7 +20,6 @@ from zoho_tokens.limits.gate import organization_of
 from zoho_tokens.models import ZohoToken
 
 __all__ = [
-    "FINDING_ORGANIZATION",
     "READING_TOKEN",
     "REFRESHING_REJECTED",
     "Bound",
@@ -30,7 +29,6 @@ __all__ = [
 
 #: The steps of a call before and between the sends (:mod:`zoho_tokens.api.session` names the sends).
 READING_TOKEN = "reading the token (and refreshing it when due)"
-FINDING_ORGANIZATION = "finding the user's Zoho Books organization"
 REFRESHING_REJECTED = "refreshing the access token Zoho rejected"
 
 

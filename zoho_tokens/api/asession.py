@@ -16,7 +16,10 @@ For each request it:
 * resolves a relative URL against the service's root in the token's data centre, and
   checks the URL of the request actually built (params included) against the token's own
   Zoho hosts before sending it;
-* adds Books' ``organization_id`` (the session's, else the user's default organization);
+* adds the context the service wants, as ``session_for`` does (:mod:`zoho_tokens.api.books`,
+  :mod:`zoho_tokens.api.context`): Books' ``organization_id``, Desk's ``orgId`` header, the
+  Projects portal in the path (the session's ``organization_id``, else the user's default
+  organization or portal, found once and remembered);
 * when Zoho answers that the access token is dead, refreshes it once (forced) and sends
   once more; turns every error answer into this package's exceptions
   (:mod:`zoho_tokens.api.errors`);
@@ -42,7 +45,6 @@ from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.accounts.destinations import checked_destination
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.acalls import (
-    FINDING_ORGANIZATION,
     READING_TOKEN,
     REFRESHING_REJECTED,
     Bound,
@@ -50,8 +52,16 @@ from zoho_tokens.api.acalls import (
     tls_context,
 )
 from zoho_tokens.api.arefresh import fresh_row
-from zoho_tokens.api.books import default_organization_of, listed_organizations, wants_organization
+from zoho_tokens.api.books import (
+    FINDING_ORGANIZATION,
+    default_in,
+    needs_organization,
+    organizations_in,
+    organizations_path,
+    with_organization,
+)
 from zoho_tokens.api.calls import row_of as _row_of
+from zoho_tokens.api.context import LISTS
 from zoho_tokens.api.limited import LimitedCall, asend_within_limits
 from zoho_tokens.api.rejections import (
     REFUSED_MEMORY_SECONDS,
@@ -70,6 +80,7 @@ from zoho_tokens.api.wire import (
 )
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoUnavailableError
+from zoho_tokens.limits.gate import WAITING_FOR_SLOT
 from zoho_tokens.models import ZohoToken
 
 __all__ = ["JUST_READ_SECONDS", "AsyncZohoSession", "asession_for"]
@@ -108,7 +119,8 @@ class AsyncZohoSession:
     ) -> None:
         self._who = user_or_token
         self.service = service
-        #: Books: the organization of every call whose params name none.
+        #: Books: the organization of every call whose params name none; Desk: its
+        #: ``orgId``; Projects: the portal. None: the user's default, found on first use.
         self.organization_id = organization_id
         self._bound: Bound | None = None
         #: The row read on entering, and when (``time.monotonic()``), until a request uses it.
@@ -171,16 +183,26 @@ class AsyncZohoSession:
         return full_url
 
     async def organizations(self) -> list[dict[str, Any]]:
-        """Zoho Books: the organizations this user belongs to (``GET /organizations``)."""
-        if self.service.name != "books":
-            raise ValueError("organizations() lists Zoho Books organizations only.")
-        return listed_organizations((await self.get("organizations")).json())
+        """Books and Desk: the organizations this user belongs to (``GET /organizations``);
+        Projects: the user's portals (``GET /portals``)."""
+        return await self._organizations(None)
+
+    async def _organizations(self, timeout: float | None) -> list[dict[str, Any]]:
+        body = (await self.get(organizations_path(self.service), timeout=timeout)).json()
+        return organizations_in(self.service, body)
 
     async def default_organization_id(self) -> str:
-        """Zoho Books: the user's default organization (remembered by the session)."""
+        """Books, Desk: the user's default organization; Projects: their default portal
+        (found once, then remembered by the session; ``organization_id=`` overrides it)."""
+        return await self._default_organization_id(None)
+
+    async def _default_organization_id(self, deadline: Deadline | None) -> str:
+        """The default organization, found within what is left of ``deadline``."""
         if self.organization_id is None:
-            organizations = await self.organizations()
-            self.organization_id = default_organization_of(organizations, self.token_id)
+            finding = FINDING_ORGANIZATION.format(service=self.service.label)
+            timeout = None if deadline is None else deadline.left_for(finding)
+            organizations = await self._organizations(timeout)
+            self.organization_id = default_in(self.service, organizations, self.token_id)
         return self.organization_id
 
     async def get(self, url: str, **kwargs: Any) -> httpx.Response:
@@ -220,10 +242,12 @@ class AsyncZohoSession:
         call.url = await self.url_for(call.url)
         bound = self._bound
         assert bound is not None
-        if wants_organization(self.service, call.url, call.params):
-            call.step = FINDING_ORGANIZATION
-            organization_id = await self.default_organization_id()
-            call.params = {**(call.params or {}), "organization_id": organization_id}
+        if needs_organization(self.service, call.url, call.params, call.kwargs):
+            call.step = FINDING_ORGANIZATION.format(service=self.service.label)
+            found = await self._default_organization_id(call.deadline)
+            call.url, call.params = with_organization(
+                self.service, bound.base_url, call.url, call.params, call.kwargs, found
+            )
         call.step = READING_TOKEN
         row = await fresh_row(
             bound.token_id,
@@ -278,8 +302,10 @@ class AsyncZohoSession:
         """One request within the organisation's limits (:mod:`zoho_tokens.api.limited`)."""
         bound = self._bound
         assert bound is not None
-        books = self.service.name == "books"
-        organization = (call.organization or self.organization_id) if books else None
+        # Books, Desk, Projects: the organization (portal) the call goes to; the CRM: the
+        # token's.
+        lists = self.service.name in LISTS
+        organization = (call.organization or self.organization_id) if lists else None
         limited = LimitedCall(
             self.service,
             organization or bound.organization,
@@ -287,10 +313,17 @@ class AsyncZohoSession:
             replayable(call.kwargs),
             token_id=bound.token_id,
             stored_expiry_ms=row.expires_at_ms,
+            deadline=call.deadline,
         )
-        response: httpx.Response = await asend_within_limits(
-            limited, lambda: self._send(call, auth)
-        )
+        sending = call.step
+
+        async def send() -> httpx.Response:
+            call.step = sending  # the slot is held: the wait for it is over
+            return await self._send(call, auth)
+
+        # Named, so that the deadline running out during the wait says so.
+        call.step = WAITING_FOR_SLOT
+        response: httpx.Response = await asend_within_limits(limited, send)
         return response
 
     @sensitive_variables()

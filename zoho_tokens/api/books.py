@@ -19,10 +19,16 @@ if TYPE_CHECKING:
     import requests
 
 __all__ = [
+    "FINDING_ORGANIZATION",
     "BooksOrganization",
+    "default_in",
     "default_organization_of",
     "listed_organizations",
+    "needs_organization",
+    "organizations_in",
+    "organizations_path",
     "wants_organization",
+    "with_organization",
 ]
 
 #: The step of a call that looks up the user's default organization, as its deadline names it.
@@ -31,7 +37,7 @@ FINDING_ORGANIZATION = "finding the user's default {service} organization"
 
 class BooksOrganization:
     """What a session adds to Zoho Books (Desk, Projects) calls: the organization (portal)
-    every call goes to."""
+    every call goes to. The async session follows the same rules (the functions below)."""
 
     service: Service
     token_id: int
@@ -49,15 +55,8 @@ class BooksOrganization:
         return self._organizations(None)
 
     def _organizations(self, timeout: float | None) -> list[dict[str, Any]]:
-        if self.service.name not in context.LISTS:
-            raise ValueError(
-                "organizations() lists the organizations of Zoho Books and Zoho Desk, and "
-                "the portals of Zoho Projects."
-            )
-        body = self.get(context.LISTS[self.service.name], timeout=timeout).json()
-        if self.service.name != "books":
-            return context.listed(self.service, body)
-        return listed_organizations(body)
+        body = self.get(organizations_path(self.service), timeout=timeout).json()
+        return organizations_in(self.service, body)
 
     def default_organization_id(self) -> str:
         """Books, Desk: the user's default organization; Projects: their default portal
@@ -70,17 +69,7 @@ class BooksOrganization:
             finding = FINDING_ORGANIZATION.format(service=self.service.label)
             timeout = None if deadline is None else deadline.left_for(finding)
             organizations = self._organizations(timeout)
-            if self.service.name == "books":
-                self.organization_id = default_organization_of(organizations, self.token_id)
-            elif organizations:
-                self.organization_id = context.default_of(organizations)
-            else:
-                raise ZohoAPIError(
-                    f"The Zoho user of token {self.token_id} belongs to no "
-                    f"{self.service.label} organization.",
-                    code="no_organization",
-                    service=self.service.name,
-                )
+            self.organization_id = default_in(self.service, organizations, self.token_id)
         return self.organization_id
 
     def _with_context(
@@ -88,20 +77,10 @@ class BooksOrganization:
     ) -> tuple[str, Any]:
         """``url`` and ``params`` with the service's context (Books' ``organization_id``,
         Desk's ``orgId`` header in ``kwargs``, the Projects portal in the path)."""
-        if self.service.name == "books":
-            return url, self._params(url, params, deadline)
-        headers = dict(kwargs.get("headers") or {})
-        if not context.needs_context(self.service, url, params, headers):
+        if not needs_organization(self.service, url, params, kwargs):
             return url, params
         found = self._default_organization_id(deadline)
-        url, params = context.with_context(self.service, self.base_url, url, params, headers, found)
-        kwargs["headers"] = headers
-        return url, params
-
-    def _params(self, url: str, params: Any, deadline: Deadline | None = None) -> Any:
-        if not wants_organization(self.service, url, params):
-            return params
-        return {**(params or {}), "organization_id": self._default_organization_id(deadline)}
+        return with_organization(self.service, self.base_url, url, params, kwargs, found)
 
     def _org(self, params: Any) -> str | None:
         if isinstance(params, Mapping) and params.get("organization_id"):
@@ -109,7 +88,60 @@ class BooksOrganization:
         return self.organization_id
 
 
-# The rules above as functions, for the async session (zoho_tokens.api.asession) too.
+# The rules of BooksOrganization as functions, which the async session
+# (zoho_tokens.api.asession) shares.
+
+
+def organizations_path(service: Service) -> str:
+    """The path of the user's organizations (Projects: portals); ``ValueError`` for a
+    service that has none (the CRM: the token names its organisation)."""
+    if service.name not in context.LISTS:
+        raise ValueError(
+            "organizations() lists the organizations of Zoho Books and Zoho Desk, and "
+            "the portals of Zoho Projects."
+        )
+    return context.LISTS[service.name]
+
+
+def organizations_in(service: Service, body: Any) -> list[dict[str, Any]]:
+    """The organizations (portals) of the answer of :func:`organizations_path`."""
+    if service.name == "books":
+        return listed_organizations(body)
+    return context.listed(service, body)
+
+
+def default_in(service: Service, organizations: list[dict[str, Any]], token_id: object) -> str:
+    """The user's default organization (portal) among ``organizations``, else the first;
+    :class:`~zoho_tokens.exceptions.ZohoAPIError` when there is none."""
+    if service.name == "books":
+        return default_organization_of(organizations, token_id)
+    if not organizations:
+        raise ZohoAPIError(
+            f"The Zoho user of token {token_id} belongs to no {service.label} organization.",
+            code="no_organization",
+            service=service.name,
+        )
+    return context.default_of(organizations)
+
+
+def needs_organization(service: Service, url: str, params: Any, kwargs: dict[str, Any]) -> bool:
+    """Whether a call to ``url`` (with ``params`` and the client's ``kwargs``, its
+    ``headers``) still lacks the organization (portal) its service wants."""
+    if service.name == "books":
+        return wants_organization(service, url, params)
+    return context.needs_context(service, url, params, kwargs.get("headers") or {})
+
+
+def with_organization(
+    service: Service, base_url: str, url: str, params: Any, kwargs: dict[str, Any], found: str
+) -> tuple[str, Any]:
+    """``url`` and ``params`` with organization ``found`` added as ``service`` wants it
+    (Desk's ``orgId`` goes into ``kwargs["headers"]``, a copy)."""
+    headers = dict(kwargs.get("headers") or {})
+    url, params = context.with_context(service, base_url, url, params, headers, found)
+    if service.name == "desk":
+        kwargs["headers"] = headers
+    return url, params
 
 
 def wants_organization(service: Service, url: str, params: Any) -> bool:

@@ -7,7 +7,9 @@ the answer to :func:`zoho_tokens.limits.after_answer` (figures kept, a 429 share
 every worker as a back-off, a token's real expiry learnt), and turns a 429 into
 :class:`~zoho_tokens.exceptions.ZohoThrottledError` with Zoho's delay. With
 ``LIMITS["RETRIES"]``, an idempotent call whose body can be sent again is sent again after
-the delay (when it is at most ``LIMITS["MAX_RETRY_WAIT"]``). :func:`asend_within_limits` is
+the delay (when it is at most ``LIMITS["MAX_RETRY_WAIT"]``, and the call's deadline leaves
+time for it). A call held to a deadline waits for a slot no longer than it has left
+(:func:`~zoho_tokens.limits.call_slot`). :func:`asend_within_limits` is
 the same for ``async`` sends (httpx or any client whose answers have ``status_code``,
 ``headers`` and ``json()``). :class:`WithinLimits` is the part of
 :class:`~zoho_tokens.api.session.ZohoSession` that sends through them.
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from asgiref.sync import sync_to_async
 
+from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.api import errors as api_errors
 from zoho_tokens.api.context import LISTS
 from zoho_tokens.api.services import Service
@@ -58,6 +61,8 @@ class LimitedCall:
     replayable: bool
     token_id: int | None = None
     stored_expiry_ms: int | None = None
+    #: The call's one time limit: the wait for a slot stops when it runs out too.
+    deadline: Deadline | None = None
 
     def observe(self, answer: Any) -> Observed:
         """Act on what ``answer`` says about the limits."""
@@ -78,6 +83,7 @@ class LimitedCall:
             and self.method.upper() in IDEMPOTENT
             and self.replayable
             and (wait or 0) <= limits.max_retry_wait
+            and (self.deadline is None or (wait or 0) < self.deadline.remaining())
         )
 
     def throttled(self, answer: Any, observed: Observed) -> ZohoThrottledError:
@@ -91,7 +97,7 @@ def send_within_limits(call: LimitedCall, send: Callable[[], Answer]) -> Answer:
     """``send()`` within the organisation's limits (see the module)."""
     retries = 0
     while True:
-        with call_slot(call.service.name, call.organization):
+        with call_slot(call.service.name, call.organization, call.deadline):
             answer = send()
         observed = call.observe(answer)
         if not observed.report.throttled:
@@ -106,7 +112,7 @@ async def asend_within_limits(call: LimitedCall, send: Callable[[], Awaitable[An
     """``await send()`` within the organisation's limits (see the module)."""
     retries = 0
     while True:
-        async with acall_slot(call.service.name, call.organization):
+        async with acall_slot(call.service.name, call.organization, call.deadline):
             answer = await send()
         observed = await sync_to_async(call.observe)(answer)
         if not observed.report.throttled:
@@ -143,6 +149,7 @@ class WithinLimits:
         kwargs: dict[str, Any],
         stored_expiry_ms: int | None,
         send: Callable[[], Answer],
+        deadline: Deadline | None = None,
     ) -> Answer:
         """``send()`` within the limits of the organisation the call spends."""
         limited = LimitedCall(
@@ -152,5 +159,6 @@ class WithinLimits:
             replayable(kwargs),
             token_id=self.token_id,
             stored_expiry_ms=stored_expiry_ms,
+            deadline=deadline,
         )
         return send_within_limits(limited, send)

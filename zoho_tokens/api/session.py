@@ -259,6 +259,7 @@ class ZohoSession(WithinLimits, BooksOrganization, requests.Session):
             call.kwargs,
             row.expires_at_ms,
             lambda: self._send(call, auth, part),
+            call.deadline,
         )
         return response
 

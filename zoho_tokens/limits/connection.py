@@ -32,6 +32,7 @@ from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 __all__ = [
+    "FAST_COMMIT",
     "close_limiter_connections",
     "close_old_limiter_connections",
     "connection_for",
@@ -61,7 +62,7 @@ def connection_for(using: str) -> BaseDatabaseWrapper:
     """The connection of alias ``using`` whose writes every worker sees at once."""
     connection = connections[using]
     if connection.vendor == "sqlite" or (
-        connection.vendor not in _FAST_COMMIT and not connection.in_atomic_block
+        connection.vendor not in FAST_COMMIT and not connection.in_atomic_block
     ):
         return connection
     own: BaseDatabaseWrapper | None = getattr(_own, using, None)
@@ -82,7 +83,7 @@ def connection_for(using: str) -> BaseDatabaseWrapper:
             own.close()
     own.ensure_connection()
     if getattr(own, "_zoho_configured", None) is not own.connection:
-        statement = _FAST_COMMIT.get(own.vendor)
+        statement = FAST_COMMIT.get(own.vendor)
         if statement:
             with own.cursor() as cursor:
                 cursor.execute(statement)
@@ -90,8 +91,9 @@ def connection_for(using: str) -> BaseDatabaseWrapper:
     return own
 
 
-#: Per database, what makes the limiter's own connection commit without waiting for disk.
-_FAST_COMMIT = {"postgresql": "SET synchronous_commit TO OFF", "mysql": ""}
+#: The databases where the limiter writes on a connection of its own, and what makes that
+#: connection commit without waiting for the disk.
+FAST_COMMIT = {"postgresql": "SET synchronous_commit TO OFF", "mysql": ""}
 
 
 def close_old_limiter_connections(**kwargs: Any) -> None:

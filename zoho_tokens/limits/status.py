@@ -1,5 +1,9 @@
 """The limits of each Zoho organisation as every worker sees them now, for people and
-dashboards: :func:`status` and :func:`statuses`."""
+dashboards: :func:`status` and :func:`statuses`.
+
+Both first free the slots this process's finished calls still hold (the releaser frees
+them a moment after the calls end: :mod:`zoho_tokens.limits.releaser`), so that a call
+that has ended is never counted in flight by its own process."""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from datetime import datetime
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.limits.figures import Figures, read_figures
 from zoho_tokens.limits.gate import slot_key
+from zoho_tokens.limits.releaser import flush_releases
 from zoho_tokens.limits.stores import BACKOFF, Held, slot_store
 
 __all__ = ["LimitStatus", "status", "statuses"]
@@ -68,6 +73,7 @@ def status(organization: str, service: str = "crm") -> LimitStatus:
     """The limits of ``organization``'s ``service`` now (a Zoho organisation: the CRM's org
     id, ``zgid``, for ``"crm"``; the Books ``organization_id`` for ``"books"``)."""
     limits = zoho_settings.LIMITS
+    flush_releases()
     for figures in read_figures(limits.store, limits.cache, organization):
         if figures.service == service:
             return _status(figures)
@@ -79,6 +85,7 @@ def statuses(organization: str | None = None) -> list[LimitStatus]:
     organisation), sorted by organisation and service: two queries (the figures, the slots
     held) whatever the number of organisations."""
     limits = zoho_settings.LIMITS
+    flush_releases()
     found = read_figures(limits.store, limits.cache, organization)
     keys = {slot_key(f.service, f.organization): f for f in found}
     caps = {key: limits.cap_for(f.organization, f.service) for key, f in keys.items()}

@@ -4,7 +4,10 @@ Both stores do the same four things, each in as few round trips as they can:
 
 * :meth:`try_take`: take a free slot below the cap (a random one first: far below the cap,
   one round trip), else report until when a back-off holds the slots;
-* :meth:`release`: free the slot, if it is still this call's;
+* :meth:`release`: free slots, those still held by their call (many at once: one statement
+  or two cache round trips for every slot the releaser of :mod:`zoho_tokens.limits.releaser`
+  was handed since its last batch; :attr:`defers_release` says whether a store's releases
+  may be handed to it);
 * :meth:`hold_all`: a back-off, when Zoho asked every worker to wait: every slot below
   the cap is held until then, so no worker starts a call, and no extra read per call is
   needed to know it;
@@ -18,14 +21,21 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.cache import caches
+from django.db import connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
-from zoho_tokens.limits.connection import connection_for, execute, fetch, insert_ignoring_conflict
+from zoho_tokens.limits.connection import (
+    FAST_COMMIT,
+    connection_for,
+    execute,
+    fetch,
+    insert_ignoring_conflict,
+)
 from zoho_tokens.models import ZohoCallSlot, now_ms
 
 __all__ = ["BACKOFF", "CacheSlots", "DatabaseSlots", "Held", "SlotStore", "Taken"]
@@ -55,8 +65,10 @@ class Held:
 class SlotStore(Protocol):
     """The slots of every organisation's services, shared by every worker."""
 
+    @property
+    def defers_release(self) -> bool: ...
     def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken: ...
-    def release(self, key: str, number: int, holder: str) -> None: ...
+    def release(self, slots: Sequence[tuple[str, int, str]]) -> None: ...
     def hold_all(self, key: str, cap: int, until_ms: int) -> None: ...
     def occupied(self, key: str, cap: int) -> list[Held]: ...
     def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]: ...
@@ -70,7 +82,11 @@ _HELD = (
     "SELECT number, holder, expires_at_ms FROM {table} WHERE slot_key = %s AND expires_at_ms > %s"
 )
 _ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE expires_at_ms > %s"
-_RELEASE = "DELETE FROM {table} WHERE slot_key = %s AND number = %s AND holder = %s"
+# Each call's holder is its own random id: the holders alone name the slots to free (the
+# keys let the database use the index). A slot the back-off holds now is not freed.
+_RELEASE = "DELETE FROM {table} WHERE slot_key IN ({keys}) AND holder IN ({holders})"
+#: Slots freed by one statement at most (a batch of more is split).
+RELEASE_BATCH = 200
 # A call's slot becomes the back-off's too (its release then frees nothing); a shorter
 # back-off is lengthened, a longer one kept.
 _HOLD_ALL = (
@@ -85,12 +101,21 @@ def _order(cap: int) -> list[int]:
     return numbers
 
 
+@dataclass(frozen=True)
 class DatabaseSlots:
-    """Slots as rows of :class:`~zoho_tokens.models.ZohoCallSlot` (see the model)."""
+    """Slots as rows of :class:`~zoho_tokens.models.ZohoCallSlot` (see the model), in the
+    database ``using``."""
 
-    def __init__(self, using: str) -> None:
-        self.using = using
-        self.table = ZohoCallSlot._meta.db_table
+    using: str
+    table: str = ZohoCallSlot._meta.db_table
+
+    @property
+    def defers_release(self) -> bool:
+        """Whether the releaser thread may free this store's slots: on the databases where
+        the limiter writes on a connection of its own (PostgreSQL, MySQL/MariaDB), not on
+        SQLite, whose single writer is the caller's connection, maybe in its transaction
+        (see :mod:`zoho_tokens.limits.releaser`)."""
+        return connections[self.using].vendor in FAST_COMMIT
 
     def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken:
         """Take a free (or expired) slot below ``cap`` for ``ttl`` seconds."""
@@ -132,10 +157,18 @@ class DatabaseSlots:
         rows = fetch(connection, _HELD, self.table, (key, now))
         return [Held(int(n), str(h), int(e)) for n, h, e in rows]
 
-    def release(self, key: str, number: int, holder: str) -> None:
-        """Delete the slot's row, unless another holder (a back-off) has it now."""
+    def release(self, slots: Sequence[tuple[str, int, str]]) -> None:
+        """Delete the rows of ``slots`` (key, number, holder) whose holder still has them
+        (not a back-off's): one statement per :data:`RELEASE_BATCH` slots."""
         connection = connection_for(self.using)
-        execute(connection, _RELEASE, self.table, (key, number, holder))
+        for start in range(0, len(slots), RELEASE_BATCH):
+            batch = slots[start : start + RELEASE_BATCH]
+            keys = sorted({key for key, _, _ in batch})
+            holders = [holder for _, _, holder in batch]
+            template = _RELEASE.replace("{keys}", ", ".join(["%s"] * len(keys))).replace(
+                "{holders}", ", ".join(["%s"] * len(holders))
+            )
+            execute(connection, template, self.table, (*keys, *holders))
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
         """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""
@@ -162,12 +195,14 @@ class DatabaseSlots:
         return found
 
 
+@dataclass(frozen=True)
 class CacheSlots:
     """Slots as keys of Django's cache ``alias`` (``cache.add`` is atomic: Redis ``SET NX``,
     Memcached ``add``). A key's value is ``"<holder>|<expiry ms>"``."""
 
-    def __init__(self, alias: str) -> None:
-        self.alias = alias
+    alias: str
+    #: The cache has no transaction to wait for: the releaser thread frees its slots.
+    defers_release: bool = True
 
     @staticmethod
     def _key(key: str, number: int) -> str:
@@ -202,13 +237,19 @@ class CacheSlots:
                 held.append(Held(number, holder, int(expires)))
         return held
 
-    def release(self, key: str, number: int, holder: str) -> None:
-        """Delete the slot's key if it is still this call's (a back-off may hold it now)."""
+    def release(self, slots: Sequence[tuple[str, int, str]]) -> None:
+        """Delete the keys of ``slots`` (key, number, holder) still held by their holder (a
+        back-off may hold them now): two round trips, however many slots."""
         cache = caches[self.alias]
-        name = self._key(key, number)
-        value = cache.get(name)
-        if isinstance(value, str) and value.rpartition("|")[0] == holder:
-            cache.delete(name)
+        holders = {self._key(key, number): holder for key, number, holder in slots}
+        values = cache.get_many(list(holders))
+        mine = [
+            name
+            for name, value in values.items()
+            if isinstance(value, str) and value.rpartition("|")[0] == holders[name]
+        ]
+        if mine:
+            cache.delete_many(mine)
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
         """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""

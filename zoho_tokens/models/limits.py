@@ -5,7 +5,8 @@ default: the one store every worker of every machine already shares):
 
 * :class:`ZohoCallSlot`: one row per call in flight to one Zoho organisation's service. The
   unique ``(slot_key, number)`` pair is the concurrency cap: a call takes a free number
-  below the cap by inserting its row, and deletes it when Zoho has answered. A row past
+  below the cap by inserting its row; once Zoho has answered, the row is deleted (by the
+  process's releaser thread, many rows at once: :mod:`zoho_tokens.limits.releaser`). A row past
   ``expires_at_ms`` belongs to a worker that died mid-call; the next caller takes it over.
 * :class:`ZohoLimitFigures`: per organisation and service, what Zoho last said about its
   limits (Books' daily quota, the CRM's credits, the delay of its last 429) and until when

@@ -1,0 +1,156 @@
+"""Freeing slots off the caller's path (``zoho_tokens.limits.releaser``): what a call costs,
+how the releaser frees many slots at once, and that a forked child starts afresh."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from tests.limits.conftest import use_limits
+from zoho_tokens.limits import call_slot, status
+from zoho_tokens.limits.connection import connection_for
+from zoho_tokens.limits.releaser import STALE, Releaser, flush_releases, releaser
+from zoho_tokens.limits.stores import slot_store
+from zoho_tokens.models import ZohoCallSlot
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+ORG = "700000001"
+
+
+def test_a_call_far_below_the_cap_costs_its_caller_one_statement(settings: Any) -> None:
+    use_limits(settings, STORE="database", CONCURRENCY=10)
+
+    limiter = connection_for("default")  # the database's own, or the limiter's
+    with CaptureQueriesContext(limiter) as queries, call_slot("crm", ORG):
+        pass
+
+    verbs = [q["sql"].split()[0] for q in queries.captured_queries]
+    if connection.vendor == "sqlite":
+        # One writer, maybe inside the caller's transaction: freed on the spot.
+        assert verbs == ["INSERT", "DELETE"]
+    else:
+        assert verbs == ["INSERT"]
+        flush_releases()
+        assert not ZohoCallSlot.objects.exists()
+
+
+@pytest.mark.usefixtures("limits_store")
+def test_the_releaser_frees_many_slots_in_one_batch(settings: Any, limits_store: str) -> None:
+    use_limits(settings, CONCURRENCY=20)
+    limits = settings.ZOHO_TOKENS["LIMITS"]
+    store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
+    taken = [
+        (store.try_take(f"crm:{ORG}", 20, f"call-{n}", 30).number, f"call-{n}") for n in range(8)
+    ]
+    # A back-off took one of them over meanwhile: its release must not free it.
+    store.hold_all(f"crm:{ORG}", 1, int(time.time() * 1000) + 30_000)
+    own = Releaser()
+    before = {h.number for h in store.occupied(f"crm:{ORG}", 20)}
+    assert before == {number for number, _ in taken} | {0}
+
+    if store.defers_release:
+        with CaptureQueriesContext(connection_for("default")) as queries:
+            for number, holder in taken:
+                assert number is not None
+                own.put(store, f"crm:{ORG}", number, holder)
+            assert own.flush()
+    else:
+        store.release([(f"crm:{ORG}", n, h) for n, h in taken if n is not None])
+
+    left = store.occupied(f"crm:{ORG}", 20)
+    assert [(h.number, h.holder) for h in left] == [(0, "backoff")]
+    if limits_store == "database" and store.defers_release:
+        # Eight slots, one statement at most on this thread (the flush frees what the
+        # releaser had not picked up yet, all at once).
+        assert len(queries.captured_queries) <= 1
+
+
+def test_a_slot_handed_over_is_free_for_the_next_call_at_once(settings: Any) -> None:
+    use_limits(settings, STORE="database", CONCURRENCY=1, WAIT=0)
+
+    for _ in range(50):
+        with call_slot("crm", ORG) as slot:
+            assert slot is not None
+
+    assert status(ORG).in_flight == 0
+
+
+def test_a_failing_store_logs_and_lets_the_slot_expire(caplog: Any) -> None:
+    caplog.set_level(logging.WARNING, "zoho_tokens.limits")
+
+    class Broken:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            raise ConnectionError("the database went away")
+
+    own = Releaser()
+    own.put(Broken(), "crm:1", 0, "a")  # type: ignore[arg-type]
+
+    assert own.flush(timeout=5)
+    assert "could not be freed; they expire" in caplog.text
+
+
+def test_a_forked_child_starts_with_no_releases_of_its_parent() -> None:
+    started = threading.Event()
+    gate = threading.Event()
+
+    class Slow:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            started.set()
+            gate.wait(5)
+
+    # The parent's releaser is busy, with more handed over: the child must not inherit them.
+    releaser.put(Slow(), "crm:1", 0, "parent-1")  # type: ignore[arg-type]
+    started.wait(5)
+    releaser.put(Slow(), "crm:1", 1, "parent-2")  # type: ignore[arg-type]
+    pid = os.fork()
+    if pid == 0:  # the child: exits with 0 only if it has nothing of its parent's
+        fresh = not releaser._pending and releaser._thread is None and not releaser.flush(0.1)
+        os._exit(0 if fresh else 1)
+    _, code = os.waitpid(pid, 0)
+    gate.set()
+    assert flush_releases()
+
+    assert os.waitstatus_to_exitcode(code) == 0
+
+
+def test_slots_waiting_too_long_for_the_releaser_are_freed_by_the_next_call() -> None:
+    stuck = threading.Event()
+    freed: list[str] = []
+
+    class Hanging:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            stuck.wait(10)  # a store that hangs: the releaser thread is held up
+
+    class Recording:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            freed.extend(holder for _, _, holder in slots)
+
+    own = Releaser()
+    own.put(Hanging(), "crm:1", 0, "hanging")  # type: ignore[arg-type]
+    time.sleep(0.1)  # the thread took it, and hangs
+    own.put(Recording(), "crm:1", 1, "first")  # type: ignore[arg-type]
+    own.put(Recording(), "crm:1", 2, "soon")  # type: ignore[arg-type]
+    assert freed == []  # not stale yet: left to the thread
+    time.sleep(STALE + 0.2)
+
+    own.put(Recording(), "crm:1", 3, "late")  # type: ignore[arg-type]
+
+    assert freed == ["first", "soon", "late"]
+    stuck.set()
+    assert own.flush()
