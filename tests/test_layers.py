@@ -51,7 +51,7 @@ ALLOWED = {
         "api.session",
         "sdk.auth",
     },
-    "httpx": {"api.asession"},
+    "httpx": {"api.asession", "api.acalls"},
 }
 #: At most this many modules (files and packages) at the package's root.
 ROOT_LIMIT = 16

@@ -159,9 +159,9 @@ def test_the_first_call_on_entering_reads_the_token_once(fake_zoho: FakeZoho, to
 
 
 def test_a_token_revoked_after_entering_fails_a_first_call_made_later(fake_zoho: FakeZoho, monkeypatch: Any) -> None:  # fmt: skip
-    from zoho_tokens.api import asession
+    from zoho_tokens.api import arefresh
 
-    monkeypatch.setattr(asession, "JUST_READ_SECONDS", 0.05)
+    monkeypatch.setattr(arefresh, "JUST_READ_SECONDS", 0.05)
     row = connect(fake_zoho, "alice")
 
     async def revoked_then_called() -> None:

@@ -16,6 +16,7 @@ when it is done, since no request cycle ever closes it.
 from __future__ import annotations
 
 import asyncio
+import time
 import weakref
 
 from asgiref.sync import sync_to_async
@@ -29,7 +30,32 @@ from zoho_tokens.models import ZohoToken
 from zoho_tokens.tokens.lookups import require_owner
 from zoho_tokens.tokens.refresh import ensure_fresh, needs_refresh
 
-__all__ = ["fresh_row", "refresh_locks"]
+__all__ = ["JUST_READ_SECONDS", "EnteredRow", "fresh_row", "refresh_locks"]
+
+#: How long the row read on entering a session serves as its first request's re-read.
+JUST_READ_SECONDS = 0.5
+
+
+class EnteredRow:
+    """The row an async session read on entering, handed once to a request sent within
+    :data:`JUST_READ_SECONDS` instead of a read of its own: the usual ``async with
+    asession_for(...) as zoho: await zoho.get(...)`` reads the row once, not twice. A later
+    request reads it again, as every request after the first does."""
+
+    def __init__(self) -> None:
+        self._kept: tuple[ZohoToken, float] | None = None
+
+    def keep(self, row: ZohoToken) -> None:
+        """Remember ``row``, read now."""
+        self._kept = (row, time.monotonic())
+
+    def take(self) -> ZohoToken | None:
+        """The row kept, if it was read within :data:`JUST_READ_SECONDS`; once."""
+        kept, self._kept = self._kept, None
+        if kept is None or time.monotonic() - kept[1] > JUST_READ_SECONDS:
+            return None
+        return kept[0]
+
 
 # One lock per token and event loop: an asyncio.Lock belongs to the loop it is used on, and
 # a process may run several loops (a test each, async_to_sync's own).

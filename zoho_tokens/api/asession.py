@@ -6,13 +6,12 @@
 The async twin of :func:`zoho_tokens.api.session.session_for`, with the same guarantees.
 For each request it:
 
-* re-reads the token's row (``sync_to_async``), so a token revoked or handed to another
-  user meanwhile fails with :class:`~zoho_tokens.exceptions.NoUsableTokenError` before
-  anything is sent (the first request sent within :data:`JUST_READ_SECONDS` of entering
-  the session uses the row read on entering: one read and one thread hop fewer for the
-  usual ``async with ...: await zoho.get(...)``); refreshes it when it expires, once per expiry across processes (the
-  database lock) and across the coroutines of one process (an ``asyncio.Lock`` per
-  token: :mod:`zoho_tokens.api.arefresh`);
+* re-reads the token's row (``sync_to_async``; a request sent right after entering uses
+  the row read on entering: :class:`~zoho_tokens.api.arefresh.EnteredRow`), so a token
+  revoked or handed to another user meanwhile fails with
+  :class:`~zoho_tokens.exceptions.NoUsableTokenError` before anything is sent; refreshes
+  it when it expires, once per expiry across processes (the database lock) and across
+  the coroutines of one process (:mod:`zoho_tokens.api.arefresh`);
 * resolves a relative URL against the service's root in the token's data centre, and
   checks the URL of the request actually built (params included) against the token's own
   Zoho hosts before sending it;
@@ -32,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from types import TracebackType
 from typing import Any
 
@@ -49,9 +47,10 @@ from zoho_tokens.api.acalls import (
     REFRESHING_REJECTED,
     Bound,
     StepCall,
-    tls_context,
+    new_client,
+    send_checked,
 )
-from zoho_tokens.api.arefresh import fresh_row
+from zoho_tokens.api.arefresh import EnteredRow, fresh_row
 from zoho_tokens.api.books import (
     FINDING_ORGANIZATION,
     default_in,
@@ -72,23 +71,17 @@ from zoho_tokens.api.rejections import (
 from zoho_tokens.api.services import Service, get_service
 from zoho_tokens.api.session import RESENDING, SENDING
 from zoho_tokens.api.wire import (
-    HiddenHeader,
     ZohoAuth,
     call_time_limit,
     is_absolute,
     replayable,
 )
-from zoho_tokens.conf import zoho_settings
-from zoho_tokens.exceptions import ZohoUnavailableError
 from zoho_tokens.limits.gate import WAITING_FOR_SLOT
 from zoho_tokens.models import ZohoToken
 
-__all__ = ["JUST_READ_SECONDS", "AsyncZohoSession", "asession_for"]
+__all__ = ["AsyncZohoSession", "asession_for"]
 
 logger = logging.getLogger(__name__)
-
-#: How long the row read on entering a session serves as its first request's re-read.
-JUST_READ_SECONDS = 0.5
 
 
 def asession_for(
@@ -123,15 +116,8 @@ class AsyncZohoSession:
         #: ``orgId``; Projects: the portal. None: the user's default, found on first use.
         self.organization_id = organization_id
         self._bound: Bound | None = None
-        #: The row read on entering, and when (``time.monotonic()``), until a request uses it.
-        self._entered_with: tuple[ZohoToken, float] | None = None
-        self._client = httpx.AsyncClient(
-            headers={"Accept": "application/json"},
-            verify=tls_context(),
-            follow_redirects=False,
-            # Each step's own bound; request() holds the whole call to one deadline.
-            timeout=zoho_settings.HTTP_TIMEOUT,
-        )
+        self._entered_with = EnteredRow()
+        self._client = new_client()
 
     def __repr__(self) -> str:
         token = self._bound.token_id if self._bound else "?"
@@ -163,14 +149,7 @@ class AsyncZohoSession:
         if self._bound is None:
             row = await sync_to_async(_row_of)(self._who)
             self._bound = Bound(row, self.service)
-            self._entered_with = (row, time.monotonic())
-
-    def _just_read(self) -> ZohoToken | None:
-        """The row read on entering, once, if it was read within JUST_READ_SECONDS."""
-        entered_with, self._entered_with = self._entered_with, None
-        if entered_with is None or time.monotonic() - entered_with[1] > JUST_READ_SECONDS:
-            return None
-        return entered_with[0]
+            self._entered_with.keep(row)
 
     async def url_for(self, url: str) -> str:
         """The absolute URL of ``url``; :class:`~zoho_tokens.exceptions.UntrustedHostError`
@@ -253,7 +232,7 @@ class AsyncZohoSession:
             bound.token_id,
             owner_id=bound.owner_id,
             deadline=call.deadline,
-            just_read=self._just_read(),
+            just_read=self._entered_with.take(),
         )
         # In a ZohoAuth (its repr hides it): Django's DEBUG page shows every frame's locals.
         sent_with = ZohoAuth(row.access_token or "")
@@ -319,35 +298,10 @@ class AsyncZohoSession:
 
         async def send() -> httpx.Response:
             call.step = sending  # the slot is held: the wait for it is over
-            return await self._send(call, auth)
+            assert bound is not None
+            return await send_checked(self._client, self.service, bound.origins, call, auth)
 
         # Named, so that the deadline running out during the wait says so.
         call.step = WAITING_FOR_SLOT
         response: httpx.Response = await asend_within_limits(limited, send)
         return response
-
-    @sensitive_variables()
-    async def _send(self, call: StepCall, auth: ZohoAuth) -> httpx.Response:
-        """One request; the URL of the request as built is checked before it is sent."""
-        bound = self._bound
-        assert bound is not None
-        headers = {**(call.kwargs.get("headers") or {})}
-        headers["Authorization"] = HiddenHeader(f"Zoho-oauthtoken {auth.access_token}")
-        built = self._client.build_request(
-            call.method, call.url, params=call.params, **{**call.kwargs, "headers": headers}
-        )
-        checked_destination(str(built.url), bound.origins)
-        try:
-            return await self._client.send(built)
-        except httpx.TimeoutException as err:
-            raise ZohoUnavailableError(
-                f"{self.service.label} at {built.url.host} did not answer in time.",
-                error="timeout",
-            ) from err
-        except (httpx.HTTPError, OSError) as err:
-            # Not chained: the frames of httpx below hold the Authorization header.
-            raise ZohoUnavailableError(
-                f"{self.service.label} at {built.url.host} could not be reached "
-                f"({type(err).__name__}).",
-                error="unreachable",
-            ) from None
