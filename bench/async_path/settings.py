@@ -36,6 +36,10 @@ ZOHO_TOKENS = pointed_at(
     # The bench measures the call path, not Zoho's cap on calls in flight: its 20 users
     # share one organisation, whose cap (10 for the Standard edition) would otherwise make
     # both workers wait for slots (the cap's own load test: bench.loadtest --limits).
-    LIMITS={"CONCURRENCY": 1000},
+    LIMITS=(
+        {"ENABLED": False}
+        if os.environ.get("ASYNC_BENCH_LIMITS") == "off"
+        else {"CONCURRENCY": 1000}
+    ),
     SDK_RESOURCE_PATH=os.environ.get("ASYNC_BENCH_RESOURCES", "async-bench-sdk"),
 )
