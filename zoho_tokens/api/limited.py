@@ -33,7 +33,12 @@ from zoho_tokens.api.wire import replayable
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoThrottledError
 from zoho_tokens.limits.gate import acall_slot, call_slot
-from zoho_tokens.limits.observe import Observed, after_answer, throttled_error
+from zoho_tokens.limits.observe import (
+    Observed,
+    after_answer,
+    settled_without_store,
+    throttled_error,
+)
 
 __all__ = [
     "IDEMPOTENT",
@@ -67,6 +72,18 @@ class LimitedCall:
     def observe(self, answer: Any) -> Observed:
         """Act on what ``answer`` says about the limits."""
         return after_answer(
+            self.service.name,
+            self.organization,
+            answer.status_code,
+            answer.headers,
+            token_id=self.token_id,
+            stored_expiry_ms=self.stored_expiry_ms,
+        )
+
+    def settled(self, answer: Any) -> Observed | None:
+        """:meth:`observe`'s result for an answer that asks nothing of the database or the
+        cache; None for one that does (then :meth:`observe` it)."""
+        return settled_without_store(
             self.service.name,
             self.organization,
             answer.status_code,
@@ -114,7 +131,8 @@ async def asend_within_limits(call: LimitedCall, send: Callable[[], Awaitable[An
     while True:
         async with acall_slot(call.service.name, call.organization, call.deadline):
             answer = await send()
-        observed = await sync_to_async(call.observe)(answer)
+        # Most answers ask nothing of the store: read in the loop, no thread hop.
+        observed = call.settled(answer) or await sync_to_async(call.observe)(answer)
         if not observed.report.throttled:
             return answer
         if not call.may_retry(retries, observed.backoff):

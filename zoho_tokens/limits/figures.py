@@ -24,7 +24,7 @@ from zoho_tokens.limits.answers import Report
 from zoho_tokens.limits.connection import connection_for, execute, insert_ignoring_conflict
 from zoho_tokens.models import ZohoLimitFigures
 
-__all__ = ["WRITE_INTERVAL", "Figures", "read_figures", "record_report"]
+__all__ = ["WRITE_INTERVAL", "Figures", "read_figures", "record_report", "would_record"]
 
 #: Seconds between two writes of one organisation's figures by one worker.
 WRITE_INTERVAL = 1.0
@@ -58,15 +58,21 @@ def _due(store: str, organization: str, service: str, report: Report) -> bool:
     # then shows in statuses().
     now = time.monotonic()
     with _last_write_lock:
-        last = _last_write.get((store, organization, service))
-        if (
-            not report.throttled
-            and last is not None
-            and (not report.has_figures or now - last < WRITE_INTERVAL)
-        ):
+        if not _is_due(store, organization, service, report, now):
             return False
         _last_write[(store, organization, service)] = now
     return True
+
+
+def _is_due(store: str, organization: str, service: str, report: Report, now: float) -> bool:
+    last = _last_write.get((store, organization, service))
+    return report.throttled or last is None or (report.has_figures and now - last >= WRITE_INTERVAL)
+
+
+def would_record(store: str, organization: str, service: str, report: Report) -> bool:
+    """Whether :func:`record_report` would write ``report`` now (nothing is marked: async
+    code asks this first, and only goes to a thread when something is to be written)."""
+    return _is_due(store, organization, service, report, time.monotonic())
 
 
 def _changes(report: Report, backoff: float | None) -> dict[str, Any]:

@@ -25,12 +25,12 @@ from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoThrottledError
 from zoho_tokens.limits.answers import Report, read_report
 from zoho_tokens.limits.connection import execute
-from zoho_tokens.limits.figures import record_report
+from zoho_tokens.limits.figures import record_report, would_record
 from zoho_tokens.limits.gate import slot_key
 from zoho_tokens.limits.stores import slot_store
 from zoho_tokens.models import ZohoToken, now_ms
 
-__all__ = ["Observed", "after_answer", "throttled_error"]
+__all__ = ["Observed", "after_answer", "settled_without_store", "throttled_error"]
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +79,37 @@ def after_answer(
     return Observed(report, backoff, shortened)
 
 
+def settled_without_store(
+    service: str,
+    organization: str,
+    status: int,
+    headers: Mapping[str, str],
+    *,
+    token_id: int | None = None,
+    stored_expiry_ms: int | None = None,
+) -> Observed | None:
+    """What :func:`after_answer` would return for an answer that asks nothing of the
+    database or the cache (not a 429, no figures due to be kept, no earlier expiry); None
+    when it asks something, and :func:`after_answer` must run (in a thread, from async
+    code). Most answers ask nothing: async code skips a thread hop for them."""
+    report = read_report(status, headers)
+    if report.throttled:
+        return None
+    limits = zoho_settings.LIMITS
+    if would_record(limits.store, organization, service, report):
+        return None
+    if _earlier(token_id, stored_expiry_ms, report.token_expires_at_ms):
+        return None
+    return Observed(report)
+
+
+def _earlier(token_id: int | None, stored_ms: int | None, zoho_ms: int | None) -> bool:
+    """Whether Zoho's expiry of the token is earlier than the stored one."""
+    if token_id is None or zoho_ms is None:
+        return False
+    return stored_ms is None or zoho_ms < stored_ms - EXPIRY_SLACK_MS
+
+
 def _back_off(service: str, organization: str, seconds: float) -> None:
     limits = zoho_settings.LIMITS
     until = now_ms() + int(seconds * 1000)
@@ -97,9 +128,7 @@ def _back_off(service: str, organization: str, seconds: float) -> None:
 
 
 def _shorten(token_id: int | None, stored_ms: int | None, zoho_ms: int | None) -> bool:
-    if token_id is None or zoho_ms is None:
-        return False
-    if stored_ms is not None and zoho_ms >= stored_ms - EXPIRY_SLACK_MS:
+    if token_id is None or zoho_ms is None or not _earlier(token_id, stored_ms, zoho_ms):
         return False
     # The caller's own connection: the token's row may be locked by the caller's transaction
     # (a refresh inside ATOMIC_REQUESTS), which another connection would wait for forever.
