@@ -3,6 +3,7 @@ how the releaser frees many slots at once, and that a forked child starts afresh
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import threading
@@ -14,7 +15,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from tests.limits.conftest import use_limits
-from zoho_tokens.limits import call_slot, status
+from zoho_tokens.exceptions import ZohoThrottledError
+from zoho_tokens.limits import acall_slot, call_slot, status
 from zoho_tokens.limits.connection import connection_for
 from zoho_tokens.limits.releaser import STALE, Releaser, flush_releases, releaser
 from zoho_tokens.limits.stores import slot_store
@@ -154,3 +156,68 @@ def test_slots_waiting_too_long_for_the_releaser_are_freed_by_the_next_call() ->
     assert freed == ["first", "soon", "late"]
     stuck.set()
     assert own.flush()
+
+
+def test_an_async_call_never_frees_waiting_slots_on_the_event_loop(
+    settings: Any, caplog: Any
+) -> None:
+    """Slots left waiting by a releaser held up (a slow store) are freed by the next call;
+    when that call is async, its release must not touch the database on the event loop
+    (Django raises SynchronousOnlyOperation there, and the slots would be held until they
+    expire)."""
+    use_limits(settings, STORE="database", CONCURRENCY=5)
+    caplog.set_level(logging.WARNING, "zoho_tokens.limits")
+    stuck = threading.Event()
+
+    class Hanging:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            stuck.wait(10)  # the releaser thread is held up by a slow store
+
+    releaser.put(Hanging(), "crm:1", 0, "hanging")  # type: ignore[arg-type]
+    time.sleep(0.1)  # the thread took it, and hangs
+
+    async def calls() -> None:
+        async with acall_slot("crm", ORG):
+            pass
+        await asyncio.sleep(STALE + 0.2)  # its slot now waits too long for the thread
+        async with acall_slot("crm", "700000002"):
+            pass
+
+    try:
+        asyncio.run(calls())
+        # Freed by the second call (from a thread), not left to expire.
+        assert not ZohoCallSlot.objects.exists()
+        assert "could not be freed" not in caplog.text
+    finally:
+        stuck.set()
+        flush_releases()
+
+
+def test_a_call_finding_every_slot_held_waits_no_longer_than_its_wait(settings: Any) -> None:
+    """A call that finds the cap full flushes its process's releases first; with the
+    releaser held up by a slow store, that flush must not keep the call beyond its own
+    ``WAIT`` (here none) for the releaser's five seconds."""
+    use_limits(settings, STORE="database", CONCURRENCY=1, WAIT=0)
+    stuck = threading.Event()
+
+    class Hanging:
+        defers_release = True
+
+        def release(self, slots: Any) -> None:
+            stuck.wait(10)
+
+    limits = settings.ZOHO_TOKENS["LIMITS"]
+    store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
+    assert store.try_take(f"crm:{ORG}", 1, "another-worker", 30).number == 0
+    releaser.put(Hanging(), "crm:1", 0, "hanging")  # type: ignore[arg-type]
+    time.sleep(0.1)  # the thread took it, and hangs
+    try:
+        started = time.monotonic()
+        with pytest.raises(ZohoThrottledError), call_slot("crm", ORG):
+            pass
+        assert time.monotonic() - started < 1.0
+    finally:
+        stuck.set()
+        flush_releases()

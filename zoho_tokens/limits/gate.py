@@ -43,7 +43,7 @@ from asgiref.sync import sync_to_async
 from zoho_tokens.accounts.deadline import Deadline
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ZohoThrottledError
-from zoho_tokens.limits.releaser import flush_releases, releaser
+from zoho_tokens.limits.releaser import FLUSH_WAIT, flush_releases, releaser
 from zoho_tokens.limits.stores import SlotStore, Taken, slot_store
 from zoho_tokens.models import now_ms
 
@@ -62,6 +62,8 @@ logger = logging.getLogger(__name__)
 FIRST_POLL = 0.003
 LONGEST_POLL = 0.02
 #: The step of a call waiting for a slot, as its deadline names it when it runs out.
+#: Seconds a call finding every slot held waits at least for its process's releaser.
+FLUSH_FLOOR = 0.05
 WAITING_FOR_SLOT = "waiting for a free slot of the organisation's cap on calls in flight"
 
 
@@ -145,7 +147,10 @@ class _Attempt:
             if taken.number is None and not taken.backoff_until_ms:
                 # Finished calls of this process may hold slots the releaser has not freed
                 # yet: freed now, and if any was freed since the try began, one more try.
-                flush_releases()
+                # Within what is left of the call's wait (and deadline): a releaser held
+                # up by a slow store must not keep the call for FLUSH_WAIT. At least long
+                # enough for a batch under way (a millisecond or so) to end.
+                flush_releases(min(FLUSH_WAIT, max(self._left(), FLUSH_FLOOR)))
                 if releaser.done > freed:
                     taken = self.store.try_take(self.key, self.cap, self.holder, self.ttl)
             return taken
@@ -158,6 +163,14 @@ class _Attempt:
                 exc_info=True,
             )
             return None
+
+    def _left(self) -> float:
+        """Seconds left of the call's wait for a slot, and of its deadline."""
+        now = time.monotonic()
+        left = self.started + self.wait - now
+        if self.deadline is not None:
+            left = min(left, self.deadline.ends_at - now)
+        return left
 
     def pause(self, taken: Taken | None) -> float | None:
         """Seconds to sleep before the next try; None when the trying is over (a slot
@@ -216,6 +229,13 @@ class _Attempt:
         """Whether :meth:`release` only hands the slot to the releaser (no round trip)."""
         return self.store.defers_release
 
+    def hand_over(self, slot: CallSlot) -> bool:
+        """Hand ``slot`` to the releaser, touching no store (async code calls it on the
+        event loop); True when slots waited too long for the releaser thread: the caller
+        then frees them from a thread (:meth:`Releaser.free_waiting
+        <zoho_tokens.limits.releaser.Releaser.free_waiting>`)."""
+        return releaser.put(self.store, self.key, slot.number, self.holder, free_stale=False)
+
     def release(self, slot: CallSlot) -> None:
         """Free ``slot``: handed to the releaser thread, or (SQLite) at once."""
         if self.store.defers_release:
@@ -259,6 +279,9 @@ async def acall_slot(
     finally:
         if attempt is not None and slot is not None:
             if attempt.release_is_handed_over:
-                attempt.release(slot)  # a hand-over: no round trip, no thread
+                # A hand-over: no round trip, no thread; but never the store on the event
+                # loop (SynchronousOnlyOperation), even for slots the releaser left waiting.
+                if attempt.hand_over(slot):
+                    await sync_to_async(releaser.free_waiting)()
             else:
                 await sync_to_async(attempt.release)(slot)

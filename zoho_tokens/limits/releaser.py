@@ -79,8 +79,15 @@ class Releaser:
         """How many releases this process's releaser has done (freed or given up) so far."""
         return self._done
 
-    def put(self, store: SlotStore, key: str, number: int, holder: str) -> None:
-        """Free slot ``number`` of ``key`` if ``holder`` still holds it, soon (see the module)."""
+    def put(
+        self, store: SlotStore, key: str, number: int, holder: str, *, free_stale: bool = True
+    ) -> bool:
+        """Free slot ``number`` of ``key`` if ``holder`` still holds it, soon (see the module).
+
+        When slots have waited for the thread more than :data:`STALE` seconds, they are
+        freed here, on the caller's thread; with ``free_stale=False`` (async code: never the
+        store on the event loop) they are not, and True says the caller should free them
+        with :meth:`free_waiting` from a thread."""
         now = time.monotonic()
         with self._changed:
             stale = self._waiting_since is not None and now - self._waiting_since > STALE
@@ -94,9 +101,16 @@ class Releaser:
                 )
                 self._thread.start()
             self._changed.notify_all()
-        if stale:
+        if stale and free_stale:
             # The thread has not run for a while: this call frees what waits, itself.
-            self._free(self._take_pending())
+            self.free_waiting()
+            return False
+        return stale
+
+    def free_waiting(self) -> None:
+        """Free, on the calling thread, every slot still waiting for the releaser thread
+        (blocking: the store)."""
+        self._free(self._take_pending())
 
     def flush(self, timeout: float = FLUSH_WAIT) -> bool:
         """Free every slot handed over so far, waiting at most ``timeout`` seconds; whether
