@@ -221,3 +221,19 @@ def test_a_call_finding_every_slot_held_waits_no_longer_than_its_wait(settings: 
     finally:
         stuck.set()
         flush_releases()
+
+
+@pytest.mark.usefixtures("limits_store")
+def test_a_batch_frees_a_slot_retaken_after_its_first_holder_expired(settings: Any) -> None:
+    """Call A's slot expired while A was in flight and call B took it; B ended first, then
+    A: the releaser's batch names the slot twice, B's release first. B's slot is freed
+    (A's, long gone, frees nothing)."""
+    use_limits(settings, CONCURRENCY=1)
+    limits = settings.ZOHO_TOKENS["LIMITS"]
+    store = slot_store(limits["STORE"], limits.get("CACHE", "default"))
+    key = f"crm:{ORG}"
+    assert store.try_take(key, 1, "call-b", 30).number == 0  # A's slot, expired, now B's
+
+    store.release([(key, 0, "call-b"), (key, 0, "call-a")])
+
+    assert store.occupied(key, 1) == []

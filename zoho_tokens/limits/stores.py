@@ -241,12 +241,16 @@ class CacheSlots:
         """Delete the keys of ``slots`` (key, number, holder) still held by their holder (a
         back-off may hold them now): two round trips, however many slots."""
         cache = caches[self.alias]
-        holders = {self._key(key, number): holder for key, number, holder in slots}
+        # A slot may be named twice in a batch (its first holder expired, another took it):
+        # each name keeps every holder handed over.
+        holders: dict[str, set[str]] = {}
+        for key, number, holder in slots:
+            holders.setdefault(self._key(key, number), set()).add(holder)
         values = cache.get_many(list(holders))
         mine = [
             name
             for name, value in values.items()
-            if isinstance(value, str) and value.rpartition("|")[0] == holders[name]
+            if isinstance(value, str) and value.rpartition("|")[0] in holders[name]
         ]
         if mine:
             cache.delete_many(mine)
