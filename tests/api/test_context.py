@@ -181,3 +181,40 @@ def test_async_calls_spend_the_limits_of_the_org_they_go_to(
     with call_slot("desk", "650000001"):  # another org's slot: no matter
         run(call)
     assert [(c.path, c.org_id) for c in fake_zoho.desk.calls] == [("/api/v1/tickets", "650000002")]
+
+
+HOSTILE_PORTALS = ["1/../../../oauth/v2/token", "1?x=", "1#x", "..", ".", "", "1\r\nX: y"]
+
+
+@pytest.mark.parametrize("portal", HOSTILE_PORTALS)
+def test_a_portal_id_cannot_lead_a_call_to_another_path(fake_zoho: FakeZoho, portal: str) -> None:
+    """A portal id (the caller's, or from Zoho's answer) is one segment of the path: one
+    that would leave it (``/``, ``..``, ``?``, ``#``) is refused, and nothing is sent."""
+    alice = connect(fake_zoho, "alice")
+
+    with pytest.raises(ValueError, match="portal"):
+        session_for(alice.user, "projects", organization_id=portal).get("projects")
+
+    async def call() -> None:
+        async with asession_for(alice.user, "projects", organization_id=portal) as zoho:
+            await zoho.get("projects")
+
+    with pytest.raises(ValueError, match="portal"):
+        run(call)
+    assert fake_zoho.projects.calls == []
+
+
+@pytest.mark.parametrize("org_id", ["1\r\nX-Injected: yes", "1\nX: y", "1\x00"])
+def test_a_desk_org_id_cannot_add_a_header(fake_zoho: FakeZoho, org_id: str) -> None:
+    alice = connect(fake_zoho, "alice")
+
+    with pytest.raises(ValueError, match="orgId"):
+        session_for(alice.user, "desk", organization_id=org_id).get("tickets")
+
+    async def call() -> None:
+        async with asession_for(alice.user, "desk", organization_id=org_id) as zoho:
+            await zoho.get("tickets")
+
+    with pytest.raises(ValueError, match="orgId"):
+        run(call)
+    assert fake_zoho.desk.calls == []

@@ -9,10 +9,16 @@
   ``is_default``, else the first).
 
 The CRM needs none: the token names the organisation.
+
+An organization id (portal id), the caller's or from Zoho's answer, is checked before it is
+used: a portal is one segment of the path (letters, digits, ``-``, ``_``, ``.``; not
+``.`` or ``..``), so none leads a call to another path of the host; Desk's ``orgId`` has no
+control character, so none adds a header.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -25,6 +31,8 @@ __all__ = ["LISTS", "default_of", "listed", "with_context"]
 LISTS: dict[str, str] = {"books": "organizations", "desk": "organizations", "projects": "portals"}
 _ID_FIELDS = ("organization_id", "id", "portal_id", "id_string")
 _DEFAULT_FIELDS = ("is_default_org", "isDefault", "is_default", "default")
+_PORTAL = re.compile(r"[A-Za-z0-9_.\-]+")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 def listed(service: Service, body: Any) -> list[dict[str, Any]]:
@@ -76,8 +84,12 @@ def with_context(
     if service.name == "books":
         return url, {**dict(params or {}), "organization_id": context}
     if service.name == "desk":
+        if not context or _CONTROL.search(context):
+            raise ValueError(f"Not a Zoho Desk orgId: {context!r}.")
         headers["orgId"] = context
         return url, params
+    if not _PORTAL.fullmatch(context) or context in {".", ".."}:
+        raise ValueError(f"Not a Zoho Projects portal id: {context!r}.")
     parts = urlsplit(url)
     root = urlsplit(base_url).path.rstrip("/")
     rest = parts.path[len(root) :] if parts.path.startswith(root) else parts.path
