@@ -61,9 +61,9 @@ logger = logging.getLogger(__name__)
 #: Seconds between two tries for a slot: the first wait, and the longest.
 FIRST_POLL = 0.003
 LONGEST_POLL = 0.02
-#: The step of a call waiting for a slot, as its deadline names it when it runs out.
 #: Seconds a call finding every slot held waits at least for its process's releaser.
 FLUSH_FLOOR = 0.05
+#: The step of a call waiting for a slot, as its deadline names it when it runs out.
 WAITING_FOR_SLOT = "waiting for a free slot of the organisation's cap on calls in flight"
 
 
