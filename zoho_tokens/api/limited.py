@@ -53,6 +53,7 @@ __all__ = [
 IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 
 Answer = TypeVar("Answer")
+Answered = TypeVar("Answered")
 
 
 @dataclass(frozen=True)
@@ -71,19 +72,16 @@ class LimitedCall:
 
     def observe(self, answer: Any) -> Observed:
         """Act on what ``answer`` says about the limits."""
-        return after_answer(
-            self.service.name,
-            self.organization,
-            answer.status_code,
-            answer.headers,
-            token_id=self.token_id,
-            stored_expiry_ms=self.stored_expiry_ms,
-        )
+        return self._read(after_answer, answer)
 
     def settled(self, answer: Any) -> Observed | None:
         """:meth:`observe`'s result for an answer that asks nothing of the database or the
         cache; None for one that does (then :meth:`observe` it)."""
-        return settled_without_store(
+        return self._read(settled_without_store, answer)
+
+    def _read(self, reader: Callable[..., Answered], answer: Any) -> Answered:
+        """``reader`` (``after_answer`` or ``settled_without_store``) on this call's answer."""
+        return reader(
             self.service.name,
             self.organization,
             answer.status_code,

@@ -11,6 +11,7 @@ request names its organisation, and the error body.
 from __future__ import annotations
 
 import threading
+from abc import ABC, abstractmethod
 from typing import Any, ClassVar, Generic, NamedTuple, TypeVar
 
 from zoho_tokens.testing.accounts.tokens import AccessToken
@@ -38,7 +39,7 @@ class Located(NamedTuple):
     resource: str
 
 
-class ScopedApi(Generic[CallT]):
+class ScopedApi(ABC, Generic[CallT]):
     """The organisations, the calls answered, and the answering flow of one such API."""
 
     #: Makes the record of one call from ``(path, organization, user_email)``.
@@ -70,13 +71,13 @@ class ScopedApi(Generic[CallT]):
         with self.lock:
             return list(self._calls)
 
+    @abstractmethod
     def locate(self, request: HttpRequest) -> Located:
         """Where ``request`` goes (each API's own)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def error_body(self, error: ScopedError, path: str) -> Any:
         """The body of ``error`` answered to ``path`` (each API's own)."""
-        raise NotImplementedError
 
     def handle(self, request: HttpRequest, access: AccessToken | None) -> HttpResponse:
         """Answer one request whose bearer token resolved to ``access``."""
