@@ -8,6 +8,8 @@ connected, a fresh database; then the same ``get_records`` of Leads made
 - with raw ``requests`` and the same access token (the floor: HTTP and JSON only);
 - through the SDK with a zero-cost in-memory token store (the SDK's own cost);
 - through ``acting_as`` per call (this app's path: a block per request);
+- the same with the cap on calls in flight switched off (``LIMITS['ENABLED'] = False``):
+  the token store's own path, the cap's take of a slot left out;
 - through ``acting_as`` with 10 calls per block;
 - through ``session_for(user)`` per call (the REST path without the SDK);
 
@@ -25,11 +27,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
+from django.test import override_settings
 
 from bench.loadtest.fake import CLIENT_ID, CLIENT_SECRET, user_email
 from bench.request_path.sdk_alone import memory_sdk_user, prepare
@@ -41,6 +45,8 @@ REDIRECT_URI = "http://127.0.0.1:1/callback"
 #: --database -> the alias of bench/settings.py whose server it uses.
 ALIASES = {"sqlite": "default", "postgres": "postgres", "mariadb": "mariadb"}
 SDK_ALONE = "SDK alone, in-memory store"
+#: The path measured with ``LIMITS['ENABLED'] = False`` (the cap's cost has its own bench).
+CAP_OFF = "acting_as per call, the cap switched off"
 
 Call = Callable[[int], None]  # one unit of work as user number n
 #: (path, threads) -> (median ms per CRM call, CRM calls per second)
@@ -155,9 +161,20 @@ def _subjects(fake_url: str, people: list[Any]) -> dict[str, tuple[Call, int]]:
         "raw requests (floor)": (floor, 1),
         SDK_ALONE: (sdk_alone, 1),
         "acting_as per call": (per_request, 1),
+        CAP_OFF: (per_request, 1),
         "acting_as, 10 calls per block": (ten_per_block, 10),
         "session_for per call": (rest_session, 1),
     }
+
+
+@contextmanager
+def _cap_switched_off(off: bool) -> Iterator[None]:
+    """``LIMITS['ENABLED'] = False`` while the block runs, if ``off`` (every thread sees it)."""
+    if not off:
+        yield
+        return
+    with override_settings(ZOHO_TOKENS={**settings.ZOHO_TOKENS, "LIMITS": {"ENABLED": False}}):
+        yield
 
 
 def _measure(
@@ -230,7 +247,8 @@ def _measure_all(fake_url: str, calls: int, rounds: int) -> Results:
                 if not name.startswith("raw"):
                     prepare(name.startswith("SDK alone"), fake_url, rows)
                 units = max(2, calls // per_unit // threads // rounds)
-                taken, seconds = _measure(work, per_unit, threads, units)
+                with _cap_switched_off(name == CAP_OFF):
+                    taken, seconds = _measure(work, per_unit, threads, units)
                 durations[name] += taken
                 wall[name] += seconds
         for name, (_, per_unit) in subjects.items():

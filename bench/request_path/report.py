@@ -12,7 +12,7 @@ import os
 import subprocess
 import sys
 
-from bench.request_path.measure import SDK_ALONE, THREADS, Results
+from bench.request_path.measure import CAP_OFF, SDK_ALONE, THREADS, Results
 
 #: ``acting_as`` per request may cost at most this much more than the SDK alone (median).
 ACTING_AS_TARGET = 1.15
@@ -77,18 +77,34 @@ def render(measured: Measured) -> str:
 
 
 def verdicts(measured: Measured) -> list[str]:
-    """The targets, met or not, per database and thread count; why threads do not scale."""
+    """The targets, met or not, per database and thread count; why threads do not scale.
+
+    The target is the token store's (issue 15): it is judged on the path with the cap on
+    calls in flight switched off. The cap (on by default) adds its take of a slot, one
+    round trip per call, whose cost has a target of its own ("The limiter's cost"); the
+    path with it is given beside the verdict."""
     lines = ["### Targets", ""]
     for database, (_, results) in measured.items():
         for threads in THREADS:
-            ratio = results[ACTING_AS, threads][0] / results[SDK_ALONE, threads][0]
+            sdk = results[SDK_ALONE, threads][0]
+            ratio = results[CAP_OFF, threads][0] / sdk
+            with_cap = results[ACTING_AS, threads][0] / sdk
             verdict = "met" if ratio <= ACTING_AS_TARGET else "NOT met"
             lines.append(
                 f"- {LABELS[database]}, {threads} thread{'s' if threads > 1 else ''}: "
-                f"`acting_as` per request {ratio:.2f}x the SDK alone "
-                f"(target at most {ACTING_AS_TARGET:.2f}x): **{verdict}**."
+                f"`acting_as` per request {ratio:.2f}x the SDK alone, the cap switched off "
+                f"(target at most {ACTING_AS_TARGET:.2f}x): **{verdict}**; with the cap "
+                f"(the default) {with_cap:.2f}x."
             )
-    lines += ["", *scaling_note(measured)]
+    lines += [
+        "",
+        "The cap on calls in flight (on by default) takes a slot before each call: one round "
+        "trip to its store, on the caller's path (the release is handed to a thread). Its "
+        "cost per call is measured on its own, with its own target, in \"The limiter's "
+        "cost\" (in Redis, through Django's cache, it is about half that of PostgreSQL's).",
+        "",
+        *scaling_note(measured),
+    ]
     return lines
 
 

@@ -9,7 +9,7 @@ from django.db import connection
 
 from zoho_tokens.models import TokenStatus, ZohoToken, now_ms
 from zoho_tokens.models.crypto import keyring
-from zoho_tokens.tokens.lookups import Lookup, _converters, read_active
+from zoho_tokens.tokens.lookups import Lookup, _converters, _select, read_active
 
 pytestmark = pytest.mark.django_db
 
@@ -69,18 +69,27 @@ def test_a_lookup_naming_a_column_the_table_lacks_is_refused_before_any_sql():
 @pytest.mark.skipif(
     connection.vendor != "sqlite", reason="only SQLite plans without table statistics"
 )
-def test_sqlite_finds_a_refresh_token_through_its_digest_index():
+def test_sqlite_finds_a_refresh_token_of_a_client_through_its_digest_index(settings):
+    # The SDK's lookups also name the client, whose unique index SQLite once took instead
+    # (two digests: a dedicated key and the one derived from SECRET_KEY), reading every
+    # row of the client. The SQL read_active runs is the one explained.
+    settings.ZOHO_TOKENS = {
+        **settings.ZOHO_TOKENS,
+        "ENCRYPTION_KEYS": ["Bbmh2RXvNlJHuXaeqKGhiZ8RE5GmDvI5Im6jWD3-AOg="],
+    }
     for number in range(50):
         stored(100 + number)
+    digests = tuple(keyring().digests("1000.rt.120"))
+    lookup = Lookup((("refresh_token_digest", digests), ("client_id", ("1000.CLIENT",))))
+    sql, _attnames = _select(connection.alias, lookup.shape)
 
-    plan = (
-        ZohoToken.objects.usable()
-        .filter(refresh_token_digest__in=keyring().digests("1000.rt.120"))
-        .order_by("-updated_at")
-        .explain()
-    )
+    with connection.cursor() as cursor:
+        cursor.execute(f"EXPLAIN QUERY PLAN {sql}", [TokenStatus.ACTIVE, *lookup.params])
+        plan = " ".join(str(row[-1]) for row in cursor.fetchall())
 
-    assert "refresh_token_digest" in plan
+    assert len(digests) == 2
+    assert "(refresh_token_digest" in plan, plan
+    assert read_active(lookup, connection.alias) is not None
 
 
 def test_each_thread_reads_with_converters_of_its_own_connection():

@@ -150,6 +150,19 @@ def _converters(connection: BaseDatabaseWrapper) -> Converters:
     return converters
 
 
+def _narrowing(using: str, position: int) -> str:
+    """What goes before the column of a lookup's condition at ``position`` in the SQL.
+
+    A lookup's first condition names the row (a digest, the user): its index is the one to
+    read through. The others only narrow (the client id). SQLite keeps no table statistics,
+    and with two digests (a dedicated key and the one derived from ``SECRET_KEY``) it took
+    the unique index that starts with ``client_id`` instead, reading every row of the
+    client: 228 ms at 100,000 tokens. A unary ``+`` keeps a term from using an index in
+    SQLite (and only there: PostgreSQL has no ``+`` for text; both servers plan from
+    statistics and take the digest index)."""
+    return "+" if position > 0 and connections[using].vendor == "sqlite" else ""
+
+
 @lru_cache(maxsize=128)
 def _select(using: str, shape: tuple[tuple[str, int], ...]) -> tuple[str, list[str]]:
     """The SELECT of a lookup shape on database ``using``, and the attributes it reads."""
@@ -158,11 +171,11 @@ def _select(using: str, shape: tuple[tuple[str, int], ...]) -> tuple[str, list[s
     fields = list(meta.concrete_fields)
     known_columns = {field.column for field in fields}
     conditions = [f"{quote('status')} = %s"]
-    for column, count in shape:
+    for position, (column, count) in enumerate(shape):
         if column not in known_columns or count < 1:
             raise ValueError(f"{column!r} is not a column of {meta.db_table}")
         placeholders = ", ".join(["%s"] * count)
-        conditions.append(f"{quote(column)} IN ({placeholders})")
+        conditions.append(f"{_narrowing(using, position)}{quote(column)} IN ({placeholders})")
     # Only quoted names of the model's own columns and placeholders go into the text; every
     # value is a parameter.
     sql = (
