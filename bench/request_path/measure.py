@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.conf import settings
+from django.db import connections
 from django.test import override_settings
 
 from bench.loadtest.fake import CLIENT_ID, CLIENT_SECRET, user_email
@@ -182,28 +183,46 @@ def _measure(
 ) -> tuple[list[float], float]:
     """(seconds per CRM call of each unit, wall seconds) for ``units`` per thread."""
     durations: list[float] = []
+    failures: list[BaseException] = []
     lock = threading.Lock()
     barrier = threading.Barrier(threads + 1)
 
     def worker(index: int) -> None:
         user = index % USERS
-        work(user)  # warm: the SDK's metadata, connections
-        barrier.wait()
-        mine = []
-        for _ in range(units):
-            started = time.perf_counter()
-            work(user)
-            mine.append((time.perf_counter() - started) / calls_per_unit)
+        try:
+            work(user)  # warm: the SDK's metadata, connections
+            barrier.wait()
+            mine = []
+            for _ in range(units):
+                started = time.perf_counter()
+                work(user)
+                mine.append((time.perf_counter() - started) / calls_per_unit)
+        except BaseException as failure:
+            # A thread that fails must not leave the others waiting at the barrier forever.
+            failures.append(failure)
+            barrier.abort()
+            return
+        finally:
+            # Django closes a thread's connections only when a request ends; these threads
+            # serve no request, and every round starts new ones (MariaDB refused connection
+            # 152 with "Too many connections").
+            connections.close_all()
         with lock:
             durations.extend(mine)
 
     pool = [threading.Thread(target=worker, args=(i,)) for i in range(threads)]
     for thread in pool:
         thread.start()
-    barrier.wait()  # the clock starts when every thread is warm
+    try:
+        barrier.wait()  # the clock starts when every thread is warm
+    except threading.BrokenBarrierError:
+        pass
     started = time.perf_counter()
     for thread in pool:
         thread.join()
+    real = [f for f in failures if not isinstance(f, threading.BrokenBarrierError)]
+    if real:
+        raise RuntimeError(f"{len(real)} of {threads} threads failed") from real[0]
     return durations, time.perf_counter() - started
 
 

@@ -11,7 +11,8 @@ import time
 from typing import Any
 
 import pytest
-from django.db import connection
+from asgiref.sync import sync_to_async
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from tests.limits.conftest import use_limits
@@ -35,13 +36,48 @@ def test_a_call_far_below_the_cap_costs_its_caller_one_statement(settings: Any) 
         pass
 
     verbs = [q["sql"].split()[0] for q in queries.captured_queries]
+    assert verbs == ["INSERT"]
+    flush_releases()
+    assert not ZohoCallSlot.objects.exists()
+
+
+def test_a_slot_taken_in_the_callers_transaction_is_freed_as_the_call_ends(
+    settings: Any,
+) -> None:
+    # SQLite's one writer is the caller's connection, in its transaction: a releaser of its
+    # own would wait for that transaction to end. The other databases write the slot on a
+    # connection of the limiter's own, outside the transaction, and hand it over.
+    use_limits(settings, STORE="database", CONCURRENCY=10)
+
+    with transaction.atomic():
+        limiter = connection_for("default")
+        with CaptureQueriesContext(limiter) as queries, call_slot("crm", ORG):
+            pass
+        verbs = [q["sql"].split()[0] for q in queries.captured_queries]
+
     if connection.vendor == "sqlite":
-        # One writer, maybe inside the caller's transaction: freed on the spot.
         assert verbs == ["INSERT", "DELETE"]
     else:
         assert verbs == ["INSERT"]
         flush_releases()
-        assert not ZohoCallSlot.objects.exists()
+    assert not ZohoCallSlot.objects.exists()
+
+
+def test_an_async_call_hands_its_slot_over_on_every_database(settings: Any) -> None:
+    use_limits(settings, STORE="database", CONCURRENCY=10)
+
+    async def call() -> list[str]:
+        # Captured in the thread the take runs in (asgiref's thread for sync work).
+        queries = CaptureQueriesContext(await sync_to_async(connection_for)("default"))
+        await sync_to_async(queries.__enter__)()
+        async with acall_slot("crm", ORG) as slot:
+            assert slot is not None
+        await sync_to_async(queries.__exit__)(None, None, None)
+        return [q["sql"].split()[0] for q in queries.captured_queries]
+
+    assert asyncio.run(call()) == ["INSERT"]
+    flush_releases()
+    assert not ZohoCallSlot.objects.exists()
 
 
 @pytest.mark.usefixtures("limits_store")

@@ -17,7 +17,8 @@ once when the back-off outlasts its wait, and waits for its end otherwise.
 What it costs a call far below the cap: one round trip to the store, the take. Freeing
 the slot is handed to this process's releaser thread (:mod:`zoho_tokens.limits.releaser`),
 which frees finished calls' slots in batches, off the caller's path; on SQLite, where the
-limiter writes on the caller's own connection, the slot is freed on the spot.
+limiter writes on the caller's own connection, a slot taken inside the caller's transaction
+is freed on the spot.
 
 :func:`acall_slot` is the same for ``async`` code, and shares its steps (:class:`_Attempt`):
 the take is made from a thread (``sync_to_async``), the waits are ``asyncio.sleep``, and the
@@ -61,8 +62,10 @@ logger = logging.getLogger(__name__)
 #: Seconds between two tries for a slot: the first wait, and the longest.
 FIRST_POLL = 0.003
 LONGEST_POLL = 0.02
-#: Seconds a call finding every slot held waits at least for its process's releaser.
-FLUSH_FLOOR = 0.05
+#: Seconds a call finding every slot held waits at least for its process's releaser: a
+#: batch under way takes a millisecond or so, but on a loaded machine (the suite on two
+#: cores, MariaDB) 50 ms were not always enough for a slot this process had already freed.
+FLUSH_FLOOR = 0.25
 #: The step of a call waiting for a slot, as its deadline names it when it runs out.
 WAITING_FOR_SLOT = "waiting for a free slot of the organisation's cap on calls in flight"
 
@@ -107,6 +110,9 @@ class _Attempt:
     poll: float = FIRST_POLL
     #: What the last try found (None: no try yet, or the store failed).
     taken: Taken | None = None
+    #: Whether the slot taken may be freed by the releaser thread (the store says so in
+    #: the thread that takes it: SQLite, not when the take was in the caller's transaction).
+    handed_over: bool = False
 
     @classmethod
     def start(cls, service: str, organization: str, deadline: Deadline | None) -> _Attempt | None:
@@ -137,6 +143,8 @@ class _Attempt:
         the wait or the call's deadline is over. Blocking (the store): async code calls it
         from a thread."""
         self.taken = self._take()
+        if self.taken is not None and self.taken.number is not None:
+            self.handed_over = self.store.defers_release
         return self.pause(self.taken)
 
     def _take(self) -> Taken | None:
@@ -149,7 +157,7 @@ class _Attempt:
                 # yet: freed now, and if any was freed since the try began, one more try.
                 # Within what is left of the call's wait (and deadline): a releaser held
                 # up by a slow store must not keep the call for FLUSH_WAIT. At least long
-                # enough for a batch under way (a millisecond or so) to end.
+                # enough for a batch under way to end (FLUSH_FLOOR).
                 flush_releases(min(FLUSH_WAIT, max(self._left(), FLUSH_FLOOR)))
                 if releaser.done > freed:
                     taken = self.store.try_take(self.key, self.cap, self.holder, self.ttl)
@@ -227,7 +235,7 @@ class _Attempt:
     @property
     def release_is_handed_over(self) -> bool:
         """Whether :meth:`release` only hands the slot to the releaser (no round trip)."""
-        return self.store.defers_release
+        return self.handed_over
 
     def hand_over(self, slot: CallSlot) -> bool:
         """Hand ``slot`` to the releaser, touching no store (async code calls it on the
@@ -237,8 +245,9 @@ class _Attempt:
         return releaser.put(self.store, self.key, slot.number, self.holder, free_stale=False)
 
     def release(self, slot: CallSlot) -> None:
-        """Free ``slot``: handed to the releaser thread, or (SQLite) at once."""
-        if self.store.defers_release:
+        """Free ``slot``: handed to the releaser thread, or (SQLite, taken in the caller's
+        transaction) at once."""
+        if self.handed_over:
             releaser.put(self.store, self.key, slot.number, self.holder)
             return
         try:

@@ -25,11 +25,13 @@ frees it within milliseconds whatever comes next.
   the application: uWSGI without ``--enable-threads``) does the next call free the waiting
   slots itself.
 
-SQLite keeps the release on the caller's path (see :attr:`DatabaseSlots.defers_release
+SQLite keeps the release on the caller's path when the slot was taken inside the caller's
+transaction (see :attr:`DatabaseSlots.defers_release
 <zoho_tokens.limits.stores.DatabaseSlots.defers_release>`): it has one writer, and the
-limiter writes there on the caller's own connection, inside the caller's transaction; a
-releaser with a connection of its own would wait for that transaction to end, and fail
-after SQLite's timeout with the slot still held.
+limiter writes there on the caller's own connection, inside that transaction; a releaser
+with a connection of its own would wait for the transaction to end, and fail after
+SQLite's timeout with the slot still held. A slot taken in autocommit (an async view's, a
+task's, a view's without ``ATOMIC_REQUESTS``) is handed over as on the other databases.
 """
 
 from __future__ import annotations

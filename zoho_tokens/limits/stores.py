@@ -111,11 +111,14 @@ class DatabaseSlots:
 
     @property
     def defers_release(self) -> bool:
-        """Whether the releaser thread may free this store's slots: on the databases where
-        the limiter writes on a connection of its own (PostgreSQL, MySQL/MariaDB), not on
-        SQLite, whose single writer is the caller's connection, maybe in its transaction
-        (see :mod:`zoho_tokens.limits.releaser`)."""
-        return connections[self.using].vendor in FAST_COMMIT
+        """Whether the releaser thread may free a slot this thread takes now: on the
+        databases where the limiter writes on a connection of its own (PostgreSQL,
+        MySQL/MariaDB), always; on SQLite, whose one writer is the caller's connection,
+        unless that connection is in a transaction (the releaser's ``DELETE`` would wait for
+        it to end; see :mod:`zoho_tokens.limits.releaser`). Asked in the thread that takes
+        the slot, when it takes it."""
+        connection = connections[self.using]
+        return connection.vendor in FAST_COMMIT or not connection.in_atomic_block
 
     def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken:
         """Take a free (or expired) slot below ``cap`` for ``ttl`` seconds."""
