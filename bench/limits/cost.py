@@ -6,8 +6,8 @@ For each store, the median time the limiter adds to a call's path, measured in o
   and freeing it on the spot, one statement (Redis: one command, two to free) each way;
 * *now* (what ``call_slot`` does): taking a slot and handing it to the releaser thread,
   which frees finished calls' slots in batches off the caller's path
-  (:mod:`zoho_tokens.limits.releaser`); on SQLite the same as before (the release stays on
-  the caller's connection);
+  (:mod:`zoho_tokens.limits.releaser`); on SQLite too, the call being in autocommit (a slot
+  taken inside the caller's transaction is still freed on the spot there);
 * one round trip to the same server (``SELECT 1``, or a Redis ``GET``).
 
 Target (issue 25): at most 0.3 ms on PostgreSQL, one round trip or none.
@@ -84,6 +84,11 @@ def _costs(label: str, slots: SlotStore, round_trip: Callable[[], object], reps:
         holder = uuid.uuid4().hex
         started = time.perf_counter_ns()
         taken = slots.try_take(key, CAP, holder, 30)
+        if taken.number is None:
+            # The releaser is behind (SQLite: a commit that waited for a busy disk): as a
+            # call does (limits.gate), free this process's finished calls and try again.
+            flush_releases()
+            taken = slots.try_take(key, CAP, holder, 30)
         took = time.perf_counter_ns() - started
         assert taken.number is not None
         time.sleep(CALL_SECONDS)
@@ -162,7 +167,7 @@ def report_section(available: dict[str, str], quick: bool) -> str:
         "",
         "What the limiter adds to a call far below the cap (median of "
         f"{300 if quick else 3000}, in one run): now, taking a slot and handing its release "
-        "to the releaser thread (SQLite: freeing it on the spot); before, taking it and "
+        "to the releaser thread (SQLite too, in autocommit); before, taking it and "
         "freeing it on the spot; and one round trip to the same server. "
         f"Target: at most {TARGET_MS} ms on PostgreSQL.",
         "",
