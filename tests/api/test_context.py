@@ -184,37 +184,29 @@ def test_async_calls_spend_the_limits_of_the_org_they_go_to(
 
 
 HOSTILE_PORTALS = ["1/../../../oauth/v2/token", "1?x=", "1#x", "..", ".", "", "1\r\nX: y"]
+HOSTILE_ORG_IDS = ["1\r\nX-Injected: yes", "1\nX: y", "1\x00"]
+#: (service, a path of it, what the error names, the caller's hostile organization_id)
+HOSTILE_CONTEXTS = [("projects", "projects", "portal", portal) for portal in HOSTILE_PORTALS] + [
+    ("desk", "tickets", "orgId", org_id) for org_id in HOSTILE_ORG_IDS
+]
 
 
-@pytest.mark.parametrize("portal", HOSTILE_PORTALS)
-def test_a_portal_id_cannot_lead_a_call_to_another_path(fake_zoho: FakeZoho, portal: str) -> None:
-    """A portal id (the caller's, or from Zoho's answer) is one segment of the path: one
-    that would leave it (``/``, ``..``, ``?``, ``#``) is refused, and nothing is sent."""
+@pytest.mark.parametrize(("service", "path", "named", "organization_id"), HOSTILE_CONTEXTS)
+def test_a_portal_id_or_org_id_cannot_lead_a_call_elsewhere(
+    fake_zoho: FakeZoho, service: str, path: str, named: str, organization_id: str
+) -> None:
+    """A Projects portal id is one segment of the path: one that would leave it (``/``,
+    ``..``, ``?``, ``#``) is refused; a Desk ``orgId`` cannot add a header. Nothing is sent,
+    by the sync session or the async one."""
     alice = connect(fake_zoho, "alice")
 
-    with pytest.raises(ValueError, match="portal"):
-        session_for(alice.user, "projects", organization_id=portal).get("projects")
+    with pytest.raises(ValueError, match=named):
+        session_for(alice.user, service, organization_id=organization_id).get(path)
 
     async def call() -> None:
-        async with asession_for(alice.user, "projects", organization_id=portal) as zoho:
-            await zoho.get("projects")
+        async with asession_for(alice.user, service, organization_id=organization_id) as zoho:
+            await zoho.get(path)
 
-    with pytest.raises(ValueError, match="portal"):
+    with pytest.raises(ValueError, match=named):
         run(call)
-    assert fake_zoho.projects.calls == []
-
-
-@pytest.mark.parametrize("org_id", ["1\r\nX-Injected: yes", "1\nX: y", "1\x00"])
-def test_a_desk_org_id_cannot_add_a_header(fake_zoho: FakeZoho, org_id: str) -> None:
-    alice = connect(fake_zoho, "alice")
-
-    with pytest.raises(ValueError, match="orgId"):
-        session_for(alice.user, "desk", organization_id=org_id).get("tickets")
-
-    async def call() -> None:
-        async with asession_for(alice.user, "desk", organization_id=org_id) as zoho:
-            await zoho.get("tickets")
-
-    with pytest.raises(ValueError, match="orgId"):
-        run(call)
-    assert fake_zoho.desk.calls == []
+    assert getattr(fake_zoho, service).calls == []

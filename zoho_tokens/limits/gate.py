@@ -232,11 +232,6 @@ class _Attempt:
             time.monotonic() - self.started,
         )
 
-    @property
-    def release_is_handed_over(self) -> bool:
-        """Whether :meth:`release` only hands the slot to the releaser (no round trip)."""
-        return self.handed_over
-
     def hand_over(self, slot: CallSlot) -> bool:
         """Hand ``slot`` to the releaser, touching no store (async code calls it on the
         event loop); True when slots waited too long for the releaser thread: the caller
@@ -287,7 +282,7 @@ async def acall_slot(
         yield slot
     finally:
         if attempt is not None and slot is not None:
-            if attempt.release_is_handed_over:
+            if attempt.handed_over:
                 # A hand-over: no round trip, no thread; but never the store on the event
                 # loop (SynchronousOnlyOperation), even for slots the releaser left waiting.
                 if attempt.hand_over(slot):
