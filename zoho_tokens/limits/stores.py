@@ -5,7 +5,7 @@ Both stores do the same four things, each in as few round trips as they can:
 * :meth:`try_take`: take a free slot below the cap (a random one first: far below the cap,
   one round trip), else report until when a back-off holds the slots;
 * :meth:`release`: free slots, those still held by their call (many at once: one statement
-  or two cache round trips for every slot the releaser of :mod:`zoho_tokens.limits.releaser`
+  or three cache round trips for every slot the releaser of :mod:`zoho_tokens.limits.releaser`
   was handed since its last batch; :attr:`defers_release` says whether a store's releases
   may be handed to it);
 * :meth:`hold_all`: a back-off, when Zoho asked every worker to wait: every slot below
@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from django.core.cache import caches
-from django.db import connections
+from django.db import connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from zoho_tokens.limits.connection import (
@@ -87,12 +87,52 @@ _ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE e
 _RELEASE = "DELETE FROM {table} WHERE slot_key IN ({keys}) AND holder IN ({holders})"
 #: Slots freed by one statement at most (a batch of more is split).
 RELEASE_BATCH = 200
-# A call's slot becomes the back-off's too (its release then frees nothing); a shorter
-# back-off is lengthened, a longer one kept.
-_HOLD_ALL = (
+# A back-off takes every slot in one statement: a free one is inserted, a held one (a call's)
+# becomes the back-off's (its release then frees nothing: the holder changed), a shorter
+# back-off is lengthened, a longer one kept. One statement, not an insert then an update:
+# between those two, a call's release could delete a slot the insert had found held and the
+# update then no longer finds, leaving that slot free for the whole back-off. An upsert
+# either inserts or updates each row, whatever another connection deletes meanwhile.
+# MySQL assigns left to right (the expiry reads the old holder), the others from the old row.
+_HOLD_ALL = "INSERT INTO {table} (slot_key, number, holder, expires_at_ms) VALUES {rows}{tail}"
+_HOLD_EXPIRY = (
+    "CASE WHEN {table}.holder = {new_holder} AND {table}.expires_at_ms > {new_expiry} "
+    "THEN {table}.expires_at_ms ELSE {new_expiry} END"
+)
+_ON_CONFLICT = (
+    " ON CONFLICT (slot_key, number) DO UPDATE SET expires_at_ms = {expiry}, holder = {new_holder}"
+)
+#: Per database: what follows the insert, and how it names the row it wanted to insert.
+_UPSERT = {
+    "postgresql": (_ON_CONFLICT, "excluded.holder", "excluded.expires_at_ms"),
+    "sqlite": (_ON_CONFLICT, "excluded.holder", "excluded.expires_at_ms"),
+    "mysql": (
+        " ON DUPLICATE KEY UPDATE expires_at_ms = {expiry}, holder = {new_holder}",
+        "VALUES(holder)",
+        "VALUES(expires_at_ms)",
+    ),
+}
+# A database without an upsert (SQLite before 3.24): an insert then an update, in one
+# transaction (SQLite's one writer: no release can come in between).
+_HOLD_REST = (
     "UPDATE {table} SET holder = %s, expires_at_ms = %s "
     "WHERE slot_key = %s AND number < %s AND (holder <> %s OR expires_at_ms < %s)"
 )
+
+
+def _hold_all_sql(connection: BaseDatabaseWrapper, cap: int) -> str | None:
+    """The one statement that holds slots ``0..cap-1`` (``{table}`` to be named), None where
+    the database has no upsert."""
+    vendor = connection.vendor
+    if vendor not in _UPSERT or (
+        vendor == "sqlite" and not connection.features.supports_update_conflicts_with_target
+    ):
+        return None
+    tail, new_holder, new_expiry = _UPSERT[vendor]
+    expiry = _HOLD_EXPIRY.replace("{new_holder}", new_holder).replace("{new_expiry}", new_expiry)
+    tail = tail.replace("{expiry}", expiry).replace("{new_holder}", new_holder)
+    rows = ", ".join(["(%s, %s, %s, %s)"] * cap)
+    return _HOLD_ALL.replace("{rows}", rows).replace("{tail}", tail)
 
 
 def _order(cap: int) -> list[int]:
@@ -174,15 +214,22 @@ class DatabaseSlots:
             execute(connection, template, self.table, (*keys, *holders))
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
-        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""
+        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept), in one
+        statement (see :data:`_UPSERT`: no release can free a slot on the way)."""
         connection = connection_for(self.using)
+        statement = _hold_all_sql(connection, cap)
+        if statement is not None:
+            rows = [value for n in range(cap) for value in (key, n, BACKOFF, until_ms)]
+            execute(connection, statement, self.table, tuple(rows))
+            return
         columns = ("slot_key", "number", "holder", "expires_at_ms")
-        for number in range(cap):
-            insert_ignoring_conflict(
-                connection, self.table, columns, (key, number, BACKOFF, until_ms)
-            )
-        values = (BACKOFF, until_ms, key, cap, BACKOFF, until_ms)
-        execute(connection, _HOLD_ALL, self.table, values)
+        with transaction.atomic(using=connection.alias):
+            for number in range(cap):
+                insert_ignoring_conflict(
+                    connection, self.table, columns, (key, number, BACKOFF, until_ms)
+                )
+            values = (BACKOFF, until_ms, key, cap, BACKOFF, until_ms)
+            execute(connection, _HOLD_REST, self.table, values)
 
     def occupied(self, key: str, cap: int) -> list[Held]:
         """The slots of ``key`` held now (any number: a cap lowered since is seen too)."""
@@ -240,35 +287,56 @@ class CacheSlots:
                 held.append(Held(number, holder, int(expires)))
         return held
 
+    @staticmethod
+    def _backoff_key(key: str) -> str:
+        return f"zoho_tokens:backoff:{key}"
+
     def release(self, slots: Sequence[tuple[str, int, str]]) -> None:
         """Delete the keys of ``slots`` (key, number, holder) still held by their holder (a
-        back-off may hold them now): two round trips, however many slots."""
+        back-off may hold them now): two round trips, however many slots, and a third
+        that holds again what a back-off written meanwhile should hold."""
         cache = caches[self.alias]
         # A slot may be named twice in a batch (its first holder expired, another took it):
         # each name keeps every holder handed over.
         holders: dict[str, set[str]] = {}
+        slot_of: dict[str, tuple[str, int]] = {}
         for key, number, holder in slots:
-            holders.setdefault(self._key(key, number), set()).add(holder)
+            name = self._key(key, number)
+            holders.setdefault(name, set()).add(holder)
+            slot_of[name] = (key, number)
         values = cache.get_many(list(holders))
         mine = [
             name
             for name, value in values.items()
             if isinstance(value, str) and value.rpartition("|")[0] in holders[name]
         ]
-        if mine:
-            cache.delete_many(mine)
+        if not mine:
+            return
+        cache.delete_many(mine)
+        # The cache cannot delete "if still held by": a back-off written between the read
+        # and the delete (hold_all sets its mark first) lost those slots. Held again.
+        marks = cache.get_many([self._backoff_key(slot_of[name][0]) for name in mine])
+        now = now_ms()
+        for name in mine:
+            key, number = slot_of[name]
+            until, _, cap = str(marks.get(self._backoff_key(key), "")).partition("|")
+            if until.isdigit() and int(until) > now and number < int(cap or 0):
+                timeout = max(1, math.ceil((int(until) - now) / 1000))
+                cache.add(name, f"{BACKOFF}|{until}", timeout)
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
-        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept)."""
+        """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept). Its mark
+        first, then the slots: a release under way sees the mark and holds again what it
+        freed (see :meth:`release`)."""
         current = max(
             (h.expires_at_ms for h in self._read(key, cap) if h.holder == BACKOFF), default=0
         )
         if current >= until_ms:
             return
+        cache = caches[self.alias]
         timeout = max(1, math.ceil((until_ms - now_ms()) / 1000))
-        caches[self.alias].set_many(
-            {self._key(key, n): f"{BACKOFF}|{until_ms}" for n in range(cap)}, timeout
-        )
+        cache.set(self._backoff_key(key), f"{until_ms}|{cap}", timeout)
+        cache.set_many({self._key(key, n): f"{BACKOFF}|{until_ms}" for n in range(cap)}, timeout)
 
     def occupied(self, key: str, cap: int) -> list[Held]:
         """The slots of ``key`` held now (the first ``cap`` numbers)."""
