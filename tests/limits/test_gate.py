@@ -26,13 +26,17 @@ ORG = "700000001"
 
 
 def race(actions: Sequence[Callable[[], Any]]) -> None:
-    """Run ``actions`` in threads of their own, all started at the same moment."""
+    """Run ``actions`` in threads of their own, all started at the same moment; raises the
+    first error of any."""
     start = threading.Barrier(len(actions))
+    errors: list[BaseException] = []
 
     def step(action: Callable[[], Any]) -> None:
         try:
             start.wait(timeout=10)
             action()
+        except BaseException as err:  # handed to the test, which raises it
+            errors.append(err)
         finally:
             connection.close()
 
@@ -41,6 +45,8 @@ def race(actions: Sequence[Callable[[], Any]]) -> None:
         thread.start()
     for thread in threads:
         thread.join(timeout=20)
+    if errors:
+        raise errors[0]
 
 
 def hold_for(seconds: float) -> int:
