@@ -133,7 +133,9 @@ def test_a_failing_store_logs_and_lets_the_slot_expire(caplog: Any) -> None:
     own = Releaser()
     own.put(Broken(), "crm:1", 0, "a")  # type: ignore[arg-type]
 
-    assert own.flush(timeout=5)
+    # Freed by the flush, or by the thread before it (the flush then has nothing to free).
+    own.flush(timeout=5)
+    assert own.done == 1
     assert "could not be freed; they expire" in caplog.text
 
 
