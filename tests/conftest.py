@@ -15,7 +15,11 @@ import pytest
 from zohocrmsdk.src.com.zoho.crm.api.dc.data_center import DataCenter
 
 from tests.sdk.helpers import connect, make_user
-from zoho_tokens.limits.connection import close_limiter_connections, connection_for, execute
+from zoho_tokens.limits.connection import (
+    close_limiter_connections,
+    execute,
+    limiter_connection,
+)
 from zoho_tokens.limits.figures import _last_write
 from zoho_tokens.limits.releaser import flush_releases
 from zoho_tokens.models import ZohoCallSlot, ZohoLimitFigures
@@ -62,9 +66,9 @@ def _fresh_limits_memory(request: pytest.FixtureRequest, django_db_blocker: Any)
         return
     with django_db_blocker.unblock():
         flush_releases()
-        own = connection_for("default")
-        for model in (ZohoCallSlot, ZohoLimitFigures):
-            execute(own, "DELETE FROM {table}", model._meta.db_table, ())
+        with limiter_connection("default") as own:
+            for model in (ZohoCallSlot, ZohoLimitFigures):
+                execute(own, "DELETE FROM {table}", model._meta.db_table, ())
         close_limiter_connections()
 
 

@@ -13,12 +13,11 @@ from typing import Any
 import pytest
 from asgiref.sync import sync_to_async
 from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from tests.limits.conftest import use_limits
+from tests.limits.statements import limiter_statements
 from zoho_tokens.exceptions import ZohoThrottledError
 from zoho_tokens.limits import acall_slot, call_slot, status
-from zoho_tokens.limits.connection import connection_for
 from zoho_tokens.limits.releaser import STALE, Releaser, flush_releases, releaser
 from zoho_tokens.limits.stores import slot_store
 from zoho_tokens.models import ZohoCallSlot
@@ -31,12 +30,10 @@ ORG = "700000001"
 def test_a_call_far_below_the_cap_costs_its_caller_one_statement(settings: Any) -> None:
     use_limits(settings, STORE="database", CONCURRENCY=10)
 
-    limiter = connection_for("default")  # the database's own, or the limiter's
-    with CaptureQueriesContext(limiter) as queries, call_slot("crm", ORG):
+    with limiter_statements() as statements, call_slot("crm", ORG):
         pass
 
-    verbs = [q["sql"].split()[0] for q in queries.captured_queries]
-    assert verbs == ["INSERT"]
+    assert statements.verbs() == ["INSERT"]
     flush_releases()
     assert not ZohoCallSlot.objects.exists()
 
@@ -50,10 +47,9 @@ def test_a_slot_taken_in_the_callers_transaction_is_freed_as_the_call_ends(
     use_limits(settings, STORE="database", CONCURRENCY=10)
 
     with transaction.atomic():
-        limiter = connection_for("default")
-        with CaptureQueriesContext(limiter) as queries, call_slot("crm", ORG):
+        with limiter_statements() as statements, call_slot("crm", ORG):
             pass
-        verbs = [q["sql"].split()[0] for q in queries.captured_queries]
+        verbs = statements.verbs()
 
     if connection.vendor == "sqlite":
         assert verbs == ["INSERT", "DELETE"]
@@ -67,13 +63,14 @@ def test_an_async_call_hands_its_slot_over_on_every_database(settings: Any) -> N
     use_limits(settings, STORE="database", CONCURRENCY=10)
 
     async def call() -> list[str]:
-        # Captured in the thread the take runs in (asgiref's thread for sync work).
-        queries = CaptureQueriesContext(await sync_to_async(connection_for)("default"))
-        await sync_to_async(queries.__enter__)()
+        # Entered in the thread the take runs in (asgiref's thread for sync work: on
+        # SQLite, the limiter writes on that thread's connection).
+        recording = limiter_statements()
+        statements = await sync_to_async(recording.__enter__)()
         async with acall_slot("crm", ORG) as slot:
             assert slot is not None
-        await sync_to_async(queries.__exit__)(None, None, None)
-        return [q["sql"].split()[0] for q in queries.captured_queries]
+        await sync_to_async(recording.__exit__)(None, None, None)
+        return statements.verbs()
 
     assert asyncio.run(call()) == ["INSERT"]
     flush_releases()
@@ -95,7 +92,7 @@ def test_the_releaser_frees_many_slots_in_one_batch(settings: Any, limits_store:
     assert before == {number for number, _ in taken} | {0}
 
     if store.defers_release:
-        with CaptureQueriesContext(connection_for("default")) as queries:
+        with limiter_statements() as statements:
             for number, holder in taken:
                 assert number is not None
                 own.put(store, f"crm:{ORG}", number, holder)
@@ -108,7 +105,7 @@ def test_the_releaser_frees_many_slots_in_one_batch(settings: Any, limits_store:
     if limits_store == "database" and store.defers_release:
         # Eight slots, one statement at most on this thread (the flush frees what the
         # releaser had not picked up yet, all at once).
-        assert len(queries.captured_queries) <= 1
+        assert len(statements.verbs()) <= 1
 
 
 def test_a_slot_handed_over_is_free_for_the_next_call_at_once(settings: Any) -> None:

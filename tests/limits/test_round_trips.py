@@ -6,10 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.test.utils import CaptureQueriesContext
 
+from tests.limits.statements import limiter_statements
 from zoho_tokens.limits import after_answer
-from zoho_tokens.limits.connection import connection_for
 from zoho_tokens.limits.observe import settled_without_store
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,28 +18,20 @@ def test_figures_are_written_at_most_once_a_second_per_worker(settings: Any) -> 
     headers = {"x-rate-limit-limit": "1000", "x-rate-limit-remaining": "900"}
     after_answer("books", "60000000001", 200, headers)
 
-    with CaptureQueriesContext(connection_for("default")) as queries:
+    with limiter_statements() as statements:
         for _ in range(5):
             after_answer("books", "60000000001", 200, headers)
 
-    assert queries.captured_queries == []
+    assert statements.run == []
 
 
 def _writes(status: int, headers: dict[str, str], **token: Any) -> tuple[bool, int]:
     """Whether settled_without_store settles the answer, and how many statements
     after_answer then runs for it (on the caller's connection and the limiter's)."""
-    from django.db import connection
-
     settled = settled_without_store("crm", "700000009", status, headers, **token) is not None
-    own = connection_for("default")  # on SQLite, the caller's connection itself
-    with (
-        CaptureQueriesContext(own) as on_own,
-        CaptureQueriesContext(connection) as on_callers,
-    ):
+    with limiter_statements() as statements:  # the caller's connection's included
         after_answer("crm", "700000009", status, headers, **token)
-    if own is connection:
-        return settled, len(on_own.captured_queries)
-    return settled, len(on_own.captured_queries) + len(on_callers.captured_queries)
+    return settled, len(statements.run)
 
 
 def test_an_answer_settled_without_the_store_is_one_after_answer_writes_nothing_for() -> None:

@@ -18,10 +18,11 @@ from typing import Any
 
 from django.core.cache import caches
 from django.db import router
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone
 
 from zoho_tokens.limits.answers import Report
-from zoho_tokens.limits.connection import connection_for, execute, insert_ignoring_conflict
+from zoho_tokens.limits.connection import execute, insert_ignoring_conflict, limiter_connection
 from zoho_tokens.models import ZohoLimitFigures
 
 __all__ = ["WRITE_INTERVAL", "Figures", "read_figures", "record_report", "would_record"]
@@ -111,7 +112,17 @@ def record_report(
 def _record_in_database(
     organization: str, service: str, changes: dict[str, Any], throttled: bool
 ) -> None:
-    connection = connection_for(router.db_for_write(ZohoLimitFigures))
+    with limiter_connection(router.db_for_write(ZohoLimitFigures)) as connection:
+        _write_figures(connection, organization, service, changes, throttled)
+
+
+def _write_figures(
+    connection: BaseDatabaseWrapper,
+    organization: str,
+    service: str,
+    changes: dict[str, Any],
+    throttled: bool,
+) -> None:
     table = ZohoLimitFigures._meta.db_table
     adapt = connection.ops.adapt_datetimefield_value
     values = [adapt(v) if isinstance(v, datetime) else v for v in changes.values()]

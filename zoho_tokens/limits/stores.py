@@ -31,10 +31,10 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 
 from zoho_tokens.limits.connection import (
     FAST_COMMIT,
-    connection_for,
     execute,
     fetch,
     insert_ignoring_conflict,
+    limiter_connection,
 )
 from zoho_tokens.models import ZohoCallSlot, now_ms
 
@@ -162,7 +162,12 @@ class DatabaseSlots:
 
     def try_take(self, key: str, cap: int, holder: str, ttl: float) -> Taken:
         """Take a free (or expired) slot below ``cap`` for ``ttl`` seconds."""
-        connection = connection_for(self.using)
+        with limiter_connection(self.using) as connection:
+            return self._try_take(connection, key, cap, holder, ttl)
+
+    def _try_take(
+        self, connection: BaseDatabaseWrapper, key: str, cap: int, holder: str, ttl: float
+    ) -> Taken:
         now = now_ms()
         expires = now + int(ttl * 1000)
         first = random.randrange(cap)  # noqa: S311  (spreading calls over slots)
@@ -203,7 +208,6 @@ class DatabaseSlots:
     def release(self, slots: Sequence[tuple[str, int, str]]) -> None:
         """Delete the rows of ``slots`` (key, number, holder) whose holder still has them
         (not a back-off's): one statement per :data:`RELEASE_BATCH` slots."""
-        connection = connection_for(self.using)
         for start in range(0, len(slots), RELEASE_BATCH):
             batch = slots[start : start + RELEASE_BATCH]
             keys = sorted({key for key, _, _ in batch})
@@ -211,12 +215,16 @@ class DatabaseSlots:
             template = _RELEASE.replace("{keys}", ", ".join(["%s"] * len(keys))).replace(
                 "{holders}", ", ".join(["%s"] * len(holders))
             )
-            execute(connection, template, self.table, (*keys, *holders))
+            with limiter_connection(self.using) as connection:
+                execute(connection, template, self.table, (*keys, *holders))
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
         """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept), in one
         statement (see :data:`_UPSERT`: no release can free a slot on the way)."""
-        connection = connection_for(self.using)
+        with limiter_connection(self.using) as connection:
+            self._hold_all(connection, key, cap, until_ms)
+
+    def _hold_all(self, connection: BaseDatabaseWrapper, key: str, cap: int, until_ms: int) -> None:
         statement = _hold_all_sql(connection, cap)
         if statement is not None:
             rows = [value for n in range(cap) for value in (key, n, BACKOFF, until_ms)]
@@ -233,13 +241,16 @@ class DatabaseSlots:
 
     def occupied(self, key: str, cap: int) -> list[Held]:
         """The slots of ``key`` held now (any number: a cap lowered since is seen too)."""
-        return self._held(connection_for(self.using), key, now_ms())
+        with limiter_connection(self.using) as connection:
+            return self._held(connection, key, now_ms())
 
     def occupied_many(self, caps: Mapping[str, int]) -> dict[str, list[Held]]:
         """The slots held now of each key of ``caps``, in one query (the table holds at
         most a cap of rows per key, and expired ones)."""
         found: dict[str, list[Held]] = {key: [] for key in caps}
-        for key, n, h, e in fetch(connection_for(self.using), _ALL_HELD, self.table, (now_ms(),)):
+        with limiter_connection(self.using) as connection:
+            rows = fetch(connection, _ALL_HELD, self.table, (now_ms(),))
+        for key, n, h, e in rows:
             if key in found:
                 found[key].append(Held(int(n), str(h), int(e)))
         return found

@@ -1,0 +1,183 @@
+"""The limiter's own connections (PostgreSQL, MariaDB): a few per process, lent per take
+and handed back at once, whatever the threads alive (under ASGI, one per request);
+replaced when the server ends one; never shared with a forked child; never drawn from
+Django's connection pool."""
+
+from __future__ import annotations
+
+import os
+import sys
+import threading
+import time
+from typing import Any
+
+import pytest
+from django.db import connection, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.backends.signals import connection_created
+
+from tests.limits.conftest import use_limits
+from zoho_tokens.limits import call_slot
+from zoho_tokens.limits.connection import (
+    SIZE,
+    close_limiter_connections,
+    limiter_connection,
+)
+from zoho_tokens.limits.releaser import flush_releases
+from zoho_tokens.limits.stores import DatabaseSlots
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor == "sqlite", reason="SQLite: the limiter writes on the caller's"
+    ),
+]
+
+ORG = "700000001"
+THREADS = 30
+
+
+def _server_connections() -> int:
+    """The server's connections to the test database (this test's own included)."""
+    sql = {
+        "postgresql": "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()",
+        "mysql": "SELECT COUNT(*) FROM information_schema.PROCESSLIST WHERE DB = DATABASE()",
+    }[connection.vendor]
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return int(cursor.fetchone()[0])
+
+
+def _session_id(own: BaseDatabaseWrapper) -> int:
+    sql = {"postgresql": "SELECT pg_backend_pid()", "mysql": "SELECT CONNECTION_ID()"}
+    with own.cursor() as cursor:
+        cursor.execute(sql[own.vendor])
+        return int(cursor.fetchone()[0])
+
+
+def _kill(session: int) -> None:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SELECT pg_terminate_backend(%s)", [session])
+        else:
+            cursor.execute(f"KILL {int(session)}")
+
+
+@pytest.mark.slow
+def test_threads_holding_slots_share_a_few_connections(settings: Any) -> None:
+    """Thirty threads (thirty ASGI requests) each hold a slot while Zoho answers: the
+    limiter opened one connection per thread; now a few, whatever the threads."""
+    use_limits(settings, STORE="database", CONCURRENCY=THREADS + 10, WAIT=30)
+    flush_releases()
+    close_limiter_connections()
+    before = _server_connections()
+    opened: list[BaseDatabaseWrapper] = []
+    unraisable: list[Any] = []
+
+    def created(sender: Any, connection: BaseDatabaseWrapper, **kwargs: Any) -> None:
+        opened.append(connection)
+
+    def call(held: list[bool]) -> None:
+        with call_slot("crm", ORG) as slot:
+            held.append(slot is not None)
+            time.sleep(0.5)  # Zoho takes its time
+
+    held: list[bool] = []
+    threads = [threading.Thread(target=call, args=(held,)) for _ in range(THREADS)]
+    connection_created.connect(created, weak=False)
+    previous_hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        for thread in threads:
+            thread.start()
+        during = 0
+        while any(thread.is_alive() for thread in threads):
+            during = max(during, _server_connections() - before)
+            time.sleep(0.02)
+        for thread in threads:
+            thread.join()
+        flush_releases()
+        after = _server_connections() - before
+    finally:
+        sys.unraisablehook = previous_hook
+        connection_created.disconnect(created)
+
+    assert held == [True] * THREADS
+    assert len(opened) <= SIZE, f"{len(opened)} limiter connections for {THREADS} threads"
+    assert during <= SIZE
+    assert after <= SIZE
+    assert unraisable == []
+
+
+def test_a_connection_the_server_ended_is_replaced(settings: Any) -> None:
+    use_limits(settings, STORE="database", CONCURRENCY=10, WAIT=0)
+    flush_releases()
+    with limiter_connection("default") as own:
+        ended = _session_id(own)
+    _kill(ended)
+    time.sleep(0.2)  # the server ends the session
+
+    # The first take meets the dead session: the call goes ahead without the cap (a
+    # warning, as for any failure of the store), and the connection is dropped.
+    with call_slot("crm", ORG):
+        pass
+    flush_releases()
+
+    with call_slot("crm", ORG) as slot:
+        assert slot is not None
+    with limiter_connection("default") as own:
+        assert _session_id(own) != ended
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="fork() only")
+def test_a_forked_child_uses_none_of_its_parents_connections(settings: Any) -> None:
+    """A child of fork() (Celery's prefork pool, gunicorn --preload) opens its own, and
+    leaves its parent's session alive on the server."""
+    use_limits(settings, STORE="database", CONCURRENCY=10)
+    flush_releases()
+    with limiter_connection("default") as own:
+        parents = _session_id(own)
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: reports its limiter session, then ends its connections
+        code = 1
+        try:
+            taken = DatabaseSlots("default").try_take(f"crm:{ORG}", 10, "child", 30)
+            with limiter_connection("default") as child_own:
+                os.write(write, str(_session_id(child_own)).encode())
+            close_limiter_connections()
+            code = 0 if taken.number is not None else 2
+        finally:
+            os._exit(code)
+    os.close(write)
+    reported = os.read(read, 64).decode()
+    os.close(read)
+    _, status = os.waitpid(pid, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert reported
+    assert int(reported) != parents
+    with limiter_connection("default") as own:
+        assert _session_id(own) == parents  # still alive, still the parent's
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="Django's pool: PostgreSQL")
+def test_the_limiter_never_draws_from_djangos_pool() -> None:
+    """With ``OPTIONS["pool"]``, Django's connections come from its pool; the limiter's are
+    its own (its session setting must not reach the application's connections, and a
+    take must not wait for a pool the site has exhausted). Without ``psycopg_pool``
+    installed, a connection from the pool cannot even open: the limiter's still does."""
+    options = connections.settings["default"].setdefault("OPTIONS", {})
+    flush_releases()
+    close_limiter_connections()
+    options["pool"] = True  # the test's own connection is open already: left alone
+    try:
+        with limiter_connection("default") as own:
+            assert "pool" not in own.settings_dict["OPTIONS"]
+            assert getattr(own, "pool", None) is None
+            with own.cursor() as cursor:
+                cursor.execute("SHOW synchronous_commit")
+                assert cursor.fetchone()[0] == "off"
+        assert DatabaseSlots("default").try_take(f"crm:{ORG}", 10, "pooled", 30).number is not None
+    finally:
+        del options["pool"]
+        close_limiter_connections()
