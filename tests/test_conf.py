@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.conf import settings as django_settings
 from django.test import override_settings
@@ -174,3 +176,53 @@ def test_a_key_set_to_none_takes_its_default(settings, key):
     default = getattr(zoho_settings, key)
     configure(settings, **{key: None})
     assert getattr(zoho_settings, key) == default
+
+
+# -- LIMITS: parsed once per value ----------------------------------------------------------
+
+
+def test_limits_are_parsed_once_while_the_setting_is_unchanged(settings):
+    configure(settings, LIMITS={"WAIT": 3})
+
+    assert zoho_settings.LIMITS is zoho_settings.LIMITS
+    assert zoho_settings.LIMITS.wait == 3
+
+
+def test_limits_follow_override_settings():
+    with override_settings(ZOHO_TOKENS={"LIMITS": {"ENABLED": False}}):
+        assert zoho_settings.LIMITS.enabled is False
+        with override_settings(ZOHO_TOKENS={"LIMITS": {"EDITION": "Enterprise"}}):
+            assert (zoho_settings.LIMITS.enabled, zoho_settings.LIMITS.edition) == (
+                True,
+                "enterprise",
+            )
+        assert zoho_settings.LIMITS.enabled is False
+
+
+def test_limits_changed_in_place_are_seen(settings):
+    limits = {"ORGANIZATIONS": {"700": {"concurrency": 2}}}
+    configure(settings, LIMITS=limits)
+    assert zoho_settings.LIMITS.cap_for("700", "crm") == 2
+
+    limits["ORGANIZATIONS"]["700"]["concurrency"] = 7
+
+    assert zoho_settings.LIMITS.cap_for("700", "crm") == 7
+
+
+def test_limits_assigned_without_a_signal_are_seen(settings):
+    configure(settings, LIMITS={"WAIT": 3})
+    assert zoho_settings.LIMITS.wait == 3
+
+    # No setting_changed signal for a plain assignment to django.conf.settings' value.
+    configured: dict[str, Any] = django_settings.ZOHO_TOKENS
+    configured["LIMITS"] = {"WAIT": 4}
+
+    assert zoho_settings.LIMITS.wait == 4
+
+
+def test_limits_the_checks_refuse_are_refused_on_every_read(settings):
+    configure(settings, LIMITS={"STORE": "redis"})
+
+    for _ in range(2):
+        with pytest.raises(ValueError, match="STORE"):
+            _ = zoho_settings.LIMITS

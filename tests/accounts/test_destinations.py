@@ -9,6 +9,7 @@ import pytest
 
 from zoho_tokens.accounts.destinations import (
     Origin,
+    api_domain_for,
     checked_destination,
     plain_origin,
     trusted_api_domain,
@@ -157,3 +158,38 @@ def test_a_data_centre_s_override_is_not_trusted_for_another(settings: Any) -> N
 
     with pytest.raises(UntrustedAPIDomainError):
         trusted_api_domain("https://eu-proxy.example.com", "jp")
+
+
+# -- api_domain_for keeps its answers while the settings stay the same --------------------
+
+
+def test_a_stored_api_domain_is_refused_once_the_setting_trusting_it_is_removed(
+    settings: Any,
+) -> None:
+    settings.ZOHO_TOKENS = {"API_DOMAIN": "https://proxy.example.com"}
+    assert api_domain_for("https://proxy.example.com", "us") == "https://proxy.example.com"
+
+    settings.ZOHO_TOKENS = {}
+
+    with pytest.raises(UntrustedAPIDomainError):
+        api_domain_for("https://proxy.example.com", "us")
+
+
+def test_an_override_changed_in_place_is_seen(settings: Any) -> None:
+    overrides = {"eu": {"api_domain": "https://eu-proxy.example.com"}}
+    settings.ZOHO_TOKENS = {"DATA_CENTER_OVERRIDES": overrides}
+    assert api_domain_for("https://eu-proxy.example.com", "eu") == "https://eu-proxy.example.com"
+
+    overrides["eu"]["api_domain"] = "https://other-proxy.example.com"
+
+    with pytest.raises(UntrustedAPIDomainError):
+        api_domain_for("https://eu-proxy.example.com", "eu")
+    assert api_domain_for(None, "eu") == "https://other-proxy.example.com"
+
+
+def test_a_refused_api_domain_is_refused_every_time(settings: Any) -> None:
+    settings.ZOHO_TOKENS = {}
+
+    for _ in range(2):
+        with pytest.raises(UntrustedAPIDomainError):
+            api_domain_for("https://evil.example", "us")

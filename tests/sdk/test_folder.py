@@ -151,6 +151,80 @@ def test_acting_as_refuses_a_planted_folder_and_writes_nothing_there(
     assert list(resource_setting.iterdir()) == []
 
 
+# -- every use: the whole check once, then whenever the folder is not the same one ----------
+
+
+def test_a_folder_opened_to_all_after_its_check_is_refused_on_the_next_use(tmp_path: Path) -> None:
+    path = Path(private_folder(str(tmp_path / "sdk")))
+    path.chmod(0o777)
+
+    with pytest.raises(ImproperlyConfiguredZoho, match="writable by other users"):
+        private_folder(str(path))
+
+
+def test_a_folder_replaced_by_a_symlink_after_its_check_is_refused(tmp_path: Path) -> None:
+    path = Path(private_folder(str(tmp_path / "sdk")))
+    path.rename(tmp_path / "moved")
+    path.symlink_to(tmp_path / "moved")
+
+    with pytest.raises(ImproperlyConfiguredZoho, match="symbolic link"):
+        private_folder(str(path))
+
+
+@needs_root
+def test_a_folder_given_to_another_account_after_its_check_is_refused(tmp_path: Path) -> None:
+    path = Path(private_folder(str(tmp_path / "sdk")))
+    os.chown(path, OTHER_UID, OTHER_UID)
+
+    with pytest.raises(ImproperlyConfiguredZoho, match=f"owned by user id {OTHER_UID}"):
+        private_folder(str(path))
+
+
+@needs_root
+def test_a_folder_removed_and_planted_by_another_account_is_refused(tmp_path: Path) -> None:
+    # A temporary-files cleaner removed it; another account made its own, same mode.
+    path = Path(private_folder(str(tmp_path / "sdk")))
+    path.rmdir()
+    planted_foreign_folder(path)
+
+    with pytest.raises(ImproperlyConfiguredZoho, match=f"owned by user id {OTHER_UID}"):
+        private_folder(str(path))
+
+
+def test_a_folder_removed_after_its_check_is_created_again_private(tmp_path: Path) -> None:
+    path = Path(private_folder(str(tmp_path / "sdk")))
+    path.rmdir()
+
+    private_folder(str(path))
+
+    assert mode_of(path) == 0o700
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_the_folders_above_are_checked_again_in_a_forked_child(tmp_path: Path) -> None:
+    # Only root or this user can change the folders above once they passed (which is
+    # why each use checks the folder alone); such a change is seen by the next process.
+    above = tmp_path / "above"
+    above.mkdir(mode=0o755)
+    path = str(above / "sdk")
+    private_folder(path)
+    above.chmod(0o777)  # not sticky: from now on, anyone could replace sdk/
+
+    assert private_folder(path) == path  # this process: the folder itself is unchanged
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child's outcome is its exit status)
+        try:
+            private_folder(path)
+        except ImproperlyConfiguredZoho:
+            os._exit(3)
+        except BaseException:
+            os._exit(1)
+        os._exit(0)
+    _, status = os.waitpid(child, 0)
+
+    assert os.waitstatus_to_exitcode(status) == 3
+
+
 # -- the system check -----------------------------------------------------------------------
 
 

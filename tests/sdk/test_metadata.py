@@ -10,13 +10,17 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import os
+import select
 import subprocess
 import sys
+import threading
 
 import pytest
 
 from tests.multiproc import ChildSetup, run_together
 from tests.sdk.metadata_children import LEADS, first_calls_in_rounds
+from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 from zoho_tokens.models import ZohoToken
 from zoho_tokens.sdk.as_user import ensure_initialized
 from zoho_tokens.sdk.metadata import (
@@ -179,3 +183,105 @@ def test_the_metadata_lock_is_held_against_other_processes(fake_zoho, sdk_resour
     free = subprocess.run([sys.executable, "-c", probe, str(lock_file)], check=False)
 
     assert (held.returncode, free.returncode) == (3, 0)
+
+
+# -- the lock file kept open between acquisitions --------------------------------------------
+
+PROBE = (
+    "import fcntl, os, sys\n"
+    "fd = os.open(sys.argv[1], os.O_RDWR)\n"
+    "try:\n    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)\n"
+    "except BlockingIOError:\n    sys.exit(3)\n"
+)
+
+
+def held_against_another_process(lock_file) -> bool:
+    """Whether another process finds the file ``lock_file`` names locked."""
+    probe = subprocess.run([sys.executable, "-c", PROBE, str(lock_file)], check=False)
+    return probe.returncode == 3
+
+
+@pytest.mark.django_db
+def test_a_lock_file_removed_while_kept_is_not_the_one_locked(fake_zoho, sdk_resource_path):
+    ensure_initialized()
+    lock, lock_file = MetadataLock(), sdk_resource_path / LOCK_FILE_NAME
+    with lock:
+        pass
+    lock_file.unlink()  # the open descriptor now names a file no other process can open
+
+    with lock:
+        held = held_against_another_process(lock_file)
+
+    assert held
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["symlink", "shared"])
+def test_a_lock_file_changed_while_kept_is_refused(fake_zoho, sdk_resource_path, change):
+    ensure_initialized()
+    lock, lock_file = MetadataLock(), sdk_resource_path / LOCK_FILE_NAME
+    with lock:
+        pass
+    if change == "symlink":
+        lock_file.unlink()
+        lock_file.symlink_to(sdk_resource_path / "victim")
+    else:
+        lock_file.chmod(0o666)
+
+    with pytest.raises(ImproperlyConfiguredZoho):
+        lock.acquire()
+
+
+@pytest.mark.django_db
+def test_two_locks_of_one_process_exclude_each_other(fake_zoho, sdk_resource_path):
+    from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
+
+    ensure_initialized()
+    first, second = MetadataLock(), MetadataLock()
+    taken = threading.Event()
+    initializer = Initializer.get_initializer()
+
+    def take_second() -> None:
+        Initializer.LOCAL.init = initializer  # this thread's SDK user, as acting_as sets
+        with second:
+            taken.set()
+
+    with first:
+        thread = threading.Thread(target=take_second)
+        thread.start()
+        taken_while_held = taken.wait(0.5)
+    thread.join(10)
+
+    assert (taken_while_held, taken.is_set()) == (False, True)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+@pytest.mark.django_db
+def test_a_forked_child_waits_for_the_lock_its_parent_holds(fake_zoho, sdk_resource_path):
+    # The kept descriptor's open file (and its flock) is shared with a forked child: a
+    # child locking it would "take" the lock its parent holds.
+    ensure_initialized()
+    lock = MetadataLock()
+    with lock:
+        pass  # the lock file is now kept open
+    from_parent, to_child = os.pipe()
+    from_child, to_parent = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child reports through the pipe)
+        try:
+            os.read(from_parent, 1)  # the parent holds the lock
+            with lock:
+                os.write(to_parent, b"t")
+        finally:
+            os._exit(0)
+    try:
+        with lock:
+            os.write(to_child, b"h")
+            taken_while_held = bool(select.select([from_child], [], [], 1.0)[0])
+        taken_after = bool(select.select([from_child], [], [], 10.0)[0])
+    finally:
+        os.waitpid(child, 0)
+        for descriptor in (to_child, from_parent, from_child, to_parent):
+            os.close(descriptor)
+
+    assert (taken_while_held, taken_after) == (False, True)

@@ -31,7 +31,7 @@ import requests
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.util import parse_url
 
-from zoho_tokens.conf import zoho_settings
+from zoho_tokens.conf import SettingsMemo, zoho_settings
 from zoho_tokens.conf.datacenters import DATA_CENTERS
 from zoho_tokens.exceptions import UntrustedAPIDomainError, UntrustedHostError
 
@@ -186,11 +186,25 @@ def default_api_domain(location: str | None) -> str:
     return data_center.api_domain
 
 
+#: The settings :func:`trusted_api_domains` and :func:`default_api_domain` read (the last
+#: through ``zoho_settings.data_center``): a changed one works every API domain out anew.
+_API_DOMAIN_SETTINGS = SettingsMemo(
+    "DATA_CENTER", "API_DOMAIN", "DATA_CENTER_OVERRIDES", "ACCOUNTS_URL"
+)
+
+
 def api_domain_for(stored: str | None, location: str | None) -> str:
     """Where a stored token's API calls go: its stored API domain, still trusted for its
     data centre (:func:`trusted_api_domain`: the settings may have changed since), or for
-    a token stored without one, :func:`default_api_domain`."""
-    return trusted_api_domain(stored, location) if stored else default_api_domain(location)
+    a token stored without one, :func:`default_api_domain`.
+
+    Asked before every call: the answer is kept per (stored domain, location) until one
+    of the settings it depends on changes; a refusal is never kept (it is raised anew).
+    """
+    return _API_DOMAIN_SETTINGS.get(
+        (stored, location),
+        lambda: trusted_api_domain(stored, location) if stored else default_api_domain(location),
+    )
 
 
 def trusted_api_domains(location: str | None) -> set[str]:

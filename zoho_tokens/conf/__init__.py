@@ -3,11 +3,17 @@
 Every value is read live on each access, so ``override_settings`` and pytest-django's
 ``settings`` fixture work, and nothing is ever written back onto ``django.conf.settings``.
 Import the ready-made instance: ``from zoho_tokens.conf import zoho_settings``.
+
+What is costly to work out from the values read (``LIMITS``, a token's API domain) is kept
+in a :class:`SettingsMemo`, and worked out again as soon as a value it came from differs
+from the one it was worked out from: however the setting changed (``override_settings``,
+an assignment to ``settings.ZOHO_TOKENS``, a dict changed in place).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import copy
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any, Generic, TypeVar, cast, overload
 
 from django.conf import settings
@@ -28,6 +34,50 @@ _Value = TypeVar("_Value")
 
 def _configured() -> dict[str, Any]:
     return getattr(settings, "ZOHO_TOKENS", None) or {}
+
+
+class SettingsMemo:
+    """Values worked out from some keys of ``ZOHO_TOKENS`` (and an argument), kept while
+    those keys keep their values.
+
+    Each :meth:`get` reads the keys (live, as every setting) and compares them, by
+    equality, with a private deep copy of the values the kept results were worked out
+    from; when any differs, every kept result is dropped. A result is kept only when the
+    keys still hold the same values after it was computed; an exception is never kept.
+    At most ``size`` results are kept.
+    """
+
+    def __init__(self, *keys: str, size: int = 64) -> None:
+        self._keys = keys
+        self._size = size
+        #: (a deep copy of the keys' values, {argument: result}); never equal at first.
+        self._state: tuple[tuple[Any, ...] | None, dict[Hashable, Any]] = (None, {})
+
+    def _current(self) -> tuple[Any, ...]:
+        configured = _configured()
+        return tuple(configured.get(key) for key in self._keys)
+
+    def get(self, argument: Hashable, compute: Callable[[], _Value]) -> _Value:
+        """The result for ``argument``: kept, or ``compute()`` (then kept)."""
+        current = self._current()
+        basis, results = self._state
+        if basis != current:
+            try:
+                basis = copy.deepcopy(current)
+            except (TypeError, copy.Error):  # a value that cannot be copied: every time
+                return compute()
+            results = {}
+            self._state = (basis, results)
+        try:
+            return cast("_Value", results[argument])
+        except KeyError:
+            pass
+        value = compute()
+        if self._current() == basis:  # not changed meanwhile (another thread's override)
+            if len(results) >= self._size:
+                results.clear()
+            results[argument] = value
+        return value
 
 
 class _Setting(Generic[_Value]):
@@ -252,8 +302,10 @@ class ZohoTokensSettings:
 
     @property
     def LIMITS(self) -> LimitsSettings:
-        """How this site keeps within Zoho's limits (:mod:`zoho_tokens.conf.limits`)."""
-        return limits_settings(self._get("LIMITS"))
+        """How this site keeps within Zoho's limits (:mod:`zoho_tokens.conf.limits`);
+        parsed again only when the setting changed (read on every CRM call)."""
+        # Parsed from a copy: the settings kept never share a dict with the project's.
+        return _LIMITS.get(None, lambda: limits_settings(copy.deepcopy(self._get("LIMITS"))))
 
     def trusted_accounts_servers(self) -> set[str]:
         """Every accounts server that may receive our client secret."""
@@ -262,5 +314,7 @@ class ZohoTokensSettings:
             servers.add(self.ACCOUNTS_URL)
         return servers
 
+
+_LIMITS = SettingsMemo("LIMITS", size=1)
 
 zoho_settings = ZohoTokensSettings()

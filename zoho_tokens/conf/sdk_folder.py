@@ -9,6 +9,14 @@ lock file) that is a symlink, is not owned by this process's user, or is writabl
 group or by others is refused with :class:`~zoho_tokens.exceptions.ImproperlyConfiguredZoho`
 (and reported by the system check ``zoho_tokens.E018``), never used.
 
+Every use checks the folder; the whole check (the folders above it included) runs the
+first time a process uses the path, in a forked child again, and whenever the folder is no
+longer the one found private (another device, inode, owner or mode): each other use costs
+one ``lstat``. That is enough because, once the whole check has passed, only root or this
+user may change the folder or any folder above it (see :func:`_ancestor_problem`): what
+another account can do (remove it from a sticky ``/tmp`` after root's cleaner did, plant
+its own, a symlink) changes what the path names, and the next use runs the whole check.
+
 It lives in ``conf``, not in the ``sdk`` wing, because the system check runs it, and must
 not import the SDK to do so: ``runserver`` runs the checks in a thread while the main thread
 may be importing the SDK, and the SDK's circular imports then deadlock.
@@ -19,12 +27,14 @@ from __future__ import annotations
 import os
 import stat
 import tempfile
+import threading
 
 from zoho_tokens.conf import zoho_settings
 from zoho_tokens.exceptions import ImproperlyConfiguredZoho
 
 __all__ = [
     "folder_problem",
+    "names_private_file",
     "open_private_file",
     "private_folder",
     "resource_path",
@@ -37,6 +47,23 @@ HINT = (
     "Remove it (or fix its owner and mode: chmod 700) and let the app create it, or set "
     "ZOHO_TOKENS['SDK_RESOURCE_PATH'] to a folder only this user can write to."
 )
+
+
+#: path -> (user id, device, inode, owner, mode) of the folder the whole check last found
+#: private there, in this process (the user id too: a process may change its own).
+_checked: dict[str, tuple[int | None, int, int, int, int]] = {}
+_checked_lock = threading.Lock()
+MAX_CHECKED = 64
+
+
+def _forget_checks() -> None:
+    """Run the whole check again on the next use of every path (a forked child, tests)."""
+    with _checked_lock:
+        _checked.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_checks)
 
 
 def _uid() -> int | None:
@@ -128,9 +155,28 @@ def _tighten(path: str) -> None:
         os.close(descriptor)
 
 
+def _identity(status: os.stat_result) -> tuple[int | None, int, int, int, int]:
+    return (_uid(), status.st_dev, status.st_ino, status.st_uid, status.st_mode)
+
+
+def _still_checked(path: str) -> bool:
+    """Whether ``path`` names the very folder the whole check last found private there, in
+    the same state (one ``lstat``)."""
+    known = _checked.get(path)
+    if known is None:
+        return False
+    try:
+        return _identity(os.lstat(path)) == known
+    except OSError:
+        return False
+
+
 def private_folder(path: str) -> str:
     """Create the folder ``path`` (mode ``0700``, with its parents) if missing, and return
-    it; raises :class:`ImproperlyConfiguredZoho` when it is not private (see the module)."""
+    it; raises :class:`ImproperlyConfiguredZoho` when it is not private (see the module:
+    the whole check runs again whenever the folder is not the one last found private)."""
+    if _still_checked(path):
+        return path
     os.makedirs(path, mode=0o700, exist_ok=True)
     problem = folder_problem(path)
     if problem is not None:
@@ -140,6 +186,13 @@ def private_folder(path: str) -> str:
         )
     if _uid() is not None:
         _tighten(path)
+    with _checked_lock:
+        # lstat, not the handle _tighten used: what the next use will compare is the path.
+        status = os.lstat(path)
+        if _problem(status, "folder") is None and stat.S_ISDIR(status.st_mode):
+            if len(_checked) >= MAX_CHECKED:
+                _checked.clear()  # a process uses one or two paths; a test suite, many
+            _checked[path] = _identity(status)
     return path
 
 
@@ -166,3 +219,20 @@ def open_private_file(path: str) -> int:
             f"The Zoho SDK's file {path!r} {problem}; it is not used. {HINT}"
         )
     return descriptor
+
+
+def names_private_file(path: str, descriptor: int) -> bool:
+    """Whether ``path`` still names the file open as ``descriptor`` (not a symlink, and
+    not another file put in its place), and that file is still a regular file private to
+    this process's user: the check :func:`open_private_file` makes, for a descriptor kept
+    open between uses. Two ``stat`` calls."""
+    try:
+        status = os.lstat(path)
+    except OSError:
+        return False
+    opened = os.fstat(descriptor)
+    return (
+        (status.st_dev, status.st_ino) == (opened.st_dev, opened.st_ino)
+        and stat.S_ISREG(status.st_mode)
+        and _problem(status, "file") is None
+    )

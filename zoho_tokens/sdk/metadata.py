@@ -37,16 +37,18 @@ process; with this lock, one at a time across the processes sharing the resource
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import sys
 import tempfile
 import threading
+import weakref
 from types import TracebackType
 from typing import Any
 
-from zoho_tokens.conf.sdk_folder import open_private_file, private_folder
+from zoho_tokens.conf.sdk_folder import names_private_file, open_private_file, private_folder
 from zoho_tokens.sdk.border import Constants, Converter, Initializer, ModuleFieldsHandler, Utility
 
 if sys.platform != "win32":
@@ -120,12 +122,24 @@ class MetadataLock:
     Used as ``with lock:`` (all the SDK does with ``Utility.lock``). The outermost
     acquisition of a thread takes the thread lock, then an exclusive ``flock`` on
     ``<resource path>/resources.lock`` of the calling thread's SDK initializer.
+
+    The lock file stays open between acquisitions (an ``flock`` and its release, instead
+    of an open, a check and a close each time). Each acquisition checks that the path
+    still names that file, private (:func:`~zoho_tokens.conf.sdk_folder.names_private_file`),
+    and opens the path again when it does not (the file removed or replaced, or another
+    resource path). An ``flock`` belongs to the open file, which a forked child shares
+    with its parent: the child never unlocks the inherited descriptor, it closes it and
+    opens the file anew. Each instance keeps its own open file, so that two instances
+    exclude each other, as two processes do.
     """
 
     def __init__(self) -> None:
         self._thread_lock = threading.RLock()
         self._depth = 0
         self._held: int | None = None  # the locked file descriptor, while held
+        #: (lock file path, descriptor) kept open between acquisitions, in this process.
+        self._kept: tuple[str, int] | None = None
+        _instances.add(self)
 
     def acquire(self) -> bool:
         """Take the lock (blocking)."""
@@ -142,11 +156,13 @@ class MetadataLock:
 
     def release(self) -> None:
         """Give the lock back; the file lock goes with the outermost release."""
-        self._depth -= 1
-        if self._depth == 0 and self._held is not None:
-            held, self._held = self._held, None
-            os.close(held)  # closing the descriptor releases its flock
-        self._thread_lock.release()
+        try:
+            self._depth -= 1
+            if self._depth == 0 and self._held is not None:
+                held, self._held = self._held, None
+                self._unlock(held)
+        finally:
+            self._thread_lock.release()
 
     def __enter__(self) -> bool:
         return self.acquire()
@@ -159,19 +175,77 @@ class MetadataLock:
     ) -> None:
         self.release()
 
-    @staticmethod
-    def _lock_file() -> int | None:
+    def _lock_file(self) -> int | None:
         resource_path = _current_resource_path()
         if sys.platform == "win32" or not resource_path:
             return None  # Windows has no flock: the SDK's thread lock alone
         private_folder(resource_path)
-        descriptor = open_private_file(os.path.join(resource_path, LOCK_FILE_NAME))
-        try:
-            fcntl.flock(descriptor, fcntl.LOCK_EX)
-        except BaseException:
-            os.close(descriptor)
-            raise
+        path = os.path.join(resource_path, LOCK_FILE_NAME)
+        while True:
+            descriptor = self._descriptor(path)
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX)
+                if names_private_file(path, descriptor):
+                    return descriptor
+                # Removed or replaced while kept (or while this waited for the lock): the
+                # other processes lock the file the path names now. Never the old one.
+                fcntl.flock(descriptor, fcntl.LOCK_UN)
+            except BaseException:
+                self._forget(close=True)
+                raise
+            self._forget(close=True)
+
+    def _descriptor(self, path: str) -> int:
+        """The kept descriptor of the lock file ``path``, opened (and checked) if need be."""
+        kept = self._kept
+        if kept is not None and kept[0] == path:
+            return kept[1]
+        self._forget(close=True)
+        descriptor = open_private_file(path)
+        self._kept = (path, descriptor)
         return descriptor
+
+    def _unlock(self, held: int) -> None:
+        kept = self._kept
+        if kept is None or kept[1] != held:
+            # Not this process's own (inherited through a fork while held): closing its
+            # copy leaves the parent's lock alone; unlocking would release it.
+            os.close(held)
+            return
+        try:
+            fcntl.flock(held, fcntl.LOCK_UN)
+        except BaseException:
+            self._forget(close=True)  # closing releases it too
+            raise
+
+    def _forget(self, *, close: bool) -> None:
+        kept, self._kept = self._kept, None
+        if kept is not None and close:
+            os.close(kept[1])
+
+    def _after_fork_in_child(self) -> None:
+        # The kept descriptor shares its open file (and its flock) with the parent's.
+        kept, self._kept = self._kept, None
+        if kept is not None and kept[1] != self._held:
+            os.close(kept[1])  # held: closed by the release, without unlocking
+
+    def __del__(self) -> None:
+        kept = getattr(self, "_kept", None)
+        if kept is not None:
+            with contextlib.suppress(OSError):
+                os.close(kept[1])
+
+
+_instances: weakref.WeakSet[MetadataLock] = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for lock in list(_instances):
+        lock._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 _installed = threading.Lock()
