@@ -243,7 +243,10 @@ def run(database: str, calls: int, rounds: int) -> tuple[str, Results]:
                 return version, _measure_all(fake_url, calls, rounds)
             finally:
                 from bench import databases
+                from zoho_tokens.limits.releaser import flush_releases
 
+                # The last calls' slots, before their database (SQLite: its folder) goes.
+                flush_releases()
                 databases.drop(ALIASES[database])
     finally:
         fake.kill()

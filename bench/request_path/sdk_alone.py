@@ -1,5 +1,8 @@
-"""The SDK alone, for ``bench.request_path.measure``: the SDK initialised with a zero-cost in-memory
-token store holding the same users' tokens, so that what is left is the SDK's own cost."""
+"""The SDK alone, for ``bench.request_path.measure``: the SDK as shipped (none of this
+package's changes to its metadata files: ``zoho_tokens.sdk.metadata``) initialised with a
+zero-cost in-memory token store holding the same users' tokens, so that what is left is the
+SDK's own cost. Only the request hook stays (``install_request_hook``, once per process): for
+a token not of this package it is one ``isinstance`` and a call."""
 
 from __future__ import annotations
 
@@ -74,12 +77,15 @@ def prepare(sdk_alone: bool, fake_url: str, rows: list[Any]) -> None:
     from zohocrmsdk.src.com.zoho.crm.api.initializer import Initializer
 
     from zoho_tokens.sdk.as_user import ensure_initialized, environment_for, sdk_config
+    from zoho_tokens.sdk.metadata import restore_shipped_internals
     from zoho_tokens.testing import reset_zoho_sdk
 
     resource_path = settings.ZOHO_TOKENS["SDK_RESOURCE_PATH"]
     os.makedirs(resource_path, exist_ok=True)
     reset_zoho_sdk()
     if sdk_alone:
+        # acting_as's first initialisation replaced them for the whole process.
+        restore_shipped_internals()
         for n, row in enumerate(rows):
             _remember(fake_url, n, row)
         Initializer.initialize(

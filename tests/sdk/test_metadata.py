@@ -27,6 +27,8 @@ from zoho_tokens.sdk.metadata import (
     LOCK_FILE_NAME,
     MetadataLock,
     ensure_resource_folder,
+    hashed_file_name,
+    restore_shipped_internals,
     write_atomically,
 )
 from zoho_tokens.testing import DEFAULT_SCOPES, FakeZoho
@@ -127,6 +129,32 @@ def test_initialising_the_sdk_installs_the_process_safe_metadata_files(
     assert isinstance(Utility.lock, MetadataLock)
     assert ModuleFieldsHandler.lock is Utility.lock
     assert Utility.write_to_file is write_atomically
+
+
+@pytest.mark.django_db
+def test_the_sdk_as_shipped_can_be_put_back_and_acting_as_installs_ours_again(
+    fake_zoho, sdk_resource_path
+):
+    # bench.request_path measures "the SDK alone" as shipped, in the process acting_as ran in.
+    from zohocrmsdk.src.com.zoho.crm.api.util.converter import Converter
+    from zohocrmsdk.src.com.zoho.crm.api.util.module_fields_handler import ModuleFieldsHandler
+    from zohocrmsdk.src.com.zoho.crm.api.util.utility import Utility
+
+    from zoho_tokens.testing import reset_zoho_sdk
+
+    ensure_initialized()
+    restore_shipped_internals()
+
+    assert not isinstance(Utility.lock, MetadataLock)
+    assert not isinstance(ModuleFieldsHandler.lock, MetadataLock)
+    assert Utility.write_to_file is not write_atomically
+    assert Converter.__dict__["get_encoded_file_name"].__func__ is not hashed_file_name
+
+    reset_zoho_sdk()
+    ensure_initialized()
+    assert isinstance(Utility.lock, MetadataLock)
+    assert Utility.write_to_file is write_atomically
+    assert Converter.__dict__["get_encoded_file_name"].__func__ is hashed_file_name
 
 
 @pytest.mark.django_db
