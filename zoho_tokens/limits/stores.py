@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -87,6 +89,10 @@ _ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE e
 _RELEASE = "DELETE FROM {table} WHERE slot_key IN ({keys}) AND holder IN ({holders})"
 #: Slots freed by one statement at most (a batch of more is split).
 RELEASE_BATCH = 200
+#: Cache store: seconds the key that lets one back-off of an organisation be written at a
+#: time lives (a writer that dies holding it), and that a second writer waits for it at most.
+WRITING_TTL = 5
+WRITING_WAIT = 2.0
 # A back-off takes every slot in one statement: a free one is inserted, a held one (a call's)
 # becomes the back-off's (its release then frees nothing: the holder changed), a shorter
 # back-off is lengthened, a longer one kept. One statement, not an insert then an update:
@@ -335,10 +341,34 @@ class CacheSlots:
                 timeout = max(1, math.ceil((int(until) - now) / 1000))
                 cache.add(name, f"{BACKOFF}|{until}", timeout)
 
+    @staticmethod
+    def _writing_key(key: str) -> str:
+        return f"zoho_tokens:backoff-writing:{key}"
+
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
         """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept). Its mark
         first, then the slots: a release under way sees the mark and holds again what it
-        freed (see :meth:`release`)."""
+        freed (see :meth:`release`).
+
+        One back-off of ``key`` written at a time (a key added for the while, see
+        :data:`WRITING_TTL`): the cache cannot write "unless longer", and two workers told
+        to wait at the same moment each read no back-off, then wrote theirs; the shorter,
+        written last, cut the longer one short."""
+        cache = caches[self.alias]
+        writing = self._writing_key(key)
+        mine = uuid.uuid4().hex
+        give_up = time.monotonic() + WRITING_WAIT
+        while not (locked := cache.add(writing, mine, WRITING_TTL)):
+            if time.monotonic() >= give_up:
+                break  # a writer that died: its key expires; this back-off is not lost
+            time.sleep(0.002)
+        try:
+            self._hold_all(key, cap, until_ms)
+        finally:
+            if locked and cache.get(writing) == mine:
+                cache.delete(writing)
+
+    def _hold_all(self, key: str, cap: int, until_ms: int) -> None:
         current = max(
             (h.expires_at_ms for h in self._read(key, cap) if h.holder == BACKOFF), default=0
         )
