@@ -181,3 +181,29 @@ def test_the_limiter_never_draws_from_djangos_pool() -> None:
     finally:
         del options["pool"]
         close_limiter_connections()
+
+
+def test_a_site_without_autocommit_still_shares_its_slots_at_once() -> None:
+    """``DATABASES[...]["AUTOCOMMIT"] = False`` (the application commits itself): the
+    limiter's connections were made with it too, and nothing the limiter wrote was ever
+    committed: no other worker saw a slot taken (nor a back-off), and each row stayed
+    locked by a transaction that never ended."""
+    settings_dict = connections.settings["default"]
+    flush_releases()
+    close_limiter_connections()
+    settings_dict["AUTOCOMMIT"] = False  # the test's own connection is open already
+    try:
+        store = DatabaseSlots("default")
+        assert store.try_take(f"crm:{ORG}", 1, "no-autocommit", 30).number == 0
+        store.hold_all(f"crm:{ORG}-backoff", 2, int(time.time() * 1000) + 30_000)
+        with connection.cursor() as cursor:  # another worker's connection
+            cursor.execute(
+                f"SELECT slot_key FROM {store.table} WHERE slot_key LIKE %s ORDER BY slot_key",
+                [f"crm:{ORG}%"],
+            )
+            seen = [key for (key,) in cursor.fetchall()]
+    finally:
+        settings_dict["AUTOCOMMIT"] = True
+        close_limiter_connections()
+
+    assert seen == [f"crm:{ORG}", f"crm:{ORG}-backoff", f"crm:{ORG}-backoff"]

@@ -186,7 +186,10 @@ def _new_connection(using: str) -> BaseDatabaseWrapper:
     settings_dict = connections.settings[using]
     # A connection of its own, never one of Django's pool (see the module).
     options = {k: v for k, v in (settings_dict.get("OPTIONS") or {}).items() if k != "pool"}
-    settings_dict = {**settings_dict, "OPTIONS": options}
+    # Autocommit whatever the site's AUTOCOMMIT: each statement is seen by every worker
+    # once it has run (with False, nothing the limiter wrote was ever committed: slots
+    # and back-offs unseen by any other worker, their rows locked for good).
+    settings_dict = {**settings_dict, "OPTIONS": options, "AUTOCOMMIT": True}
     own: BaseDatabaseWrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
         settings_dict, using
     )
