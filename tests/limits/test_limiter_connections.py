@@ -17,6 +17,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 from tests.limits.conftest import use_limits
+from tests.limits.pause import Pause
 from zoho_tokens.limits import call_slot
 from zoho_tokens.limits.connection import (
     SIZE,
@@ -207,3 +208,70 @@ def test_a_site_without_autocommit_still_shares_its_slots_at_once() -> None:
         close_limiter_connections()
 
     assert seen == [f"crm:{ORG}", f"crm:{ORG}-backoff", f"crm:{ORG}-backoff"]
+
+
+def _statement_while(closing: Any, pause: Pause | None = None) -> list[BaseException]:
+    """Run a statement of 0.4 s on a limiter connection while another thread runs
+    ``closing`` (held by ``pause``, if any, until the statement runs): the errors the
+    statement met."""
+    errors: list[BaseException] = []
+    closer = threading.Thread(target=pause.run(closing) if pause else closing)
+    if pause is not None:
+        closer.start()
+        assert pause.reached.wait(5)
+    sleep = {"postgresql": "SELECT pg_sleep(0.4)", "mysql": "SELECT SLEEP(0.4)"}
+    with limiter_connection("default") as own:
+        try:
+            with own.cursor() as cursor:
+                # While the statement runs.
+                threading.Timer(0.1, pause.go.set if pause else closer.start).start()
+                cursor.execute(sleep[own.vendor])
+                cursor.fetchall()
+        except Exception as error:  # the test reports it
+            errors.append(error)
+    time.sleep(0.2)
+    closer.join(5)
+    return errors
+
+
+def test_closing_old_connections_never_closes_one_lent_meanwhile() -> None:
+    """With ``CONN_MAX_AGE``, a request ending closes the limiter's idle connections past
+    it: one lent to another thread between the moment they were picked and the moment they
+    were closed was closed under the statement running on it (on MySQL's client library,
+    freed under it)."""
+    from zoho_tokens.limits.connection import _Pool, close_old_limiter_connections
+
+    settings_dict = connections.settings["default"]
+    flush_releases()
+    close_limiter_connections()
+    settings_dict["CONN_MAX_AGE"] = 0.2
+    try:
+        with limiter_connection("default"):
+            pass
+        time.sleep(0.3)  # idle, and older than CONN_MAX_AGE
+        settings_dict["CONN_MAX_AGE"] = 60  # not closed by its own borrower
+        errors = _statement_while(
+            close_old_limiter_connections, Pause(_Pool.close_old, "for own in old")
+        )
+    finally:
+        settings_dict["CONN_MAX_AGE"] = 0
+        close_limiter_connections()
+
+    assert errors == []
+
+
+def test_closing_every_connection_leaves_a_lent_one_to_its_borrower() -> None:
+    """Closing them all (before a database is dropped) closes one lent to a thread when
+    that thread hands it back, not under its statement."""
+    flush_releases()
+    close_limiter_connections()
+    before = _server_connections()
+    try:
+        errors = _statement_while(close_limiter_connections)
+        time.sleep(0.2)  # the server ends the session
+        after = _server_connections()
+    finally:
+        close_limiter_connections()
+
+    assert errors == []
+    assert after == before  # closed when handed back
