@@ -6,6 +6,7 @@ Django's connection pool."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -275,3 +276,41 @@ def test_closing_every_connection_leaves_a_lent_one_to_its_borrower() -> None:
 
     assert errors == []
     assert after == before  # closed when handed back
+
+
+class _TimeLimit(Exception):
+    """What a task's time limit raises in its thread (Celery's ``SoftTimeLimitExceeded``
+    comes from a signal handler), whatever the thread is doing."""
+
+
+def _sleep_on_a_limiter_connection(sleep: dict[str, str], signal_after: float) -> None:
+    with limiter_connection("default") as own:
+        signal.setitimer(signal.ITIMER_REAL, signal_after)
+        with own.cursor() as cursor:
+            cursor.execute(sleep[own.vendor])
+            cursor.fetchall()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="setitimer only")
+def test_a_statement_cut_short_by_a_time_limit_leaves_no_broken_connection() -> None:
+    """A task's time limit went off during a take: the connection was handed back with
+    its statement still under way (not a database error: not checked), and the next take
+    on it failed (that call then went ahead without the cap)."""
+
+    def time_limit(signum: int, frame: Any) -> None:
+        raise _TimeLimit
+
+    flush_releases()
+    close_limiter_connections()
+    sleep = {"postgresql": "SELECT pg_sleep(0.5)", "mysql": "SELECT SLEEP(0.5)"}
+    previous = signal.signal(signal.SIGALRM, time_limit)
+    try:
+        with pytest.raises(_TimeLimit):
+            _sleep_on_a_limiter_connection(sleep, signal_after=0.1)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    try:
+        assert DatabaseSlots("default").try_take(f"crm:{ORG}", 10, "next", 30).number is not None
+    finally:
+        close_limiter_connections()

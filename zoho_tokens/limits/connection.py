@@ -48,6 +48,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from django.db import Error as DatabaseError
 from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import load_backend
@@ -279,16 +280,26 @@ class limiter_connection:  # lower case: used as a function is, in `with`
                     with own.cursor() as cursor:
                         cursor.execute(statement)
                 own._zoho_configured = own.connection  # type: ignore[attr-defined]
-        except BaseException:
-            _pool.check_in(using, own)
+        except BaseException as error:
+            _hand_back(using, own, type(error))
             raise
         self._own = own
         return own
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, error: type[BaseException] | None, *exc_info: object) -> None:
         own, self._own = self._own, None
         if own is not None:
-            _pool.check_in(self._using, own)
+            _hand_back(self._using, own, error)
+
+
+def _hand_back(using: str, own: BaseDatabaseWrapper, error: type[BaseException] | None) -> None:
+    if error is not None and not issubclass(error, DatabaseError):
+        # Not the database's answer: the block was cut short (a task's time limit raised
+        # from a signal handler, KeyboardInterrupt), maybe with a statement still under
+        # way on the connection, which the next statement would fail on ("another command
+        # is already in progress"): not reused.
+        _close(own)
+    _pool.check_in(using, own)
 
 
 @lru_cache(maxsize=16)
