@@ -6,6 +6,7 @@ Django's connection pool."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import threading
 import time
@@ -17,6 +18,7 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 
 from tests.limits.conftest import use_limits
+from tests.limits.pause import Pause
 from zoho_tokens.limits import call_slot
 from zoho_tokens.limits.connection import (
     SIZE,
@@ -180,4 +182,135 @@ def test_the_limiter_never_draws_from_djangos_pool() -> None:
         assert DatabaseSlots("default").try_take(f"crm:{ORG}", 10, "pooled", 30).number is not None
     finally:
         del options["pool"]
+        close_limiter_connections()
+
+
+def test_a_site_without_autocommit_still_shares_its_slots_at_once() -> None:
+    """``DATABASES[...]["AUTOCOMMIT"] = False`` (the application commits itself): the
+    limiter's connections were made with it too, and nothing the limiter wrote was ever
+    committed: no other worker saw a slot taken (nor a back-off), and each row stayed
+    locked by a transaction that never ended."""
+    settings_dict = connections.settings["default"]
+    flush_releases()
+    close_limiter_connections()
+    settings_dict["AUTOCOMMIT"] = False  # the test's own connection is open already
+    try:
+        store = DatabaseSlots("default")
+        assert store.try_take(f"crm:{ORG}", 1, "no-autocommit", 30).number == 0
+        store.hold_all(f"crm:{ORG}-backoff", 2, int(time.time() * 1000) + 30_000)
+        with connection.cursor() as cursor:  # another worker's connection
+            cursor.execute(
+                f"SELECT slot_key FROM {store.table} WHERE slot_key LIKE %s ORDER BY slot_key",
+                [f"crm:{ORG}%"],
+            )
+            seen = [key for (key,) in cursor.fetchall()]
+    finally:
+        settings_dict["AUTOCOMMIT"] = True
+        close_limiter_connections()
+
+    assert seen == [f"crm:{ORG}", f"crm:{ORG}-backoff", f"crm:{ORG}-backoff"]
+
+
+def _statement_while(closing: Any, pause: Pause | None = None) -> list[BaseException]:
+    """Run a statement of 0.4 s on a limiter connection while another thread runs
+    ``closing`` (held by ``pause``, if any, until the statement runs): the errors the
+    statement met."""
+    errors: list[BaseException] = []
+    closer = threading.Thread(target=pause.run(closing) if pause else closing)
+    if pause is not None:
+        closer.start()
+        assert pause.reached.wait(5)
+    sleep = {"postgresql": "SELECT pg_sleep(0.4)", "mysql": "SELECT SLEEP(0.4)"}
+    with limiter_connection("default") as own:
+        try:
+            with own.cursor() as cursor:
+                # While the statement runs.
+                threading.Timer(0.1, pause.go.set if pause else closer.start).start()
+                cursor.execute(sleep[own.vendor])
+                cursor.fetchall()
+        except Exception as error:  # the test reports it
+            errors.append(error)
+    time.sleep(0.2)
+    closer.join(5)
+    return errors
+
+
+def test_closing_old_connections_never_closes_one_lent_meanwhile() -> None:
+    """With ``CONN_MAX_AGE``, a request ending closes the limiter's idle connections past
+    it: one lent to another thread between the moment they were picked and the moment they
+    were closed was closed under the statement running on it (on MySQL's client library,
+    freed under it)."""
+    from zoho_tokens.limits.connection import _Pool, close_old_limiter_connections
+
+    settings_dict = connections.settings["default"]
+    flush_releases()
+    close_limiter_connections()
+    settings_dict["CONN_MAX_AGE"] = 0.2
+    try:
+        with limiter_connection("default"):
+            pass
+        time.sleep(0.3)  # idle, and older than CONN_MAX_AGE
+        settings_dict["CONN_MAX_AGE"] = 60  # not closed by its own borrower
+        errors = _statement_while(
+            close_old_limiter_connections, Pause(_Pool.close_old, "for own in old")
+        )
+    finally:
+        settings_dict["CONN_MAX_AGE"] = 0
+        close_limiter_connections()
+
+    assert errors == []
+
+
+def test_closing_every_connection_leaves_a_lent_one_to_its_borrower() -> None:
+    """Closing them all (before a database is dropped) closes one lent to a thread when
+    that thread hands it back, not under its statement."""
+    flush_releases()
+    close_limiter_connections()
+    before = _server_connections()
+    try:
+        errors = _statement_while(close_limiter_connections)
+        time.sleep(0.2)  # the server ends the session
+        after = _server_connections()
+    finally:
+        close_limiter_connections()
+
+    assert errors == []
+    assert after == before  # closed when handed back
+
+
+class _TimeLimit(Exception):
+    """What a task's time limit raises in its thread (Celery's ``SoftTimeLimitExceeded``
+    comes from a signal handler), whatever the thread is doing."""
+
+
+def _sleep_on_a_limiter_connection(sleep: dict[str, str], signal_after: float) -> None:
+    with limiter_connection("default") as own:
+        signal.setitimer(signal.ITIMER_REAL, signal_after)
+        with own.cursor() as cursor:
+            cursor.execute(sleep[own.vendor])
+            cursor.fetchall()
+
+
+@pytest.mark.skipif(not hasattr(signal, "setitimer"), reason="setitimer only")
+def test_a_statement_cut_short_by_a_time_limit_leaves_no_broken_connection() -> None:
+    """A task's time limit went off during a take: the connection was handed back with
+    its statement still under way (not a database error: not checked), and the next take
+    on it failed (that call then went ahead without the cap)."""
+
+    def time_limit(signum: int, frame: Any) -> None:
+        raise _TimeLimit
+
+    flush_releases()
+    close_limiter_connections()
+    sleep = {"postgresql": "SELECT pg_sleep(0.5)", "mysql": "SELECT SLEEP(0.5)"}
+    previous = signal.signal(signal.SIGALRM, time_limit)
+    try:
+        with pytest.raises(_TimeLimit):
+            _sleep_on_a_limiter_connection(sleep, signal_after=0.1)
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    try:
+        assert DatabaseSlots("default").try_take(f"crm:{ORG}", 10, "next", 30).number is not None
+    finally:
         close_limiter_connections()

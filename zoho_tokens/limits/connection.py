@@ -48,6 +48,7 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+from django.db import Error as DatabaseError
 from django.db import IntegrityError, connections, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.utils import load_backend
@@ -90,6 +91,8 @@ class _Pool:
         self._open: dict[str, int] = {}
         #: Every connection made, to close them all (:func:`close_limiter_connections`).
         self._every: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
+        #: Those lent when :meth:`close_all` ran: closed when handed back.
+        self._closing: weakref.WeakSet[BaseDatabaseWrapper] = weakref.WeakSet()
 
     def check_out(self, using: str) -> BaseDatabaseWrapper:
         """An idle connection of ``using`` (the last handed back: the warmest), else a new one."""
@@ -120,8 +123,8 @@ class _Pool:
         return own
 
     def check_in(self, using: str, own: BaseDatabaseWrapper) -> None:
-        """Take ``own`` back: kept idle unless :data:`SIZE` are open without it, else
-        closed."""
+        """Take ``own`` back: kept idle unless :data:`SIZE` are open without it, or it was
+        lent when :meth:`close_all` ran; else closed (here, by the thread it was lent to)."""
         if own.errors_occurred:
             # A server restarted or a connection cut: the next use opens a new one.
             own.errors_occurred = False
@@ -130,8 +133,10 @@ class _Pool:
         elif _too_old(own):
             _close(own)
         with self._returned:
+            closing = own in self._closing
+            self._closing.discard(own)
             idle = self._idle.setdefault(using, [])
-            if self._open[using] <= SIZE and not own.in_atomic_block:
+            if not closing and self._open[using] <= SIZE and not own.in_atomic_block:
                 idle.append(own)
                 if self._waiting:
                     self._returned.notify()
@@ -145,23 +150,39 @@ class _Pool:
             if self._waiting:
                 self._returned.notify()
 
+    def _take_idle(self, which: Callable[[BaseDatabaseWrapper], bool]) -> list[BaseDatabaseWrapper]:
+        """Remove the idle connections ``which`` picks, no longer counted (the caller's
+        to close: outside the lock, and no thread can borrow them meanwhile). Under the
+        lock."""
+        taken: list[BaseDatabaseWrapper] = []
+        for using, idle in self._idle.items():
+            keep: list[BaseDatabaseWrapper] = []
+            for own in idle:
+                (taken if which(own) else keep).append(own)
+            self._open[using] -= len(idle) - len(keep)
+            idle[:] = keep
+        return taken
+
     def close_old(self) -> None:
-        """Close the idle connections past ``CONN_MAX_AGE``."""
+        """Close the idle connections past ``CONN_MAX_AGE``. Taken out of the idle ones
+        first: one picked, then lent to another thread before it was closed, was closed
+        under that thread's statement."""
         with self._returned:
-            old = [own for idle in self._idle.values() for own in idle if _too_old(own)]
+            old = self._take_idle(_too_old)
+            if old and self._waiting:
+                self._returned.notify_all()
         for own in old:
             _close(own)
 
     def close_all(self) -> None:
-        """Close every connection, idle or lent (before a database is dropped); the idle
-        ones are dropped, the next take opens a new one."""
+        """Close every connection (before a database is dropped): the idle ones now, those
+        lent when handed back, by the thread they are lent to (closed from here, one was
+        closed under the statement running on it). The next take opens a new one."""
         with self._returned:
-            every = list(self._every)
-            for using, idle in self._idle.items():
-                self._open[using] -= len(idle)
-                idle.clear()
+            idle = self._take_idle(lambda own: True)
+            self._closing.update(own for own in self._every if own not in idle)
             self._returned.notify_all()
-        for own in every:
+        for own in idle:
             _close(own)
 
     def forget_parent(self) -> None:
@@ -186,7 +207,10 @@ def _new_connection(using: str) -> BaseDatabaseWrapper:
     settings_dict = connections.settings[using]
     # A connection of its own, never one of Django's pool (see the module).
     options = {k: v for k, v in (settings_dict.get("OPTIONS") or {}).items() if k != "pool"}
-    settings_dict = {**settings_dict, "OPTIONS": options}
+    # Autocommit whatever the site's AUTOCOMMIT: each statement is seen by every worker
+    # once it has run (with False, nothing the limiter wrote was ever committed: slots
+    # and back-offs unseen by any other worker, their rows locked for good).
+    settings_dict = {**settings_dict, "OPTIONS": options, "AUTOCOMMIT": True}
     own: BaseDatabaseWrapper = load_backend(settings_dict["ENGINE"]).DatabaseWrapper(
         settings_dict, using
     )
@@ -256,16 +280,26 @@ class limiter_connection:  # lower case: used as a function is, in `with`
                     with own.cursor() as cursor:
                         cursor.execute(statement)
                 own._zoho_configured = own.connection  # type: ignore[attr-defined]
-        except BaseException:
-            _pool.check_in(using, own)
+        except BaseException as error:
+            _hand_back(using, own, type(error))
             raise
         self._own = own
         return own
 
-    def __exit__(self, *exc_info: object) -> None:
+    def __exit__(self, error: type[BaseException] | None, *exc_info: object) -> None:
         own, self._own = self._own, None
         if own is not None:
-            _pool.check_in(self._using, own)
+            _hand_back(self._using, own, error)
+
+
+def _hand_back(using: str, own: BaseDatabaseWrapper, error: type[BaseException] | None) -> None:
+    if error is not None and not issubclass(error, DatabaseError):
+        # Not the database's answer: the block was cut short (a task's time limit raised
+        # from a signal handler, KeyboardInterrupt), maybe with a statement still under
+        # way on the connection, which the next statement would fail on ("another command
+        # is already in progress"): not reused.
+        _close(own)
+    _pool.check_in(using, own)
 
 
 @lru_cache(maxsize=16)
@@ -280,7 +314,8 @@ def close_old_limiter_connections(**kwargs: Any) -> None:
 
 
 def close_limiter_connections() -> None:
-    """Close every limiter connection of this process (before a database is dropped)."""
+    """Close every limiter connection of this process (before a database is dropped): the
+    idle ones now, those lent to a thread when that thread hands them back."""
     _pool.close_all()
 
 

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import math
 import random
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
@@ -85,8 +87,24 @@ _ALL_HELD = "SELECT slot_key, number, holder, expires_at_ms FROM {table} WHERE e
 # Each call's holder is its own random id: the holders alone name the slots to free (the
 # keys let the database use the index). A slot the back-off holds now is not freed.
 _RELEASE = "DELETE FROM {table} WHERE slot_key IN ({keys}) AND holder IN ({holders})"
+# Where rows have locks of their own (PostgreSQL, and MySQL/MariaDB should the table not be
+# MEMORY), a release locks its rows in the back-off's order, by key and number: read in the
+# table's order (a sequential scan, which the planner picks for a table this small once it
+# is analysed), a release of several slots of one key and a back-off each held a row the
+# other wanted: a deadlock, one of them aborted after a second (the back-off not shared).
+_RELEASE_IN_ORDER = {
+    "postgresql": (
+        "DELETE FROM {table} WHERE id IN (SELECT id FROM {table} WHERE slot_key IN ({keys}) "
+        "AND holder IN ({holders}) ORDER BY slot_key, number FOR UPDATE)"
+    ),
+    "mysql": f"{_RELEASE} ORDER BY slot_key, number",
+}
 #: Slots freed by one statement at most (a batch of more is split).
 RELEASE_BATCH = 200
+#: Cache store: seconds the key that lets one back-off of an organisation be written at a
+#: time lives (a writer that dies holding it), and that a second writer waits for it at most.
+WRITING_TTL = 5
+WRITING_WAIT = 2.0
 # A back-off takes every slot in one statement: a free one is inserted, a held one (a call's)
 # becomes the back-off's (its release then frees nothing: the holder changed), a shorter
 # back-off is lengthened, a longer one kept. One statement, not an insert then an update:
@@ -212,10 +230,11 @@ class DatabaseSlots:
             batch = slots[start : start + RELEASE_BATCH]
             keys = sorted({key for key, _, _ in batch})
             holders = [holder for _, _, holder in batch]
-            template = _RELEASE.replace("{keys}", ", ".join(["%s"] * len(keys))).replace(
-                "{holders}", ", ".join(["%s"] * len(holders))
-            )
             with limiter_connection(self.using) as connection:
+                template = _RELEASE_IN_ORDER.get(connection.vendor, _RELEASE)
+                template = template.replace("{keys}", ", ".join(["%s"] * len(keys))).replace(
+                    "{holders}", ", ".join(["%s"] * len(holders))
+                )
                 execute(connection, template, self.table, (*keys, *holders))
 
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
@@ -335,10 +354,34 @@ class CacheSlots:
                 timeout = max(1, math.ceil((int(until) - now) / 1000))
                 cache.add(name, f"{BACKOFF}|{until}", timeout)
 
+    @staticmethod
+    def _writing_key(key: str) -> str:
+        return f"zoho_tokens:backoff-writing:{key}"
+
     def hold_all(self, key: str, cap: int, until_ms: int) -> None:
         """Hold every slot below ``cap`` until ``until_ms`` (a longer hold is kept). Its mark
         first, then the slots: a release under way sees the mark and holds again what it
-        freed (see :meth:`release`)."""
+        freed (see :meth:`release`).
+
+        One back-off of ``key`` written at a time (a key added for the while, see
+        :data:`WRITING_TTL`): the cache cannot write "unless longer", and two workers told
+        to wait at the same moment each read no back-off, then wrote theirs; the shorter,
+        written last, cut the longer one short."""
+        cache = caches[self.alias]
+        writing = self._writing_key(key)
+        mine = uuid.uuid4().hex
+        give_up = time.monotonic() + WRITING_WAIT
+        while not (locked := cache.add(writing, mine, WRITING_TTL)):
+            if time.monotonic() >= give_up:
+                break  # a writer that died: its key expires; this back-off is not lost
+            time.sleep(0.002)
+        try:
+            self._hold_all(key, cap, until_ms)
+        finally:
+            if locked and cache.get(writing) == mine:
+                cache.delete(writing)
+
+    def _hold_all(self, key: str, cap: int, until_ms: int) -> None:
         current = max(
             (h.expires_at_ms for h in self._read(key, cap) if h.holder == BACKOFF), default=0
         )
