@@ -112,6 +112,8 @@ WRITING_WAIT = 2.0
 # update then no longer finds, leaving that slot free for the whole back-off. An upsert
 # either inserts or updates each row, whatever another connection deletes meanwhile.
 # MySQL assigns left to right (the expiry reads the old holder), the others from the old row.
+#: The columns a slot's row is written with, in this order.
+_COLUMNS = ("slot_key", "number", "holder", "expires_at_ms")
 _HOLD_ALL = "INSERT INTO {table} (slot_key, number, holder, expires_at_ms) VALUES {rows}{tail}"
 _HOLD_EXPIRY = (
     "CASE WHEN {table}.holder = {new_holder} AND {table}.expires_at_ms > {new_expiry} "
@@ -210,9 +212,8 @@ class DatabaseSlots:
         now: int,
         expires: int,
     ) -> bool:
-        columns = ("slot_key", "number", "holder", "expires_at_ms")
         if insert_ignoring_conflict(
-            connection, self.table, columns, (key, number, holder, expires)
+            connection, self.table, _COLUMNS, (key, number, holder, expires)
         ):
             return True
         # Taken, or left behind by a worker that died: an expired slot is taken over.
@@ -249,11 +250,10 @@ class DatabaseSlots:
             rows = [value for n in range(cap) for value in (key, n, BACKOFF, until_ms)]
             execute(connection, statement, self.table, tuple(rows))
             return
-        columns = ("slot_key", "number", "holder", "expires_at_ms")
         with transaction.atomic(using=connection.alias):
             for number in range(cap):
                 insert_ignoring_conflict(
-                    connection, self.table, columns, (key, number, BACKOFF, until_ms)
+                    connection, self.table, _COLUMNS, (key, number, BACKOFF, until_ms)
                 )
             values = (BACKOFF, until_ms, key, cap, BACKOFF, until_ms)
             execute(connection, _HOLD_REST, self.table, values)
